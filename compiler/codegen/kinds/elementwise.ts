@@ -1,0 +1,31 @@
+// Fused elementwise kernels: one thread per output element evaluates a whole inlined pointwise tree.
+import type { Node } from '../../ir/types.ts';
+import { elementCount } from '../../ir/types.ts';
+import type { KernelContext } from '../context.ts';
+import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+
+export interface KernelBody {
+  body: string;
+  workgroup: number;
+  dispatch: [number, number, number];
+}
+
+export function elementwiseKernel(ctx: KernelContext, root: Node, inlined: Set<number>): KernelBody {
+  const total = elementCount(root.type);
+  const dims = root.type.dims;
+  const out = ctx.bindNode(root.id, 'read_write');
+  const flat = { name: 'i', dims };
+  const { lines, value } = ctx.emitExpression(root.id, inlined, flat);
+  const body = [
+    `@compute @workgroup_size(${WORKGROUP})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+    `        @builtin(local_invocation_index) lid: u32) {`,
+    `  let i = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
+    `  if (i >= ${total}u) { return; }`,
+    ...decompose('i', dims).map((l) => `  ${l}`),
+    ...lines.map((l) => `  ${l}`),
+    `  ${out}[i] = ${value};`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+}

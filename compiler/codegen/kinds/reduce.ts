@@ -1,0 +1,113 @@
+// Reduction kernels (sum, max, argmax over named axes) with the fused pointwise prologue evaluated per element.
+import type { Dim, Node } from '../../ir/types.ts';
+import { elementCount } from '../../ir/types.ts';
+import type { KernelContext } from '../context.ts';
+import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import type { KernelBody } from './elementwise.ts';
+
+/** Below this many reduced elements, one thread folds a whole output; above, a workgroup shares it. */
+const SERIAL_LIMIT = 64;
+
+interface Fold {
+  init: string;
+  step: (acc: string, value: string, index: string) => string[];
+}
+
+function foldFor(op: string): Fold {
+  if (op === 'sum') return { init: '0.0', step: (acc, v) => [`${acc} = ${acc} + ${v};`] };
+  if (op === 'max') return { init: 'bitcast<f32>(0xff7fffffu)', step: (acc, v) => [`${acc} = max(${acc}, ${v});`] };
+  // argmax keeps (value, index) and prefers the lower index on ties.
+  return {
+    init: 'bitcast<f32>(0xff7fffffu)',
+    step: (acc, v, index) => [`if (${v} > ${acc}) { ${acc} = ${v}; best_index = ${index}; }`],
+  };
+}
+
+export function reduceKernel(ctx: KernelContext, root: Node, inlined: Set<number>): KernelBody {
+  const input = ctx.graph.nodes[root.inputs[0]];
+  const axes = root.attrs.axes as string[];
+  const kept = root.type.dims;
+  const reduced: Dim[] = input.type.dims.filter((d) => axes.includes(d.name));
+  const outputs = elementCount(root.type);
+  const count = reduced.reduce((n, d) => n * d.size, 1);
+  const out = ctx.bindNode(root.id, 'read_write');
+  const flat = { name: 'flat_in', dims: input.type.dims };
+  const { lines, value } = ctx.emitExpression(input.id, inlined, flat, inlined.has(input.id));
+  const fold = foldFor(root.op);
+  const argmax = root.op === 'argmax';
+  const axisIndex = argmax ? `i_${axes[0]}` : '0u';
+  const inputFlat = flatOf(input.type.dims);
+  const element = [
+    ...decompose('r', reduced).map((l) => `    ${l}`),
+    `    let flat_in = ${inputFlat};`,
+    ...lines.map((l) => `    ${l}`),
+    ...fold.step('acc', value, axisIndex).map((l) => `    ${l}`),
+  ];
+  const result = argmax ? 'f32(best_index)' : 'acc';
+  if (count <= SERIAL_LIMIT) {
+    const body = [
+      `@compute @workgroup_size(${WORKGROUP})`,
+      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+      `        @builtin(local_invocation_index) lid: u32) {`,
+      `  let o = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
+      `  if (o >= ${outputs}u) { return; }`,
+      ...decompose('o', kept).map((l) => `  ${l}`),
+      `  var acc = ${fold.init};`,
+      `  var best_index = 0u;`,
+      `  for (var r = 0u; r < ${count}u; r++) {`,
+      ...element,
+      `  }`,
+      `  ${out}[o] = ${result};`,
+      `}`,
+    ].join('\n');
+    return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(outputs / WORKGROUP)) };
+  }
+  const combine = argmax
+    ? [
+        `      let other = partial[lid + s];`,
+        `      let other_index = partial_index[lid + s];`,
+        `      if (other > partial[lid] || (other == partial[lid] && other_index < partial_index[lid])) {`,
+        `        partial[lid] = other;`,
+        `        partial_index[lid] = other_index;`,
+        `      }`,
+      ]
+    : [`      partial[lid] = ${root.op === 'sum' ? 'partial[lid] + partial[lid + s]' : 'max(partial[lid], partial[lid + s])'};`];
+  const body = [
+    `var<workgroup> partial: array<f32, ${WORKGROUP}>;`,
+    `var<workgroup> partial_index: array<u32, ${WORKGROUP}>;`,
+    `@compute @workgroup_size(${WORKGROUP})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+    `        @builtin(local_invocation_index) lid: u32) {`,
+    `  let o = ${LINEAR_GROUP};`,
+    `  if (o >= ${outputs}u) { return; }`,
+    ...decompose('o', kept).map((l) => `  ${l}`),
+    `  var acc = ${fold.init};`,
+    `  var best_index = 0u;`,
+    `  for (var r = lid; r < ${count}u; r += ${WORKGROUP}u) {`,
+    ...element,
+    `  }`,
+    `  partial[lid] = acc;`,
+    `  partial_index[lid] = best_index;`,
+    `  workgroupBarrier();`,
+    `  for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {`,
+    `    if (lid < s) {`,
+    ...combine,
+    `    }`,
+    `    workgroupBarrier();`,
+    `  }`,
+    `  if (lid == 0u) { ${out}[o] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(outputs) };
+}
+
+function flatOf(dims: Dim[]): string {
+  if (dims.length === 0) return '0u';
+  let stride = 1;
+  const terms: string[] = [];
+  for (let k = dims.length - 1; k >= 0; k--) {
+    terms.push(`i_${dims[k].name} * ${stride}u`);
+    stride *= dims[k].size;
+  }
+  return terms.reverse().join(' + ');
+}

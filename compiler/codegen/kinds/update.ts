@@ -1,0 +1,43 @@
+// Step-end kernels outside the IR: the Adam update of a weight in place, and accumulation of reported values.
+import type { KernelBody } from './elementwise.ts';
+import { LINEAR_GROUP, WORKGROUP, dispatchFor, f32Literal } from '../wgsl.ts';
+
+export interface AdamSettings {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+const entry = [
+  `@compute @workgroup_size(${WORKGROUP})`,
+  `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+  `        @builtin(local_invocation_index) lid: u32) {`,
+  `  let t = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
+];
+
+/**
+ * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v; `stepSize` is lr / (1 - beta1^t),
+ * `bias2` is sqrt(1 - beta2^t), both uniform reads so the schedule never recompiles.
+ */
+export function adamKernel(count: number, s: AdamSettings, stepSize: string, bias2: string): KernelBody {
+  const body = [
+    ...entry,
+    `  if (t >= ${count}u) { return; }`,
+    `  let p = b0[t];`,
+    `  let g = b1[t] + ${f32Literal(s.weightDecay)} * p;`,
+    `  let m = ${f32Literal(s.beta1)} * b2[t] + ${f32Literal(1 - s.beta1)} * g;`,
+    `  let v = ${f32Literal(s.beta2)} * b3[t] + ${f32Literal(1 - s.beta2)} * g * g;`,
+    `  b2[t] = m;`,
+    `  b3[t] = v;`,
+    `  b0[t] = p - ${stepSize} * m / (sqrt(v) / ${bias2} + ${f32Literal(s.eps)});`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
+}
+
+/** acc[offset + t] += value[t]: bindings value (b0), accumulator (b1). */
+export function accumulateKernel(count: number, offset: number): KernelBody {
+  const body = [...entry, `  if (t >= ${count}u) { return; }`, `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
+  return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
+}

@@ -1,0 +1,199 @@
+// generatePlan: turns a graph into buffers and WGSL kernels in dispatch order, plus step-end updates.
+import type { Graph, Node } from '../ir/types.ts';
+import { elementCount } from '../ir/types.ts';
+import { getOp } from '../ops/index.ts';
+import { fuseElementwise } from '../passes/fuse.ts';
+import { KernelContext } from './context.ts';
+import { convKernel } from './kinds/conv.ts';
+import type { KernelBody } from './kinds/elementwise.ts';
+import { elementwiseKernel } from './kinds/elementwise.ts';
+import { movementKernel } from './kinds/movement.ts';
+import { reduceKernel } from './kinds/reduce.ts';
+import type { AdamSettings } from './kinds/update.ts';
+import { accumulateKernel, adamKernel } from './kinds/update.ts';
+import { kernelHeader, uniformStruct } from './wgsl.ts';
+
+export type BufferRole = 'input' | 'weight' | 'state' | 'optimizer' | 'activation' | 'accumulator';
+
+export interface PlanBuffer {
+  index: number;
+  /** Weights, states and optimizer moments are named `<role>:<path>` and shared by every plan of a model. */
+  name: string;
+  role: BufferRole;
+  elements: number;
+  dtype: 'f32' | 'u8';
+  bytes: number;
+}
+
+export interface PlanKernel {
+  name: string;
+  kind: string;
+  wgsl: string;
+  /** Buffer indices in binding order; the uniform buffer, when used, follows them. */
+  bindings: number[];
+  writes: number[];
+  usesUniforms: boolean;
+  dispatch: [number, number, number];
+  nodes: number[];
+}
+
+export interface PlanOutput {
+  name: string;
+  role: 'value' | 'gradient' | 'state';
+  buffer: number;
+  elements: number;
+  /** Offset of this value in the accumulator buffer, when accumulated. */
+  offset?: number;
+}
+
+export interface Plan {
+  name: string;
+  graph: Graph;
+  buffers: PlanBuffer[];
+  kernels: PlanKernel[];
+  /** Uniform slot names, in slot order. */
+  uniforms: string[];
+  outputs: PlanOutput[];
+  /** Buffer copies after the kernels: new running statistics into their state buffers. */
+  copies: { from: number; to: number }[];
+  accumulator?: number;
+}
+
+export interface PlanOptions {
+  name: string;
+  fuse?: boolean;
+  /** Sum every 'value' output into one accumulator buffer each execution (losses and metrics). */
+  accumulate?: boolean;
+  /** Append an Adam update of each weight using its 'gradient' output named `grad:<weight name>`. */
+  adam?: AdamSettings;
+}
+
+export function generatePlan(graph: Graph, options: PlanOptions): Plan {
+  const fusion = fuseElementwise(graph, options.fuse ?? true);
+  const buffers: PlanBuffer[] = [];
+  const named = new Map<string, number>();
+  const addBuffer = (name: string, role: BufferRole, elements: number, dtype: 'f32' | 'u8' = 'f32'): number => {
+    const existing = named.get(name);
+    if (existing !== undefined) return existing;
+    const bytes = Math.max(4, dtype === 'u8' ? Math.ceil(elements / 4) * 4 : elements * 4);
+    buffers.push({ index: buffers.length, name, role, elements, dtype, bytes });
+    named.set(name, buffers.length - 1);
+    return buffers.length - 1;
+  };
+  const nodeBuffer = new Map<number, number>();
+  for (const node of graph.nodes) {
+    if (!fusion.stored.has(node.id)) continue;
+    const role: BufferRole = ['input', 'weight', 'state'].includes(node.op) ? (node.op as BufferRole) : 'activation';
+    const name = role === 'activation' ? `t${node.id}` : `${role}:${node.attrs.name}`;
+    nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype));
+  }
+  const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined);
+  const kernels: PlanKernel[] = [];
+  const emit = (name: string, kind: string, ctx: KernelContext, made: KernelBody, nodes: Node[]) => {
+    const header = kernelHeader({
+      name,
+      kind,
+      workgroup: made.workgroup,
+      bindings: ctx.bindings.map((b) => `${b.access} ${b.label}`).concat(ctx.usesUniforms ? ['uniforms'] : []),
+      nodes: nodes.map(describeNode),
+      spans: [...new Set(nodes.filter((n) => n.span).map((n) => spanText(n)))],
+    });
+    const wgsl = `${header}\n${ctx.declarations(uniformStruct(uniforms.length))}\n\n${made.body}\n`;
+    kernels.push({
+      name,
+      kind,
+      wgsl,
+      bindings: ctx.bindings.map((b) => b.buffer),
+      writes: ctx.bindings.filter((b) => b.access === 'read_write').map((b) => b.buffer),
+      usesUniforms: ctx.usesUniforms,
+      dispatch: made.dispatch,
+      nodes: nodes.map((n) => n.id),
+    });
+  };
+  const newContext = () =>
+    new KernelContext(
+      graph,
+      (id) => nodeBuffer.get(id)!,
+      (name) => uniforms.indexOf(name),
+      (b) => `${buffers[b].name} ${buffers[b].dtype}[${buffers[b].elements}]`,
+    );
+  for (const root of fusion.roots) {
+    const node = graph.nodes[root];
+    const ctx = newContext();
+    const inlined = new Set(fusion.inlined.get(root) ?? []);
+    const kind = getOp(node.op).kind;
+    const made =
+      kind === 'reduce'
+        ? reduceKernel(ctx, node, inlined)
+        : kind === 'conv'
+          ? convKernel(ctx, node)
+          : kind === 'movement'
+            ? movementKernel(ctx, node)
+            : elementwiseKernel(ctx, node, inlined);
+    const members = [...inlined].map((id) => graph.nodes[id]).concat(node);
+    emit(`${options.name}_${String(kernels.length).padStart(3, '0')}_${node.op}`, kind, ctx, made, members);
+  }
+  const outputs: PlanOutput[] = graph.outputs.map((o) => ({
+    name: o.name,
+    role: o.role,
+    buffer: nodeBuffer.get(o.node)!,
+    elements: elementCount(graph.nodes[o.node].type),
+  }));
+  const copies = outputs
+    .filter((o) => o.role === 'state')
+    .map((o) => ({ from: o.buffer, to: named.get(`state:${o.name}`)! }));
+  let accumulator: number | undefined;
+  if (options.accumulate) {
+    const values = outputs.filter((o) => o.role === 'value');
+    let offset = 0;
+    for (const o of values) {
+      o.offset = offset;
+      offset += o.elements;
+    }
+    accumulator = addBuffer('accumulator', 'accumulator', offset);
+    for (const o of values) {
+      const ctx = newContext();
+      ctx.bind(o.buffer, 'read');
+      ctx.bind(accumulator, 'read_write');
+      emit(`${options.name}_accumulate_${o.name}`, 'update', ctx, accumulateKernel(o.elements, o.offset!), []);
+    }
+  }
+  if (options.adam) {
+    for (const o of outputs.filter((x) => x.role === 'gradient')) {
+      const weight = o.name.replace(/^grad:/, '');
+      const p = named.get(`weight:${weight}`)!;
+      const ctx = newContext();
+      ctx.bind(p, 'read_write');
+      ctx.bind(o.buffer, 'read');
+      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg`, 'optimizer', o.elements), 'read_write');
+      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements), 'read_write');
+      const made = adamKernel(o.elements, options.adam, ctx.uniform('adam.step_size'), ctx.uniform('adam.bias2'));
+      emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);
+    }
+  }
+  return { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator };
+}
+
+function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string[] {
+  const names = new Set<string>();
+  for (const node of graph.nodes) if (live.has(node.id) && node.op === 'uniform') names.add(node.attrs.name as string);
+  if (adam) {
+    names.add('adam.step_size');
+    names.add('adam.bias2');
+  }
+  return [...names].sort();
+}
+
+function spanText(node: Node): string {
+  const span = node.span!;
+  const file = span.file.split('/').pop();
+  return `${file}:${span.line}:${span.col}`;
+}
+
+export function describeNode(node: Node): string {
+  const attrs = Object.entries(node.attrs)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`);
+  const args = node.inputs.map((i) => `%${i}`).concat(attrs).join(', ');
+  return `%${node.id} = ${node.op}(${args})`;
+}

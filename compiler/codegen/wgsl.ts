@@ -1,0 +1,72 @@
+// Small WGSL helpers shared by every kernel kind: literals, index decomposition, dispatch sizes, headers.
+import type { Dim } from '../ir/types.ts';
+
+export const WORKGROUP = 256;
+export const MAX_GROUPS_PER_DIM = 65535;
+
+/** A WGSL f32 literal that round-trips the JS number (shortest form). */
+export function f32Literal(value: number): string {
+  if (Number.isNaN(value)) return 'bitcast<f32>(0x7fc00000u)';
+  if (value === Infinity) return 'bitcast<f32>(0x7f800000u)';
+  if (value === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  const text = String(value);
+  const literal = /[.eE]/.test(text) ? text : `${text}.0`;
+  return value < 0 ? `(${literal})` : literal;
+}
+
+/** Lines that split a flat index `flat` into one `let <prefix><dim>` per dim (row-major). */
+export function decompose(flat: string, dims: Dim[], prefix = 'i_'): string[] {
+  const lines: string[] = [];
+  let rest = flat;
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k];
+    if (k === 0) {
+      lines.push(`let ${prefix}${d.name} = ${rest};`);
+    } else {
+      lines.push(`let ${prefix}${d.name} = ${rest} % ${d.size}u;`);
+      const next = `r_${prefix}${k}`;
+      lines.push(`let ${next} = ${rest} / ${d.size}u;`);
+      rest = next;
+    }
+  }
+  return lines;
+}
+
+/** Workgroup counts for `groups` workgroups, split over x and y to respect the per-dimension limit. */
+export function dispatchFor(groups: number): [number, number, number] {
+  if (groups <= MAX_GROUPS_PER_DIM) return [Math.max(groups, 1), 1, 1];
+  const y = Math.ceil(groups / MAX_GROUPS_PER_DIM);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** The linear workgroup id of a 2-D dispatch, as a WGSL expression. */
+export const LINEAR_GROUP = '(wid.x + wid.y * nwg.x)';
+
+export function uniformStruct(slots: number): string {
+  const vectors = Math.max(1, Math.ceil(slots / 4));
+  return `struct Uniforms { s: array<vec4<f32>, ${vectors}> }`;
+}
+
+export function uniformRead(slot: number): string {
+  return `u.s[${Math.floor(slot / 4)}].${'xyzw'[slot % 4]}`;
+}
+
+export interface HeaderInfo {
+  name: string;
+  kind: string;
+  workgroup: number;
+  bindings: string[];
+  nodes: string[];
+  spans: string[];
+}
+
+export function kernelHeader(info: HeaderInfo): string {
+  const lines = [
+    `// kernel ${info.name}`,
+    `// kind: ${info.kind}, workgroup size ${info.workgroup}`,
+    ...info.bindings.map((b, i) => `// binding ${i}: ${b}`),
+    `// fuses: ${info.nodes.join('; ')}`,
+  ];
+  if (info.spans.length > 0) lines.push(`// from: ${info.spans.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,87 @@
+// Builds IR graphs: infers each node's type through the op table and shares identical nodes (CSE on construction).
+import type { Span } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../diagnostics/diagnostic.ts';
+import { getOp } from '../ops/index.ts';
+import type { Attrs, Graph, Node, Output, TensorType } from './types.ts';
+
+export class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly outputs: Output[] = [];
+  private readonly byKey = new Map<string, number>();
+  /** Span given to nodes built while it is set (staging sets it per expression). */
+  currentSpan: Span | undefined;
+
+  add(op: string, inputs: number[], attrs: Attrs = {}, span?: Span): number {
+    const def = getOp(op);
+    const key = `${op}|${inputs.join(',')}|${stableJson(attrs)}`;
+    const shared = this.byKey.get(key);
+    if (shared !== undefined) return shared;
+    const type = def.inferType(inputs.map((i) => this.type(i)), attrs);
+    const id = this.nodes.length;
+    this.nodes.push({ id, op, inputs, attrs, type, span: span ?? this.currentSpan });
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  node(id: number): Node {
+    const node = this.nodes[id];
+    if (!node) throw new InternalError(`no IR node ${id}`);
+    return node;
+  }
+
+  type(id: number): TensorType {
+    return this.node(id).type;
+  }
+
+  output(name: string, node: number, role: Output['role'] = 'value'): void {
+    this.outputs.push({ name, node, role });
+  }
+
+  graph(): Graph {
+    return { nodes: this.nodes, outputs: this.outputs };
+  }
+
+  constant(value: number): number {
+    return this.add('const', [], { value });
+  }
+
+  // Shorthands used by vjp rules and staging.
+  binary(op: string, a: number, b: number): number {
+    return this.add(op, [a, b]);
+  }
+
+  unary(op: string, a: number): number {
+    return this.add(op, [a]);
+  }
+
+  scale(a: number, factor: number): number {
+    return this.add('mul', [a, this.constant(factor)]);
+  }
+
+  sum(a: number, axes: string[]): number {
+    return axes.length === 0 ? a : this.add('sum', [a], { axes });
+  }
+
+  expand(a: number, type: TensorType): number {
+    const have = this.type(a).dims.map((d) => d.name).join(',');
+    const want = type.dims.map((d) => d.name).join(',');
+    if (have === want) return a;
+    return this.add('expand', [a], { dims: type.dims.map((d) => d.name), sizes: type.dims.map((d) => d.size) });
+  }
+
+  /** Sums a gradient over the dims its operand was broadcast along (by name). */
+  unbroadcast(grad: number, target: TensorType): number {
+    const keep = new Set(target.dims.map((d) => d.name));
+    const extra = this.type(grad).dims.map((d) => d.name).filter((n) => !keep.has(n));
+    return this.expand(this.sum(grad, extra), target);
+  }
+}
+
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

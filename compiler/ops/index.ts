@@ -1,0 +1,22 @@
+// The op table: every IR op, by name. Adding an op is one definition plus its row here.
+import { InternalError } from '../diagnostics/diagnostic.ts';
+import { convOps } from './conv.ts';
+import { elementwiseOps } from './elementwise.ts';
+import { labelOps } from './labels.ts';
+import { leafOps } from './leaf.ts';
+import { movementOps } from './movement.ts';
+import type { OpDef } from './op.ts';
+import { reduceOps } from './reduce.ts';
+
+export type { OpDef, OpKind, RefTensor } from './op.ts';
+export { broadcastIndexer, coordinates } from './op.ts';
+
+export const opTable: ReadonlyMap<string, OpDef> = new Map(
+  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...movementOps].map((op) => [op.name, op]),
+);
+
+export function getOp(name: string): OpDef {
+  const op = opTable.get(name);
+  if (!op) throw new InternalError(`unknown IR op '${name}'`);
+  return op;
+}

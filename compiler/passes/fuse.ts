@@ -1,0 +1,77 @@
+// Fusion: decides which nodes get a buffer of their own; pointwise chains inline into their consumer's kernel.
+import type { Graph, Node } from '../ir/types.ts';
+import { getOp } from '../ops/index.ts';
+
+/** Elementwise ops cheap enough to recompute in every consumer instead of storing. */
+const RECOMPUTE = new Set(['const', 'uniform', 'onehot', 'valid', 'expand']);
+
+export interface Fusion {
+  /** Nodes the graph's outputs need. */
+  live: Set<number>;
+  /** Nodes computed by a kernel of their own into a buffer (kernel roots). */
+  roots: number[];
+  /** Nodes with a buffer: roots and the input/weight/state leaves. */
+  stored: Set<number>;
+  /** For each root, the nodes its kernel evaluates inline. */
+  inlined: Map<number, number[]>;
+}
+
+export function liveNodes(graph: Graph): Set<number> {
+  const live = new Set<number>();
+  const stack = graph.outputs.map((o) => o.node);
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
+    live.add(id);
+    stack.push(...graph.nodes[id].inputs);
+  }
+  return live;
+}
+
+const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);
+
+/** fuseElementwise: with `enabled` false every non-leaf node gets its own kernel (for comparisons). */
+export function fuseElementwise(graph: Graph, enabled = true): Fusion {
+  const live = liveNodes(graph);
+  const consumers = new Map<number, Node[]>();
+  for (const node of graph.nodes) {
+    if (!live.has(node.id)) continue;
+    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  }
+  const outputs = new Set(graph.outputs.map((o) => o.node));
+  const stored = new Set<number>();
+  const roots: number[] = [];
+  for (const node of graph.nodes) {
+    if (!live.has(node.id)) continue;
+    const kind = getOp(node.op).kind;
+    if (kind === 'leaf' && node.op !== 'const' && node.op !== 'uniform') {
+      stored.add(node.id);
+      continue;
+    }
+    const users = consumers.get(node.id) ?? [];
+    const inlinable =
+      (kind === 'elementwise' || node.op === 'const' || node.op === 'uniform') &&
+      !outputs.has(node.id) &&
+      users.length > 0 &&
+      users.every(fusable) &&
+      (RECOMPUTE.has(node.op) || (enabled && users.length === 1));
+    if (!inlinable) {
+      stored.add(node.id);
+      roots.push(node.id);
+    }
+  }
+  const inlined = new Map<number, number[]>();
+  for (const root of roots) {
+    const members = new Set<number>();
+    const stack = [...graph.nodes[root].inputs];
+    if (!fusable(graph.nodes[root])) stack.length = 0;
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (stored.has(id) || members.has(id)) continue;
+      members.add(id);
+      stack.push(...graph.nodes[id].inputs);
+    }
+    inlined.set(root, [...members].sort((a, b) => a - b));
+  }
+  return { live, roots, stored, inlined };
+}

@@ -1,0 +1,69 @@
+// WebGPU device selection through Dawn: `gpu` needs a hardware adapter, `cpu` a software one (lavapipe), `auto`
+// takes the best adapter present.
+import { create, globals } from 'webgpu';
+
+export type DevicePreference = 'gpu' | 'cpu' | 'auto';
+
+export interface OpenedDevice {
+  device: GPUDevice;
+  description: string;
+  software: boolean;
+}
+
+let gpuInstance: GPU | undefined;
+
+function instance(): GPU {
+  if (!gpuInstance) {
+    Object.assign(globalThis, globals);
+    process.env.XDG_RUNTIME_DIR ??= '/tmp';
+    gpuInstance = create([]) as GPU;
+  }
+  return gpuInstance;
+}
+
+function isSoftware(adapter: GPUAdapter): boolean {
+  const info = adapter.info;
+  const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
+  return /llvmpipe|lavapipe|swiftshader|software/.test(text);
+}
+
+function describe(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  return (info.description || `${info.vendor} ${info.architecture}`).trim();
+}
+
+/** Opens a device with the adapter's full storage limits; throws an Error a user can act on. */
+export async function openDevice(preference: DevicePreference = 'auto'): Promise<OpenedDevice> {
+  const gpu = instance();
+  let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (preference === 'cpu' && adapter && !isSoftware(adapter)) {
+    adapter = await gpu.requestAdapter({ forceFallbackAdapter: true });
+  }
+  if (!adapter) {
+    throw new Error(
+      'No WebGPU adapter found. On a machine without a GPU install Mesa >= 24 lavapipe ' +
+        '(scripts/setup-system.sh) and set XDG_RUNTIME_DIR.',
+    );
+  }
+  const software = isSoftware(adapter);
+  if (preference === 'gpu' && software) {
+    throw new Error(`--device gpu needs a hardware adapter, but only '${describe(adapter)}' is present.`);
+  }
+  if (preference === 'cpu' && !software) {
+    throw new Error(`--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`);
+  }
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+    },
+  });
+  device.addEventListener('uncapturederror', (event) => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    process.stderr.write(`segc: WebGPU error: ${error.message}\n`);
+  });
+  return { device, description: describe(adapter), software };
+}

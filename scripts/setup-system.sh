@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages segc needs on Debian bookworm: Mesa >= 24 lavapipe (WebGPU on the CPU through
+# Dawn/Vulkan) from bookworm-backports. Idempotent; does nothing when a new-enough lavapipe is already present.
+set -euo pipefail
+need_mesa() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+  [ -z "$v" ] && return 0
+  dpkg --compare-versions "$v" lt 24 && return 0
+  return 1
+}
+if ! need_mesa; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+src=/etc/apt/sources.list.d/debian.sources
+bp=/etc/apt/sources.list.d/bookworm-backports.sources
+if [ ! -f "$bp" ]; then
+  uris=$(awk '/^URIs:/ {print $2; exit}' "$src" 2>/dev/null || echo http://deb.debian.org/debian)
+  key=$(awk '/^Signed-By:/ {print $2; exit}' "$src" 2>/dev/null || echo /usr/share/keyrings/debian-archive-keyring.gpg)
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' "$uris" "$key" \
+    | $SUDO tee "$bp" >/dev/null
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null

@@ -1,0 +1,229 @@
+"""Writes test/golden/torch/ops.json: float64 forward values and vector-Jacobian products from PyTorch.
+
+Run with /usr/bin/python3 (it has torch); the output is identical on every run. CI reads the JSON only.
+"""
+import json
+import os
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUTPUT = os.path.join(HERE, "torch", "ops.json")
+DTYPE = torch.float64
+IGNORE = 255
+
+
+def generator_for(name):
+    """Each case draws from its own generator, so adding a case never changes the others."""
+    generator = torch.Generator()
+    generator.manual_seed(zlib.crc32(name.encode("utf-8")))
+    return generator
+
+
+def normal(generator, shape):
+    return torch.randn(tuple(shape), generator=generator, dtype=DTYPE)
+
+
+def tensor_json(tensor):
+    tensor = tensor.detach().to(DTYPE).contiguous()
+    return {"shape": list(tensor.shape), "data": [float(value) for value in tensor.reshape(-1).tolist()]}
+
+
+def differentiable_case(name, op, attrs, inputs, differentiated, forward, generator, extra=None):
+    """inputs: name -> tensor; differentiated: names that get grads; forward(**inputs) -> output."""
+    leaves = {}
+    for key, value in inputs.items():
+        leaf = value.clone()
+        leaf.requires_grad_(key in differentiated)
+        leaves[key] = leaf
+    output = forward(**leaves)
+    grad_output = normal(generator, output.shape)
+    grads = torch.autograd.grad(output, [leaves[key] for key in differentiated], grad_output)
+    case = {
+        "name": name,
+        "op": op,
+        "attrs": attrs,
+        "inputs": {key: tensor_json(value) for key, value in inputs.items()},
+        "grad_output": tensor_json(grad_output),
+        "output": tensor_json(output),
+        "grads": {key: tensor_json(grad) for key, grad in zip(differentiated, grads)},
+    }
+    if extra is not None:
+        case.update(extra)
+    return case
+
+
+def conv2d_cases():
+    cases = []
+    for kernel, pad in [(3, 1), (3, 0), (1, 0)]:
+        name = "conv2d_k%d_pad%d" % (kernel, pad)
+        generator = generator_for(name)
+        inputs = {"x": normal(generator, (2, 3, 5, 7)), "w": normal(generator, (4, 3, kernel, kernel))}
+        cases.append(differentiable_case(
+            name, "conv2d", {"pad": pad, "stride": 1}, inputs, ["x", "w"],
+            lambda x, w, pad=pad: F.conv2d(x, w, padding=pad), generator))
+    return cases
+
+
+def first_max_rule_holds(x, grad_x, grad_output):
+    """Checks PyTorch's tie rule: the first maximum in row-major window order gets the whole gradient."""
+    batch, channels, height, width = x.shape
+    for n in range(batch):
+        for c in range(channels):
+            for row in range(height // 2):
+                for column in range(width // 2):
+                    window = [(2 * row + dy, 2 * column + dx) for dy in range(2) for dx in range(2)]
+                    values = [x[n, c, y, xx].item() for y, xx in window]
+                    winner = window[values.index(max(values))]
+                    for y, xx in window:
+                        expected = grad_output[n, c, row, column].item() if (y, xx) == winner else 0.0
+                        if grad_x[n, c, y, xx].item() != expected:
+                            return False
+    return True
+
+
+def maxpool_cases():
+    cases = []
+    for name, shape, ties in [
+        ("maxpool2d_even", (2, 3, 6, 8), False),
+        ("maxpool2d_odd", (2, 3, 5, 7), False),
+        ("maxpool2d_ties", (2, 3, 6, 8), True),
+    ]:
+        generator = generator_for(name)
+        x = normal(generator, shape)
+        if ties:
+            # One decimal and a ceiling at 0.5 make equal values inside many windows.
+            x = torch.clamp(torch.round(x * 10) / 10, max=0.5)
+        case = differentiable_case(
+            name, "maxpool2d", {"size": 2}, {"x": x}, ["x"], lambda x: F.max_pool2d(x, 2), generator)
+        if ties:
+            grad_x = torch.tensor(case["grads"]["x"]["data"], dtype=DTYPE).reshape(shape)
+            grad_output = torch.tensor(case["grad_output"]["data"], dtype=DTYPE).reshape(
+                case["grad_output"]["shape"])
+            assert first_max_rule_holds(x, grad_x, grad_output), "PyTorch tie rule changed"
+        cases.append(case)
+    return cases
+
+
+def upsample_cases():
+    name = "upsample_nearest"
+    generator = generator_for(name)
+    return [differentiable_case(
+        name, "upsample_nearest", {"scale": 2}, {"x": normal(generator, (2, 3, 5, 7))}, ["x"],
+        lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), generator)]
+
+
+def batchnorm_cases():
+    attrs = {"eps": 1e-5, "momentum": 0.1}
+    name = "batchnorm_train"
+    generator = generator_for(name)
+    inputs = {
+        "x": normal(generator, (2, 3, 5, 7)) * 1.5 + 0.7,
+        "weight": normal(generator, (3,)),
+        "bias": normal(generator, (3,)),
+    }
+    running_mean = torch.zeros(3, dtype=DTYPE)
+    running_var = torch.ones(3, dtype=DTYPE)
+
+    def train_forward(x, weight, bias):
+        return F.batch_norm(x, running_mean, running_var, weight, bias,
+                            training=True, momentum=0.1, eps=1e-5)
+
+    train = differentiable_case(name, "batchnorm_train", attrs, inputs, ["x", "weight", "bias"],
+                                train_forward, generator)
+    # F.batch_norm updated the running statistics in place (running_var uses the unbiased variance).
+    train["state_after"] = {
+        "running_mean": tensor_json(running_mean),
+        "running_var": tensor_json(running_var),
+    }
+
+    name = "batchnorm_eval"
+    generator = generator_for(name)
+    inputs = {
+        "x": normal(generator, (2, 3, 5, 7)),
+        "weight": normal(generator, (3,)),
+        "bias": normal(generator, (3,)),
+        "running_mean": normal(generator, (3,)) * 0.5,
+        "running_var": torch.exp(normal(generator, (3,)) * 0.5),
+    }
+
+    def eval_forward(x, weight, bias, running_mean, running_var):
+        return F.batch_norm(x, running_mean, running_var, weight, bias,
+                            training=False, momentum=0.1, eps=1e-5)
+
+    evaluate = differentiable_case(name, "batchnorm_eval", attrs, inputs, ["x", "weight", "bias"],
+                                   eval_forward, generator)
+    return [train, evaluate]
+
+
+def cross_entropy_cases():
+    name = "cross_entropy"
+    generator = generator_for(name)
+    z = normal(generator, (2, 3, 5, 7)) * 2
+    labels = torch.randint(0, 3, (2, 5, 7), generator=generator)
+    ignored = torch.rand(2, 5, 7, generator=generator, dtype=DTYPE) < 0.15
+    labels = torch.where(ignored, torch.full_like(labels, IGNORE), labels)
+    assert int(ignored.sum()) > 0
+
+    def forward(z, y):
+        return F.cross_entropy(z, y.long(), ignore_index=IGNORE)
+
+    inputs = {"z": z, "y": labels.to(DTYPE)}
+    attrs = {"ignore": IGNORE}
+    return [differentiable_case(name, "cross_entropy", attrs, inputs, ["z"], forward, generator)]
+
+
+def softmax_cases():
+    cases = []
+    for op, function in [("softmax", F.softmax), ("log_softmax", F.log_softmax)]:
+        generator = generator_for(op)
+        cases.append(differentiable_case(
+            op, op, {"axis": "C"}, {"x": normal(generator, (2, 3, 5, 7))}, ["x"],
+            lambda x, function=function: function(x, dim=1), generator))
+    return cases
+
+
+def adam_cases():
+    name = "adam"
+    generator = generator_for(name)
+    p0 = normal(generator, (7,))
+    grads = normal(generator, (3, 7))
+    attrs = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    parameter = torch.nn.Parameter(p0.clone())
+    optimizer = torch.optim.Adam([parameter], lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    steps = []
+    for gradient in grads:
+        optimizer.zero_grad()
+        parameter.grad = gradient.clone()
+        optimizer.step()
+        steps.append([float(value) for value in parameter.detach().tolist()])
+    return [{
+        "name": name,
+        "op": "adam",
+        "attrs": attrs,
+        "inputs": {"p0": tensor_json(p0), "grads": tensor_json(grads)},
+        "grad_output": None,
+        "output": tensor_json(parameter),
+        "grads": {},
+        "steps": steps,
+    }]
+
+
+def main():
+    torch.use_deterministic_algorithms(True)
+    cases = (conv2d_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
+             + cross_entropy_cases() + softmax_cases() + adam_cases())
+    names = [case["name"] for case in cases]
+    assert len(set(names)) == len(names), "case names must be unique"
+    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
+    # One case per line: compact, yet diffs show which case changed. Python floats print exactly.
+    lines = [json.dumps(case, separators=(",", ":"), allow_nan=False) for case in cases]
+    with open(OUTPUT, "w") as handle:
+        handle.write("[\n" + ",\n".join(lines) + "\n]\n")
+    print("wrote %d cases to %s (torch %s)" % (len(cases), os.path.relpath(OUTPUT), torch.__version__))
+
+
+if __name__ == "__main__":
+    main()
