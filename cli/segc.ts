@@ -1,0 +1,80 @@
+// The segc command: argument parsing, diagnostics and exit codes, thin over the compiler and runtime.
+import { Command, InvalidArgumentError } from 'commander';
+import { renderDiagnostic } from '../compiler/diagnostics/index.ts';
+import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
+import type { DevicePreference } from '../runtime/device.ts';
+import { RunError, runExperiment } from '../runtime/train/session.ts';
+import { printGraphs, printKernels } from './inspect.ts';
+
+function parseSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^([A-Za-z_][\w.]*)=(.+)$/.exec(value);
+  const number = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isFinite(number)) throw new InvalidArgumentError(`expected key=number, got '${value}'`);
+  return { ...previous, [match[1]]: number };
+}
+
+function parseDevice(value: string): DevicePreference {
+  if (!['gpu', 'cpu', 'auto'].includes(value)) throw new InvalidArgumentError('expected gpu, cpu or auto');
+  return value as DevicePreference;
+}
+
+/** Runs a command body; user errors become messages and exit code 1, never stack traces. */
+async function guarded(body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (error instanceof ExperimentError) {
+      for (const d of error.diagnostics) {
+        process.stderr.write(`${renderDiagnostic(d, d.span ? error.sources.get(d.span.file) : undefined)}\n`);
+      }
+    } else if (error instanceof RunError || (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) {
+      process.stderr.write(`segc: error: ${error.message}\n`);
+    } else {
+      throw error;
+    }
+    process.exitCode = 1;
+  }
+}
+
+const program = new Command('segc').description('Segmentation losses as formulas, compiled to WebGPU.');
+
+program
+  .command('run')
+  .description('train and evaluate an experiment')
+  .argument('<file>', '.seg experiment file')
+  .option('--set <key=value>', 'override a param (repeatable)', parseSet, {})
+  .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
+  .option('--out <dir>', 'output directory (default runs/<experiment>)')
+  .action((file: string, opts: { set: Record<string, number>; device: DevicePreference; out?: string }) =>
+    guarded(async () => {
+      const compiled = compileExperiment(file, { overrides: opts.set });
+      await runExperiment(compiled, { device: opts.device, out: opts.out });
+    }),
+  );
+
+program
+  .command('wgsl')
+  .description('print every generated WGSL kernel')
+  .argument('<file>', '.seg experiment file')
+  .option('--kernel <name>', 'only kernels whose name contains this')
+  .action((file: string, opts: { kernel?: string }) =>
+    guarded(() => process.stdout.write(printKernels(compileExperiment(file), opts.kernel))),
+  );
+
+program
+  .command('graph')
+  .description('print the forward and backward IR')
+  .argument('<file>', '.seg experiment file')
+  .action((file: string) => guarded(() => process.stdout.write(printGraphs(compileExperiment(file)))));
+
+program
+  .command('check')
+  .description('parse, check and stage an experiment without running it')
+  .argument('<file...>', '.seg experiment files')
+  .action((files: string[]) =>
+    guarded(() => {
+      for (const file of files) compileExperiment(file);
+    }),
+  );
+
+await program.parseAsync(process.argv);

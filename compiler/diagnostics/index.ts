@@ -1,0 +1,4 @@
+// The diagnostics phase entry point: diagnostic values, the message table and the text renderer.
+export * from './diagnostic.ts';
+export * from './messages.ts';
+export * from './render.ts';

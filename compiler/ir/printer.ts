@@ -1,0 +1,22 @@
+// The canonical text form of an IR graph: one op per line in ANF, with its named-dim type and source position.
+import type { Graph, Node } from './types.ts';
+
+function attrText(node: Node): string {
+  const entries = Object.entries(node.attrs).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : v}`).join(' ');
+}
+
+export function printNode(node: Node): string {
+  const type = `${node.type.dtype}[${node.type.dims.map((d) => `${d.name}=${d.size}`).join(',')}]`;
+  const operands = node.inputs.map((i) => `%${i}`).join(' ');
+  const attrs = attrText(node);
+  const where = node.span ? `  // ${node.span.file.split('/').pop()}:${node.span.line}:${node.span.col}` : '';
+  return `%${node.id}: ${type} = ${node.op}${operands ? ` ${operands}` : ''}${attrs ? ` {${attrs}}` : ''}${where}`;
+}
+
+/** Prints the nodes the outputs need, then the outputs. Deterministic for a given graph. */
+export function printGraph(graph: Graph, live?: Set<number>): string {
+  const lines = graph.nodes.filter((n) => !live || live.has(n.id)).map(printNode);
+  for (const o of graph.outputs) lines.push(`output ${o.role} ${JSON.stringify(o.name)} = %${o.node}`);
+  return `${lines.join('\n')}\n`;
+}

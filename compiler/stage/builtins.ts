@@ -1,0 +1,235 @@
+// Built-in functions of .seg: pointwise math, named-axis reductions, label helpers, layers and list helpers.
+import type { Span } from '../../grammar/index.ts';
+import { weightType } from '../ops/conv.ts';
+import type { Env, Stager } from './stager.ts';
+import type { Value } from './values.ts';
+import { describeValue, fail, number } from './values.ts';
+
+export interface BuiltinCall {
+  name: string;
+  axes: { name: string; span: Span }[];
+  positional: Value[];
+  named: Map<string, { value: Value; span: Span }>;
+  span: Span;
+  argSpans: Span[];
+  env: Env;
+}
+
+export type Builtin = (s: Stager, call: BuiltinCall) => Value;
+
+/** The argument at `index` or named `key`, else `fallback`, else an error. */
+function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): Value {
+  const value = index < call.positional.length ? call.positional[index] : call.named.get(key)?.value;
+  if (value) return value;
+  if (fallback) return fallback;
+  return fail('SEG4004', call.span, `'${call.name}' needs the argument '${key}'.`);
+}
+
+function checkKeys(call: BuiltinCall, keys: string[]): void {
+  for (const [key, given] of call.named) {
+    if (!keys.includes(key)) fail('SEG4002', given.span, `'${key}'`, `'${call.name}'`);
+  }
+}
+
+function int(s: Stager, call: BuiltinCall, index: number, key: string, fallback?: number): number {
+  const value = arg(call, index, key, fallback === undefined ? undefined : number(fallback, true));
+  return s.integer(value, call.argSpans[index] ?? call.span);
+}
+
+function numeric(call: BuiltinCall, index: number, key: string, fallback: number): number {
+  const value = arg(call, index, key, number(fallback));
+  if (value.kind !== 'number') return fail('SEG3003', call.span, `a number for '${key}'`, describeValue(value));
+  return value.value;
+}
+
+function tensorArg(s: Stager, call: BuiltinCall, index = 0): number {
+  return s.tensor(arg(call, index, 'x'), call.argSpans[index] ?? call.span, `the argument of '${call.name}'`);
+}
+
+function requireAxes(s: Stager, call: BuiltinCall, node: number): string[] {
+  if (call.axes.length === 0) fail('SEG4004', call.span, `'${call.name}' needs axes, as in '${call.name}[C](...)'.`);
+  return s.axes(call.axes, node);
+}
+
+function allOrAxes(s: Stager, call: BuiltinCall, node: number): string[] {
+  return call.axes.length === 0 ? s.b.type(node).dims.map((d) => d.name) : s.axes(call.axes, node);
+}
+
+function pointwise(op: string, fold: (x: number) => number): Builtin {
+  return (s, call) => {
+    checkKeys(call, []);
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return number(fold(x.value), false);
+    return s.wrap(s.node(op, [tensorArg(s, call)], {}, call.span));
+  };
+}
+
+/** z - max[axes](z), with the max held constant (it cancels in softmax and log_softmax). */
+function shifted(s: Stager, z: number, axes: string[], span: Span): number {
+  const peak = s.node('stop_gradient', [s.node('max', [z], { axes }, span)], {}, span);
+  return s.node('sub', [z, peak], {}, span);
+}
+
+function reduceCount(s: Stager, node: number, axes: string[]): number {
+  return s.b.type(node).dims.filter((d) => axes.includes(d.name)).reduce((n, d) => n * d.size, 1);
+}
+
+const list = (items: Value[]): Value => ({ kind: 'list', items });
+
+function asList(call: BuiltinCall, index: number): Value[] {
+  const value = arg(call, index, 'items');
+  if (value.kind !== 'list') return fail('SEG3003', call.argSpans[index], 'a list', describeValue(value));
+  return value.items;
+}
+
+export const builtins = new Map<string, Builtin>([
+  ['exp', pointwise('exp', Math.exp)],
+  ['log', pointwise('log', Math.log)],
+  ['abs', pointwise('abs', Math.abs)],
+  ['sqrt', pointwise('sqrt', Math.sqrt)],
+  ['sign', pointwise('sign', Math.sign)],
+  ['relu', pointwise('relu', (x) => Math.max(x, 0))],
+  ['stop_gradient', pointwise('stop_gradient', (x) => x)],
+  ['sigmoid', (s, call) => {
+    const x = tensorArg(s, call);
+    const denominator = s.node('add', [s.b.constant(1), s.node('exp', [s.node('neg', [x], {}, call.span)], {}, call.span)], {}, call.span);
+    return s.wrap(s.node('div', [s.b.constant(1), denominator], {}, call.span));
+  }],
+  ['softmax', (s, call) => {
+    const z = tensorArg(s, call);
+    const axes = requireAxes(s, call, z);
+    const e = s.node('exp', [shifted(s, z, axes, call.span)], {}, call.span);
+    return s.wrap(s.node('div', [e, s.node('sum', [e], { axes }, call.span)], {}, call.span));
+  }],
+  ['log_softmax', (s, call) => {
+    const z = tensorArg(s, call);
+    const axes = requireAxes(s, call, z);
+    const x = shifted(s, z, axes, call.span);
+    const total = s.node('sum', [s.node('exp', [x], {}, call.span)], { axes }, call.span);
+    return s.wrap(s.node('sub', [x, s.node('log', [total], {}, call.span)], {}, call.span));
+  }],
+  ['sum', (s, call) => {
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return x;
+    const node = tensorArg(s, call);
+    const axes = allOrAxes(s, call, node);
+    return s.wrap(axes.length === 0 ? node : s.node('sum', [node], { axes }, call.span));
+  }],
+  ['mean', (s, call) => {
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return x;
+    const node = tensorArg(s, call);
+    const axes = allOrAxes(s, call, node);
+    if (axes.length === 0) return s.wrap(node);
+    const total = s.node('sum', [node], { axes }, call.span);
+    return s.wrap(s.node('mul', [total, s.b.constant(1 / reduceCount(s, node, axes))], {}, call.span));
+  }],
+  ['max', (s, call) => extremum(s, call, 'maximum', 1)],
+  ['min', (s, call) => extremum(s, call, 'minimum', -1)],
+  ['argmax', (s, call) => {
+    const node = tensorArg(s, call);
+    return s.wrap(s.node('argmax', [node], { axes: requireAxes(s, call, node) }, call.span));
+  }],
+  ['onehot', (s, call) => {
+    const y = tensorArg(s, call);
+    return s.wrap(s.node('onehot', [y], { dim: 'C', size: s.options.classes }, call.span));
+  }],
+  ['valid', (s, call) => {
+    checkKeys(call, ['ignore']);
+    const y = tensorArg(s, call);
+    return s.wrap(s.node('valid', [y], { ignore: int(s, call, 1, 'ignore', 255) }, call.span));
+  }],
+  ['conv', (s, call) => {
+    checkKeys(call, ['c', 'k', 'pad', 'bias']);
+    const x = tensorArg(s, call);
+    const out = int(s, call, 1, 'c');
+    const k = int(s, call, 2, 'k', 3);
+    const pad = Math.floor(numeric(call, 3, 'pad', 0));
+    const bias = arg(call, 4, 'bias', { kind: 'bool', value: true });
+    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
+    return s.scoped('conv', () => {
+      const bound = 1 / Math.sqrt(input * k * k);
+      const w = weightType(out, input, k);
+      const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
+      let y = s.node('conv2d', [x, weight], { pad }, call.span);
+      if (bias.kind === 'bool' && bias.value) {
+        const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
+        y = s.node('add', [y, b], {}, call.span);
+      }
+      return s.wrap(y);
+    });
+  }],
+  ['batchnorm', (s, call) => {
+    checkKeys(call, ['eps', 'momentum']);
+    const x = tensorArg(s, call);
+    const eps = numeric(call, 1, 'eps', 1e-5);
+    const momentum = numeric(call, 2, 'momentum', 0.1);
+    return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
+  }],
+  ['maxpool', (s, call) => {
+    checkKeys(call, ['k']);
+    return s.wrap(s.node('maxpool2d', [tensorArg(s, call)], { size: int(s, call, 1, 'k', 2) }, call.span));
+  }],
+  ['upsample', (s, call) => {
+    checkKeys(call, ['scale']);
+    return s.wrap(s.node('upsample_nearest', [tensorArg(s, call)], { scale: int(s, call, 1, 'scale', 2) }, call.span));
+  }],
+  ['concat', (s, call) => {
+    if (call.axes.length !== 1 || call.axes[0].name !== 'C') {
+      fail('SEG4004', call.span, "'concat' joins along channels: write 'concat[C](a, b)'.");
+    }
+    const parts = call.positional.map((v, i) => s.tensor(v, call.argSpans[i]));
+    if (parts.length < 2) fail('SEG4004', call.span, "'concat' needs at least two tensors.");
+    return s.wrap(parts.slice(1).reduce((acc, part) => s.node('concat', [acc, part], {}, call.span), parts[0]));
+  }],
+  ['zip', (_s, call) => {
+    const lists = call.positional.map((_, i) => asList(call, i));
+    const n = Math.min(...lists.map((l) => l.length));
+    return list(Array.from({ length: n }, (_, i) => list(lists.map((l) => l[i]))));
+  }],
+  ['reversed', (_s, call) => list([...asList(call, 0)].reverse())],
+  ['range', (s, call) => list(Array.from({ length: int(s, call, 0, 'n') }, (_, i) => number(i, true)))],
+  ['len', (_s, call) => number(asList(call, 0).length, true)],
+]);
+
+function extremum(s: Stager, call: BuiltinCall, pairwise: string, sign: number): Value {
+  if (call.positional.length === 2) {
+    const [a, b] = call.positional;
+    if (a.kind === 'number' && b.kind === 'number') return number(sign > 0 ? Math.max(a.value, b.value) : Math.min(a.value, b.value));
+    return s.wrap(s.node(pairwise, [s.tensor(a, call.argSpans[0]), s.tensor(b, call.argSpans[1])], {}, call.span));
+  }
+  const x = tensorArg(s, call);
+  const axes = allOrAxes(s, call, x);
+  if (sign > 0) return s.wrap(s.node('max', [x], { axes }, call.span));
+  const negated = s.node('neg', [x], {}, call.span);
+  return s.wrap(s.node('neg', [s.node('max', [negated], { axes }, call.span)], {}, call.span));
+}
+
+/** Batch normalisation over every dim but C; training mode also updates the running statistics. */
+function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Span): Value {
+  const channels = s.b.type(x).dims.find((d) => d.name === 'C');
+  if (!channels) return fail('SEG4004', span, "'batchnorm' needs a tensor with a 'C' dimension.");
+  const c = channels.size;
+  const weight = s.weight('weight', ['C'], [c], { kind: 'constant', value: 1 });
+  const bias = s.weight('bias', ['C'], [c], { kind: 'constant', value: 0 });
+  const runningMean = s.weight('running_mean', ['C'], [c], { kind: 'constant', value: 0 }, false);
+  const runningVar = s.weight('running_var', ['C'], [c], { kind: 'constant', value: 1 }, false);
+  const axes = s.b.type(x).dims.map((d) => d.name).filter((n) => n !== 'C');
+  const count = reduceCount(s, x, axes);
+  const n = (op: string, inputs: number[], attrs = {}) => s.node(op, inputs, attrs, span);
+  const k = (v: number) => s.b.constant(v);
+  let mean = runningMean;
+  let variance = runningVar;
+  if (s.options.mode === 'train') {
+    mean = n('mul', [n('sum', [x], { axes }), k(1 / count)]);
+    const centered = n('sub', [x, mean]);
+    variance = n('mul', [n('sum', [n('mul', [centered, centered])], { axes }), k(1 / count)]);
+    const blend = (old: number, fresh: number) => n('add', [n('mul', [old, k(1 - momentum)]), n('mul', [fresh, k(momentum)])]);
+    const unbiased = n('mul', [variance, k(count / Math.max(count - 1, 1))]);
+    const nameOf = (leaf: number) => s.b.node(leaf).attrs.name as string;
+    s.stateUpdates.push({ name: nameOf(runningMean), node: blend(runningMean, n('stop_gradient', [mean])) });
+    s.stateUpdates.push({ name: nameOf(runningVar), node: blend(runningVar, n('stop_gradient', [unbiased])) });
+  }
+  const scale = n('mul', [n('rsqrt', [n('add', [variance, k(eps)])]), weight]);
+  return s.wrap(n('add', [n('mul', [n('sub', [x, mean]), scale]), bias]));
+}

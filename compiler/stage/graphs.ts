@@ -1,0 +1,141 @@
+// Stages an experiment's network and loss into IR: the training step (loss, terms, gradients, state updates) and
+// the evaluation pass (loss terms and metric sums).
+import type { Expression } from '../../grammar/index.ts';
+import { differentiate } from '../autodiff/index.ts';
+import type { Graph } from '../ir/types.ts';
+import type { ExperimentSpec } from './experiment.ts';
+import type { Env, WeightSpec } from './stager.ts';
+import { Stager } from './stager.ts';
+import type { Value } from './values.ts';
+import { fail } from './values.ts';
+
+export interface DataShape {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  classes: number;
+  /** Image normalisation: x / 255 then (x - mean) / std. */
+  mean: number;
+  std: number;
+  ignore: number;
+}
+
+export interface StagedGraph {
+  graph: Graph;
+  weights: WeightSpec[];
+  /** Reported loss values: 'loss' first, then the named terms. */
+  terms: string[];
+  /** Metric sums (eval only), by output name. */
+  metrics: string[];
+}
+
+export const EPS = 1e-10;
+
+/** Splits `a + alpha * b` into named terms: the callee's name, `l1` for mean(abs(..)), else `term<i>`. */
+export function lossTerms(loss: Expression, paramNames: Set<string>): { name: string; expression: Expression }[] {
+  const summands: Expression[] = [];
+  const collect = (e: Expression) => {
+    if (e.kind === 'binary' && e.operator === '+') {
+      collect(e.left);
+      collect(e.right);
+    } else summands.push(e);
+  };
+  collect(loss);
+  if (summands.length < 2) return [];
+  const isCoefficient = (e: Expression) => e.kind === 'number' || (e.kind === 'name' && paramNames.has(e.name));
+  const used = new Map<string, number>();
+  return summands.map((summand, i) => {
+    let term = summand;
+    if (term.kind === 'binary' && term.operator === '*') {
+      if (isCoefficient(term.left)) term = term.right;
+      else if (isCoefficient(term.right)) term = term.left;
+    }
+    let name = `term${i + 1}`;
+    if (term.kind === 'call') {
+      const callee = term.callee.name;
+      const inner = term.args[0]?.value;
+      if (['mean', 'sum'].includes(callee) && inner?.kind === 'call' && inner.callee.name === 'abs') name = 'l1';
+      else if (!['mean', 'sum'].includes(callee)) name = callee;
+    }
+    const seen = used.get(name) ?? 0;
+    used.set(name, seen + 1);
+    return { name: seen === 0 ? name : `${name}${seen + 1}`, expression: term };
+  });
+}
+
+export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval'): StagedGraph {
+  const s = new Stager({ mode, classes: shape.classes });
+  const b = s.b;
+  const image = b.add('input', [], {
+    name: 'image',
+    dims: ['N', 'C', 'H', 'W'],
+    sizes: [shape.batch, shape.channels, shape.height, shape.width],
+    dtype: 'u8',
+  });
+  const labels = b.add('input', [], {
+    name: 'labels',
+    dims: ['N', 'H', 'W'],
+    sizes: [shape.batch, shape.height, shape.width],
+    dtype: 'u8',
+  });
+  const scaled = b.add('mul', [image, b.constant(1 / (255 * shape.std))]);
+  const x = b.add('sub', [scaled, b.constant(shape.mean / shape.std)]);
+  const env: Env = { vars: new Map(), scope: spec.scope };
+  const net = s.evaluate(spec.model.callee, env);
+  if (net.kind !== 'function' || net.def.defKind !== 'net') {
+    return fail('SEG5001', spec.model.callee.span, `'${spec.model.callee.name}' is not a net.`);
+  }
+  const named = new Map<string, { value: Value; span: typeof spec.model.span }>();
+  for (const arg of spec.model.args) {
+    if (!arg.name) return fail('SEG5001', arg.span, 'Give model options by name; the image is passed first.');
+    named.set(arg.name.name, { value: s.evaluate(arg.value, env), span: arg.name.span });
+  }
+  const logitsValue = s.callDefinition(net, [{ kind: 'tensor', node: x }], named, spec.model.span, [spec.model.span]);
+  const logits = s.tensor(logitsValue, spec.model.span, 'the network output');
+  const channels = b.type(logits).dims.find((d) => d.name === 'C')?.size;
+  if (channels !== shape.classes) {
+    fail('SEG5001', spec.model.span, `The network gives ${channels} channels but the data has ${shape.classes} classes.`);
+  }
+  const lossEnv: Env = { vars: new Map<string, Value>([['logits', { kind: 'tensor', node: logits }], ['y', { kind: 'tensor', node: labels }]]), scope: spec.scope };
+  for (const p of spec.params) lossEnv.vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
+  const loss = s.tensor(s.evaluate(spec.loss, lossEnv), spec.loss.span, 'the loss');
+  if (b.type(loss).dims.length !== 0) {
+    fail('SEG3003', spec.loss.span, 'a scalar loss', `a tensor [${b.type(loss).dims.map((d) => d.name).join(',')}]`);
+  }
+  b.output('loss', loss);
+  const terms = ['loss'];
+  for (const term of lossTerms(spec.loss, new Set(spec.params.map((p) => p.name)))) {
+    b.output(term.name, s.tensor(s.evaluate(term.expression, lossEnv), term.expression.span));
+    terms.push(term.name);
+  }
+  const metrics: string[] = [];
+  if (mode === 'train') {
+    const trainable = b.nodes.filter((n) => n.op === 'weight');
+    const grads = differentiate(b, loss, trainable.map((n) => n.id));
+    for (const w of trainable) b.output(`grad:${w.attrs.name}`, grads.get(w.id)!, 'gradient');
+    for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
+  } else {
+    metrics.push(...metricOutputs(s, logits, labels, shape));
+  }
+  return { graph: b.graph(), weights: s.weights, terms, metrics };
+}
+
+/** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */
+function metricOutputs(s: Stager, logits: number, labels: number, shape: DataShape): string[] {
+  const b = s.b;
+  const n = (op: string, inputs: number[], attrs = {}) => b.add(op, inputs, attrs);
+  const predicted = n('onehot', [n('argmax', [logits], { axes: ['C'] })], { dim: 'C', size: shape.classes });
+  const target = n('onehot', [labels], { dim: 'C', size: shape.classes });
+  const valid = n('valid', [labels], { ignore: shape.ignore });
+  const everywhere = ['N', 'H', 'W'];
+  const maskedPrediction = n('mul', [predicted, valid]);
+  b.output('metric.intersection', n('sum', [n('mul', [predicted, target])], { axes: everywhere }));
+  b.output('metric.predicted', n('sum', [maskedPrediction], { axes: everywhere }));
+  b.output('metric.target', n('sum', [target], { axes: everywhere }));
+  const pixels = n('add', [n('sum', [valid], { axes: ['H', 'W'] }), b.constant(EPS)]);
+  const proportion = (x: number) => n('div', [n('add', [n('sum', [x], { axes: ['H', 'W'] }), b.constant(EPS)]), pixels]);
+  const error = n('abs', [n('sub', [proportion(maskedPrediction), proportion(target)])]);
+  b.output('metric.proportion_error', n('sum', [error], { axes: ['N', 'C'] }));
+  return ['metric.intersection', 'metric.predicted', 'metric.target', 'metric.proportion_error'];
+}

@@ -1,0 +1,66 @@
+// Binding call arguments to a definition's parameters (positional, keyword, defaults) and checking annotations.
+import type { Definition, Parameter, Span } from '../../grammar/index.ts';
+import { formatType } from '../ir/types.ts';
+import type { ModuleScope } from '../resolve/index.ts';
+import type { Stager } from './stager.ts';
+import type { Value } from './values.ts';
+import { describeValue, fail } from './values.ts';
+
+const STANDARD_DIMS = new Set(['N', 'C', 'D', 'H', 'W']);
+
+export function bindArguments(
+  stager: Stager,
+  def: Definition,
+  positional: Value[],
+  named: Map<string, { value: Value; span: Span }>,
+  span: Span,
+  scope: ModuleScope,
+): Map<string, Value> {
+  const name = `'${def.name.name}'`;
+  if (positional.length > def.params.length) fail('SEG4001', span, name, def.params.length, positional.length);
+  const vars = new Map<string, Value>();
+  const names = def.params.map((p) => p.name.name);
+  for (const [key, arg] of named) {
+    if (!names.includes(key)) fail('SEG4002', arg.span, `'${key}'`, name);
+  }
+  def.params.forEach((param, i) => {
+    const given = i < positional.length ? positional[i] : named.get(param.name.name)?.value;
+    if (given) vars.set(param.name.name, given);
+    else if (param.default) vars.set(param.name.name, stager.evaluate(param.default, { vars, scope }));
+    else fail('SEG4001', span, name, requiredCount(def), positional.length + named.size);
+  });
+  return vars;
+}
+
+function requiredCount(def: Definition): number {
+  return def.params.filter((p) => !p.default).length;
+}
+
+/** Checks a bound value against `name: base[dims]`; `S` matches the tensor's spatial dims. */
+export function checkAnnotation(stager: Stager, param: Parameter, value: Value, span: Span): void {
+  const type = param.type;
+  if (!type) return;
+  const base = type.base?.name;
+  if (base === 'int' || base === 'float') {
+    if (value.kind !== 'number' || (base === 'int' && !value.integer)) {
+      fail('SEG3003', span, `${base === 'int' ? 'an int' : 'a number'} for '${param.name.name}'`, describeValue(value));
+    }
+    return;
+  }
+  if (!type.dims) return;
+  if (value.kind === 'number' && base === undefined) return; // a scalar broadcasts to any shape
+  if (value.kind !== 'tensor') fail('SEG3003', span, `a tensor for '${param.name.name}'`, describeValue(value));
+  const tensor = stager.b.type(value.node);
+  const wantLabels = base === 'labels';
+  if (wantLabels !== (tensor.dtype === 'u8')) {
+    const want = wantLabels ? 'labels (class indices)' : 'a float tensor';
+    fail('SEG3003', span, `${want} for '${param.name.name}'`, `${formatType(tensor)}`);
+  }
+  const expected = type.dims.flatMap((d) => (d.name === 'S' ? stager.spatial(value.node) : [d.name]));
+  const actual = tensor.dims.map((d) => d.name);
+  const fits = expected.length === actual.length && expected.every((d, i) => !STANDARD_DIMS.has(d) || d === actual[i]);
+  if (!fits) {
+    const written = `[${type.dims.map((d) => d.name).join(',')}]`;
+    fail('SEG3003', span, `a tensor ${written} for '${param.name.name}'`, formatType(tensor));
+  }
+}

@@ -1,0 +1,355 @@
+// The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for tensors.
+import type { Argument, Expression, Span, Statement } from '../../grammar/index.ts';
+import { InternalError } from '../diagnostics/index.ts';
+import { GraphBuilder } from '../ir/builder.ts';
+import type { Attrs } from '../ir/types.ts';
+import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
+import type { ModuleScope } from '../resolve/index.ts';
+import type { Builtin } from './builtins.ts';
+import { builtins } from './builtins.ts';
+import { bindArguments, checkAnnotation } from './signature.ts';
+import type { Value } from './values.ts';
+import { describeValue, fail, number } from './values.ts';
+
+export interface Env {
+  vars: Map<string, Value>;
+  scope: ModuleScope;
+  /** Experiment settings may name symbols (`dice`, `iteration`) that are not definitions. */
+  allowSymbols?: boolean;
+}
+
+export type WeightInit = { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };
+
+/** A tensor the model owns: trainable weights and non-trainable state (running statistics). */
+export interface WeightSpec {
+  name: string;
+  dims: string[];
+  sizes: number[];
+  init: WeightInit;
+  trainable: boolean;
+}
+
+export interface StageOptions {
+  mode: 'train' | 'eval';
+  /** Number of classes, for `onehot`. */
+  classes: number;
+}
+
+export class Stager {
+  readonly b = new GraphBuilder();
+  readonly weights: WeightSpec[] = [];
+  readonly stateUpdates: { name: string; node: number }[] = [];
+  private readonly path: string[] = [];
+  private readonly counters = new Map<string, Map<string, number>>();
+  private readonly callStack: string[] = [];
+
+  constructor(readonly options: StageOptions) {}
+
+  /** Builds an IR node, turning shape-rule complaints into diagnostics at `span`. */
+  node(op: string, inputs: number[], attrs: Attrs, span: Span | undefined): number {
+    try {
+      return this.b.add(op, inputs, attrs, span);
+    } catch (error) {
+      if (error instanceof ShapeError) fail('SEG3004', span, `'${op}'`, error.message);
+      throw error;
+    }
+  }
+
+  tensor(value: Value, span: Span | undefined, what = 'operand'): number {
+    if (value.kind === 'tensor') return value.node;
+    if (value.kind === 'number') return this.b.constant(value.value);
+    if (value.kind === 'bool') return this.b.constant(value.value ? 1 : 0);
+    return fail('SEG3003', span, `a tensor or number as ${what}`, describeValue(value));
+  }
+
+  /** Spatial dims of a tensor (the `S` group). */
+  spatial(node: number): string[] {
+    return this.b.type(node).dims.map((d) => d.name).filter((n) => SPATIAL_DIMS.includes(n));
+  }
+
+  /** Expands `S` and checks each axis exists in the tensor. */
+  axes(names: { name: string; span: Span }[], node: number): string[] {
+    const dims = this.b.type(node).dims.map((d) => d.name);
+    const result: string[] = [];
+    for (const axis of names) {
+      const expanded = axis.name === 'S' ? this.spatial(node) : [axis.name];
+      if (expanded.length === 0 || expanded.some((d) => !dims.includes(d))) {
+        fail('SEG3002', axis.span, `'${formatType(this.b.type(node))}'`, `'${axis.name}'`);
+      }
+      result.push(...expanded);
+    }
+    return result;
+  }
+
+  // ---- parameters and naming ----------------------------------------------------------------------------
+
+  /** Runs `body` inside a named scope `callee.k` (k counts calls of `callee` in the enclosing scope). */
+  scoped<T>(callee: string, body: () => T): T {
+    const key = this.path.join('.');
+    const counts = this.counters.get(key) ?? new Map<string, number>();
+    this.counters.set(key, counts);
+    const k = counts.get(callee) ?? 0;
+    counts.set(callee, k + 1);
+    this.path.push(`${callee}.${k}`);
+    try {
+      return body();
+    } finally {
+      this.path.pop();
+    }
+  }
+
+  /** Declares a weight (or state) under the current scope and returns its leaf node. */
+  weight(local: string, dims: string[], sizes: number[], init: WeightInit, trainable = true): number {
+    const name = [...this.path, local].join('.');
+    this.weights.push({ name, dims, sizes, init, trainable });
+    return this.b.add(trainable ? 'weight' : 'state', [], { name, dims, sizes });
+  }
+
+  // ---- expressions ----------------------------------------------------------------------------------------
+
+  evaluate(expression: Expression, env: Env): Value {
+    const previous = this.b.currentSpan;
+    this.b.currentSpan = expression.span;
+    try {
+      return this.evaluateInner(expression, env);
+    } finally {
+      this.b.currentSpan = previous;
+    }
+  }
+
+  private evaluateInner(e: Expression, env: Env): Value {
+    switch (e.kind) {
+      case 'number':
+        return number(e.value, e.isInteger);
+      case 'string':
+        return { kind: 'string', value: e.value };
+      case 'boolean':
+        return { kind: 'bool', value: e.value };
+      case 'list':
+        return { kind: 'list', items: e.elements.map((x) => this.evaluate(x, env)) };
+      case 'name':
+        return this.lookup(e.name, e.span, env);
+      case 'unary': {
+        const operand = this.evaluate(e.operand, env);
+        if (e.operator === 'not') return { kind: 'bool', value: !this.truth(operand, e.span) };
+        if (operand.kind === 'number') return number(-operand.value, operand.integer);
+        return { kind: 'tensor', node: this.node('neg', [this.tensor(operand, e.span)], {}, e.span) };
+      }
+      case 'binary':
+        return this.binary(e.operator, this.evaluate(e.left, env), this.evaluate(e.right, env), e.operatorSpan);
+      case 'index':
+        return this.index(e, env);
+      case 'member': {
+        const target = this.evaluate(e.target, env);
+        if (target.kind === 'symbol') return { kind: 'symbol', name: `${target.name}.${e.member.name}` };
+        return fail('SEG3003', e.span, 'a symbol before \'.\'', describeValue(target));
+      }
+      case 'call':
+        return this.call(e.callee.name, e.callee.span, e.axes ?? [], e.args, env, e.span);
+    }
+  }
+
+  private lookup(name: string, span: Span, env: Env): Value {
+    const local = env.vars.get(name);
+    if (local) return local;
+    const def = env.scope.definitions.get(name);
+    if (def) return { kind: 'function', def: def.def, scope: def.scope };
+    if (builtins.has(name)) return { kind: 'builtin', name };
+    if (env.allowSymbols) return { kind: 'symbol', name };
+    return fail('SEG2001', span, `'${name}'`);
+  }
+
+  truth(value: Value, span: Span): boolean {
+    if (value.kind === 'bool') return value.value;
+    if (value.kind === 'number') return value.value !== 0;
+    return fail('SEG3003', span, 'a boolean', describeValue(value));
+  }
+
+  binary(op: string, left: Value, right: Value, span: Span): Value {
+    if (op === 'and' || op === 'or') {
+      const [a, b] = [this.truth(left, span), this.truth(right, span)];
+      return { kind: 'bool', value: op === 'and' ? a && b : a || b };
+    }
+    if (left.kind === 'list' && right.kind === 'list' && op === '+') {
+      return { kind: 'list', items: [...left.items, ...right.items] };
+    }
+    if (left.kind === 'number' && right.kind === 'number') return foldNumbers(op, left, right, span);
+    if (['==', '!=', '<', '<=', '>', '>='].includes(op)) {
+      return fail('SEG3003', span, 'numbers on both sides of a comparison', describeValue(left));
+    }
+    const a = this.tensor(left, span);
+    if (op === '^') {
+      if (right.kind === 'number' && right.value === 2) return this.wrap(this.node('mul', [a, a], {}, span));
+      const logs = this.node('log', [a], {}, span);
+      return this.wrap(this.node('exp', [this.node('mul', [logs, this.tensor(right, span)], {}, span)], {}, span));
+    }
+    const ops: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
+    if (!ops[op]) throw new InternalError(`unknown operator ${op}`);
+    return this.wrap(this.node(ops[op], [a, this.tensor(right, span)], {}, span));
+  }
+
+  wrap(node: number): Value {
+    return { kind: 'tensor', node };
+  }
+
+  private index(e: Extract<Expression, { kind: 'index' }>, env: Env): Value {
+    const target = this.evaluate(e.target, env);
+    if (e.slice) {
+      if (target.kind !== 'list') return fail('SEG3003', e.target.span, 'a list to slice', describeValue(target));
+      const n = target.items.length;
+      const bound = (x: Expression | undefined, fallback: number) => {
+        if (!x) return fallback;
+        const v = this.integer(this.evaluate(x, env), x.span);
+        return Math.max(0, Math.min(n, v < 0 ? n + v : v));
+      };
+      return { kind: 'list', items: target.items.slice(bound(e.slice.start, 0), bound(e.slice.end, n)) };
+    }
+    const index = this.evaluate(e.index!, env);
+    if (target.kind === 'list') {
+      const i = this.integer(index, e.index!.span);
+      const at = i < 0 ? target.items.length + i : i;
+      if (at < 0 || at >= target.items.length) {
+        fail('SEG4004', e.index!.span, `Index ${i} is out of range for a list of ${target.items.length}.`);
+      }
+      return target.items[at];
+    }
+    // w[y]: a per-class value gathered by label.
+    if (index.kind !== 'tensor' || this.b.type(index.node).dtype !== 'u8') {
+      return fail('SEG3003', e.index!.span, 'labels to gather by', describeValue(index));
+    }
+    if (target.kind === 'number') return target;
+    const w = this.tensor(target, e.target.span);
+    const onehot = this.node('onehot', [index.node], { dim: 'C', size: this.options.classes }, e.span);
+    return this.wrap(this.node('sum', [this.node('mul', [onehot, w], {}, e.span)], { axes: ['C'] }, e.span));
+  }
+
+  integer(value: Value, span: Span): number {
+    if (value.kind !== 'number' || !value.integer) return fail('SEG3003', span, 'an int', describeValue(value));
+    return value.value;
+  }
+
+  // ---- calls ----------------------------------------------------------------------------------------------
+
+  call(name: string, nameSpan: Span, axes: { name: string; span: Span }[], args: Argument[], env: Env, span: Span): Value {
+    const callee = this.lookup(name, nameSpan, env);
+    const positional: Value[] = [];
+    const named = new Map<string, { value: Value; span: Span }>();
+    for (const arg of args) {
+      const value = this.evaluate(arg.value, env);
+      if (arg.name) named.set(arg.name.name, { value, span: arg.name.span });
+      else positional.push(value);
+    }
+    // In experiment settings an unknown call is a configuration object (`shapes(...)`, `adam(lr = 1e-3)`).
+    if (callee.kind === 'symbol') {
+      const options = Object.fromEntries([...named].map(([k, v]) => [k, v.value]));
+      return { kind: 'config', name, args: positional, options, span };
+    }
+    const argSpans = args.map((a) => a.value.span);
+    if (callee.kind === 'builtin') {
+      const builtin = builtins.get(name) as Builtin;
+      return builtin(this, { name, axes, positional, named, span, argSpans, env });
+    }
+    if (callee.kind === 'function') return this.callDefinition(callee, positional, named, span, argSpans);
+    return fail('SEG3003', nameSpan, 'a function', describeValue(callee));
+  }
+
+  callDefinition(
+    callee: Extract<Value, { kind: 'function' }>,
+    positional: Value[],
+    named: Map<string, { value: Value; span: Span }>,
+    span: Span,
+    argSpans: Span[],
+  ): Value {
+    const { def, scope } = callee;
+    const name = def.name.name;
+    if (this.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
+    const vars = bindArguments(this, def, positional, named, span, scope);
+    def.params.forEach((p) => {
+      const value = vars.get(p.name.name)!;
+      checkAnnotation(this, p, value, argSpans[def.params.indexOf(p)] ?? span);
+    });
+    this.callStack.push(name);
+    try {
+      const run = () => this.runBody(def, { vars, scope }, span);
+      return def.defKind === 'block' || def.defKind === 'net' ? this.scoped(name, run) : run();
+    } finally {
+      this.callStack.pop();
+    }
+  }
+
+  private runBody(def: Extract<Value, { kind: 'function' }>['def'], env: Env, span: Span): Value {
+    if (def.expression) return this.evaluate(def.expression, env);
+    const result = this.execute(def.body ?? [], env);
+    if (!result) return fail('SEG4004', span, `'${def.name.name}' ends without a 'return'.`);
+    return result;
+  }
+
+  /** Runs statements; returns the value of a `return`, if one ran. */
+  execute(statements: Statement[], env: Env): Value | undefined {
+    for (const s of statements) {
+      switch (s.kind) {
+        case 'let':
+        case 'assign':
+          env.vars.set(s.name.name, this.evaluate(s.value, env));
+          break;
+        case 'return':
+          return this.evaluate(s.value, env);
+        case 'if': {
+          const branch = this.truth(this.evaluate(s.condition, env), s.condition.span) ? s.then : s.else;
+          const result = branch ? this.execute(branch, env) : undefined;
+          if (result) return result;
+          break;
+        }
+        case 'for': {
+          const iterable = this.evaluate(s.iterable, env);
+          if (iterable.kind !== 'list') return fail('SEG3003', s.iterable.span, 'a list to loop over', describeValue(iterable));
+          for (const item of iterable.items) {
+            if (s.destructure) {
+              if (item.kind !== 'list' || item.items.length !== s.targets.length) {
+                fail('SEG4004', s.iterable.span, `Each item must be a list of ${s.targets.length} values to unpack.`);
+              }
+              s.targets.forEach((t, i) => env.vars.set(t.name, item.items[i]));
+            } else {
+              env.vars.set(s.targets[0].name, item);
+            }
+            const result = this.execute(s.body, env);
+            if (result) return result;
+          }
+          break;
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+function foldNumbers(op: string, a: Extract<Value, { kind: 'number' }>, b: Extract<Value, { kind: 'number' }>, span: Span): Value {
+  const both = a.integer && b.integer;
+  switch (op) {
+    case '+':
+      return number(a.value + b.value, both);
+    case '-':
+      return number(a.value - b.value, both);
+    case '*':
+      return number(a.value * b.value, both);
+    case '/':
+      if (b.value === 0) return fail('SEG4004', span, 'Division by zero in a compile-time expression.');
+      return number(a.value / b.value, both && Number.isInteger(a.value / b.value));
+    case '^':
+      return number(a.value ** b.value, both && b.value >= 0);
+    case '==':
+      return { kind: 'bool', value: a.value === b.value };
+    case '!=':
+      return { kind: 'bool', value: a.value !== b.value };
+    case '<':
+      return { kind: 'bool', value: a.value < b.value };
+    case '<=':
+      return { kind: 'bool', value: a.value <= b.value };
+    case '>':
+      return { kind: 'bool', value: a.value > b.value };
+    case '>=':
+      return { kind: 'bool', value: a.value >= b.value };
+    default:
+      throw new InternalError(`unknown operator ${op}`);
+  }
+}

@@ -1,0 +1,66 @@
+// compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device needed).
+import { CompileError } from '../compiler/diagnostics/index.ts';
+import type { Diagnostic } from '../compiler/diagnostics/index.ts';
+import { generatePlan } from '../compiler/codegen/plan.ts';
+import type { Plan } from '../compiler/codegen/plan.ts';
+import { resolveModules } from '../compiler/resolve/index.ts';
+import { StageError, readExperiment, stageGraph } from '../compiler/stage/index.ts';
+import type { DataShape, ExperimentSpec, StagedGraph } from '../compiler/stage/index.ts';
+import type { RunConfig } from './train/config.ts';
+import { readRunConfig } from './train/config.ts';
+
+export interface CompiledExperiment {
+  spec: ExperimentSpec;
+  config: RunConfig;
+  shape: DataShape;
+  train: StagedGraph;
+  eval: StagedGraph;
+  trainPlan: Plan;
+  evalPlan: Plan;
+  sources: Map<string, string>;
+}
+
+/** Diagnostics with the sources needed to render them. */
+export class ExperimentError extends CompileError {
+  constructor(diagnostics: Diagnostic[], readonly sources: Map<string, string>) {
+    super(diagnostics);
+  }
+}
+
+export interface CompileOptions {
+  overrides?: Record<string, number>;
+  fuse?: boolean;
+}
+
+export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
+  const resolved = resolveModules(file);
+  const fail = (diagnostics: Diagnostic[]) => new ExperimentError(diagnostics, resolved.sources);
+  if (resolved.diagnostics.length > 0) throw fail(resolved.diagnostics);
+  const read = readExperiment(resolved.entry);
+  if (!read.spec) throw fail(read.diagnostics);
+  const spec = read.spec;
+  const { config, diagnostics } = readRunConfig(spec, options.overrides);
+  if (!config) throw fail(diagnostics);
+  const shape: DataShape = {
+    batch: config.train.batch,
+    channels: 3,
+    height: config.data.size[0],
+    width: config.data.size[1],
+    classes: config.data.classes,
+    mean: 0.5,
+    std: 0.25,
+    ignore: 255,
+  };
+  try {
+    const train = stageGraph(spec, shape, 'train');
+    const evaluation = stageGraph(spec, shape, 'eval');
+    const { beta1, beta2, eps, weightDecay } = config.optimizer;
+    const fuse = options.fuse ?? true;
+    const trainPlan = generatePlan(train.graph, { name: 'train', accumulate: true, fuse, adam: { beta1, beta2, eps, weightDecay } });
+    const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, fuse });
+    return { spec, config, shape, train, eval: evaluation, trainPlan, evalPlan, sources: resolved.sources };
+  } catch (error) {
+    if (error instanceof StageError) throw fail([error.diagnostic]);
+    throw error;
+  }
+}

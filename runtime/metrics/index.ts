@@ -1,0 +1,42 @@
+// Evaluation metrics from the sums the eval kernels accumulate over a split (UPSTREAM.md §5, polyp/cityscapes
+// style: dataset-level Dice and IoU), plus the mean absolute error of per-image class proportions.
+
+export interface MetricSums {
+  intersection: Float64Array; // per class: predicted == label
+  predicted: Float64Array; // per class: predicted pixels (valid only)
+  target: Float64Array; // per class: label pixels
+  proportionError: number; // sum over images and classes of |predicted - true proportion|
+  images: number;
+}
+
+export interface Metrics {
+  /** Mean over foreground classes (1..C-1) of 2I / (P + T + 1e-10). */
+  dice: number;
+  dicePerClass: number[];
+  /** Mean over all classes of I / (P + T - I + 1e-10); an absent class counts as 0. */
+  miou: number;
+  /** Mean over images and classes of |predicted proportion - true proportion| (argmax predictions). */
+  proportion_error: number;
+}
+
+const EPS = 1e-10;
+
+export function computeMetrics(sums: MetricSums): Metrics {
+  const classes = sums.intersection.length;
+  const dicePerClass: number[] = [];
+  let iou = 0;
+  for (let c = 0; c < classes; c++) {
+    const i = sums.intersection[c];
+    const p = sums.predicted[c];
+    const t = sums.target[c];
+    if (c > 0) dicePerClass.push((2 * i) / (p + t + EPS));
+    iou += i / (p + t - i + EPS);
+  }
+  const foreground = dicePerClass.length > 0 ? dicePerClass : [(2 * sums.intersection[0]) / (sums.predicted[0] + sums.target[0] + EPS)];
+  return {
+    dice: foreground.reduce((a, b) => a + b, 0) / foreground.length,
+    dicePerClass,
+    miou: iou / classes,
+    proportion_error: sums.proportionError / Math.max(1, sums.images * classes),
+  };
+}

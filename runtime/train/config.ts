@@ -1,0 +1,134 @@
+// Turns an experiment's settings into checked run options; an unknown or ill-typed key is a diagnostic that lists
+// the valid keys.
+import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
+import { createDiagnostic } from '../../compiler/diagnostics/index.ts';
+import type { ConfigCall, ExperimentSpec, Setting } from '../../compiler/stage/index.ts';
+import { asCall } from '../../compiler/stage/index.ts';
+
+export interface RunConfig {
+  data: { name: 'shapes'; size: [number, number]; classes: number; foreground: number; train: number; val: number; seed: number };
+  optimizer: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
+  schedule: { name: 'constant' } | { name: 'cosine'; min: number };
+  train: { epochs: number; batch: number; seed: number };
+  eval: { every: number; metrics: string[]; select: string };
+  params: Record<string, number>;
+}
+
+export const METRICS = ['dice', 'miou', 'proportion_error'];
+
+class Reader {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly span: Span | undefined,
+  ) {}
+
+  /** Checks that every given key is known, then reads typed values with defaults. */
+  keys(what: string, given: Record<string, Setting>, known: string[]): void {
+    for (const key of Object.keys(given)) {
+      if (!known.includes(key)) {
+        this.error(`Unknown option '${key}' for ${what}; valid options are ${known.map((k) => `'${k}'`).join(', ')}.`);
+      }
+    }
+  }
+
+  number(what: string, value: Setting | undefined, fallback: number, check: (v: number) => boolean = () => true): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !check(value)) {
+      this.error(`Option ${what} has an invalid value ${JSON.stringify(value)}.`);
+      return fallback;
+    }
+    return value;
+  }
+
+  error(message: string): void {
+    this.diagnostics.push(createDiagnostic('SEG5001', this.span, message));
+  }
+}
+
+const positive = (v: number) => v > 0;
+const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+
+function readData(call: ConfigCall, r: Reader): RunConfig['data'] {
+  if (call.name !== 'shapes') {
+    r.error(`Dataset '${call.name}' is not available yet; this version reads 'shapes'.`);
+  }
+  const o = call.options;
+  r.keys("'shapes'", o, ['size', 'classes', 'foreground', 'train', 'val', 'seed']);
+  const size = Array.isArray(o.size) && o.size.length === 2 && o.size.every((v) => typeof v === 'number') ? (o.size as [number, number]) : [64, 64] as [number, number];
+  if (o.size !== undefined && size !== o.size) r.error("Option 'size' of 'shapes' must be [height, width].");
+  return {
+    name: 'shapes',
+    size,
+    classes: r.number("'classes'", o.classes, 3, (v) => Number.isInteger(v) && v >= 2 && v <= 8),
+    foreground: r.number("'foreground'", o.foreground, 0.1, (v) => v > 0 && v <= 0.5),
+    train: r.number("'train'", o.train, 256, positiveInt),
+    val: r.number("'val'", o.val, 64, positiveInt),
+    seed: r.number("'seed'", o.seed, 0, Number.isInteger),
+  };
+}
+
+export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, number> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const r = (key: string) => new Reader(diagnostics, spec.spans[key]);
+  const data = readData(spec.data, r('data'));
+  const optimizer = spec.optimizer;
+  const opt = r('optimizer');
+  if (optimizer.name !== 'adam') opt.error(`Optimizer '${optimizer.name}' is not available yet; this version has 'adam'.`);
+  opt.keys("'adam'", optimizer.options, ['lr', 'beta1', 'beta2', 'eps', 'weight_decay']);
+  const o = optimizer.options;
+  const schedule = spec.schedule;
+  const sched = r('schedule');
+  let scheduleConfig: RunConfig['schedule'] = { name: 'constant' };
+  if (schedule) {
+    if (schedule.name === 'cosine') {
+      sched.keys("'cosine'", schedule.options, ['min']);
+      scheduleConfig = { name: 'cosine', min: sched.number("'min'", schedule.options.min, 0, (v) => v >= 0) };
+    } else if (schedule.name !== 'constant') {
+      sched.error(`Schedule '${schedule.name}' is not available yet; this version has 'cosine' and 'constant'.`);
+    }
+  }
+  const train = r('train');
+  train.keys("'train'", spec.train, ['epochs', 'batch', 'seed']);
+  const evaluation = r('eval');
+  evaluation.keys("'eval'", spec.eval, ['every', 'metrics', 'select']);
+  const metrics = (Array.isArray(spec.eval.metrics) ? spec.eval.metrics : METRICS).map((m) => asCall(m)?.name ?? String(m));
+  for (const m of metrics) {
+    if (!METRICS.includes(m)) evaluation.error(`Unknown metric '${m}'; valid metrics are ${METRICS.join(', ')}.`);
+  }
+  const select = asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice';
+  if (!METRICS.includes(select)) evaluation.error(`Cannot select on '${select}'; valid metrics are ${METRICS.join(', ')}.`);
+  const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in params)) {
+      diagnostics.push(createDiagnostic('SEG5001', undefined, `Unknown param '${key}'; params are ${Object.keys(params).join(', ') || 'none'}.`));
+    }
+    params[key] = value;
+  }
+  const config: RunConfig = {
+    data,
+    optimizer: {
+      lr: opt.number("'lr'", o.lr, 1e-3, positive),
+      beta1: opt.number("'beta1'", o.beta1, 0.9, (v) => v >= 0 && v < 1),
+      beta2: opt.number("'beta2'", o.beta2, 0.999, (v) => v >= 0 && v < 1),
+      eps: opt.number("'eps'", o.eps, 1e-8, positive),
+      weightDecay: opt.number("'weight_decay'", o.weight_decay, 0, (v) => v >= 0),
+    },
+    schedule: scheduleConfig,
+    train: {
+      epochs: train.number("'epochs'", spec.train.epochs, 10, positiveInt),
+      batch: train.number("'batch'", spec.train.batch, 8, positiveInt),
+      seed: train.number("'seed'", spec.train.seed, 0, Number.isInteger),
+    },
+    eval: { every: evaluation.number("'every'", spec.eval.every, 1, positiveInt), metrics, select },
+    params,
+  };
+  return diagnostics.length > 0 ? { diagnostics } : { config, diagnostics };
+}
+
+/** Learning rate of epoch `epoch` (0-based): torch CosineAnnealingLR(T_max = epochs) stepped per epoch. */
+export function learningRate(config: RunConfig, epoch: number): number {
+  const base = config.optimizer.lr;
+  if (config.schedule.name === 'constant') return base;
+  const min = config.schedule.min;
+  return min + ((base - min) * (1 + Math.cos((Math.PI * epoch) / config.train.epochs))) / 2;
+}

@@ -1,0 +1,201 @@
+// runExperiment: trains and evaluates a compiled experiment on a WebGPU device; logs, metrics and checkpoints.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CompiledExperiment } from '../compile.ts';
+import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
+import type { TensorEntry } from '../checkpoint/safetensors.ts';
+import { generateShapes } from '../data/shapes.ts';
+import type { SegmentationSet } from '../data/shapes.ts';
+import type { DevicePreference } from '../device.ts';
+import { openDevice } from '../device.ts';
+import type { LoadedPlan } from '../executor.ts';
+import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
+import { computeMetrics } from '../metrics/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { learningRate } from './config.ts';
+import { makeBatch, shuffledOrder } from './batches.ts';
+import { initialValues } from './init.ts';
+
+export interface RunOptions {
+  device?: DevicePreference;
+  out?: string;
+  log?: (line: string) => void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  train: Record<string, number>;
+  val?: Record<string, number> & { dice_per_class: number[] };
+  seconds: number;
+}
+
+export interface RunSummary {
+  experiment: string;
+  device: string;
+  epochs: EpochRecord[];
+  final?: EpochRecord['val'];
+  best?: { epoch: number; metric: string; value: number };
+  wallSeconds: number;
+  out: string;
+}
+
+/** A training failure a user can act on (divergence, bad data), with what went wrong. */
+export class RunError extends Error {}
+
+export async function runExperiment(compiled: CompiledExperiment, options: RunOptions = {}): Promise<RunSummary> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { config, spec } = compiled;
+  const started = performance.now();
+  const out = outputDirectory(options.out, spec.name);
+  const opened = await openDevice(options.device ?? 'auto');
+  const { device } = opened;
+  log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
+  const data = config.data;
+  const common = { size: data.size, classes: data.classes, foreground: data.foreground };
+  const trainSet = generateShapes({ ...common, count: data.train, seed: data.seed });
+  const valSet = generateShapes({ ...common, count: data.val, seed: data.seed + 1_000_003 });
+  const batch = config.train.batch;
+  const steps = Math.floor(trainSet.count / batch);
+  if (steps === 0) throw new RunError(`The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`);
+
+  const store = new BufferStore(device);
+  const train = await loadPlan(store, compiled.trainPlan);
+  const evaluation = await loadPlan(store, compiled.evalPlan);
+  for (const [name, values] of initialValues(compiled.train.weights, config.train.seed)) {
+    const trainable = compiled.train.weights.find((w) => w.name === name)!.trainable;
+    writeBuffer(device, store.get(`${trainable ? 'weight' : 'state'}:${name}`, values.byteLength), values);
+  }
+  const params = Object.fromEntries(Object.entries(config.params).map(([k, v]) => [`param.${k}`, v]));
+  const summary: RunSummary = { experiment: spec.name, device: opened.description, epochs: [], wallSeconds: 0, out };
+  let step = 0;
+  for (let epoch = 0; epoch < config.train.epochs; epoch++) {
+    const epochStart = performance.now();
+    const lr = learningRate(config, epoch);
+    zero(device, train);
+    const order = shuffledOrder(trainSet.count, config.train.seed * 7919 + epoch);
+    for (let k = 0; k < steps; k++) {
+      step++;
+      const { beta1, beta2 } = config.optimizer;
+      const uniforms = {
+        ...params,
+        'adam.step_size': lr / (1 - beta1 ** step),
+        'adam.bias2': Math.sqrt(1 - beta2 ** step),
+      };
+      const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+      executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
+      if (k % 8 === 7) await device.queue.onSubmittedWorkDone();
+    }
+    const trainTerms = await readTerms(train, compiled.train.terms, steps);
+    for (const [name, value] of Object.entries(trainTerms)) {
+      if (!Number.isFinite(value)) {
+        throw new RunError(`Training diverged in epoch ${epoch + 1}: the ${name} term is ${value}.`);
+      }
+    }
+    const record: EpochRecord = { epoch: epoch + 1, lr, train: trainTerms, seconds: 0 };
+    if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
+      record.val = await evaluate(compiled, evaluation, valSet, params);
+    }
+    record.seconds = (performance.now() - epochStart) / 1000;
+    summary.epochs.push(record);
+    log(progressLine(record, config.train.epochs, config.eval.metrics));
+    await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(flatten(record))}\n`);
+    await saveModel(device, store, compiled, join(out, 'model.safetensors'));
+    const select = config.eval.select;
+    const value = record.val?.[select];
+    const better = select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
+    if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
+      summary.best = { epoch: epoch + 1, metric: select, value };
+    }
+  }
+  summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
+  summary.wallSeconds = (performance.now() - started) / 1000;
+  await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  device.destroy();
+  return summary;
+}
+
+async function evaluate(
+  compiled: CompiledExperiment,
+  loaded: LoadedPlan,
+  set: SegmentationSet,
+  params: Record<string, number>,
+): Promise<NonNullable<EpochRecord['val']>> {
+  zero(loaded.device, loaded);
+  const batch = compiled.config.train.batch;
+  const batches = Math.ceil(set.count / batch);
+  for (let k = 0; k < batches; k++) {
+    const indices = Array.from({ length: Math.min(batch, set.count - k * batch) }, (_, i) => k * batch + i);
+    const b = makeBatch(set, indices, batch);
+    executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
+  }
+  const values = await readAccumulator(loaded);
+  const get = (name: string) => values.get(name)!;
+  const terms = Object.fromEntries(compiled.eval.terms.map((t) => [t, get(t)[0] / batches]));
+  const metrics: Metrics = computeMetrics({
+    intersection: get('metric.intersection'),
+    predicted: get('metric.predicted'),
+    target: get('metric.target'),
+    proportionError: get('metric.proportion_error')[0],
+    images: set.count,
+  });
+  return { ...terms, dice: metrics.dice, miou: metrics.miou, proportion_error: metrics.proportion_error, dice_per_class: metrics.dicePerClass };
+}
+
+function zero(device: GPUDevice, loaded: LoadedPlan): void {
+  const index = loaded.plan.accumulator!;
+  writeBuffer(device, loaded.buffers[index], new Float32Array(loaded.plan.buffers[index].elements));
+}
+
+async function readAccumulator(loaded: LoadedPlan): Promise<Map<string, Float64Array>> {
+  const data = await readBuffer(loaded.device, loaded.buffers[loaded.plan.accumulator!]);
+  const values = new Map<string, Float64Array>();
+  for (const o of loaded.plan.outputs) {
+    if (o.offset !== undefined) values.set(o.name, Float64Array.from(data.subarray(o.offset, o.offset + o.elements)));
+  }
+  return values;
+}
+
+async function readTerms(loaded: LoadedPlan, terms: string[], steps: number): Promise<Record<string, number>> {
+  const values = await readAccumulator(loaded);
+  return Object.fromEntries(terms.map((t) => [t, values.get(t)![0] / steps]));
+}
+
+async function saveModel(device: GPUDevice, store: BufferStore, compiled: CompiledExperiment, path: string): Promise<void> {
+  const tensors: Record<string, TensorEntry> = {};
+  for (const w of compiled.train.weights) {
+    const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`)!;
+    const count = w.sizes.reduce((a, b) => a * b, 1);
+    const data = (await readBuffer(device, buffer)).slice(0, count);
+    tensors[w.name] = { dtype: 'F32', shape: w.sizes, data };
+  }
+  await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc' });
+}
+
+function outputDirectory(requested: string | undefined, name: string): string {
+  const taken = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => ['metrics.jsonl', 'model.safetensors', 'summary.json'].includes(f));
+  let out = requested ?? join('runs', name);
+  if (requested && taken(out)) {
+    throw new RunError(`Output directory '${out}' already holds a run; choose another --out or move it away.`);
+  }
+  for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
+  mkdirSync(out, { recursive: true });
+  return out;
+}
+
+function flatten(record: EpochRecord): Record<string, unknown> {
+  const flat: Record<string, unknown> = { epoch: record.epoch, lr: record.lr, ...record.train };
+  for (const [k, v] of Object.entries(record.val ?? {})) {
+    flat[record.train[k] !== undefined ? `val_${k}` : k] = v;
+  }
+  flat.seconds = Number(record.seconds.toFixed(3));
+  return flat;
+}
+
+function progressLine(record: EpochRecord, epochs: number, metrics: string[]): string {
+  const f = (v: number) => v.toFixed(4);
+  const terms = Object.entries(record.train).map(([k, v]) => `${k} ${f(v)}`).join('  ');
+  const val = record.val ? `  | val ${metrics.map((m) => `${m} ${f(record.val![m] as number)}`).join('  ')}` : '';
+  return `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  (${record.seconds.toFixed(1)} s)`;
+}
