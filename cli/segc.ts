@@ -58,14 +58,20 @@ program
   .argument('<file>', '.seg experiment file')
   .option('--kernel <name>', 'only kernels whose name contains this')
   .action((file: string, opts: { kernel?: string }) =>
-    guarded(() => process.stdout.write(printKernels(compileExperiment(file), opts.kernel))),
+    guarded(() => {
+      process.stdout.write(printKernels(compileExperiment(file), opts.kernel));
+    }),
   );
 
 program
   .command('graph')
   .description('print the forward and backward IR')
   .argument('<file>', '.seg experiment file')
-  .action((file: string) => guarded(() => process.stdout.write(printGraphs(compileExperiment(file)))));
+  .action((file: string) =>
+    guarded(() => {
+      process.stdout.write(printGraphs(compileExperiment(file)));
+    }),
+  );
 
 program
   .command('check')

@@ -53,7 +53,10 @@ export async function openDevice(preference: DevicePreference = 'auto'): Promise
     throw new Error(`--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`);
   }
   const limits = adapter.limits;
+  // Timestamp queries let bench/ time single kernels; subgroups are for later kernel kinds.
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
+    requiredFeatures,
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,

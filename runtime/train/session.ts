@@ -27,7 +27,7 @@ export interface EpochRecord {
   epoch: number;
   lr: number;
   train: Record<string, number>;
-  val?: Record<string, number> & { dice_per_class: number[] };
+  val?: { values: Record<string, number>; dicePerClass: number[] };
   seconds: number;
 }
 
@@ -103,7 +103,7 @@ export async function runExperiment(compiled: CompiledExperiment, options: RunOp
     await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(flatten(record))}\n`);
     await saveModel(device, store, compiled, join(out, 'model.safetensors'));
     const select = config.eval.select;
-    const value = record.val?.[select];
+    const value = record.val?.values[select];
     const better = select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
     if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
       summary.best = { epoch: epoch + 1, metric: select, value };
@@ -130,8 +130,8 @@ async function evaluate(
     const b = makeBatch(set, indices, batch);
     executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
   }
-  const values = await readAccumulator(loaded);
-  const get = (name: string) => values.get(name)!;
+  const sums = await readAccumulator(loaded);
+  const get = (name: string) => sums.get(name)!;
   const terms = Object.fromEntries(compiled.eval.terms.map((t) => [t, get(t)[0] / batches]));
   const metrics: Metrics = computeMetrics({
     intersection: get('metric.intersection'),
@@ -140,7 +140,8 @@ async function evaluate(
     proportionError: get('metric.proportion_error')[0],
     images: set.count,
   });
-  return { ...terms, dice: metrics.dice, miou: metrics.miou, proportion_error: metrics.proportion_error, dice_per_class: metrics.dicePerClass };
+  const values = { ...terms, dice: metrics.dice, miou: metrics.miou, proportion_error: metrics.proportion_error };
+  return { values, dicePerClass: metrics.dicePerClass };
 }
 
 function zero(device: GPUDevice, loaded: LoadedPlan): void {
@@ -186,9 +187,10 @@ function outputDirectory(requested: string | undefined, name: string): string {
 
 function flatten(record: EpochRecord): Record<string, unknown> {
   const flat: Record<string, unknown> = { epoch: record.epoch, lr: record.lr, ...record.train };
-  for (const [k, v] of Object.entries(record.val ?? {})) {
+  for (const [k, v] of Object.entries(record.val?.values ?? {})) {
     flat[record.train[k] !== undefined ? `val_${k}` : k] = v;
   }
+  if (record.val) flat.dice_per_class = record.val.dicePerClass;
   flat.seconds = Number(record.seconds.toFixed(3));
   return flat;
 }
@@ -196,6 +198,6 @@ function flatten(record: EpochRecord): Record<string, unknown> {
 function progressLine(record: EpochRecord, epochs: number, metrics: string[]): string {
   const f = (v: number) => v.toFixed(4);
   const terms = Object.entries(record.train).map(([k, v]) => `${k} ${f(v)}`).join('  ');
-  const val = record.val ? `  | val ${metrics.map((m) => `${m} ${f(record.val![m] as number)}`).join('  ')}` : '';
+  const val = record.val ? `  | val ${metrics.map((m) => `${m} ${f(record.val!.values[m])}`).join('  ')}` : '';
   return `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  (${record.seconds.toFixed(1)} s)`;
 }

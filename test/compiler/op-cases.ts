@@ -44,6 +44,7 @@ export const opCases: OpCase[] = [
   { op: 'conv2d', label: 'conv2d 3x3 pad 1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1 } },
   { op: 'conv2d', label: 'conv2d 3x3 pad 0', leaves: [nchw('x', 2, 6, 5), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [3, 2, 3, 3] }], attrs: { pad: 0 } },
   { op: 'conv2d', label: 'conv2d 1x1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }], attrs: { pad: 0 } },
+  { op: 'conv2d', label: 'conv2d full tiles', leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }], attrs: { pad: 1 } },
   { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },

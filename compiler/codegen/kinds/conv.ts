@@ -1,115 +1,103 @@
-// Direct 2-D convolution kernels: forward (thread per output), input gradient (thread per input element) and
-// weight gradient (workgroup per weight element, reducing over N and the output positions).
+// 2-D convolution kernels: forward and input gradient through the register-tiled direct kernel, and the weight
+// gradient as a workgroup-per-tile reduction over N and the output positions.
 import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { convGeometry } from '../../ops/conv.ts';
 import type { ConvGeometry } from '../../ops/conv.ts';
 import type { KernelContext } from '../context.ts';
-import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { LINEAR_GROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
 import type { KernelBody } from './elementwise.ts';
-
-const entry = [
-  `@compute @workgroup_size(${WORKGROUP})`,
-  `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-  `        @builtin(local_invocation_index) lid: u32) {`,
-];
 
 function dims(names: string[], sizes: number[]) {
   return names.map((name, i) => ({ name, size: sizes[i] }));
 }
 
-function threadPerElement(total: number, coords: string[], loop: string[], store: string): KernelBody {
-  const body = [
-    ...entry,
-    `  let t = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (t >= ${total}u) { return; }`,
-    ...coords.map((l) => `  ${l}`),
-    `  var acc = 0.0;`,
-    ...loop.map((l) => `  ${l}`),
-    `  ${store}`,
-    `}`,
-  ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
-}
-
 function forward(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
-  const x = ctx.bindNode(node.inputs[0]);
-  const w = ctx.bindNode(node.inputs[1]);
-  const out = ctx.bindNode(node.id, 'read_write');
-  const total = g.n * g.co * g.oh * g.ow;
-  const coords = decompose('t', dims(['n', 'o', 'y', 'x'], [g.n, g.co, g.oh, g.ow]), 'c_');
-  const loop = [
-    `for (var i = 0u; i < ${g.ci}u; i++) {`,
-    `  for (var ky = 0u; ky < ${g.k}u; ky++) {`,
-    `    let iy = i32(c_y + ky) - ${g.pad};`,
-    `    if (iy < 0 || iy >= ${g.h}) { continue; }`,
-    `    for (var kx = 0u; kx < ${g.k}u; kx++) {`,
-    `      let ix = i32(c_x + kx) - ${g.pad};`,
-    `      if (ix < 0 || ix >= ${g.w}) { continue; }`,
-    `      acc += ${x}[((c_n * ${g.ci}u + i) * ${g.h}u + u32(iy)) * ${g.w}u + u32(ix)]`,
-    `        * ${w}[((c_o * ${g.ci}u + i) * ${g.k}u + ky) * ${g.k}u + kx];`,
-    `    }`,
-    `  }`,
-    `}`,
-  ];
-  return threadPerElement(total, coords, loop, `${out}[t] = acc;`);
+  const input = ctx.bindNode(node.inputs[0]);
+  const weights = ctx.bindNode(node.inputs[1]);
+  const output = ctx.bindNode(node.id, 'read_write');
+  const { n, ci, co, h, w, oh, ow, k, pad } = g;
+  return tiledConvKernel({
+    n, inChannels: ci, outChannels: co, h, w, oh, ow, k, offset: pad, input, output, weights,
+    weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
+  });
 }
 
+/** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
 function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
-  const grad = ctx.bindNode(node.inputs[0]);
-  const w = ctx.bindNode(node.inputs[1]);
-  const out = ctx.bindNode(node.id, 'read_write');
-  const total = g.n * g.ci * g.h * g.w;
-  const coords = decompose('t', dims(['n', 'i', 'y', 'x'], [g.n, g.ci, g.h, g.w]), 'c_');
-  const loop = [
-    `for (var o = 0u; o < ${g.co}u; o++) {`,
-    `  for (var ky = 0u; ky < ${g.k}u; ky++) {`,
-    `    let oy = i32(c_y) + ${g.pad} - i32(ky);`,
-    `    if (oy < 0 || oy >= ${g.oh}) { continue; }`,
-    `    for (var kx = 0u; kx < ${g.k}u; kx++) {`,
-    `      let ox = i32(c_x) + ${g.pad} - i32(kx);`,
-    `      if (ox < 0 || ox >= ${g.ow}) { continue; }`,
-    `      acc += ${grad}[((c_n * ${g.co}u + o) * ${g.oh}u + u32(oy)) * ${g.ow}u + u32(ox)]`,
-    `        * ${w}[((o * ${g.ci}u + c_i) * ${g.k}u + ky) * ${g.k}u + kx];`,
-    `    }`,
-    `  }`,
-    `}`,
-  ];
-  return threadPerElement(total, coords, loop, `${out}[t] = acc;`);
+  const input = ctx.bindNode(node.inputs[0]);
+  const weights = ctx.bindNode(node.inputs[1]);
+  const output = ctx.bindNode(node.id, 'read_write');
+  const { n, ci, co, h, w, oh, ow, k, pad } = g;
+  const last = k - 1;
+  return tiledConvKernel({
+    n, inChannels: co, outChannels: ci, h: oh, w: ow, oh: h, ow: w, k, offset: last - pad, input, output, weights,
+    weightIndex: (oc, c, ky, kx) => `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
+  });
 }
 
+/** Threads per workgroup of the weight gradient; each folds a strided share of the output positions. */
+const GRAD_WEIGHT_THREADS = 64;
+
+/**
+ * Weight gradient: a workgroup owns a 4 (out) x 4 (in) channel tile at one tap (ky, kx); each thread accumulates
+ * the 16 products over a strided share of the N x OH x OW positions, then the workgroup sums the shares.
+ */
 function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
   const grad = ctx.bindNode(node.inputs[1]);
   const out = ctx.bindNode(node.id, 'read_write');
-  const weights = g.co * g.ci * g.k * g.k;
-  const count = g.n * g.oh * g.ow;
+  const T = TILE_CHANNELS;
+  const outBlocks = Math.ceil(g.co / T);
+  const inBlocks = Math.ceil(g.ci / T);
+  const groups = outBlocks * inBlocks * g.k * g.k;
+  const positions = g.n * g.oh * g.ow;
+  const threads = GRAD_WEIGHT_THREADS;
+  const lanes = Array.from({ length: T }, (_, r) => r);
+  const clampOut = (r: number) => (g.co % T === 0 ? `(o0 + ${r}u)` : `min(o0 + ${r}u, ${g.co - 1}u)`);
+  const clampIn = (r: number) => (g.ci % T === 0 ? `(i0 + ${r}u)` : `min(i0 + ${r}u, ${g.ci - 1}u)`);
   const body = [
-    `var<workgroup> partial: array<f32, ${WORKGROUP}>;`,
-    ...entry,
+    `var<workgroup> partial: array<vec4<f32>, ${threads * T}>;`,
+    `@compute @workgroup_size(${threads})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+    `        @builtin(local_invocation_index) lid: u32) {`,
     `  let t = ${LINEAR_GROUP};`,
-    `  if (t >= ${weights}u) { return; }`,
-    ...decompose('t', dims(['o', 'i', 'ky', 'kx'], [g.co, g.ci, g.k, g.k]), 'c_').map((l) => `  ${l}`),
-    `  var acc = 0.0;`,
-    `  for (var r = lid; r < ${count}u; r += ${WORKGROUP}u) {`,
-    ...decompose('r', dims(['n', 'y', 'x'], [g.n, g.oh, g.ow]), 'p_').map((l) => `    ${l}`),
+    `  if (t >= ${groups}u) { return; }`,
+    ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map((l) => `  ${l}`),
+    `  let o0 = c_ob * ${T}u;`,
+    `  let i0 = c_ib * ${T}u;`,
+    ...lanes.map((r) => `  var a${r} = vec4<f32>(0.0);`),
+    `  for (var p = lid; p < ${positions}u; p += ${threads}u) {`,
+    ...decompose('p', dims(['n', 'y', 'x'], [g.n, g.oh, g.ow]), 'p_').map((l) => `    ${l}`),
     `    let iy = i32(p_y + c_ky) - ${g.pad};`,
     `    let ix = i32(p_x + c_kx) - ${g.pad};`,
-    `    if (iy >= 0 && iy < ${g.h} && ix >= 0 && ix < ${g.w}) {`,
-    `      acc += ${x}[((p_n * ${g.ci}u + c_i) * ${g.h}u + u32(iy)) * ${g.w}u + u32(ix)]`,
-    `        * ${grad}[((p_n * ${g.co}u + c_o) * ${g.oh}u + p_y) * ${g.ow}u + p_x];`,
-    `    }`,
+    `    let inside = iy >= 0 && iy < ${g.h} && ix >= 0 && ix < ${g.w};`,
+    `    let at = u32(max(iy, 0)) * ${g.w}u + u32(max(ix, 0));`,
+    `    let xs = vec4<f32>(${lanes.map((r) => `${x}[(p_n * ${g.ci}u + ${clampIn(r)}) * ${g.h * g.w}u + at]`).join(', ')});`,
+    `    let xv = select(vec4<f32>(0.0), xs, inside);`,
+    ...lanes.map((r) => `    a${r} = a${r} + ${grad}[((p_n * ${g.co}u + ${clampOut(r)}) * ${g.oh}u + p_y) * ${g.ow}u + p_x] * xv;`),
     `  }`,
-    `  partial[lid] = acc;`,
+    ...lanes.map((r) => `  partial[lid * ${T}u + ${r}u] = a${r};`),
     `  workgroupBarrier();`,
-    `  for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {`,
-    `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
+    `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
+    `    if (lid < s) {`,
+    ...lanes.map((r) => `      partial[lid * ${T}u + ${r}u] = partial[lid * ${T}u + ${r}u] + partial[(lid + s) * ${T}u + ${r}u];`),
+    `    }`,
     `    workgroupBarrier();`,
     `  }`,
-    `  if (lid == 0u) { ${out}[t] = partial[0]; }`,
+    `  if (lid < ${T * T}u) {`,
+    `    let r = lid / ${T}u;`,
+    `    let q = lid % ${T}u;`,
+    `    let o = o0 + r;`,
+    `    let i = i0 + q;`,
+    `    if (o < ${g.co}u && i < ${g.ci}u) {`,
+    `      ${out}[((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = partial[r][q];`,
+    `    }`,
+    `  }`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(weights) };
+  return { body, workgroup: threads, dispatch: dispatchFor(groups) };
 }
 
 export function convKernel(ctx: KernelContext, node: Node): KernelBody {
