@@ -6,8 +6,8 @@ import { BufferStore, loadPlan } from '../runtime/executor.ts';
 
 const file = process.argv[2] ?? 'experiments/quickstart.seg';
 const steps = Number(process.argv[3] ?? 2);
-const compiled = compileExperiment(file);
-const { device, description } = await openDevice('auto');
+const { device, description, software } = await openDevice('auto');
+const compiled = compileExperiment(file, { target: software ? 'cpu' : 'gpu' });
 if (!device.features.has('timestamp-query')) throw new Error(`${description} has no timestamp-query`);
 const store = new BufferStore(device);
 const loaded = await loadPlan(store, compiled.trainPlan);

@@ -5,8 +5,8 @@ import { openDevice } from '../runtime/device.ts';
 import { BufferStore, executePlan, loadPlan } from '../runtime/executor.ts';
 
 export async function timeTrainStep(file: string, steps: number): Promise<{ ms: number; kernels: number; device: string }> {
-  const compiled = compileExperiment(file);
-  const { device, description } = await openDevice('auto');
+  const { device, description, software } = await openDevice('auto');
+  const compiled = compileExperiment(file, { target: software ? 'cpu' : 'gpu' });
   const store = new BufferStore(device);
   const loaded = await loadPlan(store, compiled.trainPlan);
   const { batch, channels, height, width } = compiled.shape;
@@ -24,7 +24,7 @@ export async function timeTrainStep(file: string, steps: number): Promise<{ ms: 
   return { ms, kernels: compiled.trainPlan.kernels.length, device: description };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+{
   const file = process.argv[2] ?? 'experiments/quickstart.seg';
   const result = await timeTrainStep(file, Number(process.argv[3] ?? 3));
   console.log(`${file} on ${result.device}: ${result.ms.toFixed(1)} ms per training step, ${result.kernels} kernels`);

@@ -47,8 +47,7 @@ program
   .option('--out <dir>', 'output directory (default runs/<experiment>)')
   .action((file: string, opts: { set: Record<string, number>; device: DevicePreference; out?: string }) =>
     guarded(async () => {
-      const compiled = compileExperiment(file, { overrides: opts.set });
-      await runExperiment(compiled, { device: opts.device, out: opts.out });
+      await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out });
     }),
   );
 

@@ -30,6 +30,8 @@ export class ExperimentError extends CompileError {
 export interface CompileOptions {
   overrides?: Record<string, number>;
   fuse?: boolean;
+  /** Tune kernels for a hardware GPU (default) or a CPU adapter such as lavapipe. */
+  target?: 'gpu' | 'cpu';
 }
 
 export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
@@ -56,8 +58,10 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
     const evaluation = stageGraph(spec, shape, 'eval');
     const { beta1, beta2, eps, weightDecay } = config.optimizer;
     const fuse = options.fuse ?? true;
-    const trainPlan = generatePlan(train.graph, { name: 'train', accumulate: true, fuse, adam: { beta1, beta2, eps, weightDecay } });
-    const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, fuse });
+    const target = options.target;
+    const adam = { beta1, beta2, eps, weightDecay };
+    const trainPlan = generatePlan(train.graph, { name: 'train', accumulate: true, fuse, adam, target });
+    const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, fuse, target });
     return { spec, config, shape, train, eval: evaluation, trainPlan, evalPlan, sources: resolved.sources };
   } catch (error) {
     if (error instanceof StageError) throw fail([error.diagnostic]);

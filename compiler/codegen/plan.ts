@@ -4,11 +4,11 @@ import { elementCount } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
 import { fuseElementwise } from '../passes/fuse.ts';
 import { KernelContext } from './context.ts';
-import { convKernel } from './kinds/conv.ts';
+import { convKernel, gradWeightChunks } from './kinds/conv.ts';
 import type { KernelBody } from './kinds/elementwise.ts';
 import { elementwiseKernel } from './kinds/elementwise.ts';
 import { movementKernel } from './kinds/movement.ts';
-import { reduceKernel } from './kinds/reduce.ts';
+import { combineKernel, reduceKernel, reductionChunks } from './kinds/reduce.ts';
 import type { AdamSettings } from './kinds/update.ts';
 import { accumulateKernel, adamKernel } from './kinds/update.ts';
 import { kernelHeader, uniformStruct } from './wgsl.ts';
@@ -66,7 +66,12 @@ export interface PlanOptions {
   accumulate?: boolean;
   /** Append an Adam update of each weight using its 'gradient' output named `grad:<weight name>`. */
   adam?: AdamSettings;
+  /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
+  target?: 'gpu' | 'cpu';
 }
+
+/** Workgroups to aim for when splitting reductions (chunks) and weight gradients. */
+const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 16384 }, cpu: { reduce: 1, weights: 1 } };
 
 export function generatePlan(graph: Graph, options: PlanOptions): Plan {
   const fusion = fuseElementwise(graph, options.fuse ?? true);
@@ -88,6 +93,7 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype));
   }
   const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined);
+  const target = SPLIT_TARGET[options.target ?? 'gpu'];
   const kernels: PlanKernel[] = [];
   const emit = (name: string, kind: string, ctx: KernelContext, made: KernelBody, nodes: Node[]) => {
     const header = kernelHeader({
@@ -122,16 +128,31 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     const ctx = newContext();
     const inlined = new Set(fusion.inlined.get(root) ?? []);
     const kind = getOp(node.op).kind;
+    const members = [...inlined].map((id) => graph.nodes[id]).concat(node);
+    const kernelName = () => `${options.name}_${String(kernels.length).padStart(3, '0')}_${node.op}`;
+    // Large reductions with few outputs run in two kernels: chunks into a partial buffer, then a combine.
+    const outputs = elementCount(node.type);
+    const chunks =
+      kind === 'reduce'
+        ? reductionChunks(node.op, outputs, elementCount(graph.nodes[node.inputs[0]].type) / outputs, target.reduce)
+        : node.op === 'conv2d_grad_weight'
+          ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights)
+          : 1;
+    const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks) } : undefined;
     const made =
       kind === 'reduce'
-        ? reduceKernel(ctx, node, inlined)
+        ? reduceKernel(ctx, node, inlined, split)
         : kind === 'conv'
-          ? convKernel(ctx, node)
+          ? convKernel(ctx, node, split)
           : kind === 'movement'
             ? movementKernel(ctx, node)
             : elementwiseKernel(ctx, node, inlined);
-    const members = [...inlined].map((id) => graph.nodes[id]).concat(node);
-    emit(`${options.name}_${String(kernels.length).padStart(3, '0')}_${node.op}`, kind, ctx, made, members);
+    emit(kernelName(), kind, ctx, made, members);
+    if (split) {
+      const combine = newContext();
+      const made2 = combineKernel(combine, node.op === 'max' ? 'max' : 'sum', split.partial, nodeBuffer.get(root)!, outputs, chunks);
+      emit(`${kernelName()}_combine`, kind, combine, made2, [node]);
+    }
   }
   const outputs: PlanOutput[] = graph.outputs.map((o) => ({
     name: o.name,

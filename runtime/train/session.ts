@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledExperiment } from '../compile.ts';
+import { compileExperiment } from '../compile.ts';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { generateShapes } from '../data/shapes.ts';
@@ -18,6 +19,7 @@ import { makeBatch, shuffledOrder } from './batches.ts';
 import { initialValues } from './init.ts';
 
 export interface RunOptions {
+  overrides?: Record<string, number>;
   device?: DevicePreference;
   out?: string;
   log?: (line: string) => void;
@@ -44,13 +46,16 @@ export interface RunSummary {
 /** A training failure a user can act on (divergence, bad data), with what went wrong. */
 export class RunError extends Error {}
 
-export async function runExperiment(compiled: CompiledExperiment, options: RunOptions = {}): Promise<RunSummary> {
+/** Compiles `file` for the opened device (kernels are tuned per adapter kind), then trains and evaluates. */
+export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const { config, spec } = compiled;
   const started = performance.now();
-  const out = outputDirectory(options.out, spec.name);
+  compileExperiment(file, { overrides: options.overrides }); // report .seg errors before touching the GPU
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
+  const compiled = compileExperiment(file, { overrides: options.overrides, target: opened.software ? 'cpu' : 'gpu' });
+  const { config, spec } = compiled;
+  const out = outputDirectory(options.out, spec.name);
   log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
   const data = config.data;
   const common = { size: data.size, classes: data.classes, foreground: data.foreground };

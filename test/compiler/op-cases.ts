@@ -15,6 +15,8 @@ export interface OpCase {
   label?: string;
   leaves: LeafSpec[];
   attrs?: Attrs;
+  /** Large cases exist for the GPU's split code paths; their vjp is already checked on a small case. */
+  gpuOnly?: boolean;
 }
 
 const x3 = (values: LeafSpec['values'] = 'normal'): LeafSpec => ({ name: 'x', dims: ['N', 'C', 'W'], sizes: [2, 3, 7], values });
@@ -39,6 +41,8 @@ export const opCases: OpCase[] = [
   { op: 'sum', label: 'sum over C', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'sum', label: 'sum over N,W', leaves: [x3()], attrs: { axes: ['N', 'W'] } },
   { op: 'sum', label: 'sum of a large tensor', leaves: [nchw('x', 3, 19, 23)], attrs: { axes: ['N', 'H', 'W'] } },
+  { op: 'sum', label: 'sum split into chunks', leaves: [nchw('x', 3, 80, 80)], attrs: { axes: ['N', 'H', 'W'] }, gpuOnly: true },
+  { op: 'max', label: 'max split into chunks', leaves: [nchw('x', 1, 90, 90)], attrs: { axes: ['N', 'C', 'H', 'W'] }, gpuOnly: true },
   { op: 'max', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'argmax', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'conv2d', label: 'conv2d 3x3 pad 1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1 } },
@@ -52,6 +56,7 @@ export const opCases: OpCase[] = [
   { op: 'slice', leaves: [nchw('x', 5, 3, 4)], attrs: { start: 1, size: 3 } },
   { op: 'conv2d_grad_input', leaves: [nchw('g', 4, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1, height: 5, width: 7 } },
   { op: 'conv2d_grad_weight', leaves: [nchw('x', 3, 5, 7), nchw('g', 4, 5, 7)], attrs: { pad: 1, kernel: 3 } },
+  { op: 'conv2d_grad_weight', label: 'conv2d_grad_weight split into chunks', leaves: [nchw('x', 4, 72, 72), nchw('g', 8, 72, 72)], attrs: { pad: 1, kernel: 3 } },
   { op: 'maxpool2d_grad', leaves: [nchw('x', 3, 6, 8), nchw('g', 3, 3, 4)], attrs: { size: 2 } },
   { op: 'upsample_nearest_grad', leaves: [nchw('g', 3, 6, 8)], attrs: { scale: 2 } },
 ];

@@ -44,15 +44,18 @@ const GRAD_WEIGHT_THREADS = 64;
  * Weight gradient: a workgroup owns a 4 (out) x 4 (in) channel tile at one tap (ky, kx); each thread accumulates
  * the 16 products over a strided share of the N x OH x OW positions, then the workgroup sums the shares.
  */
-function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
+function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Split): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
   const grad = ctx.bindNode(node.inputs[1]);
-  const out = ctx.bindNode(node.id, 'read_write');
+  const out = split ? ctx.bind(split.partial, 'read_write') : ctx.bindNode(node.id, 'read_write');
+  const chunks = split?.chunks ?? 1;
   const T = TILE_CHANNELS;
   const outBlocks = Math.ceil(g.co / T);
   const inBlocks = Math.ceil(g.ci / T);
   const groups = outBlocks * inBlocks * g.k * g.k;
   const positions = g.n * g.oh * g.ow;
+  const chunkSize = Math.ceil(positions / chunks);
+  const weightCount = g.co * g.ci * g.k * g.k;
   const threads = GRAD_WEIGHT_THREADS;
   const lanes = Array.from({ length: T }, (_, r) => r);
   const clampOut = (r: number) => (g.co % T === 0 ? `(o0 + ${r}u)` : `min(o0 + ${r}u, ${g.co - 1}u)`);
@@ -62,13 +65,16 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody
     `@compute @workgroup_size(${threads})`,
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
     `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let t = ${LINEAR_GROUP};`,
-    `  if (t >= ${groups}u) { return; }`,
+    `  let g = ${LINEAR_GROUP};`,
+    `  if (g >= ${groups * chunks}u) { return; }`,
+    `  let chunk = g / ${groups}u;`,
+    `  let t = g % ${groups}u;`,
     ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map((l) => `  ${l}`),
     `  let o0 = c_ob * ${T}u;`,
     `  let i0 = c_ib * ${T}u;`,
     ...lanes.map((r) => `  var a${r} = vec4<f32>(0.0);`),
-    `  for (var p = lid; p < ${positions}u; p += ${threads}u) {`,
+    `  let end = min(${positions}u, (chunk + 1u) * ${chunkSize}u);`,
+    `  for (var p = chunk * ${chunkSize}u + lid; p < end; p += ${threads}u) {`,
     ...decompose('p', dims(['n', 'y', 'x'], [g.n, g.oh, g.ow]), 'p_').map((l) => `    ${l}`),
     `    let iy = i32(p_y + c_ky) - ${g.pad};`,
     `    let ix = i32(p_x + c_kx) - ${g.pad};`,
@@ -92,15 +98,28 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
     `    if (o < ${g.co}u && i < ${g.ci}u) {`,
-    `      ${out}[((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = partial[r][q];`,
+    `      ${out}[chunk * ${weightCount}u + ((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = partial[r][q];`,
     `    }`,
     `  }`,
     `}`,
   ].join('\n');
-  return { body, workgroup: threads, dispatch: dispatchFor(groups) };
+  return { body, workgroup: threads, dispatch: dispatchFor(groups * chunks) };
 }
 
-export function convKernel(ctx: KernelContext, node: Node): KernelBody {
+export interface Split {
+  chunks: number;
+  partial: number;
+}
+
+/** Chunks of output positions for the weight gradient: up to `target` workgroups, >= 8192 positions each. */
+export function gradWeightChunks(node: Node, input: Node, target: number): number {
+  const [n, , h, w] = input.type.dims.map((d) => d.size);
+  const [co, ci, k] = node.type.dims.map((d) => d.size);
+  const groups = Math.ceil(co / TILE_CHANNELS) * Math.ceil(ci / TILE_CHANNELS) * k * k;
+  return Math.max(1, Math.min(Math.ceil((n * h * w) / 8192), Math.floor(target / groups)));
+}
+
+export function convKernel(ctx: KernelContext, node: Node, split?: Split): KernelBody {
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const pad = node.attrs.pad as number;
   switch (node.op) {
@@ -109,7 +128,7 @@ export function convKernel(ctx: KernelContext, node: Node): KernelBody {
     case 'conv2d_grad_input':
       return gradInput(ctx, node, convGeometry(node.type, type(1), pad));
     case 'conv2d_grad_weight':
-      return gradWeight(ctx, node, convGeometry(type(0), node.type, pad));
+      return gradWeight(ctx, node, convGeometry(type(0), node.type, pad), split);
     default:
       throw new InternalError(`'${node.op}' is not a conv op`);
   }

@@ -23,14 +23,32 @@ function foldFor(op: string): Fold {
   };
 }
 
-export function reduceKernel(ctx: KernelContext, root: Node, inlined: Set<number>): KernelBody {
+/**
+ * How many chunks to split a reduction into: up to `groups` workgroups in all, each folding >= 4096 elements.
+ * A GPU wants tens of thousands of workgroups; a CPU adapter is fastest without splitting.
+ */
+export function reductionChunks(op: string, outputs: number, count: number, groups: number): number {
+  if (op === 'argmax' || count <= 8192) return 1;
+  return Math.max(1, Math.min(Math.ceil(count / 4096), Math.floor(groups / outputs)));
+}
+
+/**
+ * With `split`, the kernel folds one chunk of the reduced elements per workgroup and writes partial results
+ * (chunk-major) to the `partial` buffer; `combineKernel` then folds the chunks.
+ */
+export function reduceKernel(
+  ctx: KernelContext,
+  root: Node,
+  inlined: Set<number>,
+  split?: { chunks: number; partial: number },
+): KernelBody {
   const input = ctx.graph.nodes[root.inputs[0]];
   const axes = root.attrs.axes as string[];
   const kept = root.type.dims;
   const reduced: Dim[] = input.type.dims.filter((d) => axes.includes(d.name));
   const outputs = elementCount(root.type);
   const count = reduced.reduce((n, d) => n * d.size, 1);
-  const out = ctx.bindNode(root.id, 'read_write');
+  const out = split ? ctx.bind(split.partial, 'read_write') : ctx.bindNode(root.id, 'read_write');
   const flat = { name: 'flat_in', dims: input.type.dims };
   const { lines, value } = ctx.emitExpression(input.id, inlined, flat, inlined.has(input.id));
   const fold = foldFor(root.op);
@@ -44,7 +62,7 @@ export function reduceKernel(ctx: KernelContext, root: Node, inlined: Set<number
     ...fold.step('acc', value, axisIndex).map((l) => `    ${l}`),
   ];
   const result = argmax ? 'f32(best_index)' : 'acc';
-  if (count <= SERIAL_LIMIT) {
+  if (count <= SERIAL_LIMIT && !split) {
     const body = [
       `@compute @workgroup_size(${WORKGROUP})`,
       `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
@@ -72,18 +90,23 @@ export function reduceKernel(ctx: KernelContext, root: Node, inlined: Set<number
         `      }`,
       ]
     : [`      partial[lid] = ${root.op === 'sum' ? 'partial[lid] + partial[lid + s]' : 'max(partial[lid], partial[lid + s])'};`];
+  const chunks = split?.chunks ?? 1;
+  const chunkSize = Math.ceil(count / chunks);
   const body = [
     `var<workgroup> partial: array<f32, ${WORKGROUP}>;`,
     `var<workgroup> partial_index: array<u32, ${WORKGROUP}>;`,
     `@compute @workgroup_size(${WORKGROUP})`,
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
     `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let o = ${LINEAR_GROUP};`,
-    `  if (o >= ${outputs}u) { return; }`,
+    `  let g = ${LINEAR_GROUP};`,
+    `  if (g >= ${outputs * chunks}u) { return; }`,
+    `  let chunk = g / ${outputs}u;`,
+    `  let o = g % ${outputs}u;`,
     ...decompose('o', kept).map((l) => `  ${l}`),
     `  var acc = ${fold.init};`,
     `  var best_index = 0u;`,
-    `  for (var r = lid; r < ${count}u; r += ${WORKGROUP}u) {`,
+    `  let end = min(${count}u, (chunk + 1u) * ${chunkSize}u);`,
+    `  for (var r = chunk * ${chunkSize}u + lid; r < end; r += ${WORKGROUP}u) {`,
     ...element,
     `  }`,
     `  partial[lid] = acc;`,
@@ -95,10 +118,31 @@ export function reduceKernel(ctx: KernelContext, root: Node, inlined: Set<number
     `    }`,
     `    workgroupBarrier();`,
     `  }`,
-    `  if (lid == 0u) { ${out}[o] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
+    `  if (lid == 0u) { ${out}[g] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(outputs) };
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(outputs * chunks) };
+}
+
+/** Folds `chunks` chunk-major partial results per output: out[o] = fold over k of partial[k * outputs + o]. */
+export function combineKernel(ctx: KernelContext, op: string, partial: number, output: number, outputs: number, chunks: number): KernelBody {
+  const source = ctx.bind(partial, 'read');
+  const out = ctx.bind(output, 'read_write');
+  const fold = op === 'max' ? (a: string, b: string) => `max(${a}, ${b})` : (a: string, b: string) => `${a} + ${b}`;
+  const body = [
+    `@compute @workgroup_size(${WORKGROUP})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+    `        @builtin(local_invocation_index) lid: u32) {`,
+    `  let o = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
+    `  if (o >= ${outputs}u) { return; }`,
+    `  var acc = ${source}[o];`,
+    `  for (var k = 1u; k < ${chunks}u; k++) {`,
+    `    acc = ${fold('acc', `${source}[k * ${outputs}u + o]`)};`,
+    `  }`,
+    `  ${out}[o] = acc;`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(outputs / WORKGROUP)) };
 }
 
 function flatOf(dims: Dim[]): string {
