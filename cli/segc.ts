@@ -1,6 +1,6 @@
 // The segc command: argument parsing, diagnostics and exit codes, thin over the compiler and runtime.
 import { Command, InvalidArgumentError } from 'commander';
-import { renderDiagnostic } from '../compiler/diagnostics/index.ts';
+import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
 import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
@@ -27,7 +27,10 @@ async function guarded(body: () => Promise<void> | void): Promise<void> {
       for (const d of error.diagnostics) {
         process.stderr.write(`${renderDiagnostic(d, d.span ? error.sources.get(d.span.file) : undefined)}\n`);
       }
-    } else if (error instanceof RunError || (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) {
+    } else if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const path = (error as NodeJS.ErrnoException).path ?? '';
+      process.stderr.write(`segc: error: cannot read '${displayPath(path)}': no such file.\n`);
+    } else if (error instanceof RunError) {
       process.stderr.write(`segc: error: ${error.message}\n`);
     } else {
       throw error;

@@ -10,7 +10,7 @@ import { elementwiseKernel } from './kinds/elementwise.ts';
 import { movementKernel } from './kinds/movement.ts';
 import { combineKernel, reduceKernel, reductionChunks } from './kinds/reduce.ts';
 import type { AdamSettings } from './kinds/update.ts';
-import { accumulateKernel, adamKernel } from './kinds/update.ts';
+import { accumulateKernel, adamKernel, guardKernel } from './kinds/update.ts';
 import { kernelHeader, uniformStruct } from './wgsl.ts';
 
 export type BufferRole = 'input' | 'weight' | 'state' | 'optimizer' | 'activation' | 'accumulator';
@@ -57,6 +57,8 @@ export interface Plan {
   /** Buffer copies after the kernels: new running statistics into their state buffers. */
   copies: { from: number; to: number }[];
   accumulator?: number;
+  /** Step number (1-based) of the first non-finite loss, or 0; training plans only. */
+  guard?: number;
 }
 
 export interface PlanOptions {
@@ -179,7 +181,15 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       emit(`${options.name}_accumulate_${o.name}`, 'update', ctx, accumulateKernel(o.elements, o.offset!), []);
     }
   }
+  let guard: number | undefined;
   if (options.adam) {
+    // The loss guard: the first non-finite loss records its step and freezes the weights (see adamKernel).
+    const loss = outputs.find((o) => o.name === 'loss')!;
+    guard = addBuffer('guard', 'accumulator', 1);
+    const guardContext = newContext();
+    guardContext.bind(loss.buffer, 'read');
+    guardContext.bind(guard, 'read_write');
+    emit(`${options.name}_guard`, 'update', guardContext, guardKernel(guardContext.uniform('step')), []);
     for (const o of outputs.filter((x) => x.role === 'gradient')) {
       const weight = o.name.replace(/^grad:/, '');
       const p = named.get(`weight:${weight}`)!;
@@ -188,11 +198,12 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       ctx.bind(o.buffer, 'read');
       ctx.bind(addBuffer(`optimizer:${weight}.exp_avg`, 'optimizer', o.elements), 'read_write');
       ctx.bind(addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements), 'read_write');
+      ctx.bind(guard, 'read');
       const made = adamKernel(o.elements, options.adam, ctx.uniform('adam.step_size'), ctx.uniform('adam.bias2'));
       emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);
     }
   }
-  return { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator };
+  return { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator, guard };
 }
 
 function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string[] {
@@ -201,6 +212,7 @@ function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string
   if (adam) {
     names.add('adam.step_size');
     names.add('adam.bias2');
+    names.add('step');
   }
   return [...names].sort();
 }

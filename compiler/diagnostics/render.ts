@@ -1,9 +1,17 @@
 // Diagnostic → text: `file:line:col: error SEGnnnn: message`, the source line, a caret/tilde line, a hint.
+import { isAbsolute, relative } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
+
+/** A file path as a user would type it: relative to the working directory when the file is below it. */
+export function displayPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const local = relative(process.cwd(), file);
+  return local.startsWith('..') || isAbsolute(local) ? file : local;
+}
 
 /** Renders one diagnostic; without source text only the header (and hint) lines are produced. */
 export function renderDiagnostic(d: Diagnostic, sourceText: string | undefined): string {
-  const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : '';
+  const where = d.span ? `${displayPath(d.span.file)}:${d.span.line}:${d.span.col}: ` : '';
   const lines = [`${where}${d.category} ${d.code}: ${d.message}`];
   if (d.span && sourceText !== undefined) {
     const lineStart = startOfLine(sourceText, d.span.start);

@@ -35,6 +35,7 @@ export interface ExperimentSpec {
   schedule?: ConfigCall;
   train: Record<string, Setting>;
   eval: Record<string, Setting>;
+  /** Spans of settings by key: `data`, `train`, and `train.epochs` for keys inside sections. */
   spans: Record<string, Span>;
 }
 
@@ -97,7 +98,9 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
         const target = (sections[item.name.name] ??= {});
         spans[item.name.name] = item.span;
         for (const setting of item.settings) {
-          target[setting.key.map((k) => k.name).join(' ')] = toSetting(stager.evaluate(setting.value, env), setting.value.span);
+          const key = setting.key.map((k) => k.name).join(' ');
+          spans[`${item.name.name}.${key}`] = setting.key[0].span;
+          target[key] = toSetting(stager.evaluate(setting.value, env), setting.value.span);
         }
       } else {
         const key = item.key.map((k) => k.name).join(' ');

@@ -17,7 +17,8 @@ export function bindArguments(
   scope: ModuleScope,
 ): Map<string, Value> {
   const name = `'${def.name.name}'`;
-  if (positional.length > def.params.length) fail('SEG4001', span, name, def.params.length, positional.length);
+  const expected = requiredCount(def) === def.params.length ? `${def.params.length}` : `${requiredCount(def)} to ${def.params.length}`;
+  if (positional.length > def.params.length) fail('SEG4001', span, name, expected, positional.length);
   const vars = new Map<string, Value>();
   const names = def.params.map((p) => p.name.name);
   for (const [key, arg] of named) {
@@ -27,7 +28,7 @@ export function bindArguments(
     const given = i < positional.length ? positional[i] : named.get(param.name.name)?.value;
     if (given) vars.set(param.name.name, given);
     else if (param.default) vars.set(param.name.name, stager.evaluate(param.default, { vars, scope }));
-    else fail('SEG4001', span, name, requiredCount(def), positional.length + named.size);
+    else fail('SEG4001', span, name, expected, positional.length + named.size);
   });
   return vars;
 }

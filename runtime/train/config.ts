@@ -20,13 +20,16 @@ class Reader {
   constructor(
     readonly diagnostics: Diagnostic[],
     readonly span: Span | undefined,
+    /** Spans of the keys inside a section, for pointing at the key itself. */
+    readonly keySpan: (key: string) => Span | undefined = () => undefined,
   ) {}
 
   /** Checks that every given key is known, then reads typed values with defaults. */
   keys(what: string, given: Record<string, Setting>, known: string[]): void {
     for (const key of Object.keys(given)) {
       if (!known.includes(key)) {
-        this.error(`Unknown option '${key}' for ${what}; valid options are ${known.map((k) => `'${k}'`).join(', ')}.`);
+        const message = `Unknown option '${key}' for ${what}; valid options are ${known.map((k) => `'${k}'`).join(', ')}.`;
+        this.diagnostics.push(createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message));
       }
     }
   }
@@ -69,7 +72,7 @@ function readData(call: ConfigCall, r: Reader): RunConfig['data'] {
 
 export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, number> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const r = (key: string) => new Reader(diagnostics, spec.spans[key]);
+  const r = (key: string) => new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`]);
   const data = readData(spec.data, r('data'));
   const optimizer = spec.optimizer;
   const opt = r('optimizer');

@@ -17,6 +17,10 @@ import type { Metrics } from '../metrics/index.ts';
 import { learningRate } from './config.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
 import { initialValues } from './init.ts';
+import type { NonFinite } from './diagnose.ts';
+import { findNonFinite } from './diagnose.ts';
+import { formatType } from '../../compiler/ir/types.ts';
+import { displayPath } from '../../compiler/diagnostics/index.ts';
 
 export interface RunOptions {
   overrides?: Record<string, number>;
@@ -50,12 +54,14 @@ export class RunError extends Error {}
 export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = performance.now();
-  compileExperiment(file, { overrides: options.overrides }); // report .seg errors before touching the GPU
+  // .seg errors and a taken output directory are reported before the GPU is touched.
+  let compiled = compileExperiment(file, { overrides: options.overrides });
+  const out = outputDirectory(options.out, compiled.spec.name);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
-  const compiled = compileExperiment(file, { overrides: options.overrides, target: opened.software ? 'cpu' : 'gpu' });
+  const target = opened.software ? 'cpu' : 'gpu';
+  if (target === 'cpu') compiled = compileExperiment(file, { overrides: options.overrides, target });
   const { config, spec } = compiled;
-  const out = outputDirectory(options.out, spec.name);
   log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
   const data = config.data;
   const common = { size: data.size, classes: data.classes, foreground: data.foreground };
@@ -85,6 +91,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       const { beta1, beta2 } = config.optimizer;
       const uniforms = {
         ...params,
+        step,
         'adam.step_size': lr / (1 - beta1 ** step),
         'adam.bias2': Math.sqrt(1 - beta2 ** step),
       };
@@ -93,10 +100,14 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       if (k % 8 === 7) await device.queue.onSubmittedWorkDone();
     }
     const trainTerms = await readTerms(train, compiled.train.terms, steps);
-    for (const [name, value] of Object.entries(trainTerms)) {
-      if (!Number.isFinite(value)) {
-        throw new RunError(`Training diverged in epoch ${epoch + 1}: the ${name} term is ${value}.`);
-      }
+    const failed = (await readBuffer(device, train.buffers[compiled.trainPlan.guard!]))[0];
+    if (failed !== 0) {
+      // The guard froze the weights at the failing step: replay that batch to find the op at fault.
+      const k = failed - 1 - epoch * steps;
+      const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+      const inputs = { image: b.image, labels: b.labels };
+      const culprit = await findNonFinite(store, compiled.train.graph, { uniforms: { ...params, step: failed }, inputs }, target);
+      throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
     }
     const record: EpochRecord = { epoch: epoch + 1, lr, train: trainTerms, seconds: 0 };
     if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
@@ -188,6 +199,16 @@ function outputDirectory(requested: string | undefined, name: string): string {
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
   mkdirSync(out, { recursive: true });
   return out;
+}
+
+function nonFiniteMessage(epoch: number, step: number, culprit: NonFinite | undefined, sources: Map<string, string>): string {
+  const head = `Training stopped in epoch ${epoch}, step ${step}: the loss is not finite.`;
+  if (!culprit) return `${head} No single op could be blamed when the batch was replayed.`;
+  const { node, value } = culprit;
+  const where = node.span ? ` at ${displayPath(node.span.file)}:${node.span.line}:${node.span.col}` : '';
+  const line = node.span ? sources.get(node.span.file)?.split('\n')[node.span.line - 1] : undefined;
+  const caret = line && node.span ? `\n  ${line}\n  ${' '.repeat(node.span.col - 1)}^` : '';
+  return `${head} The first ${value} comes from '${node.op}'${where} (${formatType(node.type)}).${caret}`;
 }
 
 function flatten(record: EpochRecord): Record<string, unknown> {

@@ -17,13 +17,15 @@ const entry = [
 ];
 
 /**
- * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v; `stepSize` is lr / (1 - beta1^t),
- * `bias2` is sqrt(1 - beta2^t), both uniform reads so the schedule never recompiles.
+ * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v, then the non-finite flag (b4);
+ * `stepSize` is lr / (1 - beta1^t), `bias2` is sqrt(1 - beta2^t), both uniform reads so the schedule never
+ * recompiles. Once a step's loss was non-finite the flag is set and no weight changes any more, so the run can
+ * be diagnosed from the weights that produced it.
  */
 export function adamKernel(count: number, s: AdamSettings, stepSize: string, bias2: string): KernelBody {
   const body = [
     ...entry,
-    `  if (t >= ${count}u) { return; }`,
+    `  if (t >= ${count}u || b4[0] != 0.0) { return; }`,
     `  let p = b0[t];`,
     `  let g = b1[t] + ${f32Literal(s.weightDecay)} * p;`,
     `  let m = ${f32Literal(s.beta1)} * b2[t] + ${f32Literal(1 - s.beta1)} * g;`,
@@ -40,4 +42,16 @@ export function adamKernel(count: number, s: AdamSettings, stepSize: string, bia
 export function accumulateKernel(count: number, offset: number): KernelBody {
   const body = [...entry, `  if (t >= ${count}u) { return; }`, `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
   return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
+}
+
+/** Records the step (a uniform read) of the first non-finite loss into the flag: bindings loss (b0), flag (b1). */
+export function guardKernel(step: string): KernelBody {
+  const body = [
+    ...entry,
+    `  if (t > 0u) { return; }`,
+    `  let finite = (bitcast<u32>(b0[0]) & 0x7f800000u) != 0x7f800000u;`,
+    `  if (!finite && b1[0] == 0.0) { b1[0] = ${step}; }`,
+    `}`,
+  ];
+  return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: [1, 1, 1] };
 }

@@ -1,0 +1,232 @@
+// The segc command end to end: spawns `node bin/segc.mjs`, checks exit codes, the exact text of diagnostics,
+// determinism of `graph` and `wgsl`, and what `run` writes (metrics, summary, checkpoint) on lavapipe.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const tiny = 'test/fixtures/experiments/tiny.seg';
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from the repository root; never rejects, the exit code is part of the result. */
+function segc(...args: string[]): Promise<Result> {
+  const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
+  return new Promise((done) => {
+    execFile(process.execPath, ['bin/segc.mjs', ...args], { cwd: root, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Diagnostics name files by absolute path; strip the checkout's location so the pinned text is portable. */
+const portable = (text: string) => text.replaceAll(`${root}/`, '');
+
+/** Splits `segc wgsl` output into kernels, each starting at its `// kernel NAME` line. */
+const kernels = (text: string) => text.split(/^(?=\/\/ kernel )/m).filter((k) => k.length > 0);
+/** The leading `// ` comment lines of a kernel. */
+const header = (kernel: string) => kernel.split('\n').filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('// ')));
+
+let wgslOnce: Promise<Result> | undefined;
+/** `segc wgsl tiny.seg`, spawned once and shared by the tests that only read it. */
+const tinyWgsl = () => (wgslOnce ??= segc('wgsl', tiny));
+
+const noStackTrace = (r: Result) => expect(r.stderr).not.toMatch(/^ {4}at /m);
+
+describe('segc graph', () => {
+  it('prints the training and evaluation IR, identically on every run', async () => {
+    const [a, b] = [await segc('graph', tiny), await segc('graph', tiny)];
+    expect(a.code).toBe(0);
+    expect(a.stderr).toBe('');
+    expect(a.stdout).toMatch(/^# training step of 'tiny' \(forward, backward, state updates\)\n/);
+    expect(a.stdout).toContain('\n# evaluation (forward, metrics)\n');
+    for (const op of ['= conv2d ', '= conv2d_grad_weight ', '= maxpool2d_grad ', 'output gradient "grad:']) {
+      expect(a.stdout).toContain(op);
+    }
+    expect(a.stdout).toContain('output gradient "grad:unet.0.conv_bn_relu.0.conv.0.weight" = %');
+    expect(b.stdout).toBe(a.stdout);
+  });
+});
+
+describe('segc wgsl', () => {
+  it('prints every kernel with a header, identically on every run', async () => {
+    const [a, b] = [await tinyWgsl(), await segc('wgsl', tiny)];
+    expect(a.code).toBe(0);
+    expect(a.stderr).toBe('');
+    expect(b.stdout).toBe(a.stdout);
+    const all = kernels(a.stdout);
+    expect(all.length).toBeGreaterThan(50);
+    for (const k of all) {
+      expect(k).toMatch(/^\/\/ kernel (train|eval)_\S+\n\/\/ kind: \w+, workgroup size \d+\n/);
+      expect(k).toContain('@compute @workgroup_size(');
+    }
+    const origins = all.flatMap(header).filter((l) => l.startsWith('// from: '));
+    expect(origins.length).toBeGreaterThan(0);
+    expect(origins.some((l) => /\b(losses|nets)\.seg:\d+:\d+/.test(l))).toBe(true);
+    // the first conv of the U-Net comes from conv_bn_relu in std/nets
+    expect(all.find((k) => k.startsWith('// kernel train_001_conv2d\n'))).toContain('\n// from: nets.seg:4:50\n');
+  });
+
+  it('--kernel keeps only kernels whose name contains the filter', async () => {
+    const r = await segc('wgsl', tiny, '--kernel', 'conv2d_grad_weight');
+    expect(r.code).toBe(0);
+    const names = kernels(r.stdout).map((k) => k.split('\n')[0].slice('// kernel '.length));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(name).toContain('conv2d_grad_weight');
+    const everything = kernels((await tinyWgsl()).stdout);
+    expect(names.length).toBe(everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length);
+  });
+});
+
+describe('segc check', () => {
+  it('is silent and succeeds on a valid experiment', async () => {
+    expect(await segc('check', tiny)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('fails on the first bad file of several', async () => {
+    const r = await segc('check', tiny, 'test/fixtures/cli/unknown-name.seg');
+    expect(r.code).toBe(1);
+    expect(portable(r.stderr)).toMatch(/^test\/fixtures\/cli\/unknown-name\.seg:10:21: error SEG2001: /);
+  });
+});
+
+// Each malformed fixture and the exact diagnostic `segc check` prints for it.
+const diagnostics: Record<string, string> = {
+  'syntax-error': `
+test/fixtures/cli/syntax-error.seg:12:3: error SEG1003: Expected ')' but found 'train'.
+    train { epochs = 1, batch = 2, seed = 1 }
+    ^~~~~`,
+  'unknown-name': `
+test/fixtures/cli/unknown-name.seg:10:21: error SEG2001: Unknown name 'yy'.
+    loss = ce(logits, yy) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))
+                      ^~`,
+  'missing-dim': `
+test/fixtures/cli/missing-dim.seg:10:14: error SEG3002: 'f32[N=2,C=3,H=8,W=8]' has no dimension 'D'.
+    loss = sum[D](logits)
+               ^`,
+  'arg-count': `
+test/fixtures/cli/arg-count.seg:10:10: error SEG4001: Wrong number of arguments to 'ce': expected 2 to 3, found 1.
+    loss = ce(logits) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))
+           ^~~~~~~~~~`,
+  'unknown-kwarg': `
+test/fixtures/cli/unknown-kwarg.seg:7:54: error SEG4002: Unknown keyword argument 'depth' for 'unet'.
+    model = unet(in = 3, classes = 3, widths = [2, 4], depth = 3)
+                                                       ^~~~~`,
+  'unknown-option': `
+test/fixtures/cli/unknown-option.seg:12:11: error SEG5001: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed'.
+    train { epcohs = 3, batch = 2, seed = 1 }
+            ^~~~~~`,
+  'missing-module': `
+test/fixtures/cli/missing-module.seg:3:1: error SEG2002: Cannot find module 'std/nosuch'.
+  import std/nosuch { unet }
+  ^~~~~~~~~~~~~~~~~~~~~~~~~~`,
+};
+
+describe('diagnostics', () => {
+  it.each(Object.entries(diagnostics))('%s: exit 1 and the rendered diagnostic, no stack trace', async (name, text) => {
+    const r = await segc('check', `test/fixtures/cli/${name}.seg`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    noStackTrace(r);
+    expect(portable(r.stderr)).toBe(`${text.slice(1)}\n`);
+  });
+
+  it('graph and wgsl report the same diagnostic as check', async () => {
+    for (const command of ['graph', 'wgsl']) {
+      const r = await segc(command, 'test/fixtures/cli/unknown-name.seg');
+      expect(r.code, command).toBe(1);
+      expect(r.stdout, command).toBe('');
+      expect(portable(r.stderr), command).toBe(`${diagnostics['unknown-name'].slice(1)}\n`);
+    }
+  });
+});
+
+describe('segc run', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'segc-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('names a missing file in one line', async () => {
+    const r = await segc('run', 'test/fixtures/cli/does-not-exist.seg', '--out', join(scratch, 'missing'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    noStackTrace(r);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe("segc: error: cannot read 'test/fixtures/cli/does-not-exist.seg': no such file.");
+  });
+
+  it('rejects an unknown --set param before touching the GPU', async () => {
+    const r = await segc('run', tiny, '--set', 'nosuch=1', '--out', join(scratch, 'nosuch'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    noStackTrace(r);
+    expect(r.stderr).toBe("error SEG5001: Unknown param 'nosuch'; params are alpha, T.\n");
+  });
+
+  it('rejects a --set value that is not a number', async () => {
+    const r = await segc('run', tiny, '--set', 'alpha=half');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("expected key=number, got 'alpha=half'");
+  });
+
+  it('trains one epoch, writes metrics, summary and checkpoint, then refuses to overwrite them', async () => {
+    const out = join(scratch, 'r1');
+    const r = await segc('run', tiny, '--out', out, '--set', 'alpha=0.5');
+    expect(r.code, r.stderr).toBe(0);
+    noStackTrace(r);
+    expect(r.stdout).toContain(`output in ${out}\n`);
+    const epoch = r.stdout.split('\n').find((l) => l.startsWith('epoch 1/1'));
+    expect(epoch).toMatch(/ lr 1\.00e-3 +loss \d+\.\d{4} +ce \d+\.\d{4} +l1 \d+\.\d{4} .*\| val dice \d\.\d{4}/);
+
+    const metricsText = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+    const lines = metricsText.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    const metrics = JSON.parse(lines[0]) as Record<string, number>;
+    for (const key of ['epoch', 'lr', 'loss', 'ce', 'l1', 'dice', 'miou', 'proportion_error']) {
+      expect(typeof metrics[key], key).toBe('number');
+      expect(Number.isFinite(metrics[key]), key).toBe(true);
+    }
+    expect(metrics.epoch).toBe(1);
+    expect(metrics.lr).toBe(1e-3);
+    // the printed values are the logged ones, and the loss is ce + alpha * l1 with alpha = 0.5
+    expect(epoch).toContain(`ce ${metrics.ce.toFixed(4)}`);
+    expect(epoch).toContain(`l1 ${metrics.l1.toFixed(4)}`);
+    expect(metrics.loss).toBeCloseTo(metrics.ce + 0.5 * metrics.l1, 5);
+    for (const key of ['dice', 'miou', 'proportion_error']) {
+      expect(metrics[key], key).toBeGreaterThanOrEqual(0);
+      expect(metrics[key], key).toBeLessThanOrEqual(1);
+    }
+
+    const summaryText = readFileSync(join(out, 'summary.json'), 'utf8');
+    const summary = JSON.parse(summaryText) as { experiment: string; final: { values: Record<string, number> } };
+    expect(summary.experiment).toBe('tiny');
+    expect(summary.final.values.dice).toBe(metrics.dice);
+
+    const checkpoint = await readSafetensorsFile(join(out, 'model.safetensors'));
+    const name = Object.keys(checkpoint.tensors).find((n) => n.endsWith('conv.0.weight'));
+    expect(name).toBeDefined();
+    const first = checkpoint.tensors['unet.0.conv_bn_relu.0.conv.0.weight'];
+    expect(first.dtype).toBe('F32');
+    expect(first.shape).toEqual([2, 3, 3, 3]);
+    expect(Array.from(first.data as Float32Array).every(Number.isFinite)).toBe(true);
+    const checkpointBytes = readFileSync(join(out, 'model.safetensors'));
+
+    const again = await segc('run', tiny, '--out', out, '--set', 'alpha=0.5');
+    expect(again.code).toBe(1);
+    noStackTrace(again);
+    expect(again.stderr).toContain(`segc: error: Output directory '${out}' already holds a run; choose another --out or move it away.\n`);
+    expect(again.stdout).not.toContain('epoch 1/1');
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metricsText);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(summaryText);
+    expect(readFileSync(join(out, 'model.safetensors')).equals(checkpointBytes)).toBe(true);
+  }, 180_000);
+});
