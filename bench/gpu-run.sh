@@ -11,3 +11,4 @@ segc=$(grep -o '[0-9.]* ms per training step' "$out/segc_step.log" | cut -d' ' -
 torch=$(grep -m1 'fp32 (tf32 off) B=8' "$out/torch.log" | grep -o 'median [0-9.]*' | cut -d' ' -f2)
 echo "| step | segc (WGSL, fp32) | PyTorch eager fp32 | ratio |" | tee "$out/summary.md"
 echo "| U-Net 32-256, B=8, 256x256 | ${segc} ms | ${torch} ms | $(python3 -c "print(round($segc/$torch, 2))" 2>/dev/null) x |" | tee -a "$out/summary.md"
+timeout 240 node .device/bundle/quickstart-run.mjs "$out/quickstart" 2>&1 | grep -v '^Warning' | tee "$out/quickstart.log"

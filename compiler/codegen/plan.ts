@@ -73,7 +73,7 @@ export interface PlanOptions {
 }
 
 /** Workgroups to aim for when splitting reductions (chunks) and weight gradients. */
-const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 16384 }, cpu: { reduce: 1, weights: 1 } };
+const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 65536 }, cpu: { reduce: 1, weights: 1 } };
 
 export function generatePlan(graph: Graph, options: PlanOptions): Plan {
   const fusion = fuseElementwise(graph, options.fuse ?? true);

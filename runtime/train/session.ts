@@ -42,7 +42,8 @@ export interface RunSummary {
   device: string;
   epochs: EpochRecord[];
   final?: EpochRecord['val'];
-  best?: { epoch: number; metric: string; value: number };
+  /** The epoch with the best selected metric, and every metric it reached. */
+  best?: { epoch: number; metric: string; value: number; values: Record<string, number> };
   wallSeconds: number;
   out: string;
 }
@@ -122,7 +123,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     const value = record.val?.values[select];
     const better = select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
     if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
-      summary.best = { epoch: epoch + 1, metric: select, value };
+      summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
     }
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
