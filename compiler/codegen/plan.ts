@@ -138,14 +138,14 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       kind === 'reduce'
         ? reductionChunks(node.op, outputs, elementCount(graph.nodes[node.inputs[0]].type) / outputs, target.reduce)
         : node.op === 'conv2d_grad_weight'
-          ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights)
+          ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights, options.target ?? 'gpu')
           : 1;
     const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks) } : undefined;
     const made =
       kind === 'reduce'
         ? reduceKernel(ctx, node, inlined, split)
         : kind === 'conv'
-          ? convKernel(ctx, node, split)
+          ? convKernel(ctx, node, split, options.target ?? 'gpu')
           : kind === 'movement'
             ? movementKernel(ctx, node)
             : elementwiseKernel(ctx, node, inlined);

@@ -6,6 +6,7 @@ import { convGeometry } from '../../ops/conv.ts';
 import type { ConvGeometry } from '../../ops/conv.ts';
 import type { KernelContext } from '../context.ts';
 import { LINEAR_GROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
 import type { KernelBody } from './elementwise.ts';
 
@@ -112,14 +113,19 @@ export interface Split {
 }
 
 /** Chunks of output positions for the weight gradient: up to `target` workgroups, >= 8192 positions each. */
-export function gradWeightChunks(node: Node, input: Node, target: number): number {
+export function gradWeightChunks(node: Node, input: Node, target: number, kind: 'gpu' | 'cpu' = 'cpu'): number {
+  if (kind === 'gpu') {
+    const [n, ci, h, w] = input.type.dims.map((d) => d.size);
+    const [co, , k] = node.type.dims.map((d) => d.size);
+    return gemmChunks({ n, ci, co, h, w, k, pad: 0, oh: h, ow: w }, target);
+  }
   const [n, , h, w] = input.type.dims.map((d) => d.size);
   const [co, ci, k] = node.type.dims.map((d) => d.size);
   const groups = Math.ceil(co / TILE_CHANNELS) * Math.ceil(ci / TILE_CHANNELS) * k * k;
   return Math.max(1, Math.min(Math.ceil((n * h * w) / 8192), Math.floor(target / groups)));
 }
 
-export function convKernel(ctx: KernelContext, node: Node, split?: Split): KernelBody {
+export function convKernel(ctx: KernelContext, node: Node, split?: Split, target: 'gpu' | 'cpu' = 'gpu'): KernelBody {
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const pad = node.attrs.pad as number;
   switch (node.op) {
@@ -127,8 +133,14 @@ export function convKernel(ctx: KernelContext, node: Node, split?: Split): Kerne
       return forward(ctx, node, convGeometry(type(0), type(1), pad));
     case 'conv2d_grad_input':
       return gradInput(ctx, node, convGeometry(node.type, type(1), pad));
-    case 'conv2d_grad_weight':
-      return gradWeight(ctx, node, convGeometry(type(0), node.type, pad), split);
+    case 'conv2d_grad_weight': {
+      const g = convGeometry(type(0), node.type, pad);
+      if (target === 'cpu') return gradWeight(ctx, node, g, split);
+      const x = ctx.bindNode(node.inputs[0]);
+      const gy = ctx.bindNode(node.inputs[1]);
+      const out = split ? ctx.bind(split.partial, 'read_write') : ctx.bindNode(node.id, 'read_write');
+      return gradWeightGemm(g, x, gy, out, split?.chunks ?? 1);
+    }
     default:
       throw new InternalError(`'${node.op}' is not a conv op`);
   }
