@@ -4,7 +4,7 @@ import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts'
 import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
-import { printGraphs, printKernels } from './inspect.ts';
+import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
 
 function parseSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
   const match = /^([A-Za-z_][\w.]*)=(.+)$/.exec(value);
@@ -72,6 +72,18 @@ program
   .action((file: string) =>
     guarded(() => {
       process.stdout.write(printGraphs(compileExperiment(file)));
+    }),
+  );
+
+program
+  .command('plan')
+  .description('kernel counts and planned memory of the training and evaluation plans')
+  .argument('<file>', '.seg experiment file')
+  .option('--target <kind>', 'gpu or cpu (kernel tuning)', 'gpu')
+  .action((file: string, opts: { target: string }) =>
+    guarded(() => {
+      const target = opts.target === 'cpu' ? 'cpu' : 'gpu';
+      process.stdout.write(printPlanSummary(compileExperiment(file, { target })));
     }),
   );
 

@@ -57,15 +57,22 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
 
 export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
   const device = store.device;
-  const buffers = plan.buffers.map((b) =>
-    b.role === 'activation' || b.role === 'input' || b.role === 'accumulator'
-      ? device.createBuffer({
-          label: `${plan.name}:${b.name}`,
-          size: b.bytes,
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-        })
-      : store.get(b.name, b.bytes),
-  );
+  // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.
+  const allocations = new Map<number, GPUBuffer>();
+  const buffers = plan.buffers.map((b) => {
+    if (b.role !== 'activation' && b.role !== 'input' && b.role !== 'accumulator') return store.get(b.name, b.bytes);
+    const slot = plan.slots?.[b.index] ?? -1 - b.index;
+    let buffer = allocations.get(slot);
+    if (!buffer) {
+      buffer = device.createBuffer({
+        label: `${plan.name}:${b.name}`,
+        size: plan.slots ? plan.slotBytes![slot] : b.bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      allocations.set(slot, buffer);
+    }
+    return buffer;
+  });
   const uniformValues = new Float32Array(Math.max(4, Math.ceil(plan.uniforms.length / 4) * 4));
   const uniformBuffer = device.createBuffer({
     label: `${plan.name}:uniforms`,

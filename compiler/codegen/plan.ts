@@ -3,6 +3,7 @@ import type { Graph, Node } from '../ir/types.ts';
 import { elementCount } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
 import { fuseElementwise } from '../passes/fuse.ts';
+import { planMemory } from '../passes/plan-memory.ts';
 import { KernelContext } from './context.ts';
 import { convKernel, gradWeightChunks } from './kinds/conv.ts';
 import type { KernelBody } from './kinds/elementwise.ts';
@@ -59,6 +60,9 @@ export interface Plan {
   accumulator?: number;
   /** Step number (1-based) of the first non-finite loss, or 0; training plans only. */
   guard?: number;
+  /** Allocation of each buffer (planMemory): buffers with disjoint lifetimes share one. */
+  slots?: number[];
+  slotBytes?: number[];
 }
 
 export interface PlanOptions {
@@ -68,6 +72,8 @@ export interface PlanOptions {
   accumulate?: boolean;
   /** Append an Adam update of each weight using its 'gradient' output named `grad:<weight name>`. */
   adam?: AdamSettings;
+  /** Share allocations between activations with disjoint lifetimes (default true). */
+  reuse?: boolean;
   /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
   target?: 'gpu' | 'cpu';
 }
@@ -203,7 +209,9 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);
     }
   }
-  return { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator, guard };
+  const plan: Plan = { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator, guard };
+  if (options.reuse ?? true) planMemory(plan);
+  return plan;
 }
 
 function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string[] {

@@ -87,6 +87,17 @@ describe('segc wgsl', () => {
   });
 });
 
+describe('segc plan', () => {
+  it('reports kernel counts and planned memory, smaller with sharing', async () => {
+    const r = await segc('plan', tiny);
+    expect(r.code).toBe(0);
+    const memory = [...r.stdout.matchAll(/memory: (\d+) bytes \([\d.]+ MiB\) without sharing, (\d+) bytes \([\d.]+ MiB\) allocated/g)];
+    expect(r.stdout).toMatch(/^train: \d+ kernels \(elementwise \d+, conv \d+/);
+    expect(memory).toHaveLength(2);
+    for (const m of memory) expect(Number(m[2])).toBeLessThan(Number(m[1]));
+  });
+});
+
 describe('segc check', () => {
   it('is silent and succeeds on a valid experiment', async () => {
     expect(await segc('check', tiny)).toEqual({ code: 0, stdout: '', stderr: '' });

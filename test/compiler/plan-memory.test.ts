@@ -1,0 +1,43 @@
+// planMemory: buffers that share an allocation never have overlapping lifetimes, outputs keep their own, and the
+// quickstart training plan needs far less memory with sharing.
+import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../compiler/codegen/plan.ts';
+import { memoryReport } from '../../compiler/passes/plan-memory.ts';
+import { compileExperiment } from '../../runtime/compile.ts';
+
+function lifetimes(plan: Plan): Map<number, [number, number]> {
+  const spans = new Map<number, [number, number]>();
+  plan.kernels.forEach((kernel, k) => {
+    for (const b of kernel.bindings) spans.set(b, [spans.get(b)?.[0] ?? k, k]);
+  });
+  return spans;
+}
+
+describe('planMemory', () => {
+  const compiled = compileExperiment('experiments/quickstart.seg');
+
+  it.each([
+    ['train', compiled.trainPlan],
+    ['eval', compiled.evalPlan],
+  ])('%s plan: buffers sharing an allocation have disjoint lifetimes', (_name, plan) => {
+    const spans = lifetimes(plan);
+    const bySlot = new Map<number, number[]>();
+    plan.buffers.forEach((b) => bySlot.set(plan.slots![b.index], [...(bySlot.get(plan.slots![b.index]) ?? []), b.index]));
+    let shared = 0;
+    for (const members of bySlot.values()) {
+      if (members.length > 1) shared++;
+      for (const m of members) expect(plan.slotBytes![plan.slots![m]]).toBeGreaterThanOrEqual(plan.buffers[m].bytes);
+      const sorted = members.map((m) => spans.get(m)!).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i][0]).toBeGreaterThan(sorted[i - 1][1]);
+      if (members.length > 1) for (const m of members) expect(plan.buffers[m].role).toBe('activation');
+    }
+    expect(shared).toBeGreaterThan(0);
+    for (const o of plan.outputs) expect(bySlot.get(plan.slots![o.buffer])).toEqual([o.buffer]);
+  });
+
+  it('cuts the quickstart training plan to well under half', () => {
+    const report = memoryReport(compiled.trainPlan);
+    expect(report.allocated).toBeLessThan(0.5 * report.total);
+    expect(report.activations.after).toBeLessThan(report.activations.before);
+  });
+});
