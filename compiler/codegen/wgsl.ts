@@ -70,3 +70,21 @@ export function kernelHeader(info: HeaderInfo): string {
   if (info.spans.length > 0) lines.push(`// from: ${info.spans.join(', ')}`);
   return lines.join('\n');
 }
+
+function entry(workgroup: number): string[] {
+  return [
+    `@compute @workgroup_size(${workgroup})`,
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
+    `        @builtin(local_invocation_index) lid: u32) {`,
+  ];
+}
+
+/** Entry of a kernel with one thread per item: `let <name>` is the item; threads past `total` return. */
+export function threadEntry(name: string, total: number): string[] {
+  return [...entry(WORKGROUP), `  let ${name} = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`, `  if (${name} >= ${total}u) { return; }`];
+}
+
+/** Entry of a kernel with one workgroup per item: `let <name>` is the item; workgroups past `total` return. */
+export function groupEntry(name: string, total: number, workgroup: number): string[] {
+  return [...entry(workgroup), `  let ${name} = ${LINEAR_GROUP};`, `  if (${name} >= ${total}u) { return; }`];
+}

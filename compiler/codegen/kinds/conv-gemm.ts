@@ -2,7 +2,7 @@
 // p = (n, y, x). A workgroup of 64 threads owns a 32 x 32 tile of gw and one chunk of positions; it stages
 // 32-position slices of both operands in workgroup memory and each thread accumulates a 4 x 4 block.
 import type { ConvGeometry } from '../../ops/conv.ts';
-import { LINEAR_GROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const TILE = 32;
@@ -63,11 +63,7 @@ export function gradWeightGemm(g: ConvGeometry, x: string, gy: string, out: stri
   const body = [
     `var<workgroup> a_tile: array<f32, ${STRIDE * SLICE}>;`,
     `var<workgroup> b_tile: array<f32, ${STRIDE * SLICE}>;`,
-    `@compute @workgroup_size(${THREADS})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let group = ${LINEAR_GROUP};`,
-    `  if (group >= ${tiles * chunks}u) { return; }`,
+    ...groupEntry('group', tiles * chunks, THREADS),
     `  let chunk = group / ${tiles}u;`,
     `  let tile = group % ${tiles}u;`,
     `  let o0 = (tile / ${columnTiles}u) * ${TILE}u;`,

@@ -1,7 +1,7 @@
 // Register-tiled direct convolution: each thread computes 4 output channels x 4 adjacent columns, reusing each
 // loaded input row segment across output channels and each weight vector across columns. The input gradient
 // is the same kernel with the weight flipped and transposed and padding k - 1 - pad.
-import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 export const TILE_CHANNELS = 4;
@@ -72,11 +72,7 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
     ].join('\n'),
   );
   const body = [
-    `@compute @workgroup_size(${WORKGROUP})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let t = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (t >= ${total}u) { return; }`,
+    ...threadEntry('t', total),
     ...decompose('t', dims, 'c_').map((l) => `  ${l}`),
     `  let o0 = c_ob * ${TILE_CHANNELS}u;`,
     `  let x0 = c_xb * ${TILE_COLUMNS}u;`,

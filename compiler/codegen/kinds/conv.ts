@@ -5,7 +5,7 @@ import type { Node } from '../../ir/types.ts';
 import { convGeometry } from '../../ops/conv.ts';
 import type { ConvGeometry } from '../../ops/conv.ts';
 import type { KernelContext } from '../context.ts';
-import { LINEAR_GROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
 import type { KernelBody } from './elementwise.ts';
@@ -63,11 +63,7 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
   const clampIn = (r: number) => (g.ci % T === 0 ? `(i0 + ${r}u)` : `min(i0 + ${r}u, ${g.ci - 1}u)`);
   const body = [
     `var<workgroup> partial: array<vec4<f32>, ${threads * T}>;`,
-    `@compute @workgroup_size(${threads})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let g = ${LINEAR_GROUP};`,
-    `  if (g >= ${groups * chunks}u) { return; }`,
+    ...groupEntry('g', groups * chunks, threads),
     `  let chunk = g / ${groups}u;`,
     `  let t = g % ${groups}u;`,
     ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map((l) => `  ${l}`),

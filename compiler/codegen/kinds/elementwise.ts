@@ -2,7 +2,7 @@
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import type { KernelContext } from '../context.ts';
-import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
 
 export interface KernelBody {
   body: string;
@@ -17,11 +17,7 @@ export function elementwiseKernel(ctx: KernelContext, root: Node, inlined: Set<n
   const flat = { name: 'i', dims };
   const { lines, value } = ctx.emitExpression(root.id, inlined, flat);
   const body = [
-    `@compute @workgroup_size(${WORKGROUP})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let i = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (i >= ${total}u) { return; }`,
+    ...threadEntry('i', total),
     ...decompose('i', dims).map((l) => `  ${l}`),
     ...lines.map((l) => `  ${l}`),
     `  ${out}[i] = ${value};`,

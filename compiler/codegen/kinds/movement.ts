@@ -6,7 +6,7 @@ import { elementCount } from '../../ir/types.ts';
 import { nchw } from '../../ops/spatial.ts';
 import type { Nchw } from '../../ops/spatial.ts';
 import type { KernelContext } from '../context.ts';
-import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const at = (s: Nchw, n: string, c: string, y: string, x: string) =>
@@ -25,11 +25,7 @@ function coords(s: Nchw): string[] {
 function perOutput(node: Node, shape: Nchw, compute: string[], value: string, out: string): KernelBody {
   const total = elementCount(node.type);
   const body = [
-    `@compute @workgroup_size(${WORKGROUP})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let t = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (t >= ${total}u) { return; }`,
+    ...threadEntry('t', total),
     ...coords(shape).map((l) => `  ${l}`),
     ...compute.map((l) => `  ${l}`),
     `  ${out}[t] = ${value};`,

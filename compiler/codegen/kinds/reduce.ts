@@ -2,7 +2,7 @@
 import type { Dim, Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import type { KernelContext } from '../context.ts';
-import { LINEAR_GROUP, WORKGROUP, decompose, dispatchFor } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 /** Below this many reduced elements, one thread folds a whole output; above, a workgroup shares it. */
@@ -64,11 +64,7 @@ export function reduceKernel(
   const result = argmax ? 'f32(best_index)' : 'acc';
   if (count <= SERIAL_LIMIT && !split) {
     const body = [
-      `@compute @workgroup_size(${WORKGROUP})`,
-      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-      `        @builtin(local_invocation_index) lid: u32) {`,
-      `  let o = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-      `  if (o >= ${outputs}u) { return; }`,
+      ...threadEntry('o', outputs),
       ...decompose('o', kept).map((l) => `  ${l}`),
       `  var acc = ${fold.init};`,
       `  var best_index = 0u;`,
@@ -95,11 +91,7 @@ export function reduceKernel(
   const body = [
     `var<workgroup> partial: array<f32, ${WORKGROUP}>;`,
     `var<workgroup> partial_index: array<u32, ${WORKGROUP}>;`,
-    `@compute @workgroup_size(${WORKGROUP})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let g = ${LINEAR_GROUP};`,
-    `  if (g >= ${outputs * chunks}u) { return; }`,
+    ...groupEntry('g', outputs * chunks, WORKGROUP),
     `  let chunk = g / ${outputs}u;`,
     `  let o = g % ${outputs}u;`,
     ...decompose('o', kept).map((l) => `  ${l}`),
@@ -130,11 +122,7 @@ export function combineKernel(ctx: KernelContext, op: string, partial: number, o
   const out = ctx.bind(output, 'read_write');
   const fold = op === 'max' ? (a: string, b: string) => `max(${a}, ${b})` : (a: string, b: string) => `${a} + ${b}`;
   const body = [
-    `@compute @workgroup_size(${WORKGROUP})`,
-    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-    `        @builtin(local_invocation_index) lid: u32) {`,
-    `  let o = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (o >= ${outputs}u) { return; }`,
+    ...threadEntry('o', outputs),
     `  var acc = ${source}[o];`,
     `  for (var k = 1u; k < ${chunks}u; k++) {`,
     `    acc = ${fold('acc', `${source}[k * ${outputs}u + o]`)};`,

@@ -1,6 +1,6 @@
 // Step-end kernels outside the IR: the Adam update of a weight in place, and accumulation of reported values.
 import type { KernelBody } from './elementwise.ts';
-import { LINEAR_GROUP, WORKGROUP, dispatchFor, f32Literal } from '../wgsl.ts';
+import { WORKGROUP, dispatchFor, f32Literal, threadEntry } from '../wgsl.ts';
 
 export interface AdamSettings {
   beta1: number;
@@ -9,12 +9,6 @@ export interface AdamSettings {
   weightDecay: number;
 }
 
-const entry = [
-  `@compute @workgroup_size(${WORKGROUP})`,
-  `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,`,
-  `        @builtin(local_invocation_index) lid: u32) {`,
-  `  let t = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-];
 
 /**
  * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v, then the non-finite flag (b4);
@@ -24,8 +18,8 @@ const entry = [
  */
 export function adamKernel(count: number, s: AdamSettings, stepSize: string, bias2: string): KernelBody {
   const body = [
-    ...entry,
-    `  if (t >= ${count}u || b4[0] != 0.0) { return; }`,
+    ...threadEntry('t', count),
+    `  if (b4[0] != 0.0) { return; }`,
     `  let p = b0[t];`,
     `  let g = b1[t] + ${f32Literal(s.weightDecay)} * p;`,
     `  let m = ${f32Literal(s.beta1)} * b2[t] + ${f32Literal(1 - s.beta1)} * g;`,
@@ -40,15 +34,14 @@ export function adamKernel(count: number, s: AdamSettings, stepSize: string, bia
 
 /** acc[offset + t] += value[t]: bindings value (b0), accumulator (b1). */
 export function accumulateKernel(count: number, offset: number): KernelBody {
-  const body = [...entry, `  if (t >= ${count}u) { return; }`, `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
+  const body = [...threadEntry('t', count), `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
   return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
 }
 
 /** Records the step (a uniform read) of the first non-finite loss into the flag: bindings loss (b0), flag (b1). */
 export function guardKernel(step: string): KernelBody {
   const body = [
-    ...entry,
-    `  if (t > 0u) { return; }`,
+    ...threadEntry('t', 1),
     `  let finite = (bitcast<u32>(b0[0]) & 0x7f800000u) != 0x7f800000u;`,
     `  if (!finite && b1[0] == 0.0) { b1[0] = ${step}; }`,
     `}`,
