@@ -1,6 +1,6 @@
 // Text for `segc graph` and `segc wgsl`: the IR of the training and evaluation graphs, and every kernel.
 import { printGraph } from '../compiler/ir/printer.ts';
-import { liveNodes } from '../compiler/passes/fuse.ts';
+import { liveNodes } from '../compiler/ir/types.ts';
 import { memoryReport } from '../compiler/passes/plan-memory.ts';
 import type { CompiledExperiment } from '../runtime/compile.ts';
 

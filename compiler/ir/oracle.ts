@@ -3,7 +3,7 @@ import { InternalError } from '../diagnostics/diagnostic.ts';
 import { broadcastIndexer, coordinates, getOp } from '../ops/index.ts';
 import type { RefTensor } from '../ops/index.ts';
 import type { Graph, Node } from './types.ts';
-import { elementCount } from './types.ts';
+import { elementCount, liveNodes } from './types.ts';
 
 export interface OracleFeeds {
   /** Values of `input`, `weight` and `state` leaves, by name (row-major, float64). */
@@ -15,14 +15,7 @@ export interface OracleFeeds {
 /** Evaluates every node the graph's outputs need; returns values by node id. */
 export function evaluateGraph(graph: Graph, feeds: OracleFeeds): Map<number, RefTensor> {
   const values = new Map<number, RefTensor>();
-  const needed = new Set<number>();
-  const stack = graph.outputs.map((o) => o.node);
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    stack.push(...graph.nodes[id].inputs);
-  }
+  const needed = liveNodes(graph);
   for (const node of graph.nodes) {
     if (!needed.has(node.id)) continue;
     const inputs = node.inputs.map((i) => values.get(i)!);

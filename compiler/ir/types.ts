@@ -99,3 +99,16 @@ export function broadcastDims(types: TensorType[]): Dim[] {
   ranked.sort((a, b) => dimRank(a.name) - dimRank(b.name) || a.index - b.index);
   return ranked.map((r) => byName.get(r.name)!);
 }
+
+/** Nodes the graph's outputs depend on (the outputs included). */
+export function liveNodes(graph: Graph): Set<number> {
+  const live = new Set<number>();
+  const stack = graph.outputs.map((o) => o.node);
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
+    live.add(id);
+    stack.push(...graph.nodes[id].inputs);
+  }
+  return live;
+}

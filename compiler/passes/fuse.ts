@@ -1,5 +1,6 @@
 // Fusion: decides which nodes get a buffer of their own; pointwise chains inline into their consumer's kernel.
 import type { Graph, Node } from '../ir/types.ts';
+import { liveNodes } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
 
 /** Elementwise ops cheap enough to recompute in every consumer instead of storing. */
@@ -14,18 +15,6 @@ export interface Fusion {
   stored: Set<number>;
   /** For each root, the nodes its kernel evaluates inline. */
   inlined: Map<number, number[]>;
-}
-
-export function liveNodes(graph: Graph): Set<number> {
-  const live = new Set<number>();
-  const stack = graph.outputs.map((o) => o.node);
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (live.has(id)) continue;
-    live.add(id);
-    stack.push(...graph.nodes[id].inputs);
-  }
-  return live;
 }
 
 const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);

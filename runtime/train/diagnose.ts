@@ -2,7 +2,7 @@
 // not finite although its operands are, with the .seg source it came from.
 import { generatePlan } from '../../compiler/codegen/plan.ts';
 import type { Graph, Node } from '../../compiler/ir/types.ts';
-import { liveNodes } from '../../compiler/passes/fuse.ts';
+import { liveNodes } from '../../compiler/ir/types.ts';
 import type { BufferStore } from '../executor.ts';
 import { executePlan, loadPlan, readBuffer } from '../executor.ts';
 
