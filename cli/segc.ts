@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
 import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
+import { computeGrad } from '../runtime/grad.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
@@ -72,6 +73,23 @@ program
   .action((file: string) =>
     guarded(() => {
       process.stdout.write(printGraphs(compileExperiment(file)));
+    }),
+  );
+
+program
+  .command('grad')
+  .description('evaluate a loss and its gradients on the GPU for inputs from a safetensors file')
+  .argument('<file>', '.seg module defining the loss')
+  .requiredOption('--loss <name>', 'the loss (or fn) to evaluate')
+  .requiredOption('--inputs <file>', 'safetensors with one tensor per loss parameter, by name')
+  .requiredOption('--out <file>', 'safetensors to write: loss, each term, grad.<input>')
+  .option('--set <key=value>', 'a scalar parameter of the loss (repeatable)', parseSet, {})
+  .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
+  .action((file: string, opts: { loss: string; inputs: string; out: string; set: Record<string, number>; device: DevicePreference }) =>
+    guarded(async () => {
+      const results = await computeGrad(file, { ...opts, overrides: opts.set });
+      const terms = Object.entries(results).filter(([k]) => !k.startsWith('grad.'));
+      process.stdout.write(`${terms.map(([k, v]) => `${k} ${v[0]}`).join('  ')}\n`);
     }),
   );
 

@@ -5,3 +5,5 @@ export { stageGraph, lossTerms, EPS } from './graphs.ts';
 export type { DataShape, StagedGraph } from './graphs.ts';
 export type { WeightSpec, WeightInit } from './stager.ts';
 export { StageError } from './values.ts';
+export { inputDims, stageLoss } from './loss.ts';
+export type { LossInput, StagedLoss } from './loss.ts';

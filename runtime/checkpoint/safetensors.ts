@@ -174,8 +174,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors byte
   const tensors: Record<string, TensorEntry> = {};
   const sorted = [...pending].sort((first, second) => (first.name < second.name ? -1 : 1));
   for (const { name, dtype, shape, begin, end } of sorted) {
-    // A copy is aligned for its typed array and independent of the input buffer.
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    // A copy is aligned for its typed array and independent of the input buffer. (Not `bytes.slice`: on a Node
+    // Buffer that is a view into a shared pool, whose `.buffer` is the whole pool.)
+    const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     tensors[name] = { dtype, shape, data: DTYPES[dtype].create(copy.buffer) };
   }
   return { tensors, metadata };

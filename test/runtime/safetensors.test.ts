@@ -160,6 +160,21 @@ describe('files', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('reads every dtype back from a file with its exact values (Node Buffers are pooled views)', async () => {
+    const path = join(directory, 'all.safetensors');
+    const tensors = {
+      a: { dtype: 'I64' as const, shape: [3], data: BigInt64Array.from([0n, 2n, 255n]) },
+      b: { dtype: 'F32' as const, shape: [2], data: Float32Array.from([1.5, -2]) },
+      c: { dtype: 'F64' as const, shape: [1], data: Float64Array.from([Math.PI]) },
+    };
+    await writeSafetensorsFile(path, tensors);
+    const read = (await readSafetensorsFile(path)).tensors;
+    expect(Array.from(read.a.data as BigInt64Array)).toEqual([0n, 2n, 255n]);
+    expect(Array.from(read.b.data as Float32Array)).toEqual([1.5, -2]);
+    expect(Array.from(read.c.data as Float64Array)).toEqual([Math.PI]);
+    await rm(path);
+  });
+
   it('writes atomically and reads back, leaving no temporary files', async () => {
     const path = join(directory, 'model.safetensors');
     await writeSafetensorsFile(path, sample, { format: 'segc' });

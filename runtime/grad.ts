@@ -1,0 +1,91 @@
+// `segc grad`: evaluates one loss and its gradients on the GPU for inputs from a safetensors file (what PyTorch
+// users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
+import { generatePlan } from '../compiler/codegen/plan.ts';
+import { resolveModules } from '../compiler/resolve/index.ts';
+import type { LossInput } from '../compiler/stage/index.ts';
+import { StageError, inputDims, stageLoss } from '../compiler/stage/index.ts';
+import type { TensorEntry } from './checkpoint/safetensors.ts';
+import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
+import { ExperimentError } from './compile.ts';
+import type { DevicePreference } from './device.ts';
+import { openDevice } from './device.ts';
+import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from './executor.ts';
+import { RunError } from './train/session.ts';
+
+export interface GradOptions {
+  loss: string;
+  inputs: string;
+  out: string;
+  overrides?: Record<string, number>;
+  device?: DevicePreference;
+}
+
+const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
+
+function values(entry: TensorEntry): number[] {
+  return Array.from(entry.data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+export async function computeGrad(file: string, options: GradOptions): Promise<Record<string, number[]>> {
+  const resolved = resolveModules(file);
+  if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
+  const found = resolved.entry.definitions.get(options.loss);
+  if (!found) {
+    const known = [...resolved.entry.definitions.values()].filter((d) => d.def.defKind === 'loss').map((d) => d.def.name.name);
+    throw new RunError(`There is no definition '${options.loss}' in ${file}; its losses are ${known.join(', ') || 'none'}.`);
+  }
+  const { def, scope } = found;
+  const { tensors } = await readSafetensorsFile(options.inputs);
+  const inputs = new Map<string, LossInput>();
+  const data = new Map<string, number[]>();
+  const params = new Set(def.params.map((p) => p.name.name));
+  for (const [name, entry] of Object.entries(tensors)) {
+    if (!params.has(name)) {
+      throw new RunError(`${options.inputs}: tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`);
+    }
+    const dims = inputDims(def, name, entry.shape.length);
+    if (!dims || dims.length !== entry.shape.length) {
+      const written = def.params.find((p) => p.name.name === name)?.type;
+      throw new RunError(
+        `${options.inputs}: '${name}' has shape [${entry.shape.join(', ')}], which does not fit its declared type` +
+          `${written?.dims ? ` [${written.dims.map((d) => d.name).join(',')}]` : ' (none: annotate the parameter)'}.`,
+      );
+    }
+    const labels = LABEL_TYPES.has(entry.dtype);
+    const flat = values(entry);
+    if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
+      throw new RunError(`${options.inputs}: labels '${name}' must be class indices in 0..255 (255 = ignore).`);
+    }
+    inputs.set(name, { dims, sizes: entry.shape, labels });
+    data.set(name, flat);
+  }
+  const numbers = new Map(Object.entries(options.overrides ?? {}));
+  let staged;
+  try {
+    staged = stageLoss(def, scope, inputs, numbers);
+  } catch (error) {
+    if (error instanceof StageError) throw new ExperimentError([error.diagnostic], resolved.sources);
+    throw error;
+  }
+  const opened = await openDevice(options.device ?? 'auto');
+  const plan = generatePlan(staged.graph, { name: 'grad', target: opened.software ? 'cpu' : 'gpu' });
+  const store = new BufferStore(opened.device);
+  const loaded = await loadPlan(store, plan);
+  const bytes: Record<string, ArrayBufferView> = {};
+  for (const [name, input] of inputs) {
+    if (input.labels) bytes[name] = Uint8Array.from(data.get(name)!);
+    else writeBuffer(opened.device, store.get(`weight:${name}`, 4), Float32Array.from(data.get(name)!));
+  }
+  executePlan(loaded, { inputs: bytes });
+  const results: Record<string, number[]> = {};
+  const out: Record<string, TensorEntry> = {};
+  for (const output of plan.outputs) {
+    const values = (await readBuffer(opened.device, loaded.buffers[output.buffer])).slice(0, output.elements);
+    results[output.name] = Array.from(values);
+    const shape = output.name.startsWith('grad.') ? inputs.get(output.name.slice(5))!.sizes : [];
+    out[output.name] = { dtype: 'F32', shape, data: values };
+  }
+  await writeSafetensorsFile(options.out, out, { loss: options.loss, source: file });
+  opened.device.destroy();
+  return results;
+}

@@ -1,0 +1,59 @@
+// `segc grad` on the stdlib cross-entropy, for inputs saved the way PyTorch users save them (float64 logits,
+// int64 labels with ignored pixels), against PyTorch's F.cross_entropy value and gradient (golden).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
+import { computeGrad } from '../../runtime/grad.ts';
+import { RunError } from '../../runtime/train/session.ts';
+import { relativeError } from '../helpers/gpu.ts';
+
+interface TensorJson {
+  shape: number[];
+  data: number[];
+}
+
+const golden = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as { op: string; inputs: Record<string, TensorJson>; output: TensorJson; grad_output: TensorJson; grads: Record<string, TensorJson> }[]).find((c) => c.op === 'cross_entropy')!;
+const dir = mkdtempSync(join(tmpdir(), 'segc-grad-'));
+
+async function saveInputs(name: string, y = golden.inputs.y): Promise<string> {
+  const path = join(dir, name);
+  await writeSafetensorsFile(path, {
+    z: { dtype: 'F64', shape: golden.inputs.z.shape, data: Float64Array.from(golden.inputs.z.data) },
+    y: { dtype: 'I64', shape: y.shape, data: BigInt64Array.from(y.data.map((v) => BigInt(v))) },
+  });
+  return path;
+}
+
+describe('segc grad', () => {
+  it('matches PyTorch cross-entropy: value and gradient, written to safetensors', async () => {
+    const inputs = await saveInputs('ce.safetensors');
+    const out = join(dir, 'ce-out.safetensors');
+    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out });
+    expect(Math.abs(results.loss[0] - golden.output.data[0]) / golden.output.data[0]).toBeLessThan(1e-5);
+    // The golden gradient is the vjp with a scalar grad_output.
+    const scaled = results['grad.z'].map((g) => g * golden.grad_output.data[0]);
+    expect(relativeError(scaled, golden.grads.z.data)).toBeLessThan(1e-4);
+    const written = await readSafetensorsFile(out);
+    expect(Object.keys(written.tensors).sort()).toEqual(['grad.z', 'loss']);
+    expect(written.tensors['grad.z'].shape).toEqual(golden.inputs.z.shape);
+  });
+
+  it('reports the compound loss terms of ce_l1 and checks them against their sum', async () => {
+    const inputs = await saveInputs('l1.safetensors');
+    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce_l1', inputs, out: join(dir, 'l1-out.safetensors'), overrides: { alpha: 2 } });
+    expect(Object.keys(results)).toEqual(['loss', 'ce', 'l1', 'grad.z']);
+    expect(results.loss[0]).toBeCloseTo(results.ce[0] + 2 * results.l1[0], 5);
+    expect(Math.abs(results.ce[0] - golden.output.data[0]) / golden.output.data[0]).toBeLessThan(1e-5);
+  });
+
+  it('rejects labels outside 0..255 and tensors that are not parameters, naming the file', async () => {
+    const negative = await saveInputs('neg.safetensors', { shape: golden.inputs.y.shape, data: golden.inputs.y.data.map((v) => (v === 255 ? -100 : v)) });
+    const run = (inputs: string) => computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
+    await expect(run(negative)).rejects.toThrow(new RunError(`${negative}: labels 'y' must be class indices in 0..255 (255 = ignore).`));
+    const extra = join(dir, 'extra.safetensors');
+    await writeSafetensorsFile(extra, { q: { dtype: 'F32', shape: [1], data: Float32Array.from([1]) } });
+    await expect(run(extra)).rejects.toThrow(`${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w).`);
+  });
+});
