@@ -22,14 +22,22 @@ class Reader {
     readonly span: Span | undefined,
     /** Spans of the keys inside a section, for pointing at the key itself. */
     readonly keySpan: (key: string) => Span | undefined = () => undefined,
+    /** Keys given with `--set` rather than in the file. */
+    readonly fromCommandLine: Set<string> = new Set(),
   ) {}
 
   /** Checks that every given key is known, then reads typed values with defaults. */
   keys(what: string, given: Record<string, Setting>, known: string[]): void {
     for (const key of Object.keys(given)) {
       if (!known.includes(key)) {
-        const message = `Unknown option '${key}' for ${what}; valid options are ${known.map((k) => `'${k}'`).join(', ')}.`;
-        this.diagnostics.push(createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message));
+        const valid = known.map((k) => `'${k}'`).join(', ');
+        if (this.fromCommandLine.has(key)) {
+          const message = `Unknown option '${key}' for ${what} in --set; valid options are ${valid}.`;
+          this.diagnostics.push(createDiagnostic('SEG5001', undefined, message));
+        } else {
+          const message = `Unknown option '${key}' for ${what}; valid options are ${valid}.`;
+          this.diagnostics.push(createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message));
+        }
       }
     }
   }
@@ -70,9 +78,54 @@ function readData(call: ConfigCall, r: Reader): RunConfig['data'] {
   };
 }
 
+/** Where `--set section.key=value` lands in the experiment's settings. */
+function sectionOptions(spec: ExperimentSpec, section: string): Record<string, Setting> | undefined {
+  switch (section) {
+    case 'train':
+      return spec.train;
+    case 'eval':
+      return spec.eval;
+    case 'data':
+      return spec.data.options;
+    case 'optimizer':
+      return spec.optimizer.options;
+    case 'schedule':
+      return spec.schedule?.options;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Checked run options from the experiment and `--set` overrides: `name=value` for a `param`,
+ * `section.key=value` for a setting (train, eval, data, optimizer, schedule), checked like the file's own.
+ */
 export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, number> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const r = (key: string) => new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`]);
+  const paramOverrides: Record<string, number> = {};
+  const setKeys = new Set(Object.keys(overrides));
+  spec = { ...spec, train: { ...spec.train }, eval: { ...spec.eval }, data: { ...spec.data, options: { ...spec.data.options } } };
+  spec.optimizer = { ...spec.optimizer, options: { ...spec.optimizer.options } };
+  if (spec.schedule) spec.schedule = { ...spec.schedule, options: { ...spec.schedule.options } };
+  for (const [key, value] of Object.entries(overrides)) {
+    const dot = key.indexOf('.');
+    if (dot < 0) {
+      paramOverrides[key] = value;
+      continue;
+    }
+    const options = sectionOptions(spec, key.slice(0, dot));
+    if (!options) {
+      const message = `Cannot set '${key}': sections are train, eval, data, optimizer and schedule (when the experiment has one).`;
+      diagnostics.push(createDiagnostic('SEG5001', undefined, message));
+      continue;
+    }
+    options[key.slice(dot + 1)] = value;
+  }
+  overrides = paramOverrides;
+  const fromSet = (section: string) =>
+    new Set([...setKeys].filter((k) => k.startsWith(`${section}.`)).map((k) => k.slice(section.length + 1)));
+  const r = (key: string) =>
+    new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`], fromSet(key));
   const data = readData(spec.data, r('data'));
   const optimizer = spec.optimizer;
   const opt = r('optimizer');

@@ -175,6 +175,16 @@ describe('segc run', () => {
     expect(lines[0]).toBe("segc: error: cannot read 'test/fixtures/cli/does-not-exist.seg': no such file.");
   });
 
+  it('--set section.key overrides a setting; an unknown key lists the valid ones', async () => {
+    const bad = await segc('run', tiny, '--set', 'train.epcohs=2', '--out', join(scratch, 'epcohs'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe("error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', 'batch', 'seed'.");
+    const good = await segc('run', tiny, '--set', 'train.epochs=2', '--set', 'optimizer.lr=0.01', '--out', join(scratch, 'two'));
+    expect(good.code).toBe(0);
+    const epochs = good.stdout.split('\n').filter((l) => l.startsWith('epoch '));
+    expect(epochs.map((l) => l.split('  ').slice(0, 2).join('  '))).toEqual(['epoch 1/2  lr 1.00e-2', 'epoch 2/2  lr 1.00e-2']);
+  });
+
   it('rejects an unknown --set param before touching the GPU', async () => {
     const r = await segc('run', tiny, '--set', 'nosuch=1', '--out', join(scratch, 'nosuch'));
     expect(r.code).toBe(1);
