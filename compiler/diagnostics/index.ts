@@ -2,3 +2,4 @@
 export * from './diagnostic.ts';
 export * from './messages.ts';
 export * from './render.ts';
+export * from './suggest.ts';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Definition, Module } from '../../grammar/index.ts';
 import { parseSource } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic, quote } from '../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
 
 /** A module with its own definitions and the ones it imports, by name. */
 export interface ModuleScope {
@@ -53,7 +53,10 @@ export function resolveModules(file: string, text?: string): Resolved {
       for (const name of item.names) {
         const found = imported.definitions.get(name.name);
         if (found) scope.definitions.set(name.name, found);
-        else diagnostics.push(createDiagnostic('SEG2003', name.span, quote(item.path), quote(name.name)));
+        else {
+          const diagnostic = createDiagnostic('SEG2003', name.span, quote(item.path), quote(name.name));
+          diagnostics.push({ ...diagnostic, hint: suggest(name.name, imported.definitions.keys()) });
+        }
       }
     }
     return scope;

@@ -1,9 +1,10 @@
 // Built-in functions of .seg: pointwise math, named-axis reductions, label helpers, layers and list helpers.
 import type { Span } from '../../grammar/index.ts';
+import { suggest } from '../diagnostics/index.ts';
 import { weightType } from '../ops/conv.ts';
 import type { Env, Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { describeValue, fail, number } from './values.ts';
+import { describeValue, fail, failWithHint, number } from './values.ts';
 
 export interface BuiltinCall {
   name: string;
@@ -27,7 +28,7 @@ function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): V
 
 function checkKeys(call: BuiltinCall, keys: string[]): void {
   for (const [key, given] of call.named) {
-    if (!keys.includes(key)) fail('SEG4002', given.span, `'${key}'`, `'${call.name}'`);
+    if (!keys.includes(key)) failWithHint(suggest(key, keys), 'SEG4002', given.span, `'${key}'`, `'${call.name}'`);
   }
 }
 

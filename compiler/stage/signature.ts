@@ -1,10 +1,11 @@
 // Binding call arguments to a definition's parameters (positional, keyword, defaults) and checking annotations.
 import type { Definition, Parameter, Span } from '../../grammar/index.ts';
+import { suggest } from '../diagnostics/index.ts';
 import { formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { describeValue, fail } from './values.ts';
+import { describeValue, fail, failWithHint } from './values.ts';
 
 const STANDARD_DIMS = new Set(['N', 'C', 'D', 'H', 'W']);
 
@@ -22,7 +23,7 @@ export function bindArguments(
   const vars = new Map<string, Value>();
   const names = def.params.map((p) => p.name.name);
   for (const [key, arg] of named) {
-    if (!names.includes(key)) fail('SEG4002', arg.span, `'${key}'`, name);
+    if (!names.includes(key)) failWithHint(suggest(key, names), 'SEG4002', arg.span, `'${key}'`, name);
   }
   def.params.forEach((param, i) => {
     const given = i < positional.length ? positional[i] : named.get(param.name.name)?.value;

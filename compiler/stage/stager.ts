@@ -1,6 +1,6 @@
 // The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for tensors.
 import type { Argument, Expression, Span, Statement } from '../../grammar/index.ts';
-import { InternalError } from '../diagnostics/index.ts';
+import { InternalError, suggest } from '../diagnostics/index.ts';
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs } from '../ir/types.ts';
 import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
@@ -9,7 +9,7 @@ import type { Builtin } from './builtins.ts';
 import { builtins } from './builtins.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import type { Value } from './values.ts';
-import { describeValue, fail, number } from './values.ts';
+import { describeValue, fail, failWithHint, number } from './values.ts';
 
 export interface Env {
   vars: Map<string, Value>;
@@ -156,7 +156,8 @@ export class Stager {
     if (def) return { kind: 'function', def: def.def, scope: def.scope };
     if (builtins.has(name)) return { kind: 'builtin', name };
     if (env.allowSymbols) return { kind: 'symbol', name };
-    return fail('SEG2001', span, `'${name}'`);
+    const known = [...env.vars.keys(), ...env.scope.definitions.keys(), ...builtins.keys()];
+    return failWithHint(suggest(name, known), 'SEG2001', span, `'${name}'`);
   }
 
   truth(value: Value, span: Span): boolean {

@@ -28,6 +28,11 @@ export function fail(code: MessageCode, span: Span | undefined, ...args: Array<s
   throw new StageError(createDiagnostic(code, span, ...args));
 }
 
+/** Like fail, with a hint line (e.g. a suggestion) when there is one. */
+export function failWithHint(hint: string | undefined, code: MessageCode, span: Span | undefined, ...args: Array<string | number>): never {
+  throw new StageError({ ...createDiagnostic(code, span, ...args), hint });
+}
+
 export function describeValue(value: Value): string {
   switch (value.kind) {
     case 'number':

@@ -1,7 +1,7 @@
 // Turns an experiment's settings into checked run options; an unknown or ill-typed key is a diagnostic that lists
 // the valid keys.
 import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
-import { createDiagnostic } from '../../compiler/diagnostics/index.ts';
+import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
 import type { ConfigCall, ExperimentSpec, Setting } from '../../compiler/stage/index.ts';
 import { asCall } from '../../compiler/stage/index.ts';
 
@@ -36,7 +36,8 @@ class Reader {
           this.diagnostics.push(createDiagnostic('SEG5001', undefined, message));
         } else {
           const message = `Unknown option '${key}' for ${what}; valid options are ${valid}.`;
-          this.diagnostics.push(createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message));
+          const diagnostic = createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message);
+          this.diagnostics.push({ ...diagnostic, hint: suggest(key, known) });
         }
       }
     }

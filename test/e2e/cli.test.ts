@@ -119,7 +119,8 @@ test/fixtures/cli/syntax-error.seg:12:3: error SEG1003: Expected ')' but found '
   'unknown-name': `
 test/fixtures/cli/unknown-name.seg:10:21: error SEG2001: Unknown name 'yy'.
     loss = ce(logits, yy) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))
-                      ^~`,
+                      ^~
+  hint: Did you mean 'y'?`,
   'missing-dim': `
 test/fixtures/cli/missing-dim.seg:10:14: error SEG3002: 'f32[N=2,C=3,H=8,W=8]' has no dimension 'D'.
     loss = sum[D](logits)
@@ -135,7 +136,8 @@ test/fixtures/cli/unknown-kwarg.seg:7:54: error SEG4002: Unknown keyword argumen
   'unknown-option': `
 test/fixtures/cli/unknown-option.seg:12:11: error SEG5001: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed'.
     train { epcohs = 3, batch = 2, seed = 1 }
-            ^~~~~~`,
+            ^~~~~~
+  hint: Did you mean 'epochs'?`,
   'missing-module': `
 test/fixtures/cli/missing-module.seg:3:1: error SEG2002: Cannot find module 'std/nosuch'.
   import std/nosuch { unet }
