@@ -5,6 +5,10 @@ import { getOp } from '../ops/index.ts';
 
 /** Elementwise ops cheap enough to recompute in every consumer instead of storing. */
 const RECOMPUTE = new Set(['const', 'uniform', 'onehot', 'valid', 'expand']);
+/** A node used by several kernels is inlined into each when it costs at most this many pointwise ops... */
+const MAX_SHARED_COST = 4;
+/** ...and has at most this many consumers. */
+const MAX_SHARED_USERS = 4;
 
 export interface Fusion {
   /** Nodes the graph's outputs need. */
@@ -30,6 +34,8 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
   const outputs = new Set(graph.outputs.map((o) => o.node));
   const stored = new Set<number>();
   const roots: number[] = [];
+  // Pointwise ops a node would recompute when inlined (stored inputs cost nothing).
+  const cost = new Map<number, number>();
   for (const node of graph.nodes) {
     if (!live.has(node.id)) continue;
     const kind = getOp(node.op).kind;
@@ -38,12 +44,16 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
       continue;
     }
     const users = consumers.get(node.id) ?? [];
+    const ownCost = RECOMPUTE.has(node.op) ? 0 : 1 + node.inputs.reduce((n, i) => n + (stored.has(i) ? 0 : cost.get(i) ?? 0), 0);
+    // A cheap node with several consumers is recomputed in each instead of written and read back.
+    const cheapEnough = users.length === 1 || (users.length <= MAX_SHARED_USERS && ownCost <= MAX_SHARED_COST);
     const inlinable =
       (kind === 'elementwise' || node.op === 'const' || node.op === 'uniform') &&
       !outputs.has(node.id) &&
       users.length > 0 &&
       users.every(fusable) &&
-      (RECOMPUTE.has(node.op) || (enabled && users.length === 1));
+      (RECOMPUTE.has(node.op) || (enabled && cheapEnough));
+    cost.set(node.id, ownCost);
     if (!inlinable) {
       stored.add(node.id);
       roots.push(node.id);

@@ -41,3 +41,12 @@ describe('planMemory', () => {
     expect(report.activations.after).toBeLessThan(report.activations.before);
   });
 });
+
+describe('fuseElementwise', () => {
+  it('gives the quickstart training step far fewer kernels and bytes than one kernel per op', () => {
+    const fused = compileExperiment('experiments/quickstart.seg').trainPlan;
+    const unfused = compileExperiment('experiments/quickstart.seg', { fuse: false }).trainPlan;
+    expect(fused.kernels.length).toBeLessThan(0.6 * unfused.kernels.length);
+    expect(memoryReport(fused).total).toBeLessThan(0.6 * memoryReport(unfused).total);
+  });
+});
