@@ -1,4 +1,4 @@
-// Register-tiled direct convolution: each thread computes 4 output channels x 4 adjacent columns, reusing each
+// Register-tiled direct convolution: each thread computes 4 (or 8) output channels x 4 adjacent columns, reusing each
 // loaded input row segment across output channels and each weight vector across columns. The input gradient
 // is the same kernel with the weight flipped and transposed and padding k - 1 - pad.
 import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
@@ -23,15 +23,19 @@ export interface TiledConv {
   /** WGSL index into `weights` for (output channel `oc`, input channel `c`, tap `ky`, `kx`). */
   weightIndex: (oc: string, c: string, ky: string, kx: string) => string;
   weights: string;
+  /** Output channels per thread, a multiple of 4 (default TILE_CHANNELS). */
+  channelTile?: number;
 }
 
 export function tiledConvKernel(g: TiledConv): KernelBody {
-  const blocks = Math.ceil(g.outChannels / TILE_CHANNELS);
+  const tile = g.channelTile ?? TILE_CHANNELS;
+  const groups = Array.from({ length: tile / 4 }, (_, q) => q);
+  const blocks = Math.ceil(g.outChannels / tile);
   const columns = Math.ceil(g.ow / TILE_COLUMNS);
   const total = g.n * blocks * g.oh * columns;
   const span = TILE_COLUMNS + g.k - 1;
-  const lanes = Array.from({ length: TILE_CHANNELS }, (_, r) => r);
-  const channelGuard = g.outChannels % TILE_CHANNELS !== 0;
+  const lanes = Array.from({ length: tile }, (_, r) => r);
+  const channelGuard = g.outChannels % tile !== 0;
   const weight = (r: number) => {
     const oc = `(o0 + ${r}u)`;
     const index = g.weightIndex(channelGuard ? `min(${oc}, ${g.outChannels - 1}u)` : oc, 'c', 'ky', 'kx');
@@ -56,8 +60,11 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   );
   const multiply = taps.map((kx) =>
     [
-      `      let w${kx} = vec4<f32>(${lanes.map((r) => weight(r).replaceAll('kx', `${kx}u`)).join(', ')});`,
-      ...columnsRange.map((j) => `      a${j} = a${j} + r${j + kx} * w${kx};`),
+      ...groups.map((q) => {
+        const vector = lanes.slice(4 * q, 4 * q + 4).map((r) => weight(r).replaceAll('kx', `${kx}u`));
+        return `      let w${kx}_${q} = vec4<f32>(${vector.join(', ')});`;
+      }),
+      ...columnsRange.flatMap((j) => groups.map((q) => `      a${j}_${q} = a${j}_${q} + r${j + kx} * w${kx}_${q};`)),
     ].join('\n'),
   );
   const store = columnsRange.map((j) =>
@@ -66,7 +73,8 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
       ...lanes.map(
         (r) =>
           `    if (o0 + ${r}u < ${g.outChannels}u) { ` +
-          `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + c_y) * ${g.ow}u + x0 + ${j}u] = a${j}[${r}]; }`,
+          `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + c_y) * ${g.ow}u + x0 + ${j}u] = ` +
+          `a${j}_${Math.floor(r / 4)}[${r % 4}]; }`,
       ),
       `  }`,
     ].join('\n'),
@@ -74,9 +82,9 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   const body = [
     ...threadEntry('t', total),
     ...decompose('t', dims, 'c_').map((l) => `  ${l}`),
-    `  let o0 = c_ob * ${TILE_CHANNELS}u;`,
+    `  let o0 = c_ob * ${tile}u;`,
     `  let x0 = c_xb * ${TILE_COLUMNS}u;`,
-    ...columnsRange.map((j) => `  var a${j} = vec4<f32>(0.0);`),
+    ...columnsRange.flatMap((j) => groups.map((q) => `  var a${j}_${q} = vec4<f32>(0.0);`)),
     `  for (var c = 0u; c < ${g.inChannels}u; c++) {`,
     `    let plane = (c_n * ${g.inChannels}u + c) * ${g.h}u;`,
     `    for (var ky = 0u; ky < ${g.k}u; ky++) {`,

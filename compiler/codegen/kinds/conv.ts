@@ -14,25 +14,27 @@ function dims(names: string[], sizes: number[]) {
   return names.map((name, i) => ({ name, size: sizes[i] }));
 }
 
-function forward(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
+function forward(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu'): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
   const output = ctx.bindNode(node.id, 'read_write');
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   return tiledConvKernel({
+    channelTile: target === 'gpu' ? 8 : 4,
     n, inChannels: ci, outChannels: co, h, w, oh, ow, k, offset: pad, input, output, weights,
     weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
   });
 }
 
 /** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
-function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry): KernelBody {
+function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu'): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
   const output = ctx.bindNode(node.id, 'read_write');
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   const last = k - 1;
   return tiledConvKernel({
+    channelTile: target === 'gpu' ? 8 : 4,
     n, inChannels: co, outChannels: ci, h: oh, w: ow, oh: h, ow: w, k, offset: last - pad, input, output, weights,
     weightIndex: (oc, c, ky, kx) => `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
   });
@@ -126,9 +128,9 @@ export function convKernel(ctx: KernelContext, node: Node, split?: Split, target
   const pad = node.attrs.pad as number;
   switch (node.op) {
     case 'conv2d':
-      return forward(ctx, node, convGeometry(type(0), type(1), pad));
+      return forward(ctx, node, convGeometry(type(0), type(1), pad), target);
     case 'conv2d_grad_input':
-      return gradInput(ctx, node, convGeometry(node.type, type(1), pad));
+      return gradInput(ctx, node, convGeometry(node.type, type(1), pad), target);
     case 'conv2d_grad_weight': {
       const g = convGeometry(type(0), node.type, pad);
       if (target === 'cpu') return gradWeight(ctx, node, g, split);
