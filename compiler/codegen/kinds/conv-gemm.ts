@@ -1,13 +1,13 @@
 // The conv weight gradient as a tiled GEMM for GPUs: gw[o, j] = sum_p gy[o, p] * patch[j, p], j = (i, ky, kx),
-// p = (n, y, x). A workgroup of 64 threads owns a 32 x 32 tile of gw and one chunk of positions; it stages
+// p = (n, y, x). A workgroup of 256 threads owns a 64 x 64 tile of gw and one chunk of positions; it stages
 // 32-position slices of both operands in workgroup memory and each thread accumulates a 4 x 4 block.
 import type { ConvGeometry } from '../../ops/conv.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
-const TILE = 32;
+const TILE = 64;
 const SLICE = 32;
-const THREADS = 64;
+const THREADS = 256;
 /** Workgroup tiles are stored position-major with a padded row (33) so neither staging nor reading conflicts. */
 const STRIDE = TILE + 1;
 
@@ -68,8 +68,8 @@ export function gradWeightGemm(g: ConvGeometry, x: string, gy: string, out: stri
     `  let tile = group % ${tiles}u;`,
     `  let o0 = (tile / ${columnTiles}u) * ${TILE}u;`,
     `  let j0 = (tile % ${columnTiles}u) * ${TILE}u;`,
-    `  let r0 = (lid / 8u) * 4u;`,
-    `  let c0 = (lid % 8u) * 4u;`,
+    `  let r0 = (lid / ${TILE / 4}u) * 4u;`,
+    `  let c0 = (lid % ${TILE / 4}u) * 4u;`,
     ...rows.map((r) => `  var acc${r} = vec4<f32>(0.0);`),
     `  let end = min(${positions}u, (chunk + 1u) * ${chunkSize}u);`,
     `  for (var base = chunk * ${chunkSize}u; base < end; base += ${SLICE}u) {`,
