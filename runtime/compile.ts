@@ -1,4 +1,5 @@
 // compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device needed).
+import { readFileSync } from 'node:fs';
 import { CompileError } from '../compiler/diagnostics/index.ts';
 import type { Diagnostic } from '../compiler/diagnostics/index.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
@@ -32,10 +33,15 @@ export interface CompileOptions {
   fuse?: boolean;
   /** Tune kernels for a hardware GPU (default) or a CPU adapter such as lavapipe. */
   target?: 'gpu' | 'cpu';
+  /** Source text of `file`, instead of reading it (editors, tests). */
+  text?: string;
+  /** Module text by absolute path, overlaying the files on disk (imports included). */
+  overlay?: Map<string, string>;
 }
 
 export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
-  const resolved = resolveModules(file);
+  const overlay = options.overlay;
+  const resolved = resolveModules(file, options.text, overlay ? (p) => overlay.get(p) ?? readFileSync(p, 'utf8') : undefined);
   const fail = (diagnostics: Diagnostic[]) => new ExperimentError(diagnostics, resolved.sources);
   if (resolved.diagnostics.length > 0) throw fail(resolved.diagnostics);
   const read = readExperiment(resolved.entry);

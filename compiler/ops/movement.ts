@@ -37,6 +37,7 @@ export const movementOps: OpDef[] = [
     inferType: ([x], attrs) => {
       const s = nchw(x, 'maxpool2d');
       const k = attrs.size as number;
+      if (!Number.isInteger(k) || k < 1) throw new ShapeError(`the maxpool window must be a positive int, not ${k}`);
       if (s.h < k || s.w < k) throw new ShapeError(`maxpool window ${k} is larger than ${s.h}x${s.w}`);
       return nchwType({ ...s, h: Math.floor(s.h / k), w: Math.floor(s.w / k) });
     },
@@ -71,6 +72,7 @@ export const movementOps: OpDef[] = [
     inferType: ([x], attrs) => {
       const s = nchw(x, 'upsample_nearest');
       const k = attrs.scale as number;
+      if (!Number.isInteger(k) || k < 1) throw new ShapeError(`the upsampling scale must be a positive int, not ${k}`);
       return nchwType({ ...s, h: s.h * k, w: s.w * k });
     },
     reference: ([x], attrs, type) => {

@@ -27,14 +27,15 @@ export function stdlibDirectory(): string {
   return candidates.find((c) => existsSync(c)) ?? candidates[1];
 }
 
-export function resolveModules(file: string, text?: string): Resolved {
+/** `read` supplies module text by absolute path (editors and tests can overlay files); default: the disk. */
+export function resolveModules(file: string, text?: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Resolved {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const scopes = new Map<string, ModuleScope>();
   const load = (path: string, given?: string): ModuleScope => {
     const cached = scopes.get(path);
     if (cached) return cached;
-    const source = given ?? readFileSync(path, 'utf8');
+    const source = given ?? read(path);
     sources.set(path, source);
     const parsed = parseSource(source, path);
     diagnostics.push(...parsed.diagnostics);
