@@ -1,9 +1,9 @@
 // Stages an experiment's network and loss into IR: the training step (loss, terms, gradients, state updates) and
 // the evaluation pass (loss terms and metric sums).
-import type { Expression } from '../../grammar/index.ts';
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ExperimentSpec } from './experiment.ts';
+import { callTerms, lossTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
@@ -31,38 +31,6 @@ export interface StagedGraph {
 }
 
 export const EPS = 1e-10;
-
-/** Splits `a + alpha * b` into named terms: the callee's name, `l1` for mean(abs(..)), else `term<i>`. */
-export function lossTerms(loss: Expression, paramNames: Set<string>): { name: string; expression: Expression }[] {
-  const summands: Expression[] = [];
-  const collect = (e: Expression) => {
-    if (e.kind === 'binary' && e.operator === '+') {
-      collect(e.left);
-      collect(e.right);
-    } else summands.push(e);
-  };
-  collect(loss);
-  if (summands.length < 2) return [];
-  const isCoefficient = (e: Expression) => e.kind === 'number' || (e.kind === 'name' && paramNames.has(e.name));
-  const used = new Map<string, number>();
-  return summands.map((summand, i) => {
-    let term = summand;
-    if (term.kind === 'binary' && term.operator === '*') {
-      if (isCoefficient(term.left)) term = term.right;
-      else if (isCoefficient(term.right)) term = term.left;
-    }
-    let name = `term${i + 1}`;
-    if (term.kind === 'call') {
-      const callee = term.callee.name;
-      const inner = term.args[0]?.value;
-      if (['mean', 'sum'].includes(callee) && inner?.kind === 'call' && inner.callee.name === 'abs') name = 'l1';
-      else if (!['mean', 'sum'].includes(callee)) name = callee;
-    }
-    const seen = used.get(name) ?? 0;
-    used.set(name, seen + 1);
-    return { name: seen === 0 ? name : `${name}${seen + 1}`, expression: term };
-  });
-}
 
 export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval'): StagedGraph {
   const s = new Stager({ mode, classes: shape.classes });
@@ -105,8 +73,14 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
   }
   b.output('loss', loss);
   const terms = ['loss'];
-  for (const term of lossTerms(spec.loss, new Set(spec.params.map((p) => p.name)))) {
-    b.output(term.name, s.tensor(s.evaluate(term.expression, lossEnv), term.expression.span));
+  const split = lossTerms(spec.loss, new Set(spec.params.map((p) => p.name))).map((term) => ({
+    name: term.name,
+    node: s.tensor(s.evaluate(term.expression, lossEnv), term.expression.span),
+  }));
+  // `loss = ce_l1(logits, y)`: report the terms of that loss definition.
+  if (split.length === 0 && spec.loss.kind === 'call') split.push(...callTerms(s, spec.loss, lossEnv));
+  for (const term of split) {
+    b.output(term.name, term.node);
     terms.push(term.name);
   }
   const metrics: string[] = [];

@@ -1,10 +1,9 @@
 // Stages one loss (or fn) definition on named input tensors: its value, named terms and gradients with respect to
 // every float input, for `segc grad`.
-import type { Definition, Expression } from '../../grammar/index.ts';
+import type { CallExpression, Definition, Expression } from '../../grammar/index.ts';
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
-import { lossTerms } from './graphs.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import { Stager } from './stager.ts';
 import type { Env } from './stager.ts';
@@ -24,6 +23,43 @@ export interface StagedLoss {
   terms: string[];
   /** Float inputs, whose gradients are outputs named `grad.<input>`. */
   differentiable: string[];
+}
+
+/**
+ * Splits `a + alpha * b` into named terms: a `let` variable's name, the callee's name, `l1` for mean(abs(..)),
+ * else `term<i>`.
+ */
+export function lossTerms(loss: Expression, paramNames: Set<string>): { name: string; expression: Expression }[] {
+  const summands: Expression[] = [];
+  const collect = (e: Expression) => {
+    if (e.kind === 'binary' && e.operator === '+') {
+      collect(e.left);
+      collect(e.right);
+    } else summands.push(e);
+  };
+  collect(loss);
+  if (summands.length < 2) return [];
+  const isCoefficient = (e: Expression) => e.kind === 'number' || (e.kind === 'name' && paramNames.has(e.name));
+  const used = new Map<string, number>();
+  return summands.map((summand, i) => {
+    let term = summand;
+    if (term.kind === 'binary' && term.operator === '*') {
+      if (isCoefficient(term.left)) term = term.right;
+      else if (isCoefficient(term.right)) term = term.left;
+    }
+    let name = `term${i + 1}`;
+    // A term bound by `let` in the loss body is named after its variable (`let kl = ...; return ce + alpha * kl`).
+    if (term.kind === 'name') name = term.name;
+    if (term.kind === 'call') {
+      const callee = term.callee.name;
+      const inner = term.args[0]?.value;
+      if (['mean', 'sum'].includes(callee) && inner?.kind === 'call' && inner.callee.name === 'abs') name = 'l1';
+      else if (!['mean', 'sum'].includes(callee)) name = callee;
+    }
+    const seen = used.get(name) ?? 0;
+    used.set(name, seen + 1);
+    return { name: seen === 0 ? name : `${name}${seen + 1}`, expression: term };
+  });
 }
 
 /** Dim names of an input of rank `rank` from the parameter's annotation (`S` fills the spatial dims). */
@@ -56,7 +92,24 @@ export function stageLoss(
   for (const [name, value] of numbers) named.set(name, { value: { kind: 'number', value, integer: false }, span: def.span });
   const vars = bindArguments(s, def, [], named, def.span, scope);
   for (const p of def.params) checkAnnotation(s, p, vars.get(p.name.name)!, p.span);
-  const env: Env = { vars, scope };
+  const { loss, terms: namedTerms } = definitionTerms(s, def, { vars, scope });
+  b.output('loss', loss);
+  const terms = ['loss'];
+  for (const term of namedTerms) {
+    b.output(term.name, term.node);
+    terms.push(term.name);
+  }
+  const leaves = differentiable.map((name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id);
+  const grads = differentiate(b, loss, leaves);
+  differentiable.forEach((name, i) => b.output(`grad.${name}`, grads.get(leaves[i])!, 'gradient'));
+  return { graph: b.graph(), terms, differentiable };
+}
+
+/**
+ * Runs a loss definition's body with bound arguments and splits its result into named terms (see lossTerms);
+ * returns the scalar loss node and the term nodes.
+ */
+export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: number; terms: { name: string; node: number }[] } {
   let result: Expression;
   if (def.expression) {
     result = def.expression;
@@ -68,16 +121,26 @@ export function stageLoss(
     result = last.value;
   }
   const loss = s.tensor(s.evaluate(result, env), result.span, 'the loss');
-  if (b.type(loss).dims.length !== 0) fail('SEG3003', result.span, 'a scalar loss', 'a tensor');
-  b.output('loss', loss);
-  const scalars = new Set(def.params.filter((p) => vars.get(p.name.name)?.kind === 'number').map((p) => p.name.name));
-  const terms = ['loss'];
-  for (const term of lossTerms(result, scalars)) {
-    b.output(term.name, s.tensor(s.evaluate(term.expression, env), term.expression.span));
-    terms.push(term.name);
+  if (s.b.type(loss).dims.length !== 0) fail('SEG3003', result.span, 'a scalar loss', 'a tensor');
+  const scalars = new Set(def.params.filter((p) => env.vars.get(p.name.name)?.kind === 'number').map((p) => p.name.name));
+  const terms = lossTerms(result, scalars).map((term) => ({
+    name: term.name,
+    node: s.tensor(s.evaluate(term.expression, env), term.expression.span),
+  }));
+  return { loss, terms };
+}
+
+/** Terms of `loss = some_loss(args)` in an experiment: the terms of that definition's result. */
+export function callTerms(s: Stager, call: CallExpression, env: Env): { name: string; node: number }[] {
+  const callee = env.scope.definitions.get(call.callee.name);
+  if (!callee || callee.def.defKind !== 'loss') return [];
+  const positional: Value[] = [];
+  const named = new Map<string, { value: Value; span: CallExpression['span'] }>();
+  for (const arg of call.args) {
+    const value = s.evaluate(arg.value, env);
+    if (arg.name) named.set(arg.name.name, { value, span: arg.name.span });
+    else positional.push(value);
   }
-  const leaves = differentiable.map((name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id);
-  const grads = differentiate(b, loss, leaves);
-  differentiable.forEach((name, i) => b.output(`grad.${name}`, grads.get(leaves[i])!, 'gradient'));
-  return { graph: b.graph(), terms, differentiable };
+  const vars = bindArguments(s, callee.def, positional, named, call.span, callee.scope);
+  return definitionTerms(s, callee.def, { vars, scope: callee.scope }).terms;
 }

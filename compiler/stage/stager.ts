@@ -175,9 +175,7 @@ export class Stager {
       return { kind: 'list', items: [...left.items, ...right.items] };
     }
     if (left.kind === 'number' && right.kind === 'number') return foldNumbers(op, left, right, span);
-    if (['==', '!=', '<', '<=', '>', '>='].includes(op)) {
-      return fail('SEG3003', span, 'numbers on both sides of a comparison', describeValue(left));
-    }
+    if (['==', '!=', '<', '<=', '>', '>='].includes(op)) return this.compare(op, left, right, span);
     const a = this.tensor(left, span);
     if (op === '^') {
       if (right.kind === 'number' && right.value === 2) return this.wrap(this.node('mul', [a, a], {}, span));
@@ -187,6 +185,28 @@ export class Stager {
     const ops: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
     if (!ops[op]) throw new InternalError(`unknown operator ${op}`);
     return this.wrap(this.node(ops[op], [a, this.tensor(right, span)], {}, span));
+  }
+
+  /** Tensor comparisons give 1 where true and 0 elsewhere, with no gradient (`(sum[N,S](t) > 0)`). */
+  private compare(op: string, left: Value, right: Value, span: Span): Value {
+    const a = this.tensor(left, span);
+    const b = this.tensor(right, span);
+    const one = this.b.constant(1);
+    const not = (x: number) => this.node('sub', [one, x], {}, span);
+    switch (op) {
+      case '>':
+        return this.wrap(this.node('gt', [a, b], {}, span));
+      case '<':
+        return this.wrap(this.node('gt', [b, a], {}, span));
+      case '>=':
+        return this.wrap(not(this.node('gt', [b, a], {}, span)));
+      case '<=':
+        return this.wrap(not(this.node('gt', [a, b], {}, span)));
+      case '==':
+        return this.wrap(this.node('eq', [a, b], {}, span));
+      default:
+        return this.wrap(not(this.node('eq', [a, b], {}, span)));
+    }
   }
 
   wrap(node: number): Value {

@@ -1,0 +1,99 @@
+# Writes test/golden/losses/<loss>.json: PyTorch float64 values, terms and gradients w.r.t. the logits of the
+# multiclass losses, computed from the upstream formulas (UPSTREAM.md §1.2-1.4). Run: /usr/bin/python3 test/golden/generate_losses.py
+import json, os, zlib
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+EPS = 1e-10
+OUT = os.path.join(os.path.dirname(__file__), 'losses')
+
+
+def proportion(x, y):
+    v = (y != 255).unsqueeze(1).double()
+    dims = tuple(range(2, x.dim()))
+    return ((x * v).sum(dims) + EPS) / (v.sum(dims) + EPS)
+
+
+def onehot(y, c):
+    valid = y != 255
+    t = F.one_hot(torch.where(valid, y, torch.zeros_like(y)), c).movedim(-1, 1).double()
+    return t * valid.unsqueeze(1)
+
+
+def ce(z, y):
+    return F.cross_entropy(z, y, ignore_index=255)
+
+
+def dice_terms(z, y, log_loss, smooth=0.0, eps=1e-7):
+    c = z.shape[1]
+    p = z.log_softmax(1).exp().flatten(2)
+    m = (y != 255).flatten(1).unsqueeze(1).double()
+    p = p * m
+    t = onehot(y, c).flatten(2)
+    inter = (p * t).sum((0, 2))
+    card = (p + t).sum((0, 2))
+    d = (2 * inter + smooth) / (card + smooth).clamp_min(eps)
+    loss = -torch.log(d.clamp_min(eps)) if log_loss else 1 - d
+    return (loss * (t.sum((0, 2)) > 0).double()).mean()
+
+
+def losses(z, y, alpha, T):
+    c = z.shape[1]
+    q = proportion(torch.softmax(T * z, 1), y)
+    p = proportion(onehot(y, c), y)
+    cross = ce(z, y)
+    return {
+        'ce': (cross, {}),
+        'ce_l1': (cross + alpha * (q - p).abs().mean(), {'ce': cross, 'l1': (q - p).abs().mean()}),
+        'ce_kl': (cross + alpha * (p * torch.log(p / q)).sum(1).mean(), {'ce': cross, 'kl': (p * torch.log(p / q)).sum(1).mean()}),
+        'ce_db': (cross + alpha * torch.log(q + p + EPS).mean(), {'ce': cross, 'db': torch.log(q + p + EPS).mean()}),
+        'dice': (dice_terms(z, y, False), {}),
+        'log_dice': (dice_terms(z, y, True), {}),
+        'ce_dice': (cross + alpha * dice_terms(z, y, False), {'ce': cross, 'dice': dice_terms(z, y, False)}),
+        'ce_log_dice': (cross + alpha * dice_terms(z, y, True), {'ce': cross, 'log_dice': dice_terms(z, y, True)}),
+    }
+
+
+def case(name, shape, ignored, all_ignored_image, alpha, T):
+    g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    z = (torch.rand(shape, generator=g) * 5 - 2.5).requires_grad_(True)
+    label_shape = (shape[0],) + tuple(shape[2:])
+    y = torch.randint(0, shape[1], label_shape, generator=g)
+    if ignored:
+        y[torch.rand(label_shape, generator=g) < 0.2] = 255
+    if all_ignored_image:
+        y[0] = 255
+    return name, z, y, alpha, T
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    cases = [
+        case('2d', (2, 3, 5, 7), False, False, 1.0, 1.0),
+        case('2d_ignore', (2, 3, 5, 7), True, False, 1.0, 1.0),
+        case('2d_ignore_T10_alpha2', (2, 3, 5, 7), True, False, 2.0, 10.0),
+        case('2d_image_all_ignored', (2, 4, 4, 6), True, True, 1.0, 1.0),
+        case('3d_ignore', (2, 3, 3, 4, 5), True, False, 1.0, 1.0),
+        case('3d_T10', (1, 2, 4, 3, 5), False, False, 0.5, 10.0),
+    ]
+    results = {}
+    for name, z, y, alpha, T in cases:
+        for loss, (value, terms) in losses(z, y, alpha, T).items():
+            grad, = torch.autograd.grad(value, z, retain_graph=True)
+            results.setdefault(loss, []).append({
+                'name': name,
+                'params': {'alpha': alpha, 'T': T},
+                'z': {'shape': list(z.shape), 'data': z.detach().flatten().tolist()},
+                'y': {'shape': list(y.shape), 'data': y.flatten().tolist()},
+                'loss': value.item(),
+                'terms': {k: v.item() for k, v in terms.items()},
+                'grad_z': grad.flatten().tolist(),
+            })
+    for loss, entries in results.items():
+        with open(os.path.join(OUT, f'{loss}.json'), 'w') as f:
+            json.dump(entries, f)
+    print(f'wrote {len(results)} losses x {len(cases)} cases to {OUT} (torch {torch.__version__})')
+
+
+main()
