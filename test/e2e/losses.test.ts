@@ -20,31 +20,42 @@ interface Case {
   grad_z: number[];
 }
 
-const directory = 'test/golden/losses';
-const definitions = resolveModules('stdlib/losses.seg').entry.definitions;
 const scratch = mkdtempSync(join(tmpdir(), 'segc-losses-'));
-const cases = readdirSync(directory).flatMap((file) => {
-  const loss = file.replace(/\.json$/, '');
-  const entries = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Case[];
-  return entries.map((c) => [`${loss} ${c.name}`, loss, c] as const);
-});
+const definitions = resolveModules('stdlib/losses.seg').entry.definitions;
+
+/** Golden cases of the losses defined in `module`, from `directory`. */
+function goldenCases(directory: string, module: string) {
+  return readdirSync(directory).flatMap((file) => {
+    const loss = file.replace(/\.json$/, '');
+    const entries = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Case[];
+    return entries.map((c) => [`${module.split('/').pop()} ${loss} ${c.name}`, module, loss, c] as const);
+  });
+}
+
+// The stdlib, and the spec's example of a user's own losses (the proof that a loss needs no TypeScript).
+const cases = [
+  ...goldenCases('test/golden/losses', 'stdlib/losses.seg'),
+  ...goldenCases('test/golden/my_losses', 'test/fixtures/spec-examples/my_losses.seg'),
+];
 
 describe('stdlib losses match PyTorch', () => {
   it('covers every loss definition in std/losses', () => {
-    const covered = new Set(cases.map(([, loss]) => loss));
+    const covered = new Set(cases.filter(([, module]) => module === 'stdlib/losses.seg').map(([, , loss]) => loss));
     const losses = [...definitions.values()].filter((d) => d.def.defKind === 'loss').map((d) => d.def.name.name);
     expect(losses.filter((l) => !covered.has(l))).toEqual([]);
   });
 
-  it.each(cases)('%s', async (label, loss, c) => {
-    const inputs = join(scratch, `${label.replace(' ', '-')}.safetensors`);
+  it.each(cases)('%s', async (label, module, loss, c) => {
+    const inputs = join(scratch, `${label.replaceAll(' ', '-')}.safetensors`);
     await writeSafetensorsFile(inputs, {
       z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
       y: { dtype: 'I64', shape: c.y.shape, data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))) },
     });
-    const params = definitions.get(loss)!.def.params.map((p) => p.name.name);
-    const overrides = Object.fromEntries(Object.entries(c.params).filter(([k]) => params.includes(k)));
-    const results = await computeGrad('stdlib/losses.seg', { loss, inputs, out: join(scratch, 'out.safetensors'), overrides });
+    const own = resolveModules(module).entry.definitions.get(loss)!.def;
+    const params = own.params.map((p) => p.name.name);
+    // The example's losses run with their own defaults; the stdlib's with the case's alpha and T.
+    const overrides = module === 'stdlib/losses.seg' ? Object.fromEntries(Object.entries(c.params).filter(([k]) => params.includes(k))) : {};
+    const results = await computeGrad(module, { loss, inputs, out: join(scratch, 'out.safetensors'), overrides });
     expect(relativeError(results.loss, [c.loss]), 'loss').toBeLessThan(1e-4);
     expect(Object.keys(results).filter((k) => k !== 'loss' && !k.startsWith('grad.'))).toEqual(Object.keys(c.terms));
     for (const [term, value] of Object.entries(c.terms)) expect(relativeError(results[term], [value]), term).toBeLessThan(1e-4);

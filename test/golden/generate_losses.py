@@ -7,6 +7,7 @@ import torch.nn.functional as F
 torch.set_default_dtype(torch.float64)
 EPS = 1e-10
 OUT = os.path.join(os.path.dirname(__file__), 'losses')
+MY = os.path.join(os.path.dirname(__file__), 'my_losses')
 
 
 def proportion(x, y):
@@ -49,9 +50,30 @@ def losses(z, y, alpha, T):
         'ce_kl': (cross + alpha * (p * torch.log(p / q)).sum(1).mean(), {'ce': cross, 'kl': (p * torch.log(p / q)).sum(1).mean()}),
         'ce_db': (cross + alpha * torch.log(q + p + EPS).mean(), {'ce': cross, 'db': torch.log(q + p + EPS).mean()}),
         'dice': (dice_terms(z, y, False), {}),
+        'soft_dice': (dice_terms(z, y, False), {}),
         'log_dice': (dice_terms(z, y, True), {}),
         'ce_dice': (cross + alpha * dice_terms(z, y, False), {'ce': cross, 'dice': dice_terms(z, y, False)}),
         'ce_log_dice': (cross + alpha * dice_terms(z, y, True), {'ce': cross, 'log_dice': dice_terms(z, y, True)}),
+    }
+
+
+def my_losses(z, y):
+    # ../shared/spec/examples/my_losses.seg, with its defaults; term names as segc derives them.
+    c = z.shape[1]
+    v = (y != 255).unsqueeze(1).double()
+    p = torch.softmax(z, 1) * v
+    t = onehot(y, c)
+    dims = (0,) + tuple(range(2, z.dim()))
+    tp, fp, fn = (p * t).sum(dims), (p * (1 - t)).sum(dims), ((1 - p) * t).sum(dims)
+    tversky = (1 - tp / (tp + 0.3 * fp + 0.7 * fn + 1e-7)).mean()
+    cross = ce(z, y)
+    q10, truth = proportion(torch.softmax(10 * z, 1), y), proportion(t, y)
+    kl = (truth * torch.log(truth / q10)).sum(1).mean()
+    floor = (-torch.log(torch.clamp(proportion(torch.softmax(z, 1), y) - 0.01, min=1e-6)) / 5.0).mean()
+    return {
+        'tversky': (tversky, {}),
+        'ce_kl': (cross + kl, {'ce': cross, 'term2': kl}),
+        'ce_floor': (cross + floor, {'ce': cross, 'term2': floor}),
     }
 
 
@@ -68,7 +90,6 @@ def case(name, shape, ignored, all_ignored_image, alpha, T):
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
     cases = [
         case('2d', (2, 3, 5, 7), False, False, 1.0, 1.0),
         case('2d_ignore', (2, 3, 5, 7), True, False, 1.0, 1.0),
@@ -77,9 +98,14 @@ def main():
         case('3d_ignore', (2, 3, 3, 4, 5), True, False, 1.0, 1.0),
         case('3d_T10', (1, 2, 4, 3, 5), False, False, 0.5, 10.0),
     ]
+    for directory, compute in ((OUT, lambda z, y, alpha, T: losses(z, y, alpha, T)), (MY, lambda z, y, alpha, T: my_losses(z, y))):
+        write(directory, cases, compute)
+
+
+def write(directory, cases, compute):
     results = {}
     for name, z, y, alpha, T in cases:
-        for loss, (value, terms) in losses(z, y, alpha, T).items():
+        for loss, (value, terms) in compute(z, y, alpha, T).items():
             grad, = torch.autograd.grad(value, z, retain_graph=True)
             results.setdefault(loss, []).append({
                 'name': name,
@@ -90,10 +116,11 @@ def main():
                 'terms': {k: v.item() for k, v in terms.items()},
                 'grad_z': grad.flatten().tolist(),
             })
+    os.makedirs(directory, exist_ok=True)
     for loss, entries in results.items():
-        with open(os.path.join(OUT, f'{loss}.json'), 'w') as f:
+        with open(os.path.join(directory, f'{loss}.json'), 'w') as f:
             json.dump(entries, f)
-    print(f'wrote {len(results)} losses x {len(cases)} cases to {OUT} (torch {torch.__version__})')
+    print(f'wrote {len(results)} losses x {len(cases)} cases to {directory} (torch {torch.__version__})')
 
 
 main()
