@@ -39,6 +39,19 @@ def dice_terms(z, y, log_loss, smooth=0.0, eps=1e-7):
     return (loss * (t.sum((0, 2)) > 0).double()).mean()
 
 
+def focal(z, y, gamma=2.0):
+    # smp 0.2.1 multiclass: sum over classes of the mean over non-ignored pixels of the sigmoid focal loss.
+    total = 0.0
+    valid = (y != 255)
+    for c in range(z.shape[1]):
+        logit = z[:, c][valid]
+        target = (y[valid] == c).double()
+        bce = F.binary_cross_entropy_with_logits(logit, target, reduction='none')
+        pt = torch.exp(-bce)
+        total = total + ((1 - pt).pow(gamma) * bce).mean()
+    return total
+
+
 def losses(z, y, alpha, T):
     c = z.shape[1]
     q = proportion(torch.softmax(T * z, 1), y)
@@ -54,6 +67,11 @@ def losses(z, y, alpha, T):
         'log_dice': (dice_terms(z, y, True), {}),
         'ce_dice': (cross + alpha * dice_terms(z, y, False), {'ce': cross, 'dice': dice_terms(z, y, False)}),
         'ce_log_dice': (cross + alpha * dice_terms(z, y, True), {'ce': cross, 'log_dice': dice_terms(z, y, True)}),
+        'focal': (focal(z, y), {}),
+        'focal_l1': (focal(z, y) + alpha * (q - p).abs().mean(), {'focal': focal(z, y), 'l1': (q - p).abs().mean()}),
+        'focal_kl': (focal(z, y) + alpha * (p * torch.log(p / q)).sum(1).mean(), {'focal': focal(z, y), 'kl': (p * torch.log(p / q)).sum(1).mean()}),
+        'focal_dice': (focal(z, y) + alpha * dice_terms(z, y, False), {'focal': focal(z, y), 'dice': dice_terms(z, y, False)}),
+        'focal_log_dice': (focal(z, y) + alpha * dice_terms(z, y, True), {'focal': focal(z, y), 'log_dice': dice_terms(z, y, True)}),
     }
 
 
