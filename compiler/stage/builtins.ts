@@ -92,9 +92,12 @@ export const builtins = new Map<string, Builtin>([
   ['relu', pointwise('relu', (x) => Math.max(x, 0))],
   ['stop_gradient', pointwise('stop_gradient', (x) => x)],
   ['sigmoid', (s, call) => {
+    // exp(min(x, 0)) / (1 + exp(-|x|)): never overflows, and neither does its gradient.
     const x = tensorArg(s, call);
-    const denominator = s.node('add', [s.b.constant(1), s.node('exp', [s.node('neg', [x], {}, call.span)], {}, call.span)], {}, call.span);
-    return s.wrap(s.node('div', [s.b.constant(1), denominator], {}, call.span));
+    const n = (op: string, inputs: number[]) => s.node(op, inputs, {}, call.span);
+    const numerator = n('exp', [n('minimum', [x, s.b.constant(0)])]);
+    const denominator = n('add', [s.b.constant(1), n('exp', [n('neg', [n('abs', [x])])])]);
+    return s.wrap(n('div', [numerator, denominator]));
   }],
   ['softmax', (s, call) => {
     const z = tensorArg(s, call);
@@ -133,7 +136,12 @@ export const builtins = new Map<string, Builtin>([
   }],
   ['onehot', (s, call) => {
     const y = tensorArg(s, call);
-    return s.wrap(s.node('onehot', [y], { dim: 'C', size: s.options.classes }, call.span));
+    if (s.options.classes !== 1) return s.wrap(s.node('onehot', [y], { dim: 'C', size: s.options.classes }, call.span));
+    // Binary (one logit channel): the channel is the foreground, so the target is [y == 1] (0 where ignored).
+    const labels = s.b.type(y).dims;
+    const dims = [labels[0], { name: 'C', size: 1 }, ...labels.slice(1)];
+    const foreground = s.node('eq', [y, s.b.constant(1)], {}, call.span);
+    return s.wrap(s.node('expand', [foreground], { dims: dims.map((d) => d.name), sizes: dims.map((d) => d.size) }, call.span));
   }],
   ['valid', (s, call) => {
     checkKeys(call, ['ignore']);
@@ -191,6 +199,13 @@ export const builtins = new Map<string, Builtin>([
   ['reversed', (_s, call) => list([...asList(call, 0)].reverse())],
   ['range', (s, call) => list(Array.from({ length: int(s, call, 0, 'n') }, (_, i) => number(i, true)))],
   ['len', (_s, call) => number(asList(call, 0).length, true)],
+  ['size', (s, call) => {
+    // size[C](z): the size of a named dim, a compile-time int (for mode switches such as binary when C = 1).
+    const x = tensorArg(s, call);
+    const axes = requireAxes(s, call, x);
+    const dims = s.b.type(x).dims;
+    return number(axes.reduce((n, axis) => n * dims.find((d) => d.name === axis)!.size, 1), true);
+  }],
 ]);
 
 function extremum(s: Stager, call: BuiltinCall, pairwise: string, sign: number): Value {

@@ -116,8 +116,14 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
   } else {
     const body = def.body ?? [];
     const last = body[body.length - 1];
-    if (last?.kind !== 'return') return fail('SEG4004', def.span, `'${def.name.name}' must end with a 'return'.`);
-    if (s.execute(body.slice(0, -1), env)) fail('SEG4004', def.span, `'${def.name.name}' returns before its last line.`);
+    // A body that returns from inside an `if` (a mode switch) has a value but no named terms.
+    const early = last?.kind === 'return' ? s.execute(body.slice(0, -1), env) : s.execute(body, env);
+    if (early || last?.kind !== 'return') {
+      if (!early) return fail('SEG4004', def.span, `'${def.name.name}' ends without a 'return'.`);
+      const loss = s.tensor(early, def.span, 'the loss');
+      if (s.b.type(loss).dims.length !== 0) fail('SEG3003', def.span, 'a scalar loss', 'a tensor');
+      return { loss, terms: [] };
+    }
     result = last.value;
   }
   const loss = s.tensor(s.evaluate(result, env), result.span, 'the loss');

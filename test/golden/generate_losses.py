@@ -95,11 +95,50 @@ def my_losses(z, y):
     }
 
 
+def binary_losses(z, y, alpha, T):
+    # One logit channel, labels 0/1 (255 ignored); upstream's binary formulas with ignore honoured (B1 fixed).
+    valid = (y != 255).unsqueeze(1).double()
+    t = (y == 1).unsqueeze(1).double()
+    bce = F.binary_cross_entropy_with_logits(z, t, reduction='none')
+    cross = (bce * valid).sum() / valid.sum()
+    q = proportion(torch.sigmoid(T * z), y)
+    p = proportion(t, y)
+    kl = ((p * torch.log(p / q)).sum(1) + ((1 - p) * torch.log((1 - p) / (1 - q))).sum(1)).mean()
+    pt = torch.exp(-bce)
+    focal_value = ((1 - pt) ** 2 * bce * valid).sum() / valid.sum()
+
+    def dice(log_loss, smooth=0.0, eps=1e-7):
+        pr = (torch.sigmoid(z) * valid).flatten(2)
+        tt = (t * valid).flatten(2)
+        d = (2 * (pr * tt).sum((0, 2)) + smooth) / ((pr + tt).sum((0, 2)) + smooth).clamp_min(eps)
+        loss = -torch.log(d.clamp_min(eps)) if log_loss else 1 - d
+        return (loss * (tt.sum((0, 2)) > 0).double()).mean()
+
+    l1 = (q - p).abs().mean()
+    db = torch.log(q + p + EPS).mean()
+    return {
+        'ce': (cross, {}),
+        'ce_l1': (cross + alpha * l1, {'ce': cross, 'l1': l1}),
+        'ce_kl': (cross + alpha * kl, {'ce': cross, 'kl': kl}),
+        'ce_db': (cross + alpha * db, {'ce': cross, 'db': db}),
+        'dice': (dice(False), {}),
+        'soft_dice': (dice(False), {}),
+        'log_dice': (dice(True), {}),
+        'ce_dice': (cross + alpha * dice(False), {'ce': cross, 'dice': dice(False)}),
+        'ce_log_dice': (cross + alpha * dice(True), {'ce': cross, 'log_dice': dice(True)}),
+        'focal': (focal_value, {}),
+        'focal_l1': (focal_value + alpha * l1, {'focal': focal_value, 'l1': l1}),
+        'focal_kl': (focal_value + alpha * kl, {'focal': focal_value, 'kl': kl}),
+        'focal_dice': (focal_value + alpha * dice(False), {'focal': focal_value, 'dice': dice(False)}),
+        'focal_log_dice': (focal_value + alpha * dice(True), {'focal': focal_value, 'log_dice': dice(True)}),
+    }
+
+
 def case(name, shape, ignored, all_ignored_image, alpha, T):
     g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
     z = (torch.rand(shape, generator=g) * 5 - 2.5).requires_grad_(True)
     label_shape = (shape[0],) + tuple(shape[2:])
-    y = torch.randint(0, shape[1], label_shape, generator=g)
+    y = torch.randint(0, max(shape[1], 2), label_shape, generator=g)
     if ignored:
         y[torch.rand(label_shape, generator=g) < 0.2] = 255
     if all_ignored_image:
@@ -116,8 +155,14 @@ def main():
         case('3d_ignore', (2, 3, 3, 4, 5), True, False, 1.0, 1.0),
         case('3d_T10', (1, 2, 4, 3, 5), False, False, 0.5, 10.0),
     ]
-    for directory, compute in ((OUT, lambda z, y, alpha, T: losses(z, y, alpha, T)), (MY, lambda z, y, alpha, T: my_losses(z, y))):
-        write(directory, cases, compute)
+    binary = [
+        case('binary_2d_ignore', (2, 1, 5, 7), True, False, 1.0, 1.0),
+        case('binary_2d_T10_alpha2', (2, 1, 6, 5), True, False, 2.0, 10.0),
+        case('binary_3d', (2, 1, 3, 4, 5), False, False, 1.0, 1.0),
+    ]
+    mixed = lambda z, y, alpha, T: (binary_losses if z.shape[1] == 1 else losses)(z, y, alpha, T)
+    write(OUT, cases + binary, mixed)
+    write(MY, cases, lambda z, y, alpha, T: my_losses(z, y))
 
 
 def write(directory, cases, compute):
