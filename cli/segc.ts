@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
 import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
 import { computeGrad } from '../runtime/grad.ts';
+import { resolveModules } from '../compiler/resolve/index.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
@@ -111,7 +112,12 @@ program
   .argument('<file...>', '.seg experiment files')
   .action((files: string[]) =>
     guarded(() => {
-      for (const file of files) compileExperiment(file);
+      for (const file of files) {
+        // A module of definitions only (a user's losses) checks its syntax and imports; an experiment is staged.
+        const resolved = resolveModules(file);
+        if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
+        if (resolved.entry.module.experiments.length > 0) compileExperiment(file);
+      }
     }),
   );
 

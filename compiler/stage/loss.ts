@@ -133,6 +133,8 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
     name: term.name,
     node: s.tensor(s.evaluate(term.expression, env), term.expression.span),
   }));
+  // A loss that is another loss under a new name (`bce_l1(...) = ce_l1(...)`) reports that loss's terms.
+  if (terms.length === 0 && result.kind === 'call') terms.push(...callTerms(s, result, env));
   return { loss, terms };
 }
 

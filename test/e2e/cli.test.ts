@@ -103,6 +103,10 @@ describe('segc check', () => {
     expect(await segc('check', tiny)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('accepts a module of definitions only (the spec example my_losses.seg)', async () => {
+    expect(await segc('check', 'test/fixtures/spec-examples/my_losses.seg')).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('fails on the first bad file of several', async () => {
     const r = await segc('check', tiny, 'test/fixtures/cli/unknown-name.seg');
     expect(r.code).toBe(1);

@@ -118,7 +118,9 @@ def binary_losses(z, y, alpha, T):
     db = torch.log(q + p + EPS).mean()
     return {
         'ce': (cross, {}),
+        'bce': (cross, {}),
         'ce_l1': (cross + alpha * l1, {'ce': cross, 'l1': l1}),
+        'bce_l1': (cross + alpha * l1, {'ce': cross, 'l1': l1}),
         'ce_kl': (cross + alpha * kl, {'ce': cross, 'kl': kl}),
         'ce_db': (cross + alpha * db, {'ce': cross, 'db': db}),
         'dice': (dice(False), {}),
