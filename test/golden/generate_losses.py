@@ -72,6 +72,8 @@ def losses(z, y, alpha, T):
         'focal_kl': (focal(z, y) + alpha * (p * torch.log(p / q)).sum(1).mean(), {'focal': focal(z, y), 'kl': (p * torch.log(p / q)).sum(1).mean()}),
         'focal_dice': (focal(z, y) + alpha * dice_terms(z, y, False), {'focal': focal(z, y), 'dice': dice_terms(z, y, False)}),
         'focal_log_dice': (focal(z, y) + alpha * dice_terms(z, y, True), {'focal': focal(z, y), 'log_dice': dice_terms(z, y, True)}),
+        'tversky': (tversky_terms(torch.softmax(z, 1), onehot(y, c), (y != 255).unsqueeze(1).double()), {}),
+        'focal_tversky': (tversky_terms(torch.softmax(z, 1), onehot(y, c), (y != 255).unsqueeze(1).double(), 0.75), {}),
     }
 
 
@@ -93,6 +95,14 @@ def my_losses(z, y):
         'ce_kl': (cross + kl, {'ce': cross, 'term2': kl}),
         'ce_floor': (cross + floor, {'ce': cross, 'term2': floor}),
     }
+
+
+def tversky_terms(p, t, valid, gamma=None, a=0.3, b=0.7, eps=1e-7):
+    p = (p * valid).flatten(2)
+    t = t.flatten(2)
+    tp = (p * t).sum((0, 2))
+    index = tp / (tp + a * (p * (1 - t)).sum((0, 2)) + b * ((1 - p) * t).sum((0, 2)) + eps)
+    return (1 - index).mean() if gamma is None else ((1 - index) ** gamma).mean()
 
 
 def binary_losses(z, y, alpha, T):
@@ -133,6 +143,8 @@ def binary_losses(z, y, alpha, T):
         'focal_kl': (focal_value + alpha * kl, {'focal': focal_value, 'kl': kl}),
         'focal_dice': (focal_value + alpha * dice(False), {'focal': focal_value, 'dice': dice(False)}),
         'focal_log_dice': (focal_value + alpha * dice(True), {'focal': focal_value, 'log_dice': dice(True)}),
+        'tversky': (tversky_terms(torch.sigmoid(z), t, valid), {}),
+        'focal_tversky': (tversky_terms(torch.sigmoid(z), t, valid, 0.75), {}),
     }
 
 
