@@ -73,6 +73,7 @@ def losses(z, y, alpha, T):
         'focal_dice': (focal(z, y) + alpha * dice_terms(z, y, False), {'focal': focal(z, y), 'dice': dice_terms(z, y, False)}),
         'focal_log_dice': (focal(z, y) + alpha * dice_terms(z, y, True), {'focal': focal(z, y), 'log_dice': dice_terms(z, y, True)}),
         'tversky': (tversky_terms(torch.softmax(z, 1), onehot(y, c), (y != 255).unsqueeze(1).double()), {}),
+        'gdice': (gdice(torch.softmax(z, 1), onehot(y, c), (y != 255).unsqueeze(1).double(), False), {}),
         'focal_tversky': (tversky_terms(torch.softmax(z, 1), onehot(y, c), (y != 255).unsqueeze(1).double(), 0.75), {}),
     }
 
@@ -103,6 +104,18 @@ def tversky_terms(p, t, valid, gamma=None, a=0.3, b=0.7, eps=1e-7):
     tp = (p * t).sum((0, 2))
     index = tp / (tp + a * (p * (1 - t)).sum((0, 2)) + b * ((1 - p) * t).sum((0, 2)) + eps)
     return (1 - index).mean() if gamma is None else ((1 - index) ** gamma).mean()
+
+
+def gdice(p, t, valid, binary):
+    # Sudre et al. on [C, pixels]; binary appends the complement channel (upstream GeneralisedDiceLoss).
+    p = (p * valid).movedim(1, 0).flatten(1)
+    t = t.movedim(1, 0).flatten(1)
+    v = valid.movedim(1, 0).flatten(1)
+    if binary:
+        p = torch.cat([p, (1 - p) * v])
+        t = torch.cat([t, (1 - t) * v])
+    w = 1 / (t.sum(1) ** 2).clamp_min(1e-7)
+    return 1 - 2 * (w * (p * t).sum(1)).sum() / (w * (p + t).sum(1)).clamp_min(1e-7).sum()
 
 
 def binary_losses(z, y, alpha, T):
@@ -144,6 +157,7 @@ def binary_losses(z, y, alpha, T):
         'focal_dice': (focal_value + alpha * dice(False), {'focal': focal_value, 'dice': dice(False)}),
         'focal_log_dice': (focal_value + alpha * dice(True), {'focal': focal_value, 'log_dice': dice(True)}),
         'tversky': (tversky_terms(torch.sigmoid(z), t, valid), {}),
+        'gdice': (gdice(torch.sigmoid(z), t, valid, True), {}),
         'focal_tversky': (tversky_terms(torch.sigmoid(z), t, valid, 0.75), {}),
     }
 
