@@ -3,7 +3,7 @@
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ExperimentSpec } from './experiment.ts';
-import { callTerms, lossTerms } from './loss.ts';
+import { stageTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
@@ -73,13 +73,7 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
   }
   b.output('loss', loss);
   const terms = ['loss'];
-  const split = lossTerms(spec.loss, new Set(spec.params.map((p) => p.name))).map((term) => ({
-    name: term.name,
-    node: s.tensor(s.evaluate(term.expression, lossEnv), term.expression.span),
-  }));
-  // `loss = ce_l1(logits, y)`: report the terms of that loss definition.
-  if (split.length === 0 && spec.loss.kind === 'call') split.push(...callTerms(s, spec.loss, lossEnv));
-  for (const term of split) {
+  for (const term of stageTerms(s, spec.loss, new Set(spec.params.map((p) => p.name)), lossEnv)) {
     b.output(term.name, term.node);
     terms.push(term.name);
   }

@@ -129,13 +129,20 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
   const loss = s.tensor(s.evaluate(result, env), result.span, 'the loss');
   if (s.b.type(loss).dims.length !== 0) fail('SEG3003', result.span, 'a scalar loss', 'a tensor');
   const scalars = new Set(def.params.filter((p) => env.vars.get(p.name.name)?.kind === 'number').map((p) => p.name.name));
-  const terms = lossTerms(result, scalars).map((term) => ({
+  return { loss, terms: stageTerms(s, result, scalars, env) };
+}
+
+/**
+ * The named terms of a loss expression, staged: its top-level summands (see lossTerms) or, when it is a single
+ * call of a loss definition (`loss = ce_l1(logits, y)`, `bce_l1(...) = ce_l1(...)`), that definition's terms.
+ */
+export function stageTerms(s: Stager, loss: Expression, scalars: Set<string>, env: Env): { name: string; node: number }[] {
+  const terms = lossTerms(loss, scalars).map((term) => ({
     name: term.name,
     node: s.tensor(s.evaluate(term.expression, env), term.expression.span),
   }));
-  // A loss that is another loss under a new name (`bce_l1(...) = ce_l1(...)`) reports that loss's terms.
-  if (terms.length === 0 && result.kind === 'call') terms.push(...callTerms(s, result, env));
-  return { loss, terms };
+  if (terms.length === 0 && loss.kind === 'call') return callTerms(s, loss, env);
+  return terms;
 }
 
 /** Terms of `loss = some_loss(args)` in an experiment: the terms of that definition's result. */
