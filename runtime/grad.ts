@@ -22,7 +22,7 @@ export interface GradOptions {
 
 const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
 
-function values(entry: TensorEntry): number[] {
+function flatValues(entry: TensorEntry): number[] {
   return Array.from(entry.data as ArrayLike<number | bigint>, (v) => Number(v));
 }
 
@@ -52,7 +52,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
       );
     }
     const labels = LABEL_TYPES.has(entry.dtype);
-    const flat = values(entry);
+    const flat = flatValues(entry);
     if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
       throw new RunError(`${options.inputs}: labels '${name}' must be class indices in 0..255 (255 = ignore).`);
     }
@@ -72,10 +72,12 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, plan);
   const bytes: Record<string, ArrayBufferView> = {};
-  for (const [name, input] of inputs) {
-    if (input.labels) bytes[name] = Uint8Array.from(data.get(name)!);
-    else writeBuffer(opened.device, store.get(`weight:${name}`, 4), Float32Array.from(data.get(name)!));
-  }
+  // Only the inputs the loss reads have buffers; an unused parameter is skipped, not uploaded.
+  plan.buffers.forEach((buffer, i) => {
+    const name = buffer.name.slice(buffer.name.indexOf(':') + 1);
+    if (buffer.role === 'input') bytes[name] = Uint8Array.from(data.get(name)!);
+    if (buffer.role === 'weight') writeBuffer(opened.device, loaded.buffers[i], Float32Array.from(data.get(name)!));
+  });
   executePlan(loaded, { inputs: bytes });
   const results: Record<string, number[]> = {};
   const out: Record<string, TensorEntry> = {};

@@ -48,6 +48,20 @@ describe('segc grad', () => {
     expect(Math.abs(results.ce[0] - golden.output.data[0]) / golden.output.data[0]).toBeLessThan(1e-5);
   });
 
+  it('accepts an input the loss does not read (binary ce ignores w) and gives it a zero gradient', async () => {
+    const inputs = join(dir, 'unused.safetensors');
+    await writeSafetensorsFile(inputs, {
+      z: { dtype: 'F32', shape: [1, 1, 2, 2], data: Float32Array.from([0, 1, -1, 2]) },
+      y: { dtype: 'U8', shape: [1, 2, 2], data: Uint8Array.from([0, 1, 1, 255]) },
+      w: { dtype: 'F32', shape: [1], data: Float32Array.from([3]) },
+    });
+    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'unused-out.safetensors') });
+    // BCE with logits over the three valid pixels: softplus(0), softplus(-1) and softplus(1).
+    const softplus = (x: number) => Math.log(1 + Math.exp(x));
+    expect(results.loss[0]).toBeCloseTo((softplus(0) + softplus(-1) + softplus(1)) / 3, 6);
+    expect(results['grad.w']).toEqual([0]);
+  });
+
   it('rejects labels outside 0..255 and tensors that are not parameters, naming the file', async () => {
     const negative = await saveInputs('neg.safetensors', { shape: golden.inputs.y.shape, data: golden.inputs.y.data.map((v) => (v === 255 ? -100 : v)) });
     const run = (inputs: string) => computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
