@@ -26,7 +26,17 @@ function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): V
   return fail('SEG4004', call.span, `'${call.name}' needs the argument '${key}'.`);
 }
 
-function checkKeys(call: BuiltinCall, keys: string[]): void {
+/** Keyword arguments each built-in accepts; any other keyword is an error for every built-in alike. */
+const KEYWORDS: Record<string, string[]> = {
+  valid: ['ignore'],
+  conv: ['c', 'k', 'pad', 'bias'],
+  batchnorm: ['eps', 'momentum'],
+  maxpool: ['k'],
+  upsample: ['scale'],
+};
+
+export function checkKeywords(call: BuiltinCall): void {
+  const keys = KEYWORDS[call.name] ?? [];
   for (const [key, given] of call.named) {
     if (!keys.includes(key)) failWithHint(suggest(key, keys), 'SEG4002', given.span, `'${key}'`, `'${call.name}'`);
   }
@@ -58,7 +68,6 @@ function allOrAxes(s: Stager, call: BuiltinCall, node: number): string[] {
 
 function pointwise(op: string, fold: (x: number) => number): Builtin {
   return (s, call) => {
-    checkKeys(call, []);
     const x = arg(call, 0, 'x');
     if (x.kind === 'number') return number(fold(x.value), false);
     return s.wrap(s.node(op, [tensorArg(s, call)], {}, call.span));
@@ -144,12 +153,10 @@ export const builtins = new Map<string, Builtin>([
     return s.wrap(s.node('expand', [foreground], { dims: dims.map((d) => d.name), sizes: dims.map((d) => d.size) }, call.span));
   }],
   ['valid', (s, call) => {
-    checkKeys(call, ['ignore']);
     const y = tensorArg(s, call);
     return s.wrap(s.node('valid', [y], { ignore: int(s, call, 1, 'ignore', 255) }, call.span));
   }],
   ['conv', (s, call) => {
-    checkKeys(call, ['c', 'k', 'pad', 'bias']);
     const x = tensorArg(s, call);
     const out = int(s, call, 1, 'c');
     const k = int(s, call, 2, 'k', 3);
@@ -169,18 +176,15 @@ export const builtins = new Map<string, Builtin>([
     });
   }],
   ['batchnorm', (s, call) => {
-    checkKeys(call, ['eps', 'momentum']);
     const x = tensorArg(s, call);
     const eps = numeric(call, 1, 'eps', 1e-5);
     const momentum = numeric(call, 2, 'momentum', 0.1);
     return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
   }],
   ['maxpool', (s, call) => {
-    checkKeys(call, ['k']);
     return s.wrap(s.node('maxpool2d', [tensorArg(s, call)], { size: int(s, call, 1, 'k', 2) }, call.span));
   }],
   ['upsample', (s, call) => {
-    checkKeys(call, ['scale']);
     return s.wrap(s.node('upsample_nearest', [tensorArg(s, call)], { scale: int(s, call, 1, 'scale', 2) }, call.span));
   }],
   ['concat', (s, call) => {

@@ -6,7 +6,7 @@ import type { Attrs } from '../ir/types.ts';
 import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { Builtin } from './builtins.ts';
-import { builtins } from './builtins.ts';
+import { builtins, checkKeywords } from './builtins.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import type { Value } from './values.ts';
 import { describeValue, fail, failWithHint, number } from './values.ts';
@@ -268,7 +268,9 @@ export class Stager {
     const argSpans = args.map((a) => a.value.span);
     if (callee.kind === 'builtin') {
       const builtin = builtins.get(name) as Builtin;
-      return builtin(this, { name, axes, positional, named, span, argSpans, env });
+      const call = { name, axes, positional, named, span, argSpans, env };
+      checkKeywords(call);
+      return builtin(this, call);
     }
     if (callee.kind === 'function') return this.callDefinition(callee, positional, named, span, argSpans);
     return fail('SEG3003', nameSpan, 'a function', describeValue(callee));
