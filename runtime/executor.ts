@@ -55,6 +55,12 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
   return pipeline;
 }
 
+/** Frees every GPU buffer of a loaded plan (its store's too): for callers that keep the device open. */
+export function releasePlan(loaded: LoadedPlan): void {
+  for (const buffer of new Set(loaded.buffers)) buffer.destroy();
+  loaded.uniformBuffer.destroy();
+}
+
 export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
   const device = store.device;
   // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.

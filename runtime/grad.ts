@@ -2,14 +2,15 @@
 // users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
 import { generatePlan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
+import type { Definition } from '../grammar/index.ts';
 import type { LossInput } from '../compiler/stage/index.ts';
 import { StageError, inputDims, stageLoss } from '../compiler/stage/index.ts';
 import type { TensorEntry } from './checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
 import { ExperimentError } from './compile.ts';
 import type { DevicePreference } from './device.ts';
-import { openDevice } from './device.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from './executor.ts';
+import { openDevice, type OpenedDevice } from './device.ts';
+import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from './executor.ts';
 import { RunError } from './train/session.ts';
 
 export interface GradOptions {
@@ -18,12 +19,24 @@ export interface GradOptions {
   out: string;
   overrides?: Record<string, number>;
   device?: DevicePreference;
+  /** A device to reuse (kept open afterwards, with its compiled pipelines); else one is opened and closed. */
+  opened?: OpenedDevice;
 }
 
 const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
 
 function flatValues(entry: TensorEntry): number[] {
   return Array.from(entry.data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/** How many spatial axes the float inputs annotated with `S` have (e.g. the logits), if any. */
+function logitsSpatialRank(def: Definition, tensors: Record<string, TensorEntry>, labelParams: Set<string>): number | undefined {
+  for (const [name, entry] of Object.entries(tensors)) {
+    const dims = def.params.find((p) => p.name.name === name)?.type?.dims;
+    if (labelParams.has(name) || !dims?.some((d) => d.name === 'S')) continue;
+    return entry.shape.length - (dims.length - 1);
+  }
+  return undefined;
 }
 
 export async function computeGrad(file: string, options: GradOptions): Promise<Record<string, number[]>> {
@@ -39,11 +52,15 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   const inputs = new Map<string, LossInput>();
   const data = new Map<string, number[]>();
   const params = new Set(def.params.map((p) => p.name.name));
-  for (const [name, entry] of Object.entries(tensors)) {
+  const labelParams = new Set(def.params.filter((p) => ['labels', 'masks'].includes(p.type?.base?.name ?? '')).map((p) => p.name.name));
+  for (const name of Object.keys(tensors)) {
     if (!params.has(name)) {
       throw new RunError(`${options.inputs}: tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`);
     }
-    const dims = inputDims(def, name, entry.shape.length);
+  }
+  const spatialRank = logitsSpatialRank(def, tensors, labelParams);
+  for (const [name, entry] of Object.entries(tensors)) {
+    const dims = inputDims(def, name, entry.shape.length, spatialRank);
     if (!dims || dims.length !== entry.shape.length) {
       const written = def.params.find((p) => p.name.name === name)?.type;
       throw new RunError(
@@ -51,10 +68,11 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
           `${written?.dims ? ` [${written.dims.map((d) => d.name).join(',')}]` : ' (none: annotate the parameter)'}.`,
       );
     }
-    const labels = LABEL_TYPES.has(entry.dtype);
+    // Labels and masks are converted to u8 whatever their saved dtype (PyTorch users save int64 or float 0/1).
+    const labels = labelParams.has(name) || LABEL_TYPES.has(entry.dtype);
     const flat = flatValues(entry);
     if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
-      throw new RunError(`${options.inputs}: labels '${name}' must be class indices in 0..255 (255 = ignore).`);
+      throw new RunError(`${options.inputs}: labels '${name}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`);
     }
     inputs.set(name, { dims, sizes: entry.shape, labels });
     data.set(name, flat);
@@ -67,7 +85,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     if (error instanceof StageError) throw new ExperimentError([error.diagnostic], resolved.sources);
     throw error;
   }
-  const opened = await openDevice(options.device ?? 'auto');
+  const opened = options.opened ?? (await openDevice(options.device ?? 'auto'));
   const plan = generatePlan(staged.graph, { name: 'grad', target: opened.software ? 'cpu' : 'gpu' });
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, plan);
@@ -88,6 +106,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     out[output.name] = { dtype: 'F32', shape, data: values };
   }
   await writeSafetensorsFile(options.out, out, { loss: options.loss, source: file });
-  opened.device.destroy();
+  if (!options.opened) opened.device.destroy();
+  else releasePlan(loaded);
   return results;
 }

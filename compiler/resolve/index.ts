@@ -21,6 +21,14 @@ export interface Resolved {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Built-ins a std module lists among its exports (its helpers, in the library's documentation): importing them is
+ * allowed and changes nothing, since built-ins are in scope everywhere.
+ */
+const REEXPORTED_BUILTINS: Record<string, string[]> = {
+  'std/losses': ['onehot', 'valid', 'softmax', 'log_softmax', 'sigmoid'],
+};
+
 /** The stdlib folder: beside the compiler sources, or under the working directory (device bundles). */
 export function stdlibDirectory(): string {
   const candidates = [fileURLToPath(new URL('../../stdlib', import.meta.url)), resolve(process.cwd(), 'stdlib')];
@@ -54,7 +62,7 @@ export function resolveModules(file: string, text?: string, read: (path: string)
       for (const name of item.names) {
         const found = imported.definitions.get(name.name);
         if (found) scope.definitions.set(name.name, found);
-        else {
+        else if (!REEXPORTED_BUILTINS[item.path]?.includes(name.name)) {
           const diagnostic = createDiagnostic('SEG2003', name.span, quote(item.path), quote(name.name));
           diagnostics.push({ ...diagnostic, hint: suggest(name.name, imported.definitions.keys()) });
         }

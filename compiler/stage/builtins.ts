@@ -29,6 +29,7 @@ function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): V
 /** Keyword arguments each built-in accepts; any other keyword is an error for every built-in alike. */
 const KEYWORDS: Record<string, string[]> = {
   valid: ['ignore'],
+  onehot: ['ignore'],
   conv: ['c', 'k', 'pad', 'bias'],
   batchnorm: ['eps', 'momentum'],
   maxpool: ['k'],
@@ -145,7 +146,12 @@ export const builtins = new Map<string, Builtin>([
   }],
   ['onehot', (s, call) => {
     const y = tensorArg(s, call);
-    if (s.options.classes !== 1) return s.wrap(s.node('onehot', [y], { dim: 'C', size: s.options.classes }, call.span));
+    const ignore = int(s, call, 1, 'ignore', 255);
+    // Multilabel masks are already one channel per class: the target is [y == 1] (0 where ignored).
+    if (s.isMasks(y)) return s.wrap(s.node('eq', [y, s.b.constant(1)], {}, call.span));
+    if (s.options.classes !== 1) {
+      return s.wrap(s.node('onehot', [y], { dim: 'C', size: s.options.classes, ignore }, call.span));
+    }
     // Binary (one logit channel): the channel is the foreground, so the target is [y == 1] (0 where ignored).
     const labels = s.b.type(y).dims;
     const dims = [labels[0], { name: 'C', size: 1 }, ...labels.slice(1)];
@@ -155,6 +161,11 @@ export const builtins = new Map<string, Builtin>([
   ['valid', (s, call) => {
     const y = tensorArg(s, call);
     return s.wrap(s.node('valid', [y], { ignore: int(s, call, 1, 'ignore', 255) }, call.span));
+  }],
+  ['multilabel', (s, call) => {
+    const y = tensorArg(s, call);
+    if (s.b.type(y).dtype !== 'u8') fail('SEG3003', call.argSpans[0] ?? call.span, 'labels or masks', 'a float tensor');
+    return { kind: 'bool', value: s.isMasks(y) };
   }],
   ['conv', (s, call) => {
     const x = tensorArg(s, call);

@@ -63,12 +63,21 @@ export function lossTerms(loss: Expression, paramNames: Set<string>): { name: st
 }
 
 /** Dim names of an input of rank `rank` from the parameter's annotation (`S` fills the spatial dims). */
-export function inputDims(def: Definition, param: string, rank: number): string[] | undefined {
+/**
+ * The named dims of an input of `rank` bound to `param`, from its annotation (`S` expands to D,H,W as needed);
+ * undefined when the annotation has no dims. With `spatialRank` known (from the logits), a `labels[N,S]` input
+ * with one more axis is multilabel masks [N,C,S].
+ */
+export function inputDims(def: Definition, param: string, rank: number, spatialRank?: number): string[] | undefined {
   const type = def.params.find((p) => p.name.name === param)?.type;
   if (!type?.dims) return undefined;
   const fixed = type.dims.filter((d) => d.name !== 'S').length;
-  const spatial = ['D', 'H', 'W'].slice(3 - (rank - fixed));
-  return type.dims.flatMap((d) => (d.name === 'S' ? spatial : [d.name]));
+  const masks = type.base?.name === 'labels' && spatialRank !== undefined && rank === fixed + spatialRank + 1;
+  const spatial = ['D', 'H', 'W'].slice(3 - (rank - fixed - (masks ? 1 : 0)));
+  return type.dims.flatMap((d) => {
+    if (d.name === 'S') return spatial;
+    return masks && d.name === 'N' ? ['N', 'C'] : [d.name];
+  });
 }
 
 export function stageLoss(

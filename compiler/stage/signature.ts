@@ -53,12 +53,19 @@ export function checkAnnotation(stager: Stager, param: Parameter, value: Value, 
   if (value.kind === 'number' && base === undefined) return; // a scalar broadcasts to any shape
   if (value.kind !== 'tensor') fail('SEG3003', span, `a tensor for '${param.name.name}'`, describeValue(value));
   const tensor = stager.b.type(value.node);
-  const wantLabels = base === 'labels';
+  const wantLabels = base === 'labels' || base === 'masks';
   if (wantLabels !== (tensor.dtype === 'u8')) {
-    const want = wantLabels ? 'labels (class indices)' : 'a float tensor';
+    const want = wantLabels ? `${base} (${base === 'masks' ? 'multilabel 0/1' : 'class indices'})` : 'a float tensor';
     fail('SEG3003', span, `${want} for '${param.name.name}'`, `${formatType(tensor)}`);
   }
-  const expected = type.dims.flatMap((d) => (d.name === 'S' ? stager.spatial(value.node) : [d.name]));
+  if (base === 'masks' && !stager.isMasks(value.node)) {
+    fail('SEG3003', span, `multilabel masks for '${param.name.name}'`, `class indices ${formatType(tensor)}`);
+  }
+  // A `labels[N,S]` parameter also takes multilabel masks [N,C,S], so one loss serves every label mode.
+  const dims = base === 'labels' && stager.isMasks(value.node)
+    ? type.dims.flatMap((d) => (d.name === 'N' ? [d, { ...d, name: 'C' }] : [d]))
+    : type.dims;
+  const expected = dims.flatMap((d) => (d.name === 'S' ? stager.spatial(value.node) : [d.name]));
   const actual = tensor.dims.map((d) => d.name);
   const fits = expected.length === actual.length && expected.every((d, i) => !STANDARD_DIMS.has(d) || d === actual[i]);
   if (!fits) {

@@ -62,6 +62,12 @@ export class Stager {
     return fail('SEG3003', span, `a tensor or number as ${what}`, describeValue(value));
   }
 
+  /** Whether a label tensor is multilabel masks (u8 with a class dim) rather than class indices. */
+  isMasks(node: number): boolean {
+    const type = this.b.type(node);
+    return type.dtype === 'u8' && type.dims.some((d) => d.name === 'C');
+  }
+
   /** Spatial dims of a tensor (the `S` group). */
   spatial(node: number): string[] {
     return this.b.type(node).dims.map((d) => d.name).filter((n) => SPATIAL_DIMS.includes(n));
@@ -237,6 +243,9 @@ export class Stager {
     // w[y]: a per-class value gathered by label.
     if (index.kind !== 'tensor' || this.b.type(index.node).dtype !== 'u8') {
       return fail('SEG3003', e.index!.span, 'labels to gather by', describeValue(index));
+    }
+    if (this.isMasks(index.node)) {
+      return fail('SEG3003', e.index!.span, 'class indices to gather by', 'multilabel masks (weigh their classes by broadcasting: w * ...)');
     }
     if (target.kind === 'number') return target;
     const w = this.tensor(target, e.target.span);

@@ -130,7 +130,7 @@ test/fixtures/cli/missing-dim.seg:10:14: error SEG3002: 'f32[N=2,C=3,H=8,W=8]' h
     loss = sum[D](logits)
                ^`,
   'arg-count': `
-test/fixtures/cli/arg-count.seg:10:10: error SEG4001: Wrong number of arguments to 'ce': expected 2 to 3, found 1.
+test/fixtures/cli/arg-count.seg:10:10: error SEG4001: Wrong number of arguments to 'ce': expected 2 to 4, found 1.
     loss = ce(logits) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))
            ^~~~~~~~~~`,
   'unknown-kwarg': `

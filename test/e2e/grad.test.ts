@@ -1,6 +1,6 @@
 // `segc grad` on the stdlib cross-entropy, for inputs saved the way PyTorch users save them (float64 logits,
 // int64 labels with ignored pixels), against PyTorch's F.cross_entropy value and gradient (golden).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,26 +48,42 @@ describe('segc grad', () => {
     expect(Math.abs(results.ce[0] - golden.output.data[0]) / golden.output.data[0]).toBeLessThan(1e-5);
   });
 
-  it('accepts an input the loss does not read (binary ce ignores w) and gives it a zero gradient', async () => {
-    const inputs = join(dir, 'unused.safetensors');
+  it('weighs binary BCE by w, with the gradient w.r.t. w', async () => {
+    const inputs = join(dir, 'binary-w.safetensors');
     await writeSafetensorsFile(inputs, {
       z: { dtype: 'F32', shape: [1, 1, 2, 2], data: Float32Array.from([0, 1, -1, 2]) },
       y: { dtype: 'U8', shape: [1, 2, 2], data: Uint8Array.from([0, 1, 1, 255]) },
       w: { dtype: 'F32', shape: [1], data: Float32Array.from([3]) },
     });
-    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'unused-out.safetensors') });
-    // BCE with logits over the three valid pixels: softplus(0), softplus(-1) and softplus(1).
+    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'binary-w-out.safetensors') });
+    // BCE with logits over the three valid pixels: softplus(0), softplus(-1) and softplus(1), scaled by w = 3.
     const softplus = (x: number) => Math.log(1 + Math.exp(x));
-    expect(results.loss[0]).toBeCloseTo((softplus(0) + softplus(-1) + softplus(1)) / 3, 6);
-    expect(results['grad.w']).toEqual([0]);
+    const mean = (softplus(0) + softplus(-1) + softplus(1)) / 3;
+    expect(results.loss[0]).toBeCloseTo(3 * mean, 5);
+    expect(results['grad.w'][0]).toBeCloseTo(mean, 5);
+  });
+
+  it('accepts an input the loss does not read and gives it a zero gradient', async () => {
+    const module = join(dir, 'unused.seg');
+    writeFileSync(module, 'loss total(z: logits[N,C,S], y: labels[N,S], w: [C] = 1) = sum(z * valid(y))\n');
+    const inputs = join(dir, 'unused.safetensors');
+    await writeSafetensorsFile(inputs, {
+      z: { dtype: 'F32', shape: [1, 2, 1, 2], data: Float32Array.from([0, 1, -1, 2]) },
+      y: { dtype: 'U8', shape: [1, 1, 2], data: Uint8Array.from([0, 255]) },
+      w: { dtype: 'F32', shape: [2], data: Float32Array.from([3, 4]) },
+    });
+    const results = await computeGrad(module, { loss: 'total', inputs, out: join(dir, 'unused-out.safetensors') });
+    expect(results.loss).toEqual([-1]);
+    expect(results['grad.z']).toEqual([1, 0, 1, 0]);
+    expect(results['grad.w']).toEqual([0, 0]);
   });
 
   it('rejects labels outside 0..255 and tensors that are not parameters, naming the file', async () => {
     const negative = await saveInputs('neg.safetensors', { shape: golden.inputs.y.shape, data: golden.inputs.y.data.map((v) => (v === 255 ? -100 : v)) });
     const run = (inputs: string) => computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
-    await expect(run(negative)).rejects.toThrow(new RunError(`${negative}: labels 'y' must be class indices in 0..255 (255 = ignore).`));
+    await expect(run(negative)).rejects.toThrow(new RunError(`${negative}: labels 'y' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`));
     const extra = join(dir, 'extra.safetensors');
     await writeSafetensorsFile(extra, { q: { dtype: 'F32', shape: [1], data: Float32Array.from([1]) } });
-    await expect(run(extra)).rejects.toThrow(`${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w).`);
+    await expect(run(extra)).rejects.toThrow(`${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w, ignore).`);
   });
 });

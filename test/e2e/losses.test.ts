@@ -1,12 +1,13 @@
 // Every stdlib loss with PyTorch golden values (test/golden/losses, from the upstream formulas, float64): value,
-// named terms and gradient w.r.t. the logits through `segc grad` on the GPU, in 2-D and 3-D, with ignored
-// pixels, a fully ignored image, temperature and trade-off settings.
+// named terms and gradients w.r.t. the logits (and the class weights) through `segc grad` on the GPU, for each
+// loss x mode (multiclass, binary, multilabel) x ignore (none, some, an image all ignored) x weights x T x 2-D/3-D.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
+import { openDevice } from '../../runtime/device.ts';
 import { computeGrad } from '../../runtime/grad.ts';
 import { relativeError } from '../helpers/gpu.ts';
 
@@ -18,6 +19,9 @@ interface Case {
   loss: number;
   terms: Record<string, number>;
   grad_z: number[];
+  mode?: 'multiclass' | 'binary' | 'multilabel';
+  w?: number[];
+  grad_w?: number[];
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'segc-losses-'));
@@ -38,6 +42,10 @@ const cases = [
   ...goldenCases('test/golden/my_losses', 'test/fixtures/spec-examples/my_losses.seg'),
 ];
 
+// One device for every case, so kernels shared between cases compile once.
+const opened = await openDevice('auto');
+afterAll(() => opened.device.destroy());
+
 describe('stdlib losses match PyTorch', () => {
   it('covers every loss definition in std/losses', () => {
     const covered = new Set(cases.filter(([, module]) => module === 'stdlib/losses.seg').map(([, , loss]) => loss));
@@ -47,18 +55,24 @@ describe('stdlib losses match PyTorch', () => {
 
   it.each(cases)('%s', async (label, module, loss, c) => {
     const inputs = join(scratch, `${label.replaceAll(' ', '-')}.safetensors`);
+    // Multilabel masks are saved as float 0/1 (255 ignored), as PyTorch users keep them; labels as int64.
+    const y = c.mode === 'multilabel'
+      ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
+      : { dtype: 'I64' as const, shape: c.y.shape, data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))) };
     await writeSafetensorsFile(inputs, {
       z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
-      y: { dtype: 'I64', shape: c.y.shape, data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))) },
+      y,
+      ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
     });
     const own = resolveModules(module).entry.definitions.get(loss)!.def;
     const params = own.params.map((p) => p.name.name);
     // The example's losses run with their own defaults; the stdlib's with the case's alpha and T.
     const overrides = module === 'stdlib/losses.seg' ? Object.fromEntries(Object.entries(c.params).filter(([k]) => params.includes(k))) : {};
-    const results = await computeGrad(module, { loss, inputs, out: join(scratch, 'out.safetensors'), overrides });
+    const results = await computeGrad(module, { loss, inputs, out: join(scratch, 'out.safetensors'), overrides, opened });
     expect(relativeError(results.loss, [c.loss]), 'loss').toBeLessThan(1e-4);
     expect(Object.keys(results).filter((k) => k !== 'loss' && !k.startsWith('grad.'))).toEqual(Object.keys(c.terms));
     for (const [term, value] of Object.entries(c.terms)) expect(relativeError(results[term], [value]), term).toBeLessThan(1e-4);
     expect(relativeError(results['grad.z'], c.grad_z), 'grad.z').toBeLessThan(1e-4);
+    if (c.grad_w) expect(relativeError(results['grad.w'], c.grad_w), 'grad.w').toBeLessThan(1e-4);
   });
 });
