@@ -1,9 +1,8 @@
 // The segc command: argument parsing, diagnostics and exit codes, thin over the compiler and runtime.
 import { Command, InvalidArgumentError } from 'commander';
-import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
-import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
+import { compileExperiment } from '../runtime/compile.ts';
 import { computeGrad } from '../runtime/grad.ts';
-import { resolveModules } from '../compiler/resolve/index.ts';
+import { checkFiles, compileErrorText } from './check.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
@@ -25,13 +24,9 @@ async function guarded(body: () => Promise<void> | void): Promise<void> {
   try {
     await body();
   } catch (error) {
-    if (error instanceof ExperimentError) {
-      for (const d of error.diagnostics) {
-        process.stderr.write(`${renderDiagnostic(d, d.span ? error.sources.get(d.span.file) : undefined)}\n`);
-      }
-    } else if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-      const path = (error as NodeJS.ErrnoException).path ?? '';
-      process.stderr.write(`segc: error: cannot read '${displayPath(path)}': no such file.\n`);
+    const text = compileErrorText(error);
+    if (text !== undefined) {
+      process.stderr.write(text);
     } else if (error instanceof RunError) {
       process.stderr.write(`segc: error: ${error.message}\n`);
     } else {
@@ -50,9 +45,11 @@ program
   .option('--set <key=value>', 'override a param (repeatable)', parseSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .option('--out <dir>', 'output directory (default runs/<experiment>)')
-  .action((file: string, opts: { set: Record<string, number>; device: DevicePreference; out?: string }) =>
+  .option('--resume <dir>', 'continue the run in this directory from its last epoch (weights, Adam, params)')
+  .action((file: string, opts: { set: Record<string, number>; device: DevicePreference; out?: string; resume?: string }) =>
     guarded(async () => {
-      await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out });
+      if (opts.out && opts.resume) throw new RunError('Give --out or --resume, not both: a resumed run continues in its own directory.');
+      await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out, resume: opts.resume });
     }),
   );
 
@@ -111,14 +108,7 @@ program
   .description('parse, check and stage an experiment without running it')
   .argument('<file...>', '.seg experiment files')
   .action((files: string[]) =>
-    guarded(() => {
-      for (const file of files) {
-        // A module of definitions only (a user's losses) checks its syntax and imports; an experiment is staged.
-        const resolved = resolveModules(file);
-        if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
-        if (resolved.entry.module.experiments.length > 0) compileExperiment(file);
-      }
-    }),
+    guarded(() => checkFiles(files)),
   );
 
 await program.parseAsync(process.argv);

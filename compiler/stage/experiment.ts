@@ -19,8 +19,17 @@ export interface ConfigCall {
 
 export interface ParamSpec {
   name: string;
+  /** The value at the start of training. */
   value: number;
   span: Span;
+  /** `param alpha = step(1.0, every = 10, factor = 5.0, max = 100)`: ×factor after every `every` epochs, capped. */
+  schedule?: ParamStep;
+}
+
+export interface ParamStep {
+  every: number;
+  factor: number;
+  max: number;
 }
 
 export interface ExperimentSpec {
@@ -90,10 +99,14 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
     try {
       if (item.kind === 'param') {
         const value = stager.evaluate(item.value, env);
-        if (value.kind !== 'number') {
-          throw new StageError(createDiagnostic('SEG3003', item.value.span, 'a number for a param', describeValue(value)));
+        if (value.kind === 'config' && value.name === 'step') {
+          params.push({ name: item.name.name, ...readStep(value, item.value.span), span: item.span });
+        } else if (value.kind !== 'number') {
+          const what = 'a number (or step(start, every = k, factor = f, max = m)) for a param';
+          throw new StageError(createDiagnostic('SEG3003', item.value.span, what, describeValue(value)));
+        } else {
+          params.push({ name: item.name.name, value: value.value, span: item.span });
         }
-        params.push({ name: item.name.name, value: value.value, span: item.span });
       } else if (item.kind === 'section') {
         const target = (sections[item.name.name] ??= {});
         spans[item.name.name] = item.span;
@@ -145,4 +158,29 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
     spans,
   };
   return { spec, diagnostics };
+}
+
+/** `step(start, every = k, factor = f, max = m)`: a param multiplied by f after every k epochs, capped at m. */
+function readStep(call: Extract<Value, { kind: 'config' }>, span: Span): { value: number; schedule: ParamStep } {
+  const bad = (message: string): never => {
+    throw new StageError(createDiagnostic('SEG5001', span, message));
+  };
+  const known = ['every', 'factor', 'max'];
+  for (const key of Object.keys(call.options)) {
+    if (!known.includes(key)) bad(`Unknown option '${key}' for 'step'; valid options are 'every', 'factor', 'max'.`);
+  }
+  const number = (v: Value | undefined, what: string, fallback?: number): number => {
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (v?.kind !== 'number') return bad(`'step' needs a number for ${what}, as in step(1.0, every = 10, factor = 5.0).`);
+    return v.value;
+  };
+  if (call.args.length !== 1) bad("'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).");
+  const value = number(call.args[0], 'the starting value');
+  const every = number(call.options.every, "'every'");
+  const factor = number(call.options.factor, "'factor'");
+  // Upstream's cap (CompoundLoss max_alpha) is 100 and not configurable there.
+  const max = number(call.options.max, "'max'", 100);
+  if (!Number.isInteger(every) || every < 1) bad(`'every' of 'step' must be a whole number of epochs >= 1, got ${every}.`);
+  if (!(factor > 0)) bad(`'factor' of 'step' must be positive, got ${factor}.`);
+  return { value, schedule: { every, factor, max } };
 }

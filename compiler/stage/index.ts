@@ -1,6 +1,6 @@
 // Staging: experiment settings, then compile-time evaluation of the network and loss into IR graphs.
 export { readExperiment, asCall } from './experiment.ts';
-export type { ConfigCall, ExperimentSpec, ParamSpec, Setting } from './experiment.ts';
+export type { ConfigCall, ExperimentSpec, ParamSpec, ParamStep, Setting } from './experiment.ts';
 export { stageGraph, EPS } from './graphs.ts';
 export type { DataShape, StagedGraph } from './graphs.ts';
 export type { WeightSpec, WeightInit } from './stager.ts';

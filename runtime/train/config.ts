@@ -2,7 +2,7 @@
 // the valid keys.
 import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
-import type { ConfigCall, ExperimentSpec, Setting } from '../../compiler/stage/index.ts';
+import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
 import { asCall } from '../../compiler/stage/index.ts';
 
 export interface RunConfig {
@@ -11,7 +11,10 @@ export interface RunConfig {
   schedule: { name: 'constant' } | { name: 'cosine'; min: number };
   train: { epochs: number; batch: number; seed: number };
   eval: { every: number; metrics: string[]; select: string };
+  /** Starting values of the params. */
   params: Record<string, number>;
+  /** Params that follow a step schedule (`step(...)`), by name. */
+  paramSchedules: Record<string, ParamStep>;
 }
 
 export const METRICS = ['dice', 'miou', 'proportion_error'];
@@ -178,6 +181,7 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
     },
     eval: { every: evaluation.number("'every'", spec.eval.every, 1, positiveInt), metrics, select },
     params,
+    paramSchedules: Object.fromEntries(spec.params.filter((p) => p.schedule).map((p) => [p.name, p.schedule!])),
   };
   return diagnostics.length > 0 ? { diagnostics } : { config, diagnostics };
 }
@@ -188,4 +192,16 @@ export function learningRate(config: RunConfig, epoch: number): number {
   if (config.schedule.name === 'constant') return base;
   const min = config.schedule.min;
   return min + ((base - min) * (1 + Math.cos((Math.PI * epoch) / config.train.epochs))) / 2;
+}
+
+/**
+ * Param values after epoch `epoch` (0-based) ends: each scheduled param is multiplied by its factor when
+ * (epoch + 1) is a multiple of `every`, capped at `max` (UPSTREAM.md §1.6, `CompoundLoss.adjust_alpha`).
+ */
+export function stepParams(config: RunConfig, params: Record<string, number>, epoch: number): Record<string, number> {
+  const next = { ...params };
+  for (const [name, { every, factor, max }] of Object.entries(config.paramSchedules)) {
+    if ((epoch + 1) % every === 0) next[name] = Math.min(next[name] * factor, max);
+  }
+  return next;
 }

@@ -14,7 +14,8 @@ import type { LoadedPlan } from '../executor.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import { computeMetrics } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { learningRate } from './config.ts';
+import { learningRate, stepParams } from './config.ts';
+import { STATE_FILE, loadTrainingState, saveTrainingState } from './state.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
 import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
@@ -26,12 +27,18 @@ export interface RunOptions {
   overrides?: Record<string, number>;
   device?: DevicePreference;
   out?: string;
+  /** A run directory to continue: its training state (weights, Adam moments, epoch, params) is loaded. */
+  resume?: string;
+  /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
+  stopAfter?: number;
   log?: (line: string) => void;
 }
 
 export interface EpochRecord {
   epoch: number;
   lr: number;
+  /** The param values this epoch trained with. */
+  params: Record<string, number>;
   train: Record<string, number>;
   val?: { values: Record<string, number>; dicePerClass: number[] };
   seconds: number;
@@ -57,7 +64,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const started = performance.now();
   // .seg errors and a taken output directory are reported before the GPU is touched.
   let compiled = compileExperiment(file, { overrides: options.overrides });
-  const out = outputDirectory(options.out, compiled.spec.name);
+  const out = options.resume ?? outputDirectory(options.out, compiled.spec.name);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
   const target = opened.software ? 'cpu' : 'gpu';
@@ -79,10 +86,27 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     const trainable = compiled.train.weights.find((w) => w.name === name)!.trainable;
     writeBuffer(device, store.get(`${trainable ? 'weight' : 'state'}:${name}`, values.byteLength), values);
   }
-  const params = Object.fromEntries(Object.entries(config.params).map(([k, v]) => [`param.${k}`, v]));
   const summary: RunSummary = { experiment: spec.name, device: opened.description, epochs: [], wallSeconds: 0, out };
+  let values = { ...config.params };
   let step = 0;
-  for (let epoch = 0; epoch < config.train.epochs; epoch++) {
+  let first = 0;
+  if (options.resume) {
+    const state = await loadTrainingState(store, join(out, STATE_FILE), spec.name).catch((error: Error) => {
+      throw new RunError(error.message);
+    });
+    if (state.epoch >= config.train.epochs) {
+      throw new RunError(`Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise train.epochs with --set).`);
+    }
+    // The params continue where they were (upstream restarts alpha from the config on resume, quirk Q3);
+    // a param given with --set wins.
+    values = { ...values, ...state.params, ...pick(options.overrides ?? {}, Object.keys(values)) };
+    ({ epoch: first, step } = state);
+    Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
+    log(`segc: resuming ${spec.name} after epoch ${first} (step ${step}) from ${out}`);
+  }
+  const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);
+  for (let epoch = first; epoch < last; epoch++) {
+    const params = Object.fromEntries(Object.entries(values).map(([k, v]) => [`param.${k}`, v]));
     const epochStart = performance.now();
     const lr = learningRate(config, epoch);
     zero(device, train);
@@ -110,7 +134,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       const culprit = await findNonFinite(store, compiled.train.graph, { uniforms: { ...params, step: failed }, inputs }, target);
       throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
     }
-    const record: EpochRecord = { epoch: epoch + 1, lr, train: trainTerms, seconds: 0 };
+    const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
     if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
       record.val = await evaluate(compiled, evaluation, valSet, params);
     }
@@ -125,6 +149,13 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
       summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
     }
+    const next = stepParams(config, values, epoch);
+    for (const [name, value] of Object.entries(next)) {
+      if (value !== values[name]) log(`  ${name} ${values[name]} -> ${value} (step schedule)`);
+    }
+    values = next;
+    const history = { epochs: summary.epochs, best: summary.best };
+    await saveTrainingState(store, join(out, STATE_FILE), spec.name, { epoch: epoch + 1, step, params: values, history });
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
   summary.wallSeconds = (performance.now() - started) / 1000;
@@ -191,6 +222,10 @@ async function saveModel(device: GPUDevice, store: BufferStore, compiled: Compil
   await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc' });
 }
 
+function pick(record: Record<string, number>, keys: string[]): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => keys.includes(k)));
+}
+
 function outputDirectory(requested: string | undefined, name: string): string {
   const taken = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => ['metrics.jsonl', 'model.safetensors', 'summary.json'].includes(f));
   let out = requested ?? join('runs', name);
@@ -213,7 +248,7 @@ function nonFiniteMessage(epoch: number, step: number, culprit: NonFinite | unde
 }
 
 function flatten(record: EpochRecord): Record<string, unknown> {
-  const flat: Record<string, unknown> = { epoch: record.epoch, lr: record.lr, ...record.train };
+  const flat: Record<string, unknown> = { epoch: record.epoch, lr: record.lr, params: record.params, ...record.train };
   for (const [k, v] of Object.entries(record.val?.values ?? {})) {
     flat[record.train[k] !== undefined ? `val_${k}` : k] = v;
   }

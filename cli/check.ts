@@ -1,0 +1,41 @@
+// `segc check` without a process: the checks it runs and the text a user error prints, shared by cli/segc.ts and
+// the tests (test/e2e/malformed.test.ts runs the malformed corpus through runCheck in-process).
+import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
+import { resolveModules } from '../compiler/resolve/index.ts';
+import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
+
+/** Parses, checks and stages each file in turn; throws (an ExperimentError) at the first bad one. */
+export function checkFiles(files: string[]): void {
+  for (const file of files) {
+    // A module of definitions only (a user's losses) checks its syntax and imports; an experiment is staged.
+    const resolved = resolveModules(file);
+    if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
+    if (resolved.entry.module.experiments.length > 0) compileExperiment(file);
+  }
+}
+
+/** What segc prints on stderr for a compile error or a missing file; undefined for any other error. */
+export function compileErrorText(error: unknown): string | undefined {
+  if (error instanceof ExperimentError) {
+    return error.diagnostics
+      .map((d) => `${renderDiagnostic(d, d.span ? error.sources.get(d.span.file) : undefined)}\n`)
+      .join('');
+  }
+  if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const path = (error as NodeJS.ErrnoException).path ?? '';
+    return `segc: error: cannot read '${displayPath(path)}': no such file.\n`;
+  }
+  return undefined;
+}
+
+/** `segc check FILE...` in-process: its stderr and exit code; any other error (a segc bug) is thrown. */
+export function runCheck(files: string[]): { stderr: string; exitCode: number } {
+  try {
+    checkFiles(files);
+    return { stderr: '', exitCode: 0 };
+  } catch (error) {
+    const text = compileErrorText(error);
+    if (text === undefined) throw error;
+    return { stderr: text, exitCode: 1 };
+  }
+}

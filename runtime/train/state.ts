@@ -1,0 +1,65 @@
+// The training state a run can resume from: weights, running statistics and Adam moments (every buffer of the
+// model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so far.
+import { existsSync } from 'node:fs';
+import type { TensorEntry } from '../checkpoint/safetensors.ts';
+import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
+import type { BufferStore } from '../executor.ts';
+import { readBuffer, writeBuffer } from '../executor.ts';
+
+export const STATE_FILE = 'checkpoint.safetensors';
+
+export interface TrainingState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps taken (Adam's bias correction continues from it). */
+  step: number;
+  /** Param values for the next epoch. */
+  params: Record<string, number>;
+  /** What the run recorded so far (metrics.jsonl records, best epoch), so the summary covers the whole run. */
+  history: unknown;
+}
+
+const PERSISTENT = /^(weight|state|optimizer):/;
+
+/** Writes the state atomically (temporary file, then rename): an interrupted write leaves the previous one. */
+export async function saveTrainingState(store: BufferStore, path: string, experiment: string, state: TrainingState): Promise<void> {
+  const tensors: Record<string, TensorEntry> = {};
+  for (const [name, buffer] of [...store.buffers].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!PERSISTENT.test(name)) continue;
+    const data = await readBuffer(store.device, buffer);
+    tensors[name] = { dtype: 'F32', shape: [data.length], data };
+  }
+  await writeSafetensorsFile(path, tensors, {
+    format: 'segc-training-state',
+    experiment,
+    state: JSON.stringify(state),
+  });
+}
+
+/**
+ * Reads a state written by saveTrainingState into the store's buffers; every persistent buffer must be there with
+ * its size, so a checkpoint of another model or experiment is an error naming the file, never a silent mix.
+ */
+export async function loadTrainingState(store: BufferStore, path: string, experiment: string): Promise<TrainingState> {
+  if (!existsSync(path)) throw new Error(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
+  const { tensors, metadata } = await readSafetensorsFile(path);
+  if (metadata?.format !== 'segc-training-state' || !metadata.state) {
+    throw new Error(`Cannot resume from '${path}': it is not a segc training state.`);
+  }
+  if (metadata.experiment !== experiment) {
+    throw new Error(`Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`);
+  }
+  const wanted = [...store.buffers.keys()].filter((name) => PERSISTENT.test(name));
+  for (const name of wanted) {
+    const entry = tensors[name];
+    const elements = store.buffers.get(name)!.size / 4;
+    if (!entry) throw new Error(`Cannot resume from '${path}': it has no tensor '${name}' (was the model changed?).`);
+    if (entry.data.length !== elements) {
+      throw new Error(`Cannot resume from '${path}': '${name}' has ${entry.data.length} values, the model needs ${elements}.`);
+    }
+  }
+  const extra = Object.keys(tensors).filter((name) => !store.buffers.has(name));
+  if (extra.length > 0) throw new Error(`Cannot resume from '${path}': '${extra[0]}' is not part of this model.`);
+  for (const name of wanted) writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
+  return JSON.parse(metadata.state) as TrainingState;
+}

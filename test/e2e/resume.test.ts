@@ -1,0 +1,53 @@
+// Step schedules of params and resuming a run: an interrupted run continued with --resume ends with the same
+// weights, Adam state and scheduled alpha as an uninterrupted one (upstream restarts alpha on resume, quirk Q3).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
+import { RunError, runExperiment } from '../../runtime/train/session.ts';
+
+const file = 'test/fixtures/experiments/alpha-step.seg';
+const quiet = { log: () => {} };
+const records = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+describe('param step schedule and --resume', () => {
+  const root = mkdtempSync(join(tmpdir(), 'segc-resume-'));
+  const straight = join(root, 'straight');
+  const resumed = join(root, 'resumed');
+
+  it('multiplies alpha by its factor after every epoch, capped at max', async () => {
+    await runExperiment(file, { ...quiet, out: straight });
+    // 1.5, then x2 = 3, then x2 = 6 capped at 5.
+    expect(records(straight).map((r) => r.params.alpha)).toEqual([1.5, 3, 5]);
+  });
+
+  it('resumes after an interruption with the same weights, moments and alpha as the uninterrupted run', async () => {
+    await runExperiment(file, { ...quiet, out: resumed, stopAfter: 1 });
+    expect(records(resumed).map((r) => r.params.alpha)).toEqual([1.5]);
+    const lines: string[] = [];
+    const summary = await runExperiment(file, { resume: resumed, log: (l) => lines.push(l) });
+    expect(lines[1]).toBe(`segc: resuming alpha_step after epoch 1 (step 2) from ${resumed}`);
+    expect(records(resumed).map((r) => r.params.alpha)).toEqual([1.5, 3, 5]);
+    expect(summary.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    const a = (await readSafetensorsFile(join(straight, 'checkpoint.safetensors'))).tensors;
+    const b = (await readSafetensorsFile(join(resumed, 'checkpoint.safetensors'))).tensors;
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(Object.keys(a).some((k) => k.endsWith('.exp_avg_sq'))).toBe(true);
+    for (const name of Object.keys(a)) {
+      const diff = Math.max(...Array.from(a[name].data as Float32Array, (v, i) => Math.abs(v - Number(b[name].data[i]))));
+      expect(diff, name).toBeLessThan(1e-6);
+    }
+    const lossesA = records(straight).map((r) => r.loss);
+    expect(records(resumed).map((r) => r.loss)).toEqual(lossesA);
+  });
+
+  it('refuses to resume a finished run, or a state from another experiment', async () => {
+    await expect(runExperiment(file, { ...quiet, resume: straight })).rejects.toThrow(
+      new RunError(`Nothing to resume in '${straight}': all 3 epochs are done (raise train.epochs with --set).`),
+    );
+    await expect(runExperiment('test/fixtures/experiments/tiny.seg', { ...quiet, resume: straight })).rejects.toThrow(
+      `it belongs to experiment 'alpha_step', not 'tiny'.`,
+    );
+  });
+});
