@@ -32,6 +32,20 @@ export interface StagedGraph {
 
 export const EPS = 1e-10;
 
+/** Whether node `from` is computed from node `target`. */
+function dependsOn(s: Stager, from: number, target: number): boolean {
+  const seen = new Set<number>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...s.b.nodes[id].inputs);
+  }
+  return false;
+}
+
 export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval'): StagedGraph {
   const s = new Stager({ mode, classes: shape.classes });
   const b = s.b;
@@ -70,6 +84,9 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
   const loss = s.tensor(s.evaluate(spec.loss, lossEnv), spec.loss.span, 'the loss');
   if (b.type(loss).dims.length !== 0) {
     fail('SEG3003', spec.loss.span, 'a scalar loss', `a tensor [${b.type(loss).dims.map((d) => d.name).join(',')}]`);
+  }
+  if (!dependsOn(s, loss, logits)) {
+    fail('SEG3003', spec.loss.span, "a loss that depends on the network's output 'logits'", 'one that does not (nothing would train)');
   }
   b.output('loss', loss);
   const terms = ['loss'];

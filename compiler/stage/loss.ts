@@ -137,7 +137,9 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
   }
   const loss = s.tensor(s.evaluate(result, env), result.span, 'the loss');
   if (s.b.type(loss).dims.length !== 0) fail('SEG3003', result.span, 'a scalar loss', 'a tensor');
-  const scalars = new Set(def.params.filter((p) => env.vars.get(p.name.name)?.kind === 'number').map((p) => p.name.name));
+  // Coefficients are parameters bound to scalars: numbers, or scalar tensors such as an experiment's `param`.
+  const isScalar = (v: Value | undefined) => v?.kind === 'number' || (v?.kind === 'tensor' && s.b.type(v.node).dims.length === 0);
+  const scalars = new Set(def.params.filter((p) => isScalar(env.vars.get(p.name.name))).map((p) => p.name.name));
   return { loss, terms: stageTerms(s, result, scalars, env) };
 }
 

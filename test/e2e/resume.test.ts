@@ -20,6 +20,8 @@ describe('param step schedule and --resume', () => {
     await runExperiment(file, { ...quiet, out: straight });
     // 1.5, then x2 = 3, then x2 = 6 capped at 5.
     expect(records(straight).map((r) => r.params.alpha)).toEqual([1.5, 3, 5]);
+    // The terms of ce_l1 stay `ce` and `l1` with a param as alpha, and the loss is ce + alpha * l1 each epoch.
+    for (const r of records(straight)) expect(r.loss).toBeCloseTo(r.ce + r.params.alpha * r.l1, 5);
   });
 
   it('resumes after an interruption with the same weights, moments and alpha as the uninterrupted run', async () => {
