@@ -1,6 +1,6 @@
 // Pointwise ops: each a scalar rule (oracle), a WGSL expression and a vjp; operands broadcast by dim name.
 import type { GraphBuilder } from '../ir/builder.ts';
-import type { Node, TensorType } from '../ir/types.ts';
+import type { Attrs, Node, TensorType } from '../ir/types.ts';
 import { ShapeError } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
 import { elementwiseType } from './op.ts';
@@ -26,6 +26,50 @@ function pointwise(
     wgsl: (args) => wgsl(...args),
     vjp,
   };
+}
+
+/** A one-operand op with number attributes (an exponent, a slope, bounds). */
+function withAttrs(
+  name: string,
+  doc: string,
+  scalar: (a: number, attrs: Attrs) => number,
+  wgsl: (a: string, attrs: Attrs) => string,
+  vjp: Vjp,
+): OpDef {
+  return {
+    name,
+    kind: 'elementwise',
+    doc,
+    inferType: (inputs) => {
+      if (inputs.length !== 1) throw new ShapeError(`'${name}' takes 1 operand`);
+      return elementwiseType(inputs);
+    },
+    scalar: (args, attrs) => scalar(args[0], attrs),
+    wgsl: (args, attrs) => wgsl(args[0], attrs),
+    vjp,
+  };
+}
+
+/** A WGSL f32 literal (always with a decimal point or exponent). */
+function literal(value: number): string {
+  if (!Number.isFinite(value)) throw new ShapeError(`cannot write ${value} as a WGSL constant`);
+  const text = String(value);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
+/** log(1 + a) with the correction of Goldberg's trick: exact where 1 + a rounds to 1. */
+function log1pWgsl(a: string): string {
+  const u = `(1.0 + ${a})`;
+  return `select(log(${u}) * (${a} / (${u} - 1.0)), ${a}, ${u} == 1.0)`;
+}
+
+/** WGSL's pow is undefined for a negative base: integer exponents take the sign from the base. */
+function powWgsl(a: string, exponent: number): string {
+  if (exponent === 1) return a;
+  if (exponent === 2) return `(${a} * ${a})`;
+  if (!Number.isInteger(exponent)) return `pow(${a}, ${literal(exponent)})`;
+  const magnitude = `pow(abs(${a}), ${literal(exponent)})`;
+  return exponent % 2 === 0 ? magnitude : `(sign(${a}) * ${magnitude})`;
 }
 
 const typeOf = (b: GraphBuilder, node: Node, i: number): TensorType => b.type(node.inputs[i]);
@@ -86,6 +130,40 @@ export const elementwiseOps: OpDef[] = [
   pointwise('eq', '1 where a == b else 0', (a, b) => (a === b ? 1 : 0),
     (a, b) => `select(0.0, 1.0, ${a} == ${b})`, () => [undefined, undefined]),
   pointwise('stop_gradient', 'a, with no gradient', (a) => a, (a) => a, () => [undefined]),
+  pointwise('log1p', 'log(1 + a), accurate for small a', Math.log1p, (a) => log1pWgsl(a), (b, n, g) => [
+    b.binary('div', g, b.binary('add', b.constant(1), n.inputs[0])),
+  ]),
+  // tanh from exp(-2|a|), which never overflows (a naive (e^2a - 1) / (e^2a + 1) is inf / inf for large a).
+  pointwise('tanh', 'hyperbolic tangent', Math.tanh, (a) => `(sign(${a}) * (1.0 - 2.0 / (exp(2.0 * abs(${a})) + 1.0)))`,
+    (b, n, g) => [mul(b, g, b.binary('sub', b.constant(1), mul(b, n.id, n.id)))]),
+  pointwise('where', 'b where c is not 0, else d (c: a condition such as a comparison)',
+    (c, x, y) => (c !== 0 ? x : y), (c, x, y) => `select(${y}, ${x}, ${c} != 0.0)`, (b, n, g) => {
+      const taken = b.binary('sub', b.constant(1), b.binary('eq', n.inputs[0], b.constant(0)));
+      const other = b.binary('eq', n.inputs[0], b.constant(0));
+      return [undefined, b.unbroadcast(mul(b, g, taken), typeOf(b, n, 1)), b.unbroadcast(mul(b, g, other), typeOf(b, n, 2))];
+    }),
+  withAttrs('pow', 'a ^ exponent (a number); a < 0 only with an integer exponent',
+    (a, attrs) => a ** (attrs.exponent as number), (a, attrs) => powWgsl(a, attrs.exponent as number),
+    (b, n, g) => {
+      const e = n.attrs.exponent as number;
+      const lower = e === 2 ? n.inputs[0] : b.add('pow', [n.inputs[0]], { exponent: e - 1 });
+      return [b.scale(mul(b, g, lower), e)];
+    }),
+  withAttrs('leaky_relu', 'a where a > 0, else slope * a', (a, attrs) => (a > 0 ? a : (attrs.slope as number) * a),
+    (a, attrs) => `select(${literal(attrs.slope as number)} * ${a}, ${a}, ${a} > 0.0)`, (b, n, g) => {
+      const slope = n.attrs.slope as number;
+      const positive = b.binary('gt', n.inputs[0], b.constant(0));
+      return [mul(b, g, b.binary('add', b.constant(slope), b.scale(positive, 1 - slope)))];
+    }),
+  withAttrs('clamp', 'a limited to [min, max] (gradient 1 inside, boundaries included, as torch.clamp)',
+    (a, attrs) => Math.min(Math.max(a, attrs.min as number), attrs.max as number),
+    (a, attrs) => `clamp(${a}, ${literal(attrs.min as number)}, ${literal(attrs.max as number)})`, (b, n, g) => {
+      const x = n.inputs[0];
+      const one = b.constant(1);
+      const aboveMin = b.binary('sub', one, b.binary('gt', b.constant(n.attrs.min as number), x));
+      const belowMax = b.binary('sub', one, b.binary('gt', x, b.constant(n.attrs.max as number)));
+      return [mul(b, g, mul(b, aboveMin, belowMax))];
+    }),
   {
     name: 'expand',
     kind: 'elementwise',

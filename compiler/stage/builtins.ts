@@ -30,6 +30,9 @@ function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): V
 const KEYWORDS: Record<string, string[]> = {
   valid: ['ignore'],
   onehot: ['ignore'],
+  leaky_relu: ['slope'],
+  clamp: ['min', 'max'],
+  pow: ['exponent'],
   conv: ['c', 'k', 'pad', 'bias'],
   batchnorm: ['eps', 'momentum'],
   maxpool: ['k'],
@@ -101,6 +104,53 @@ export const builtins = new Map<string, Builtin>([
   ['sign', pointwise('sign', Math.sign)],
   ['relu', pointwise('relu', (x) => Math.max(x, 0))],
   ['stop_gradient', pointwise('stop_gradient', (x) => x)],
+  ['log1p', pointwise('log1p', Math.log1p)],
+  ['tanh', pointwise('tanh', Math.tanh)],
+  ['softplus', (s, call) => {
+    // max(x, 0) + log1p(exp(-|x|)): log(1 + e^x) without overflow.
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return number(Math.max(x.value, 0) + Math.log1p(Math.exp(-Math.abs(x.value))), false);
+    return s.wrap(softplus(s, tensorArg(s, call), call.span));
+  }],
+  ['log_sigmoid', (s, call) => {
+    // log(sigmoid(x)) = -softplus(-x).
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return number(-(Math.max(-x.value, 0) + Math.log1p(Math.exp(-Math.abs(x.value)))), false);
+    const negated = s.node('neg', [tensorArg(s, call)], {}, call.span);
+    return s.wrap(s.node('neg', [softplus(s, negated, call.span)], {}, call.span));
+  }],
+  ['leaky_relu', (s, call) => {
+    const slope = numeric(call, 1, 'slope', 0.01);
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return number(x.value > 0 ? x.value : slope * x.value, false);
+    return s.wrap(s.node('leaky_relu', [tensorArg(s, call)], { slope }, call.span));
+  }],
+  ['clamp', (s, call) => {
+    const low = numeric(call, 1, 'min', -Infinity);
+    const high = numeric(call, 2, 'max', Infinity);
+    if (call.positional.length < 2 && !call.named.has('min') && !call.named.has('max')) {
+      fail('SEG4004', call.span, "'clamp' needs a bound, as in 'clamp(x, 0, 1)' or 'clamp(x, min = 1e-6)'.");
+    }
+    if (!(low <= high)) fail('SEG4004', call.span, `'clamp' needs min <= max, got ${low} and ${high}.`);
+    const x = arg(call, 0, 'x');
+    if (x.kind === 'number') return number(Math.min(Math.max(x.value, low), high), false);
+    // One-sided bounds are the largest finite f32, so the WGSL constant stays finite.
+    const limit = 3.4028234663852886e38;
+    return s.wrap(s.node('clamp', [tensorArg(s, call)], { min: Math.max(low, -limit), max: Math.min(high, limit) }, call.span));
+  }],
+  ['pow', (s, call) => s.binary('^', arg(call, 0, 'x'), arg(call, 1, 'exponent'), call.span)],
+  ['where', (s, call) => {
+    const [c, a, b] = [0, 1, 2].map((i) => s.tensor(arg(call, i, ['condition', 'x', 'y'][i]), call.argSpans[i] ?? call.span));
+    return s.wrap(s.node('where', [c, a, b], {}, call.span));
+  }],
+  ['logsumexp', (s, call) => {
+    // max + log(sum(exp(x - max))), the max held constant (its gradient cancels).
+    const x = tensorArg(s, call);
+    const axes = requireAxes(s, call, x);
+    const peak = s.node('stop_gradient', [s.node('max', [x], { axes }, call.span)], {}, call.span);
+    const total = s.node('sum', [s.node('exp', [s.node('sub', [x, peak], {}, call.span)], {}, call.span)], { axes }, call.span);
+    return s.wrap(s.node('add', [peak, s.node('log', [total], {}, call.span)], {}, call.span));
+  }],
   ['sigmoid', (s, call) => {
     // exp(min(x, 0)) / (1 + exp(-|x|)): never overflows, and neither does its gradient.
     const x = tensorArg(s, call);
@@ -234,6 +284,14 @@ function extremum(s: Stager, call: BuiltinCall, pairwise: string, sign: number):
   if (sign > 0) return s.wrap(s.node('max', [x], { axes }, call.span));
   const negated = s.node('neg', [x], {}, call.span);
   return s.wrap(s.node('neg', [s.node('max', [negated], { axes }, call.span)], {}, call.span));
+}
+
+/** log(1 + e^x) as max(x, 0) + log1p(exp(-|x|)). */
+function softplus(s: Stager, x: number, span: Span): number {
+  const n = (op: string, inputs: number[]) => s.node(op, inputs, {}, span);
+  // maximum splits the gradient at x = 0 (0.5 there, sigmoid(0)), where relu's would be 0.
+  const positive = s.node('maximum', [x, s.b.constant(0)], {}, span);
+  return n('add', [positive, n('log1p', [n('exp', [n('neg', [n('abs', [x])])])])]);
 }
 
 /** Batch normalisation over every dim but C; training mode also updates the running statistics. */

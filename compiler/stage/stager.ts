@@ -184,7 +184,10 @@ export class Stager {
     if (['==', '!=', '<', '<=', '>', '>='].includes(op)) return this.compare(op, left, right, span);
     const a = this.tensor(left, span);
     if (op === '^') {
-      if (right.kind === 'number' && right.value === 2) return this.wrap(this.node('mul', [a, a], {}, span));
+      if (right.kind === 'number' && right.value === 0) return number(1);
+      if (right.kind === 'number' && right.value === 1) return left;
+      if (right.kind === 'number') return this.wrap(this.node('pow', [a], { exponent: right.value }, span));
+      // A tensor exponent (or a param): e^(b log a), for a > 0.
       const logs = this.node('log', [a], {}, span);
       return this.wrap(this.node('exp', [this.node('mul', [logs, this.tensor(right, span)], {}, span)], {}, span));
     }

@@ -6,8 +6,11 @@ export interface LeafSpec {
   name: string;
   dims: string[];
   sizes: number[];
-  /** 'positive' for log/sqrt domains, 'labels' for class indices (u8, some 255). */
-  values?: 'normal' | 'positive' | 'labels';
+  /**
+   * 'positive' for log/sqrt domains, 'labels' for class indices (u8, some 255), 'small' for values near 0 of both
+   * signs (|x| < 1e-3), 'mask' for 0/1 conditions.
+   */
+  values?: 'normal' | 'positive' | 'labels' | 'small' | 'mask';
 }
 
 export interface OpCase {
@@ -30,7 +33,16 @@ const labels: LeafSpec = { name: 'y', dims: ['N', 'W'], sizes: [2, 7], values: '
 
 export const opCases: OpCase[] = [
   ...['neg', 'exp', 'abs', 'sign', 'relu', 'stop_gradient'].map((op) => ({ op, leaves: [x3()] })),
-  ...['log', 'sqrt', 'rsqrt'].map((op) => ({ op, leaves: [x3('positive')] })),
+  ...['log', 'sqrt', 'rsqrt', 'log1p'].map((op) => ({ op, leaves: [x3('positive')] })),
+  { op: 'tanh', leaves: [x3()] },
+  { op: 'log1p', label: 'log1p of small and negative values', leaves: [{ ...x3(), values: 'small' }] },
+  { op: 'where', leaves: [{ ...x3(), name: 'c', values: 'mask' }, x3(), perClass] },
+  { op: 'pow', label: 'pow 3 (negative bases)', leaves: [x3()], attrs: { exponent: 3 } },
+  { op: 'pow', label: 'pow 2', leaves: [x3()], attrs: { exponent: 2 } },
+  { op: 'pow', label: 'pow 0.75', leaves: [x3('positive')], attrs: { exponent: 0.75 } },
+  { op: 'pow', label: 'pow -2', leaves: [x3('positive')], attrs: { exponent: -2 } },
+  { op: 'leaky_relu', leaves: [x3()], attrs: { slope: 0.1 } },
+  { op: 'clamp', leaves: [x3()], attrs: { min: -0.5, max: 0.7 } },
   ...['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'gt', 'eq'].map((op) => ({
     op,
     leaves: [x3(op === 'div' ? 'normal' : 'normal'), op === 'div' ? { ...perClass, values: 'positive' as const } : perClass],

@@ -39,11 +39,18 @@ function build(testCase: OpCase, seed: number): Built {
       tensors[leaf.name] = labels;
       bytes[leaf.name] = Uint8Array.from(labels);
     } else {
-      const draw = () => (leaf.values === 'positive' ? 0.5 + 2 * random.next() : random.normal());
+      const draws = {
+        positive: () => 0.5 + 2 * random.next(),
+        small: () => 1e-3 * random.normal(),
+        mask: () => random.int(2),
+        normal: () => random.normal(),
+      };
+      const draw = draws[leaf.values ?? 'normal'];
       tensors[leaf.name] = Array.from({ length: count }, () => Math.fround(draw()));
     }
   }
-  const differentiable = testCase.leaves.filter((l) => l.values !== 'labels').map((l) => l.name);
+  // Labels and 0/1 conditions take no gradient (a finite difference would flip a condition).
+  const differentiable = testCase.leaves.filter((l) => l.values !== 'labels' && l.values !== 'mask').map((l) => l.name);
   const hasLoss = getOp(testCase.op).vjp !== undefined && differentiable.length > 0;
   if (hasLoss) {
     const type = b.type(out);
