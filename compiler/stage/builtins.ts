@@ -1,7 +1,7 @@
 // Built-in functions of .seg: pointwise math, named-axis reductions, label helpers, layers and list helpers.
 import type { Span } from '../../grammar/index.ts';
 import { suggest } from '../diagnostics/index.ts';
-import { weightType } from '../ops/conv.ts';
+import { convWeightType, transposedSizes } from '../ops/convolution.ts';
 import type { Env, Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { describeValue, fail, failWithHint, number } from './values.ts';
@@ -33,7 +33,8 @@ const KEYWORDS: Record<string, string[]> = {
   leaky_relu: ['slope'],
   clamp: ['min', 'max'],
   pow: ['exponent'],
-  conv: ['c', 'k', 'pad', 'bias'],
+  conv: ['c', 'k', 'pad', 'bias', 'stride', 'dilation', 'groups'],
+  conv_transpose: ['c', 'k', 'stride', 'pad', 'output_pad', 'bias', 'groups'],
   batchnorm: ['eps', 'momentum'],
   maxpool: ['k'],
   upsample: ['scale'],
@@ -49,6 +50,23 @@ export function checkKeywords(call: BuiltinCall): void {
 function int(s: Stager, call: BuiltinCall, index: number, key: string, fallback?: number): number {
   const value = arg(call, index, key, fallback === undefined ? undefined : number(fallback, true));
   return s.integer(value, call.argSpans[index] ?? call.span);
+}
+
+/**
+ * A per-spatial-dim integer option: a number for every dim or a list with one per dim. `floor` accepts fractions
+ * and rounds them down (`pad = k / 2`).
+ */
+function perDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: number, fallback: number, floor = false): number[] {
+  const value = arg(call, index, key, number(fallback, true));
+  const span = call.argSpans[index] ?? call.named.get(key)?.span ?? call.span;
+  const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
+  if (items.length !== rank) fail('SEG4004', span, `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`);
+  return items.map((item) => {
+    if (item.kind !== 'number') return fail('SEG3003', span, `an int for '${key}'`, describeValue(item));
+    const v = floor ? Math.floor(item.value) : item.value;
+    if (!Number.isInteger(v) || v < 0) fail('SEG4004', span, `'${key}' of '${call.name}' must be a whole number >= 0, got ${item.value}.`);
+    return v;
+  });
 }
 
 function numeric(call: BuiltinCall, index: number, key: string, fallback: number): number {
@@ -220,15 +238,57 @@ export const builtins = new Map<string, Builtin>([
   ['conv', (s, call) => {
     const x = tensorArg(s, call);
     const out = int(s, call, 1, 'c');
-    const k = int(s, call, 2, 'k', 3);
-    const pad = Math.floor(numeric(call, 3, 'pad', 0));
+    const rank = s.b.type(x).dims.length - 2;
+    const k = perDim(s, call, 2, 'k', rank, 3);
+    const pad = perDim(s, call, 3, 'pad', rank, 0, true);
     const bias = arg(call, 4, 'bias', { kind: 'bool', value: true });
+    const stride = perDim(s, call, 5, 'stride', rank, 1);
+    const dilation = perDim(s, call, 6, 'dilation', rank, 1);
+    const groups = int(s, call, 7, 'groups', 1);
     const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
+    if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
+      fail('SEG4004', call.span, `'conv' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
+    }
     return s.scoped('conv', () => {
-      const bound = 1 / Math.sqrt(input * k * k);
-      const w = weightType(out, input, k);
+      // torch's default init: kaiming_uniform(a = sqrt(5)), i.e. U(-b, b) with b = 1 / sqrt(fan_in), for both.
+      const bound = 1 / Math.sqrt((input / groups) * k.reduce((a, b) => a * b, 1));
+      const w = convWeightType(out, input / groups, k);
       const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
-      let y = s.node('conv2d', [x, weight], { pad }, call.span);
+      // Stride-1 2-D convolutions with square kernels take the tiled kernels; the rest the general ones.
+      const simple = rank === 2 && k[0] === k[1] && pad[0] === pad[1] && [...stride, ...dilation, groups].every((v) => v === 1);
+      let y = simple
+        ? s.node('conv2d', [x, weight], { pad: pad[0] }, call.span)
+        : s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span);
+      if (bias.kind === 'bool' && bias.value) {
+        const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
+        y = s.node('add', [y, b], {}, call.span);
+      }
+      return s.wrap(y);
+    });
+  }],
+  ['conv_transpose', (s, call) => {
+    // torch ConvTranspose2d/3d: weight [C_in, c / groups, k...], output (in - 1)·stride − 2·pad + k + output_pad.
+    const x = tensorArg(s, call);
+    const out = int(s, call, 1, 'c');
+    const rank = s.b.type(x).dims.length - 2;
+    const k = perDim(s, call, 2, 'k', rank, 2);
+    const stride = perDim(s, call, 3, 'stride', rank, 1);
+    const pad = perDim(s, call, 4, 'pad', rank, 0, true);
+    const outputPad = perDim(s, call, 5, 'output_pad', rank, 0, true);
+    const bias = arg(call, 6, 'bias', { kind: 'bool', value: true });
+    const groups = int(s, call, 7, 'groups', 1);
+    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
+    if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
+      fail('SEG4004', call.span, `'conv_transpose' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
+    }
+    const attrs = { stride, pad, dilation: stride.map(() => 1), groups };
+    const sizes = s.b.type(x).dims.slice(2).map((d) => d.size);
+    return s.scoped('conv_transpose', () => {
+      const bound = 1 / Math.sqrt((out / groups) * k.reduce((a, b) => a * b, 1));
+      const w = convWeightType(input, out / groups, k);
+      const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
+      const target = transposedSizes(sizes, k, attrs, outputPad);
+      let y = s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
       if (bias.kind === 'bool' && bias.value) {
         const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
         y = s.node('add', [y, b], {}, call.span);

@@ -61,6 +61,7 @@ export const opCases: OpCase[] = [
   { op: 'conv2d', label: 'conv2d 3x3 pad 0', leaves: [nchw('x', 2, 6, 5), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [3, 2, 3, 3] }], attrs: { pad: 0 } },
   { op: 'conv2d', label: 'conv2d 1x1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }], attrs: { pad: 0 } },
   { op: 'conv2d', label: 'conv2d full tiles', leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }], attrs: { pad: 1 } },
+  ...convolutionCases(),
   { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },
@@ -80,4 +81,44 @@ export function buildLeaves(b: GraphBuilder, leaves: LeafSpec[]): number[] {
       ? b.add('input', [], { name: leaf.name, dims: leaf.dims, sizes: leaf.sizes, dtype: 'u8' })
       : b.add('weight', [], { name: leaf.name, dims: leaf.dims, sizes: leaf.sizes }),
   );
+}
+
+/** General convolutions: stride, padding, dilation, groups, 2-D and 3-D, each op of the family. */
+function convolutionCases(): OpCase[] {
+  const act = (name: string, c: number, spatial: number[]): LeafSpec => ({
+    name,
+    dims: ['N', 'C', ...(spatial.length === 3 ? ['D', 'H', 'W'] : ['H', 'W'])],
+    sizes: [2, c, ...spatial],
+  });
+  const weight = (o: number, i: number, kernel: number[]): LeafSpec => ({
+    name: 'w',
+    dims: ['O', 'I', ...(kernel.length === 3 ? ['KD', 'KH', 'KW'] : ['KH', 'KW'])],
+    sizes: [o, i, ...kernel],
+  });
+  const configs = [
+    { label: '2-D stride 2 pad 3 (a ResNet stem)', x: [3, 9, 11], w: [4, 3, 3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 1, out: [5, 6] },
+    { label: '2-D stride 2x1, dilation 2, groups 2', x: [4, 9, 8], w: [6, 2, 3, 2], stride: [2, 1], pad: [2, 0], dilation: [2, 2], groups: 2, out: [5, 6] },
+    { label: '2-D depthwise 1x1 stride 3', x: [3, 7, 8], w: [3, 1, 1, 1], stride: [3, 3], pad: [0, 0], dilation: [1, 1], groups: 3, out: [3, 3] },
+    { label: '3-D stride 2 pad 1', x: [2, 5, 4, 6], w: [3, 2, 3, 3, 3], stride: [2, 2, 2], pad: [1, 1, 1], dilation: [1, 1, 1], groups: 1, out: [3, 2, 3] },
+  ];
+  return configs.flatMap((c) => {
+    const attrs = { stride: c.stride, pad: c.pad, dilation: c.dilation, groups: c.groups };
+    const [ci, ...spatial] = c.x;
+    const [co, , ...kernel] = c.w;
+    return [
+      { op: 'convolution', label: `convolution ${c.label}`, leaves: [act('x', ci, spatial), weight(co, c.w[1], kernel)], attrs },
+      {
+        op: 'convolution_grad_input',
+        label: `convolution_grad_input ${c.label}`,
+        leaves: [act('g', co, c.out), weight(co, c.w[1], kernel)],
+        attrs: { ...attrs, input: spatial },
+      },
+      {
+        op: 'convolution_grad_weight',
+        label: `convolution_grad_weight ${c.label}`,
+        leaves: [act('x', ci, spatial), act('g', co, c.out)],
+        attrs: { ...attrs, kernel },
+      },
+    ];
+  });
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { differentiate } from '../../compiler/autodiff/index.ts';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
+import { transposedSizes } from '../../compiler/ops/convolution.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { resolveModules } from '../../compiler/resolve/index.ts';
 import { builtins } from '../../compiler/stage/builtins.ts';
@@ -19,7 +20,7 @@ interface TensorJson {
 interface Case {
   name: string;
   op: string;
-  attrs: Record<string, number | string>;
+  attrs: Record<string, number | string | number[]>;
   inputs: Record<string, TensorJson>;
   grad_output: TensorJson | null;
   output: TensorJson;
@@ -52,6 +53,22 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
       weights.push(leaf('x', NCHW), leaf('w', ['O', 'I', 'KH', 'KW']));
       out = b.add('conv2d', weights, { pad: c.attrs.pad });
       break;
+    case 'convolution':
+    case 'conv_transpose': {
+      const rank = c.inputs.x.shape.length - 2;
+      const spatial = rank === 3 ? ['D', 'H', 'W'] : ['H', 'W'];
+      weights.push(leaf('x', ['N', 'C', ...spatial]), leaf('w', ['O', 'I', ...spatial.map((d) => `K${d}`)]));
+      const stride = c.attrs.stride as number[];
+      const attrs = { stride, pad: c.attrs.pad as number[], dilation: (c.attrs.dilation as number[]) ?? stride.map(() => 1), groups: c.attrs.groups as number };
+      if (c.op === 'convolution') {
+        out = b.add('convolution', weights, attrs);
+      } else {
+        const kernel = c.inputs.w.shape.slice(2);
+        const input = transposedSizes(c.inputs.x.shape.slice(2), kernel, attrs, c.attrs.output_padding as number[]);
+        out = b.add('convolution_grad_input', weights, { ...attrs, input });
+      }
+      break;
+    }
     case 'maxpool2d':
       weights.push(leaf('x', NCHW));
       out = b.add('maxpool2d', weights, { size: c.attrs.size });

@@ -67,6 +67,45 @@ def conv2d_cases():
     return cases
 
 
+def convolution_cases():
+    """General convolutions (stride, padding, dilation, groups; 2-D and 3-D) and transposed convolutions."""
+    cases = []
+    configs = [
+        # name, input shape, weight shape, stride, padding, dilation, groups
+        ("conv_resnet_stem_k7_s2_p3", (2, 3, 13, 11), (4, 3, 7, 7), (2, 2), (3, 3), (1, 1), 1),
+        ("conv_k3_s2_p1", (2, 4, 9, 8), (5, 4, 3, 3), (2, 2), (1, 1), (1, 1), 1),
+        ("conv_k3_d2_p2_groups2", (2, 4, 7, 9), (6, 2, 3, 3), (1, 1), (2, 2), (2, 2), 2),
+        ("conv_depthwise_k3_s2", (1, 3, 8, 7), (3, 1, 3, 3), (2, 2), (1, 1), (1, 1), 3),
+        ("conv3d_k3_p1", (2, 2, 4, 5, 6), (3, 2, 3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),
+        ("conv3d_k3_s122_p1", (1, 3, 3, 6, 5), (2, 3, 3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), 1),
+    ]
+    for name, x_shape, w_shape, stride, padding, dilation, groups in configs:
+        generator = generator_for(name)
+        inputs = {"x": normal(generator, x_shape), "w": normal(generator, w_shape)}
+        conv = F.conv3d if len(x_shape) == 5 else F.conv2d
+        attrs = {"stride": list(stride), "pad": list(padding), "dilation": list(dilation), "groups": groups}
+        cases.append(differentiable_case(
+            name, "convolution", attrs, inputs, ["x", "w"],
+            lambda x, w, conv=conv, a=(stride, padding, dilation, groups): conv(x, w, None, a[0], a[1], a[2], a[3]),
+            generator))
+    transposed = [
+        # name, input shape, weight shape [Cin, Cout/groups, k...], stride, padding, output padding, groups
+        ("conv_transpose_k2_s2", (2, 4, 3, 5), (4, 3, 2, 2), (2, 2), (0, 0), (0, 0), 1),
+        ("conv_transpose_k3_s2_p1_op1", (1, 4, 4, 3), (4, 2, 3, 3), (2, 2), (1, 1), (1, 1), 2),
+        ("conv_transpose3d_k2_s2", (1, 3, 2, 3, 2), (3, 2, 2, 2, 2), (2, 2, 2), (0, 0, 0), (0, 0, 0), 1),
+    ]
+    for name, x_shape, w_shape, stride, padding, output_padding, groups in transposed:
+        generator = generator_for(name)
+        inputs = {"x": normal(generator, x_shape), "w": normal(generator, w_shape)}
+        conv_t = F.conv_transpose3d if len(x_shape) == 5 else F.conv_transpose2d
+        attrs = {"stride": list(stride), "pad": list(padding), "output_padding": list(output_padding), "groups": groups}
+        cases.append(differentiable_case(
+            name, "conv_transpose", attrs, inputs, ["x", "w"],
+            lambda x, w, f=conv_t, a=(stride, padding, output_padding, groups): f(x, w, None, a[0], a[1], a[2], a[3]),
+            generator))
+    return cases
+
+
 def first_max_rule_holds(x, grad_x, grad_output):
     """Checks PyTorch's tie rule: the first maximum in row-major window order gets the whole gradient."""
     batch, channels, height, width = x.shape
@@ -213,7 +252,7 @@ def adam_cases():
 
 def main():
     torch.use_deterministic_algorithms(True)
-    cases = (conv2d_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
+    cases = (conv2d_cases() + convolution_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
              + cross_entropy_cases() + softmax_cases() + adam_cases())
     names = [case["name"] for case in cases]
     assert len(set(names)) == len(names), "case names must be unique"

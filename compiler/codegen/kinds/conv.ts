@@ -8,6 +8,7 @@ import type { KernelContext } from '../context.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
+import { convolutionKernel } from './convolution.ts';
 import type { KernelBody } from './elementwise.ts';
 
 function dims(names: string[], sizes: number[]) {
@@ -124,6 +125,7 @@ export function gradWeightChunks(node: Node, input: Node, target: number, kind: 
 }
 
 export function convKernel(ctx: KernelContext, node: Node, split?: Split, target: 'gpu' | 'cpu' = 'gpu'): KernelBody {
+  if (node.op.startsWith('convolution')) return convolutionKernel(ctx, node);
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const pad = node.attrs.pad as number;
   switch (node.op) {

@@ -1,0 +1,162 @@
+// Kernels of the general convolution (2-D/3-D, stride, dilation, groups): forward and input gradient with one
+// thread per output element, weight gradient with one workgroup per weight element folding every position.
+// Direct and simple; the stride-1 2-D convolutions of U-Nets take the tiled kernels of conv.ts instead.
+import { InternalError } from '../../diagnostics/diagnostic.ts';
+import type { Node } from '../../ir/types.ts';
+import type { ConvGeometryNd } from '../../ops/convolution.ts';
+import { convAttrs, convGeometryNd } from '../../ops/convolution.ts';
+import type { KernelContext } from '../context.ts';
+import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry } from '../wgsl.ts';
+import type { KernelBody } from './elementwise.ts';
+
+const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+const dims = (names: string[], sizes: number[]) => names.map((name, i) => ({ name, size: sizes[i] }));
+
+/** Row-major flat index of per-dim coordinate expressions over `sizes`. */
+function flat(coords: string[], sizes: number[]): string {
+  return coords.reduce((acc, c, d) => (d === 0 ? c : `(${acc}) * ${sizes[d]}u + ${c}`), '');
+}
+
+/** Nested loops over the kernel taps `k0, k1, ...` around `inner` lines. */
+function tapLoops(g: ConvGeometryNd, inner: string[], indent: string): string[] {
+  const lines: string[] = [];
+  g.kernel.forEach((k, d) => lines.push(`${indent}${'  '.repeat(d)}for (var k${d} = 0u; k${d} < ${k}u; k${d}++) {`));
+  const deep = indent + '  '.repeat(g.kernel.length);
+  lines.push(...inner.map((l) => `${deep}${l}`));
+  for (let d = g.kernel.length - 1; d >= 0; d--) lines.push(`${indent}${'  '.repeat(d)}}`);
+  return lines;
+}
+
+/** Input coordinates `ip<d>` of output position `op<d>` at tap `k<d>`, and whether all are inside. */
+function inputAt(g: ConvGeometryNd): string[] {
+  const lines = g.input.map((_, d) => `let ip${d} = i32(op${d} * ${g.stride[d]}u + k${d} * ${g.dilation[d]}u) - ${g.pad[d]};`);
+  const inside = g.input.map((size, d) => `ip${d} >= 0 && ip${d} < ${size}`).join(' && ');
+  return [...lines, `let inside = ${inside};`];
+}
+
+function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
+  const x = ctx.bindNode(node.inputs[0]);
+  const w = ctx.bindNode(node.inputs[1]);
+  const out = ctx.bindNode(node.id, 'read_write');
+  const cig = g.ci / g.groups;
+  const cog = g.co / g.groups;
+  const taps = product(g.kernel);
+  const total = g.n * g.co * product(g.output);
+  const outNames = g.output.map((_, d) => `op${d}`);
+  const inFlat = flat(g.input.map((_, d) => `u32(ip${d})`), g.input);
+  const tapFlat = flat(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const body = [
+    ...threadEntry('t', total),
+    ...decompose('t', dims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), '').map((l) => `  ${l}`),
+    `  let ic0 = (o / ${cog}u) * ${cig}u;`,
+    `  var acc = 0.0;`,
+    ...tapLoops(g, [
+      ...inputAt(g),
+      `if (inside) {`,
+      `  let at = ${inFlat};`,
+      `  for (var i = 0u; i < ${cig}u; i++) {`,
+      `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ${w}[(o * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+      `  }`,
+      `}`,
+    ], '  '),
+    `  ${out}[t] = acc;`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+}
+
+/** One thread per input element: every (output channel of its group, tap) whose output position it reaches. */
+function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
+  const gy = ctx.bindNode(node.inputs[0]);
+  const w = ctx.bindNode(node.inputs[1]);
+  const out = ctx.bindNode(node.id, 'read_write');
+  const cig = g.ci / g.groups;
+  const cog = g.co / g.groups;
+  const taps = product(g.kernel);
+  const total = g.n * g.ci * product(g.input);
+  const inNames = g.input.map((_, d) => `ip${d}`);
+  const reach = g.input.flatMap((_, d) => [
+    `let num${d} = i32(ip${d} + ${g.pad[d]}u) - i32(k${d} * ${g.dilation[d]}u);`,
+    `let op${d} = u32(max(num${d}, 0)) / ${g.stride[d]}u;`,
+  ]);
+  const valid = g.input
+    .map((_, d) => `num${d} >= 0 && u32(num${d}) % ${g.stride[d]}u == 0u && op${d} < ${g.output[d]}u`)
+    .join(' && ');
+  const outFlat = flat(g.output.map((_, d) => `op${d}`), g.output);
+  const tapFlat = flat(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const body = [
+    ...threadEntry('t', total),
+    ...decompose('t', dims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), '').map((l) => `  ${l}`),
+    `  let group = ic / ${cig}u;`,
+    `  let i = ic % ${cig}u;`,
+    `  var acc = 0.0;`,
+    ...tapLoops(g, [
+      ...reach,
+      `if (${valid}) {`,
+      `  let at = ${outFlat};`,
+      `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
+      `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ${w}[(oc * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+      `  }`,
+      `}`,
+    ], '  '),
+    `  ${out}[t] = acc;`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+}
+
+const GRAD_WEIGHT_THREADS = 64;
+
+/** One workgroup per weight element: its threads fold strided shares of the N x output positions, then sum. */
+function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
+  const x = ctx.bindNode(node.inputs[0]);
+  const gy = ctx.bindNode(node.inputs[1]);
+  const out = ctx.bindNode(node.id, 'read_write');
+  const cig = g.ci / g.groups;
+  const cog = g.co / g.groups;
+  const weights = g.co * cig * product(g.kernel);
+  const positions = g.n * product(g.output);
+  const threads = GRAD_WEIGHT_THREADS;
+  const kNames = g.kernel.map((_, d) => `k${d}`);
+  const outNames = g.output.map((_, d) => `op${d}`);
+  const inFlat = flat(g.input.map((_, d) => `u32(ip${d})`), g.input);
+  const outFlat = flat(outNames, g.output);
+  const body = [
+    `var<workgroup> partial: array<f32, ${threads}>;`,
+    ...groupEntry('e', weights, threads),
+    ...decompose('e', dims(['o', 'i', ...kNames], [g.co, cig, ...g.kernel]), '').map((l) => `  ${l}`),
+    `  let ic = (o / ${cog}u) * ${cig}u + i;`,
+    `  var acc = 0.0;`,
+    `  for (var p = lid; p < ${positions}u; p += ${threads}u) {`,
+    ...decompose('p', dims(['n', ...outNames], [g.n, ...g.output]), '').map((l) => `    ${l}`),
+    ...inputAt(g).map((l) => `    ${l}`),
+    `    if (inside) {`,
+    `      acc += ${gy}[(n * ${g.co}u + o) * ${product(g.output)}u + ${outFlat}] * ${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,
+    `    }`,
+    `  }`,
+    `  partial[lid] = acc;`,
+    `  workgroupBarrier();`,
+    `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
+    `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
+    `    workgroupBarrier();`,
+    `  }`,
+    `  if (lid == 0u) { ${out}[e] = partial[0]; }`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: threads, dispatch: dispatchFor(weights) };
+}
+
+export function convolutionKernel(ctx: KernelContext, node: Node): KernelBody {
+  const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
+  const attrs = convAttrs(node.attrs);
+  switch (node.op) {
+    case 'convolution':
+      return forward(ctx, node, convGeometryNd(type(0), type(1), attrs));
+    case 'convolution_grad_input':
+      return gradInput(ctx, node, convGeometryNd(node.type, type(1), attrs));
+    case 'convolution_grad_weight':
+      return gradWeight(ctx, node, convGeometryNd(type(0), node.type, attrs));
+    default:
+      throw new InternalError(`'${node.op}' is not a general convolution op`);
+  }
+}
