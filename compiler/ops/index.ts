@@ -2,6 +2,7 @@
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import { convOps } from './conv.ts';
 import { convolutionOps } from './convolution.ts';
+import { poolingOps } from './pooling.ts';
 import { elementwiseOps } from './elementwise.ts';
 import { labelOps } from './labels.ts';
 import { leafOps } from './leaf.ts';
@@ -13,7 +14,7 @@ export type { OpDef, OpKind, RefTensor } from './op.ts';
 export { broadcastIndexer, coordinates } from './op.ts';
 
 export const opTable: ReadonlyMap<string, OpDef> = new Map(
-  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps].map((op) => [op.name, op]),
+  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps].map((op) => [op.name, op]),
 );
 
 export function getOp(name: string): OpDef {

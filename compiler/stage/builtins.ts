@@ -3,15 +3,16 @@ import type { Span } from '../../grammar/index.ts';
 import { suggest } from '../diagnostics/index.ts';
 import { convWeightType, transposedSizes } from '../ops/convolution.ts';
 import type { Env, Stager } from './stager.ts';
-import type { Value } from './values.ts';
+import type { NamedArgument, Value } from './values.ts';
 import { describeValue, fail, failWithHint, number } from './values.ts';
 
 export interface BuiltinCall {
   name: string;
   axes: { name: string; span: Span }[];
   positional: Value[];
-  named: Map<string, { value: Value; span: Span }>;
+  named: Map<string, NamedArgument>;
   span: Span;
+  /** The spans of the positional arguments' values. */
   argSpans: Span[];
   env: Env;
 }
@@ -20,7 +21,11 @@ export type Builtin = (s: Stager, call: BuiltinCall) => Value;
 
 /** The argument at `index` or named `key`, else `fallback`, else an error. */
 function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): Value {
-  const value = index < call.positional.length ? call.positional[index] : call.named.get(key)?.value;
+  const named = call.named.get(key);
+  if (index < call.positional.length && named) {
+    fail('SEG4004', named.span, `Argument '${key}' of '${call.name}' is given both by position and by keyword.`);
+  }
+  const value = index < call.positional.length ? call.positional[index] : named?.value;
   if (value) return value;
   if (fallback) return fallback;
   return fail('SEG4004', call.span, `'${call.name}' needs the argument '${key}'.`);
@@ -36,20 +41,38 @@ const KEYWORDS: Record<string, string[]> = {
   conv: ['c', 'k', 'pad', 'bias', 'stride', 'dilation', 'groups'],
   conv_transpose: ['c', 'k', 'stride', 'pad', 'output_pad', 'bias', 'groups'],
   batchnorm: ['eps', 'momentum'],
-  maxpool: ['k'],
-  upsample: ['scale'],
+  maxpool: ['k', 'stride', 'pad'],
+  avgpool: ['k', 'stride', 'pad', 'count_pad'],
+  upsample: ['scale', 'mode', 'align_corners'],
+  resize: ['size', 'mode', 'align_corners'],
 };
 
+/**
+ * The most positional arguments of the built-ins that do not take the usual ones: their first argument, then their
+ * KEYWORDS in order (`conv(x, 16, 3)` is `conv(x, c = 16, k = 3)`, so conv takes 1 + 7).
+ */
+const POSITIONAL: Record<string, number> = { max: 2, min: 2, where: 3, concat: Infinity, zip: Infinity };
+
+/** Checks a built-in call's argument count and keywords, the same way for every built-in. */
 export function checkKeywords(call: BuiltinCall): void {
   const keys = KEYWORDS[call.name] ?? [];
+  const most = POSITIONAL[call.name] ?? 1 + keys.length;
+  if (call.positional.length > most) {
+    fail('SEG4001', call.span, `'${call.name}'`, most === 1 ? '1' : `at most ${most}`, call.positional.length);
+  }
   for (const [key, given] of call.named) {
     if (!keys.includes(key)) failWithHint(suggest(key, keys), 'SEG4002', given.span, `'${key}'`, `'${call.name}'`);
   }
 }
 
+/** Where the argument at `index` or named `key` is written (its value), else the call. */
+function spanOf(call: BuiltinCall, index: number, key: string): Span {
+  return call.argSpans[index] ?? call.named.get(key)?.valueSpan ?? call.named.get(key)?.span ?? call.span;
+}
+
 function int(s: Stager, call: BuiltinCall, index: number, key: string, fallback?: number): number {
   const value = arg(call, index, key, fallback === undefined ? undefined : number(fallback, true));
-  return s.integer(value, call.argSpans[index] ?? call.span);
+  return s.integer(value, spanOf(call, index, key));
 }
 
 /**
@@ -58,7 +81,7 @@ function int(s: Stager, call: BuiltinCall, index: number, key: string, fallback?
  */
 function perDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: number, fallback: number, floor = false): number[] {
   const value = arg(call, index, key, number(fallback, true));
-  const span = call.argSpans[index] ?? call.named.get(key)?.span ?? call.span;
+  const span = spanOf(call, index, key);
   const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
   if (items.length !== rank) fail('SEG4004', span, `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`);
   return items.map((item) => {
@@ -71,7 +94,7 @@ function perDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: 
 
 function numeric(call: BuiltinCall, index: number, key: string, fallback: number): number {
   const value = arg(call, index, key, number(fallback));
-  if (value.kind !== 'number') return fail('SEG3003', call.span, `a number for '${key}'`, describeValue(value));
+  if (value.kind !== 'number') return fail('SEG3003', spanOf(call, index, key), `a number for '${key}'`, describeValue(value));
   return value.value;
 }
 
@@ -302,11 +325,25 @@ export const builtins = new Map<string, Builtin>([
     const momentum = numeric(call, 2, 'momentum', 0.1);
     return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
   }],
-  ['maxpool', (s, call) => {
-    return s.wrap(s.node('maxpool2d', [tensorArg(s, call)], { size: int(s, call, 1, 'k', 2) }, call.span));
-  }],
+  ['maxpool', (s, call) => pooling(s, call, 'max')],
+  ['avgpool', (s, call) => pooling(s, call, 'avg')],
   ['upsample', (s, call) => {
-    return s.wrap(s.node('upsample_nearest', [tensorArg(s, call)], { scale: int(s, call, 1, 'scale', 2) }, call.span));
+    const x = tensorArg(s, call);
+    const rank = s.b.type(x).dims.length - 2;
+    const scale = perDim(s, call, 1, 'scale', rank, 2);
+    const mode = text(call, 2, 'mode', 'nearest');
+    const sizes = s.b.type(x).dims.slice(2).map((d, i) => d.size * scale[i]);
+    // Whole-number nearest upsampling of 2-D tensors takes its dedicated kernel.
+    if (mode === 'nearest' && rank === 2 && scale[0] === scale[1] && !call.named.has('align_corners')) {
+      return s.wrap(s.node('upsample_nearest', [x], { scale: scale[0] }, call.span));
+    }
+    return s.wrap(resize(s, call, x, sizes, mode, 3));
+  }],
+  ['resize', (s, call) => {
+    const x = tensorArg(s, call);
+    const rank = s.b.type(x).dims.length - 2;
+    const sizes = perDim(s, call, 1, 'size', rank, 1);
+    return s.wrap(resize(s, call, x, sizes, text(call, 2, 'mode', 'linear'), 3));
   }],
   ['concat', (s, call) => {
     if (call.axes.length !== 1 || call.axes[0].name !== 'C') {
@@ -344,6 +381,40 @@ function extremum(s: Stager, call: BuiltinCall, pairwise: string, sign: number):
   if (sign > 0) return s.wrap(s.node('max', [x], { axes }, call.span));
   const negated = s.node('neg', [x], {}, call.span);
   return s.wrap(s.node('neg', [s.node('max', [negated], { axes }, call.span)], {}, call.span));
+}
+
+/** Max or average pooling: `k`, `stride` (default `k`) and `pad` per spatial dim, torch semantics. */
+function pooling(s: Stager, call: BuiltinCall, mode: 'max' | 'avg'): Value {
+  const x = tensorArg(s, call);
+  const rank = s.b.type(x).dims.length - 2;
+  const kernel = perDim(s, call, 1, 'k', rank, 2);
+  const given = call.positional.length > 2 || call.named.has('stride');
+  const stride = given ? perDim(s, call, 2, 'stride', rank, 1) : kernel;
+  const pad = perDim(s, call, 3, 'pad', rank, 0);
+  const countPad = arg(call, 4, 'count_pad', { kind: 'bool', value: true });
+  if (countPad.kind !== 'bool') fail('SEG3003', call.span, "true or false for 'count_pad'", describeValue(countPad));
+  // The U-Net's k x k, stride k max pooling of 2-D tensors takes its dedicated kernel.
+  const square = rank === 2 && kernel[0] === kernel[1] && stride.every((v, i) => v === kernel[i]) && pad.every((p) => p === 0);
+  if (mode === 'max' && square) return s.wrap(s.node('maxpool2d', [x], { size: kernel[0] }, call.span));
+  return s.wrap(s.node('pool', [x], { mode, kernel, stride, pad, count_pad: countPad.value }, call.span));
+}
+
+/** Resizing to `sizes` ('nearest' or 'linear', i.e. bilinear/trilinear), with `align_corners` at `alignAt`. */
+function resize(s: Stager, call: BuiltinCall, x: number, sizes: number[], mode: string, alignAt: number): number {
+  if (mode !== 'nearest' && mode !== 'linear') {
+    failWithHint(suggest(mode, ['nearest', 'linear']), 'SEG4004', call.span, `'${call.name}' mode must be "nearest" or "linear", got "${mode}".`);
+  }
+  const align = arg(call, alignAt, 'align_corners', { kind: 'bool', value: false });
+  if (align.kind !== 'bool') fail('SEG3003', call.span, "true or false for 'align_corners'", describeValue(align));
+  if (sizes.some((v) => v < 1)) fail('SEG4004', call.span, `'${call.name}' needs output sizes of at least 1, got ${sizes.join('x')}.`);
+  return s.node('resize', [x], { mode, size: sizes, align_corners: align.value }, call.span);
+}
+
+/** A string option (`mode = "linear"`). */
+function text(call: BuiltinCall, index: number, key: string, fallback: string): string {
+  const value = arg(call, index, key, { kind: 'string', value: fallback });
+  if (value.kind !== 'string') return fail('SEG3003', spanOf(call, index, key), `a string for '${key}'`, describeValue(value));
+  return value.value;
 }
 
 /** log(1 + e^x) as max(x, 0) + log1p(exp(-|x|)). */

@@ -62,6 +62,7 @@ export const opCases: OpCase[] = [
   { op: 'conv2d', label: 'conv2d 1x1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }], attrs: { pad: 0 } },
   { op: 'conv2d', label: 'conv2d full tiles', leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }], attrs: { pad: 1 } },
   ...convolutionCases(),
+  ...poolingCases(),
   { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },
@@ -121,4 +122,36 @@ function convolutionCases(): OpCase[] {
       },
     ];
   });
+}
+
+/** General pooling and resizing, 2-D and 3-D, each op and its gradient. */
+function poolingCases(): OpCase[] {
+  const act = (name: string, c: number, spatial: number[]): LeafSpec => ({
+    name,
+    dims: ['N', 'C', ...(spatial.length === 3 ? ['D', 'H', 'W'] : ['H', 'W'])],
+    sizes: [2, c, ...spatial],
+  });
+  const pools = [
+    { label: 'max 3x3 stride 2 pad 1 (a ResNet stem)', x: [2, 9, 8], out: [5, 4], attrs: { mode: 'max', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: true } },
+    { label: 'avg 2x3 stride 1x2 pad 1 (padding counted)', x: [3, 5, 7], out: [6, 4], attrs: { mode: 'avg', kernel: [2, 3], stride: [1, 2], pad: [1, 1], count_pad: true } },
+    { label: 'avg 3x3 stride 2 pad 1 (padding not counted)', x: [2, 7, 6], out: [4, 3], attrs: { mode: 'avg', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: false } },
+    { label: '3-D max 2x2x2', x: [2, 4, 5, 4], out: [2, 2, 2], attrs: { mode: 'max', kernel: [2, 2, 2], stride: [2, 2, 2], pad: [0, 0, 0], count_pad: true } },
+  ];
+  const resizes = [
+    { label: 'bilinear x2 align_corners false', x: [2, 3, 4], attrs: { mode: 'linear', size: [6, 8], align_corners: false } },
+    { label: 'bilinear to 5x7 align_corners true', x: [2, 3, 4], attrs: { mode: 'linear', size: [5, 7], align_corners: true } },
+    { label: 'bilinear down 7x9 to 3x4', x: [2, 7, 9], attrs: { mode: 'linear', size: [3, 4], align_corners: false } },
+    { label: 'nearest 3x4 to 7x6', x: [2, 3, 4], attrs: { mode: 'nearest', size: [7, 6], align_corners: false } },
+    { label: 'trilinear x2', x: [2, 2, 3, 2], attrs: { mode: 'linear', size: [4, 6, 4], align_corners: false } },
+  ];
+  return [
+    ...pools.flatMap((p) => [
+      { op: 'pool', label: `pool ${p.label}`, leaves: [act('x', p.x[0], p.x.slice(1))], attrs: p.attrs },
+      { op: 'pool_grad', label: `pool_grad ${p.label}`, leaves: [act('x', p.x[0], p.x.slice(1)), act('g', p.x[0], p.out)], attrs: p.attrs },
+    ]),
+    ...resizes.flatMap((r) => [
+      { op: 'resize', label: `resize ${r.label}`, leaves: [act('x', r.x[0], r.x.slice(1))], attrs: r.attrs },
+      { op: 'resize_grad', label: `resize_grad ${r.label}`, leaves: [act('g', r.x[0], r.attrs.size)], attrs: { ...r.attrs, input: r.x.slice(1) } },
+    ]),
+  ];
 }

@@ -20,7 +20,7 @@ interface TensorJson {
 interface Case {
   name: string;
   op: string;
-  attrs: Record<string, number | string | number[]>;
+  attrs: Record<string, number | string | boolean | number[]>;
   inputs: Record<string, TensorJson>;
   grad_output: TensorJson | null;
   output: TensorJson;
@@ -67,6 +67,13 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
         const input = transposedSizes(c.inputs.x.shape.slice(2), kernel, attrs, c.attrs.output_padding as number[]);
         out = b.add('convolution_grad_input', weights, { ...attrs, input });
       }
+      break;
+    }
+    case 'pool':
+    case 'resize': {
+      const rank = c.inputs.x.shape.length - 2;
+      weights.push(leaf('x', ['N', 'C', ...(rank === 3 ? ['D', 'H', 'W'] : ['H', 'W'])]));
+      out = b.add(c.op, weights, c.attrs);
       break;
     }
     case 'maxpool2d':

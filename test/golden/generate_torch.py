@@ -106,6 +106,47 @@ def convolution_cases():
     return cases
 
 
+def pooling_cases():
+    """General max/avg pooling (2-D and 3-D, stride, padding, count_include_pad) and resizing."""
+    cases = []
+    pools = [
+        # name, input shape, mode, kernel, stride, padding, count_include_pad
+        ("maxpool_k3_s2_p1", (2, 3, 9, 8), "max", (3, 3), (2, 2), (1, 1), True),
+        ("avgpool_k3_s2_p1", (2, 3, 7, 6), "avg", (3, 3), (2, 2), (1, 1), True),
+        ("avgpool_k3_s2_p1_exclude_pad", (2, 3, 7, 6), "avg", (3, 3), (2, 2), (1, 1), False),
+        ("maxpool3d_k2", (1, 2, 4, 5, 4), "max", (2, 2, 2), (2, 2, 2), (0, 0, 0), True),
+        ("avgpool3d_k3_s1_p1", (1, 2, 3, 4, 3), "avg", (3, 3, 3), (1, 1, 1), (1, 1, 1), True),
+    ]
+    for name, shape, mode, kernel, stride, padding, count_pad in pools:
+        generator = generator_for(name)
+        inputs = {"x": normal(generator, shape)}
+        rank = len(shape) - 2
+        if mode == "max":
+            pool = F.max_pool3d if rank == 3 else F.max_pool2d
+            forward = lambda x, f=pool, a=(kernel, stride, padding): f(x, a[0], a[1], a[2])
+        else:
+            pool = F.avg_pool3d if rank == 3 else F.avg_pool2d
+            forward = lambda x, f=pool, a=(kernel, stride, padding, count_pad): f(x, a[0], a[1], a[2], count_include_pad=a[3])
+        attrs = {"mode": mode, "kernel": list(kernel), "stride": list(stride), "pad": list(padding), "count_pad": count_pad}
+        cases.append(differentiable_case(name, "pool", attrs, inputs, ["x"], forward, generator))
+    resizes = [
+        # name, input shape, size, mode, align_corners
+        ("bilinear_up_align_false", (2, 3, 4, 5), (8, 10), "bilinear", False),
+        ("bilinear_to_7x9_align_true", (2, 2, 4, 5), (7, 9), "bilinear", True),
+        ("bilinear_down_align_false", (1, 2, 9, 7), (4, 3), "bilinear", False),
+        ("nearest_to_7x6", (1, 2, 3, 4), (7, 6), "nearest", None),
+        ("trilinear_up_align_false", (1, 2, 2, 3, 2), (4, 6, 4), "trilinear", False),
+        ("trilinear_up_align_true", (1, 2, 2, 3, 3), (3, 5, 4), "trilinear", True),
+    ]
+    for name, shape, size, mode, align in resizes:
+        generator = generator_for(name)
+        inputs = {"x": normal(generator, shape)}
+        forward = lambda x, a=(size, mode, align): F.interpolate(x, size=a[0], mode=a[1], align_corners=a[2])
+        attrs = {"mode": "nearest" if mode == "nearest" else "linear", "size": list(size), "align_corners": bool(align)}
+        cases.append(differentiable_case(name, "resize", attrs, inputs, ["x"], forward, generator))
+    return cases
+
+
 def first_max_rule_holds(x, grad_x, grad_output):
     """Checks PyTorch's tie rule: the first maximum in row-major window order gets the whole gradient."""
     batch, channels, height, width = x.shape
@@ -252,7 +293,7 @@ def adam_cases():
 
 def main():
     torch.use_deterministic_algorithms(True)
-    cases = (conv2d_cases() + convolution_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
+    cases = (conv2d_cases() + convolution_cases() + pooling_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
              + cross_entropy_cases() + softmax_cases() + adam_cases())
     names = [case["name"] for case in cases]
     assert len(set(names)) == len(names), "case names must be unique"

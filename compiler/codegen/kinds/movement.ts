@@ -6,8 +6,9 @@ import { elementCount } from '../../ir/types.ts';
 import { nchw } from '../../ops/spatial.ts';
 import type { Nchw } from '../../ops/spatial.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
+import { WORKGROUP, decompose, linearDispatch, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
+import { poolingKernel } from './pooling.ts';
 
 const at = (s: Nchw, n: string, c: string, y: string, x: string) =>
   `((${n} * ${s.c}u + ${c}) * ${s.h}u + ${y}) * ${s.w}u + ${x}`;
@@ -31,7 +32,7 @@ function perOutput(node: Node, shape: Nchw, compute: string[], value: string, ou
     `  ${out}[t] = ${value};`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(total / WORKGROUP)) };
 }
 
 /** WGSL lines finding the first maximum (row-major) of pooling window (wy, wx): sets best_y, best_x. */
@@ -50,6 +51,7 @@ function windowArgmax(input: string, s: Nchw, k: number, wy: string, wx: string)
 }
 
 export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
+  if (['pool', 'pool_grad', 'resize', 'resize_grad'].includes(node.op)) return poolingKernel(ctx, node);
   const type = (i: number) => nchw(ctx.graph.nodes[node.inputs[i]].type, node.op);
   const self = nchw(node.type, node.op);
   const input = (i: number) => ctx.bindNode(node.inputs[i]);
