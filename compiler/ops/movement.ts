@@ -2,7 +2,7 @@
 import { ShapeError } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
 import type { Nchw } from './spatial.ts';
-import { nchw, nchwType } from './spatial.ts';
+import { foldedNchw, foldedType, nchw, nchwType } from './spatial.ts';
 
 const flat = (s: Nchw, n: number, c: number, y: number, x: number) => ((n * s.c + c) * s.h + y) * s.w + x;
 
@@ -106,27 +106,28 @@ export const movementOps: OpDef[] = [
   {
     name: 'concat',
     kind: 'movement',
-    doc: 'concatenation of two [N,C,H,W] tensors along C',
+    doc: 'concatenation of two [N,C,H,W] or [N,C,D,H,W] tensors along C',
     inferType: ([a, b]) => {
-      const x = nchw(a, 'concat');
-      const y = nchw(b, 'concat');
-      if (x.n !== y.n || x.h !== y.h || x.w !== y.w) {
-        throw new ShapeError(`concat operands differ outside C: ${x.n}x${x.h}x${x.w} and ${y.n}x${y.h}x${y.w}`);
+      const x = foldedNchw(a, 'concat');
+      const y = foldedNchw(b, 'concat');
+      const outside = (t: typeof x) => [t.n, ...t.spatial.map((d) => d.size)].join('x');
+      if (outside(x) !== outside(y) || x.spatial.length !== y.spatial.length) {
+        throw new ShapeError(`concat operands differ outside C: ${outside(x)} and ${outside(y)}`);
       }
-      return nchwType({ ...x, c: x.c + y.c });
+      return foldedType(x.n, x.c + y.c, x.spatial);
     },
     reference: ([a, b], _attrs, type) => {
-      const x = nchw(a.type, 'concat');
-      const y = nchw(b.type, 'concat');
-      const o = nchw(type, 'concat');
+      const x = foldedNchw(a.type, 'concat');
+      const y = foldedNchw(b.type, 'concat');
+      const o = foldedNchw(type, 'concat');
       const out = new Float64Array(o.n * o.c * o.h * o.w);
       each(x, (n, c, yy, xx) => (out[flat(o, n, c, yy, xx)] = a.data[flat(x, n, c, yy, xx)]));
       each(y, (n, c, yy, xx) => (out[flat(o, n, c + x.c, yy, xx)] = b.data[flat(y, n, c, yy, xx)]));
       return out;
     },
     vjp: (b, n, g) => {
-      const first = nchw(b.type(n.inputs[0]), 'concat').c;
-      const second = nchw(b.type(n.inputs[1]), 'concat').c;
+      const first = foldedNchw(b.type(n.inputs[0]), 'concat').c;
+      const second = foldedNchw(b.type(n.inputs[1]), 'concat').c;
       return [
         b.add('slice', [g], { start: 0, size: first }),
         b.add('slice', [g], { start: first, size: second }),
@@ -136,15 +137,15 @@ export const movementOps: OpDef[] = [
   {
     name: 'slice',
     kind: 'movement',
-    doc: 'channels [start, start + size) of an [N,C,H,W] tensor',
+    doc: 'channels [start, start + size) of an [N,C,H,W] or [N,C,D,H,W] tensor',
     inferType: ([x], attrs) => {
-      const s = nchw(x, 'slice');
+      const s = foldedNchw(x, 'slice');
       if ((attrs.start as number) + (attrs.size as number) > s.c) throw new ShapeError('slice runs past C');
-      return nchwType({ ...s, c: attrs.size as number });
+      return foldedType(s.n, attrs.size as number, s.spatial);
     },
     reference: ([x], attrs, type) => {
-      const s = nchw(x.type, 'slice');
-      const o = nchw(type, 'slice');
+      const s = foldedNchw(x.type, 'slice');
+      const o = foldedNchw(type, 'slice');
       const out = new Float64Array(o.n * o.c * o.h * o.w);
       const start = attrs.start as number;
       each(o, (n, c, y, xx) => (out[flat(o, n, c, y, xx)] = x.data[flat(s, n, c + start, y, xx)]));

@@ -27,3 +27,21 @@ export function nchwType({ n, c, h, w }: Nchw): TensorType {
     dtype: 'f32',
   };
 }
+
+/**
+ * [N,C,H,W] or [N,C,D,H,W] seen as [N,C,H',W] with H' = D·H (row-major indexing is the same), for ops that only
+ * move whole rows along C (concat, slice). `spatial` keeps the real spatial dims for the result type.
+ */
+export function foldedNchw(type: TensorType, op: string): Nchw & { spatial: { name: string; size: number }[] } {
+  const names = type.dims.map((d) => d.name).join(',');
+  if (names !== 'N,C,H,W' && names !== 'N,C,D,H,W') {
+    throw new ShapeError(`'${op}' expects a tensor [N,C,H,W] or [N,C,D,H,W], found ${formatType(type)}`);
+  }
+  const sizes = type.dims.map((d) => d.size);
+  const spatial = type.dims.slice(2);
+  return { n: sizes[0], c: sizes[1], h: sizes.slice(2, -1).reduce((a, b) => a * b, 1), w: sizes[sizes.length - 1], spatial };
+}
+
+export function foldedType(n: number, c: number, spatial: { name: string; size: number }[]): TensorType {
+  return { dims: [{ name: 'N', size: n }, { name: 'C', size: c }, ...spatial], dtype: 'f32' };
+}

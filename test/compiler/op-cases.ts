@@ -28,6 +28,11 @@ const nchw = (name: string, c: number, h: number, w: number): LeafSpec => ({
   dims: ['N', 'C', 'H', 'W'],
   sizes: [2, c, h, w],
 });
+const ncdhw = (name: string, c: number, d: number, h: number, w: number): LeafSpec => ({
+  name,
+  dims: ['N', 'C', 'D', 'H', 'W'],
+  sizes: [2, c, d, h, w],
+});
 const perClass: LeafSpec = { name: 'b', dims: ['C'], sizes: [3] };
 const labels: LeafSpec = { name: 'y', dims: ['N', 'W'], sizes: [2, 7], values: 'labels' };
 
@@ -67,6 +72,8 @@ export const opCases: OpCase[] = [
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },
   { op: 'concat', leaves: [nchw('a', 3, 4, 5), nchw('b', 2, 4, 5)] },
+  { op: 'concat', label: 'concat 3-D', leaves: [ncdhw('a', 2, 3, 4, 5), ncdhw('b', 3, 3, 4, 5)] },
+  { op: 'slice', label: 'slice 3-D', leaves: [ncdhw('x', 5, 2, 3, 4)], attrs: { start: 2, size: 2 } },
   { op: 'slice', leaves: [nchw('x', 5, 3, 4)], attrs: { start: 1, size: 3 } },
   { op: 'conv2d_grad_input', leaves: [nchw('g', 4, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1, height: 5, width: 7 } },
   { op: 'conv2d_grad_weight', leaves: [nchw('x', 3, 5, 7), nchw('g', 4, 5, 7)], attrs: { pad: 1, kernel: 3 } },

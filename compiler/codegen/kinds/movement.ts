@@ -3,7 +3,7 @@
 import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
-import { nchw } from '../../ops/spatial.ts';
+import { foldedNchw, nchw } from '../../ops/spatial.ts';
 import type { Nchw } from '../../ops/spatial.ts';
 import type { KernelContext } from '../context.ts';
 import { WORKGROUP, decompose, linearDispatch, threadEntry } from '../wgsl.ts';
@@ -52,8 +52,10 @@ function windowArgmax(input: string, s: Nchw, k: number, wy: string, wx: string)
 
 export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
   if (['pool', 'pool_grad', 'resize', 'resize_grad'].includes(node.op)) return poolingKernel(ctx, node);
-  const type = (i: number) => nchw(ctx.graph.nodes[node.inputs[i]].type, node.op);
-  const self = nchw(node.type, node.op);
+  // Concat and slice move whole rows along C, so 3-D tensors take the same kernels with D·H rows.
+  const view = ['concat', 'slice'].includes(node.op) ? foldedNchw : nchw;
+  const type = (i: number) => view(ctx.graph.nodes[node.inputs[i]].type, node.op);
+  const self = view(node.type, node.op);
   const input = (i: number) => ctx.bindNode(node.inputs[i]);
   const out = ctx.bindNode(node.id, 'read_write');
   switch (node.op) {
