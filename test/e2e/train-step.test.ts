@@ -44,6 +44,18 @@ describe('tiny U-Net training step', () => {
     }
   });
 
+  it('matches the oracle through strided, pooled, dilated, grouped, transposed and resized layers', async () => {
+    const strided = compileExperiment('test/fixtures/experiments/strided.seg');
+    const feeds: Record<string, ArrayLike<number>> = { image: data.images, labels };
+    for (const [name, values] of initialValues(strided.train.weights, 1)) feeds[name] = values;
+    const expected = evaluateGraph(strided.train.graph, { tensors: feeds });
+    const gpu = await runOnGpu(strided.train.graph, { tensors: feeds, bytes: { image: data.images, labels } });
+    expect(strided.train.graph.outputs.filter((o) => o.role === 'value').map((o) => o.name)).toEqual(['loss', 'ce', 'kl']);
+    for (const output of strided.train.graph.outputs) {
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+    }
+  });
+
   it('has gradients equal to central finite differences (float64)', () => {
     const h = 1e-6;
     const grads = graph.outputs.filter((o) => o.role === 'gradient');
