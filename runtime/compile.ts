@@ -1,7 +1,9 @@
 // compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device needed).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CompileError } from '../compiler/diagnostics/index.ts';
 import type { Diagnostic } from '../compiler/diagnostics/index.ts';
+import type { PlanLimits } from '../compiler/codegen/limits.ts';
+import { validatePlan } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
 import type { Plan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
@@ -37,6 +39,12 @@ export interface CompileOptions {
   text?: string;
   /** Module text by absolute path, overlaying the files on disk (imports included). */
   overlay?: Map<string, string>;
+  /**
+   * The limits of the device the plans are for (`planLimits(device.limits)`): dispatches are split to fit them
+   * and a tensor too large for one buffer is an ExperimentError (SEG6002). Without them nothing is checked
+   * (`segc plan`, `wgsl`, `check` have no device; loadPlan checks against the device it loads on).
+   */
+  limits?: Partial<PlanLimits>;
 }
 
 export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
@@ -66,11 +74,33 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
     const fuse = options.fuse ?? true;
     const target = options.target;
     const adam = { beta1, beta2, eps, weightDecay };
-    const trainPlan = generatePlan(train.graph, { name: 'train', accumulate: true, fuse, adam, target });
-    const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, fuse, target });
+    const limits = options.limits;
+    const trainPlan = generatePlan(train.graph, { name: 'train', accumulate: true, fuse, adam, target, limits });
+    const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, fuse, target, limits });
+    if (limits) assertFits([trainPlan, evalPlan], limits, resolved.sources);
     return { spec, config, shape, train, eval: evaluation, trainPlan, evalPlan, sources: resolved.sources };
   } catch (error) {
     if (error instanceof StageError) throw fail([error.diagnostic]);
     throw error;
   }
+}
+
+/**
+ * Throws an ExperimentError (SEG6002) for the first plan with a buffer over the limits (validatePlan; a kernel
+ * over a per-kernel limit is an InternalError). `sources` renders the diagnostic's source line; without them the
+ * files its span names are read from disk.
+ */
+export function assertFits(plans: Plan[], limits: Partial<PlanLimits>, sources?: Map<string, string>): void {
+  for (const plan of plans) {
+    const diagnostics = validatePlan(plan, limits);
+    if (diagnostics.length > 0) throw new ExperimentError(diagnostics, sources ?? readSources(diagnostics));
+  }
+}
+
+function readSources(diagnostics: Diagnostic[]): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const d of diagnostics) {
+    if (d.span && !sources.has(d.span.file) && existsSync(d.span.file)) sources.set(d.span.file, readFileSync(d.span.file, 'utf8'));
+  }
+  return sources;
 }

@@ -1,5 +1,7 @@
 // executePlan: creates a Plan's buffers, pipelines and bind groups once, then runs it as one command buffer.
+import { planLimits } from '../compiler/codegen/limits.ts';
 import type { Plan } from '../compiler/codegen/plan.ts';
+import { assertFits } from './compile.ts';
 
 /** GPU buffers that outlive one plan (weights, states, optimizer moments), shared by name between plans. */
 export class BufferStore {
@@ -61,8 +63,13 @@ export function releasePlan(loaded: LoadedPlan): void {
   loaded.uniformBuffer.destroy();
 }
 
+/**
+ * Creates a plan's buffers, pipelines and bind groups. A plan over the device's limits is an ExperimentError
+ * (SEG6002) or an InternalError before anything is created, never a WebGPU validation error.
+ */
 export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
   const device = store.device;
+  assertFits([plan], planLimits(device.limits));
   // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.
   const allocations = new Map<number, GPUBuffer>();
   const buffers = plan.buffers.map((b) => {

@@ -1,5 +1,7 @@
 // `segc grad`: evaluates one loss and its gradients on the GPU for inputs from a safetensors file (what PyTorch
 // users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
+import type { PlanLimits } from '../compiler/codegen/limits.ts';
+import { planLimits } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';
@@ -7,7 +9,7 @@ import type { LossInput } from '../compiler/stage/index.ts';
 import { StageError, inputDims, stageLoss } from '../compiler/stage/index.ts';
 import type { TensorEntry } from './checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
-import { ExperimentError } from './compile.ts';
+import { ExperimentError, assertFits } from './compile.ts';
 import type { DevicePreference } from './device.ts';
 import { openDevice, type OpenedDevice } from './device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from './executor.ts';
@@ -21,6 +23,8 @@ export interface GradOptions {
   device?: DevicePreference;
   /** A device to reuse (kept open afterwards, with its compiled pipelines); else one is opened and closed. */
   opened?: OpenedDevice;
+  /** Limits that replace the device's in planning and checking (tests: a small device without allocating). */
+  limits?: Partial<PlanLimits>;
 }
 
 const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
@@ -86,7 +90,14 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     throw error;
   }
   const opened = options.opened ?? (await openDevice(options.device ?? 'auto'));
-  const plan = generatePlan(staged.graph, { name: 'grad', target: opened.software ? 'cpu' : 'gpu' });
+  const limits = { ...planLimits(opened.device.limits), ...options.limits };
+  const plan = generatePlan(staged.graph, { name: 'grad', target: opened.software ? 'cpu' : 'gpu', limits });
+  try {
+    assertFits([plan], limits, resolved.sources);
+  } catch (error) {
+    if (!options.opened) opened.device.destroy();
+    throw error;
+  }
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, plan);
   const bytes: Record<string, ArrayBufferView> = {};

@@ -12,7 +12,8 @@ import { movementKernel } from './kinds/movement.ts';
 import { combineKernel, reduceKernel, reductionChunks } from './kinds/reduce.ts';
 import type { AdamSettings } from './kinds/update.ts';
 import { accumulateKernel, adamKernel, guardKernel } from './kinds/update.ts';
-import { kernelHeader, uniformStruct } from './wgsl.ts';
+import type { PlanLimits } from './limits.ts';
+import { MAX_GROUPS_PER_DIM, gridFor, kernelHeader, uniformStruct } from './wgsl.ts';
 
 export type BufferRole = 'input' | 'weight' | 'state' | 'optimizer' | 'activation' | 'accumulator';
 
@@ -24,6 +25,8 @@ export interface PlanBuffer {
   elements: number;
   dtype: 'f32' | 'u8';
   bytes: number;
+  /** The IR node whose value it holds (a weight's node for its Adam moments, a reduction's for its partials). */
+  node?: number;
 }
 
 export interface PlanKernel {
@@ -34,6 +37,9 @@ export interface PlanKernel {
   bindings: number[];
   writes: number[];
   usesUniforms: boolean;
+  /** Threads per workgroup (all kernels are 1-D workgroups). */
+  workgroup: number;
+  /** Workgroup grid: x alone, or x * y (>= the workgroups needed) when x would exceed the per-dimension limit. */
   dispatch: [number, number, number];
   nodes: number[];
 }
@@ -76,6 +82,12 @@ export interface PlanOptions {
   reuse?: boolean;
   /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
   target?: 'gpu' | 'cpu';
+  /**
+   * The device's limits, of which the plan uses maxComputeWorkgroupsPerDimension: dispatches wider than it (or
+   * than WebGPU's guaranteed 65535, whichever is lower) become 2-D grids. Tests lower it to split small kernels.
+   * Checking the plan against the limits is validatePlan's (limits.ts).
+   */
+  limits?: Partial<PlanLimits>;
 }
 
 /** Workgroups to aim for when splitting reductions (chunks) and weight gradients. */
@@ -85,11 +97,11 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
   const fusion = fuseElementwise(graph, options.fuse ?? true);
   const buffers: PlanBuffer[] = [];
   const named = new Map<string, number>();
-  const addBuffer = (name: string, role: BufferRole, elements: number, dtype: 'f32' | 'u8' = 'f32'): number => {
+  const addBuffer = (name: string, role: BufferRole, elements: number, dtype: 'f32' | 'u8' = 'f32', node?: number): number => {
     const existing = named.get(name);
     if (existing !== undefined) return existing;
     const bytes = Math.max(4, dtype === 'u8' ? Math.ceil(elements / 4) * 4 : elements * 4);
-    buffers.push({ index: buffers.length, name, role, elements, dtype, bytes });
+    buffers.push({ index: buffers.length, name, role, elements, dtype, bytes, ...(node === undefined ? {} : { node }) });
     named.set(name, buffers.length - 1);
     return buffers.length - 1;
   };
@@ -98,10 +110,11 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     if (!fusion.stored.has(node.id)) continue;
     const role: BufferRole = ['input', 'weight', 'state'].includes(node.op) ? (node.op as BufferRole) : 'activation';
     const name = role === 'activation' ? `t${node.id}` : `${role}:${node.attrs.name}`;
-    nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype));
+    nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype, node.id));
   }
   const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined);
   const target = SPLIT_TARGET[options.target ?? 'gpu'];
+  const maxPerDim = Math.min(MAX_GROUPS_PER_DIM, options.limits?.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS_PER_DIM);
   const kernels: PlanKernel[] = [];
   const emit = (name: string, kind: string, ctx: KernelContext, made: KernelBody, nodes: Node[]) => {
     const header = kernelHeader({
@@ -120,7 +133,8 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       bindings: ctx.bindings.map((b) => b.buffer),
       writes: ctx.bindings.filter((b) => b.access === 'read_write').map((b) => b.buffer),
       usesUniforms: ctx.usesUniforms,
-      dispatch: made.dispatch,
+      workgroup: made.workgroup,
+      dispatch: gridFor(made.dispatch, maxPerDim),
       nodes: nodes.map((n) => n.id),
     });
   };
@@ -146,7 +160,7 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
         : node.op === 'conv2d_grad_weight'
           ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights, options.target ?? 'gpu')
           : 1;
-    const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks) } : undefined;
+    const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks, 'f32', node.id) } : undefined;
     const made =
       kind === 'reduce'
         ? reduceKernel(ctx, node, inlined, split)
@@ -202,8 +216,9 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       const ctx = newContext();
       ctx.bind(p, 'read_write');
       ctx.bind(o.buffer, 'read');
-      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg`, 'optimizer', o.elements), 'read_write');
-      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements), 'read_write');
+      const node = buffers[p].node;
+      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg`, 'optimizer', o.elements, 'f32', node), 'read_write');
+      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements, 'f32', node), 'read_write');
       ctx.bind(guard, 'read');
       const made = adamKernel(o.elements, options.adam, ctx.uniform('adam.step_size'), ctx.uniform('adam.bias2'));
       emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);

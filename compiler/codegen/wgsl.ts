@@ -1,7 +1,9 @@
 // Small WGSL helpers shared by every kernel kind: literals, index decomposition, dispatch sizes, headers.
+import { InternalError } from '../diagnostics/diagnostic.ts';
 import type { Dim } from '../ir/types.ts';
 
 export const WORKGROUP = 256;
+/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: plans split dispatches at it (or at a lower limit given). */
 export const MAX_GROUPS_PER_DIM = 65535;
 
 /** A WGSL f32 literal that round-trips the JS number (shortest form). */
@@ -32,11 +34,32 @@ export function decompose(flat: string, dims: Dim[], prefix = 'i_'): string[] {
   return lines;
 }
 
-/** Workgroup counts for `groups` workgroups, split over x and y to respect the per-dimension limit. */
-export function dispatchFor(groups: number): [number, number, number] {
-  if (groups <= MAX_GROUPS_PER_DIM) return [Math.max(groups, 1), 1, 1];
-  const y = Math.ceil(groups / MAX_GROUPS_PER_DIM);
+/** A kernel kind's dispatch before layout: `groups` workgroups along x (generatePlan lays them out, see gridFor). */
+export function linearDispatch(groups: number): [number, number, number] {
+  return [Math.max(groups, 1), 1, 1];
+}
+
+/**
+ * Workgroup counts for `groups` workgroups: along x alone up to `maxPerDim` (what every kernel of a small plan
+ * gets), else a 2-D grid with x * y >= groups. Kernels number their workgroups `LINEAR_GROUP` and return past
+ * their item count, so the at most y - 1 surplus workgroups of the last row do nothing. 2-D is always enough: a
+ * 65535 x 65535 grid of 256 threads is more than 32-bit indices reach.
+ */
+export function dispatchFor(groups: number, maxPerDim = MAX_GROUPS_PER_DIM): [number, number, number] {
+  if (groups <= maxPerDim) return [Math.max(groups, 1), 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  if (y > maxPerDim) throw new InternalError(`${groups} workgroups do not fit a ${maxPerDim} x ${maxPerDim} grid`);
   return [Math.ceil(groups / y), y, 1];
+}
+
+/**
+ * The grid a kernel is dispatched with: a kind's dispatch unchanged when every dimension is within `maxPerDim`,
+ * else its workgroup count laid out again by dispatchFor (a kind may have split it at another limit already).
+ */
+export function gridFor(dispatch: [number, number, number], maxPerDim = MAX_GROUPS_PER_DIM): [number, number, number] {
+  if (dispatch.every((d) => d <= maxPerDim)) return dispatch;
+  if (dispatch[2] !== 1) throw new InternalError(`a dispatch of [${dispatch.join(', ')}] workgroups cannot be laid out again`);
+  return dispatchFor(dispatch[0] * dispatch[1], maxPerDim);
 }
 
 /** The linear workgroup id of a 2-D dispatch, as a WGSL expression. */

@@ -19,12 +19,14 @@ export const messages = {
   SEG2001: { category: 'error', template: 'Unknown name {0}.' },
   SEG2002: { category: 'error', template: 'Cannot find module {0}.' },
   SEG2003: { category: 'error', template: 'Module {0} has no definition {1}.' },
+  SEG2004: { category: 'error', template: '{0} is already {1} on line {2}.' },
 
   // 3xxx types and dimensions
   SEG3001: { category: 'error', template: 'Shape mismatch in {0}: {1} and {2}.' },
   SEG3002: { category: 'error', template: '{0} has no dimension {1}.' },
   SEG3003: { category: 'error', template: 'Expected {0} but found {1}.' },
   SEG3004: { category: 'error', template: 'Shape error in {0}: {1}.' },
+  SEG3005: { category: 'error', template: 'Unknown type {0}.' },
 
   // 4xxx staging and networks
   SEG4001: { category: 'error', template: 'Wrong number of arguments to {0}: expected {1}, found {2}.' },
@@ -37,6 +39,7 @@ export const messages = {
 
   // 6xxx runtime and GPU
   SEG6001: { category: 'error', template: '{0}' },
+  SEG6002: { category: 'error', template: '{0} needs {1}, more than one buffer may hold on this device: {3} is {2}{4}.' },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

@@ -2,11 +2,16 @@
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
+import { WORKGROUP, decompose, linearDispatch, threadEntry } from '../wgsl.ts';
 
 export interface KernelBody {
   body: string;
   workgroup: number;
+  /**
+   * Workgroups to dispatch, along x (linearDispatch) or already split (dispatchFor); generatePlan lays them out
+   * in a grid within the device's per-dimension limit (gridFor), so the body must number its workgroups with
+   * LINEAR_GROUP (threadEntry, groupEntry) and return past its last item.
+   */
   dispatch: [number, number, number];
 }
 
@@ -23,5 +28,5 @@ export function elementwiseKernel(ctx: KernelContext, root: Node, inlined: Set<n
     `  ${out}[i] = ${value};`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(total / WORKGROUP)) };
 }

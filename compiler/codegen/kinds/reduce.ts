@@ -2,7 +2,7 @@
 import type { Dim, Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry } from '../wgsl.ts';
+import { WORKGROUP, decompose, linearDispatch, groupEntry, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 /** Below this many reduced elements, one thread folds a whole output; above, a workgroup shares it. */
@@ -74,7 +74,7 @@ export function reduceKernel(
       `  ${out}[o] = ${result};`,
       `}`,
     ].join('\n');
-    return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(outputs / WORKGROUP)) };
+    return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(outputs / WORKGROUP)) };
   }
   const combine = argmax
     ? [
@@ -113,7 +113,7 @@ export function reduceKernel(
     `  if (lid == 0u) { ${out}[g] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(outputs * chunks) };
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(outputs * chunks) };
 }
 
 /** Folds `chunks` chunk-major partial results per output: out[o] = fold over k of partial[k * outputs + o]. */
@@ -130,7 +130,7 @@ export function combineKernel(ctx: KernelContext, op: string, partial: number, o
     `  ${out}[o] = acc;`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(outputs / WORKGROUP)) };
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(outputs / WORKGROUP)) };
 }
 
 function flatOf(dims: Dim[]): string {

@@ -1,6 +1,6 @@
 // Step-end kernels outside the IR: the Adam update of a weight in place, and accumulation of reported values.
 import type { KernelBody } from './elementwise.ts';
-import { WORKGROUP, dispatchFor, f32Literal, threadEntry } from '../wgsl.ts';
+import { WORKGROUP, linearDispatch, f32Literal, threadEntry } from '../wgsl.ts';
 
 export interface AdamSettings {
   beta1: number;
@@ -29,13 +29,13 @@ export function adamKernel(count: number, s: AdamSettings, stepSize: string, bia
     `  b0[t] = p - ${stepSize} * m / (sqrt(v) / ${bias2} + ${f32Literal(s.eps)});`,
     `}`,
   ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(count / WORKGROUP)) };
 }
 
 /** acc[offset + t] += value[t]: bindings value (b0), accumulator (b1). */
 export function accumulateKernel(count: number, offset: number): KernelBody {
   const body = [...threadEntry('t', count), `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
-  return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(count / WORKGROUP)) };
+  return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(count / WORKGROUP)) };
 }
 
 /** Records the step (a uniform read) of the first non-finite loss into the flag: bindings loss (b0), flag (b1). */
