@@ -1,6 +1,7 @@
 // The op table: every IR op, by name. Adding an op is one definition plus its row here.
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import { convOps } from './conv.ts';
+import { channelOps } from './channels.ts';
 import { convolutionOps } from './convolution.ts';
 import { poolingOps } from './pooling.ts';
 import { elementwiseOps } from './elementwise.ts';
@@ -14,7 +15,7 @@ export type { OpDef, OpKind, RefTensor } from './op.ts';
 export { broadcastIndexer, coordinates } from './op.ts';
 
 export const opTable: ReadonlyMap<string, OpDef> = new Map(
-  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps].map((op) => [op.name, op]),
+  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps, ...channelOps].map((op) => [op.name, op]),
 );
 
 export function getOp(name: string): OpDef {

@@ -42,6 +42,9 @@ const KEYWORDS: Record<string, string[]> = {
   conv_transpose: ['c', 'k', 'stride', 'pad', 'output_pad', 'bias', 'groups'],
   batchnorm: ['eps', 'momentum'],
   maxpool: ['k', 'stride', 'pad'],
+  groupnorm: ['groups', 'eps'],
+  dropout: ['p'],
+  dropout2d: ['p'],
   avgpool: ['k', 'stride', 'pad', 'count_pad'],
   upsample: ['scale', 'mode', 'align_corners'],
   resize: ['size', 'mode', 'align_corners'],
@@ -325,6 +328,18 @@ export const builtins = new Map<string, Builtin>([
     const momentum = numeric(call, 2, 'momentum', 0.1);
     return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
   }],
+  ['groupnorm', (s, call) => {
+    const x = tensorArg(s, call);
+    const groups = int(s, call, 1, 'groups', 32);
+    const eps = numeric(call, 2, 'eps', 1e-5);
+    const channels = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
+    if (!channels || channels % groups !== 0) {
+      fail('SEG4004', call.span, `'groupnorm' needs ${groups} groups to divide the channels (${channels ?? 'none'}).`);
+    }
+    return s.scoped('groupnorm', () => groupnorm(s, x, groups, eps, call.span));
+  }],
+  ['dropout', (s, call) => dropout(s, call, false)],
+  ['dropout2d', (s, call) => dropout(s, call, true)],
   ['maxpool', (s, call) => pooling(s, call, 'max')],
   ['avgpool', (s, call) => pooling(s, call, 'avg')],
   ['upsample', (s, call) => {
@@ -381,6 +396,42 @@ function extremum(s: Stager, call: BuiltinCall, pairwise: string, sign: number):
   if (sign > 0) return s.wrap(s.node('max', [x], { axes }, call.span));
   const negated = s.node('neg', [x], {}, call.span);
   return s.wrap(s.node('neg', [s.node('max', [negated], { axes }, call.span)], {}, call.span));
+}
+
+/**
+ * Group normalisation (torch GroupNorm): statistics per image over each group of C / groups channels and the
+ * spatial dims, then a per-channel scale and shift (`weight` 1, `bias` 0 at the start).
+ */
+function groupnorm(s: Stager, x: number, groups: number, eps: number, span: Span): Value {
+  const type = s.b.type(x);
+  const c = type.dims.find((d) => d.name === 'C')!.size;
+  const others = type.dims.map((d) => d.name).filter((n) => n !== 'N' && n !== 'C');
+  const count = (c / groups) * reduceCount(s, x, others);
+  const n = (op: string, inputs: number[], attrs = {}) => s.node(op, inputs, attrs, span);
+  const k = (v: number) => s.b.constant(v);
+  const groupMean = (t: number) => n('mul', [n('group_sum', [others.length ? n('sum', [t], { axes: others }) : t], { groups }), k(1 / count)]);
+  const centred = n('sub', [x, groupMean(x)]);
+  const variance = groupMean(n('mul', [centred, centred]));
+  const normalised = n('mul', [centred, n('rsqrt', [n('add', [variance, k(eps)])])]);
+  const weight = s.weight('weight', ['C'], [c], { kind: 'constant', value: 1 });
+  const bias = s.weight('bias', ['C'], [c], { kind: 'constant', value: 0 });
+  return s.wrap(n('add', [n('mul', [normalised, weight]), bias]));
+}
+
+/**
+ * Dropout while training (identity in evaluation): each element (or, for dropout2d, each channel of each image)
+ * is kept with probability 1 - p and scaled by 1 / (1 - p). The masks are seeded by the step, so a resumed run
+ * draws the same ones.
+ */
+function dropout(s: Stager, call: BuiltinCall, channels: boolean): Value {
+  const x = tensorArg(s, call);
+  const p = numeric(call, 1, 'p', 0.5);
+  if (!(p >= 0 && p < 1)) fail('SEG4004', call.span, `'${call.name}' needs p in [0, 1), got ${p}.`);
+  if (s.options.mode === 'eval' || p === 0) return s.wrap(x);
+  const dims = s.b.type(x).dims.filter((d) => !channels || d.name === 'N' || d.name === 'C');
+  const seed = s.b.add('uniform', [], { name: 'step' });
+  const mask = s.node('random_mask', [seed], { p, salt: s.b.nodes.length, dims: dims.map((d) => d.name), sizes: dims.map((d) => d.size) }, call.span);
+  return s.wrap(s.node('mul', [x, mask], {}, call.span));
 }
 
 /** Max or average pooling: `k`, `stride` (default `k`) and `pad` per spatial dim, torch semantics. */

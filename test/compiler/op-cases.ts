@@ -8,9 +8,9 @@ export interface LeafSpec {
   sizes: number[];
   /**
    * 'positive' for log/sqrt domains, 'labels' for class indices (u8, some 255), 'small' for values near 0 of both
-   * signs (|x| < 1e-3), 'mask' for 0/1 conditions.
+   * signs (|x| < 1e-3), 'mask' for 0/1 conditions, 'seed' for a whole-number random seed.
    */
-  values?: 'normal' | 'positive' | 'labels' | 'small' | 'mask';
+  values?: 'normal' | 'positive' | 'labels' | 'small' | 'mask' | 'seed';
 }
 
 export interface OpCase {
@@ -68,6 +68,9 @@ export const opCases: OpCase[] = [
   { op: 'conv2d', label: 'conv2d full tiles', leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }], attrs: { pad: 1 } },
   ...convolutionCases(),
   ...poolingCases(),
+  { op: 'group_sum', leaves: [{ name: 'x', dims: ['N', 'C', 'W'], sizes: [2, 6, 5] }], attrs: { groups: 3 } },
+  { op: 'group_sum', label: 'group_sum of [N,C] in one group', leaves: [{ name: 'x', dims: ['N', 'C'], sizes: [3, 4] }], attrs: { groups: 1 } },
+  { op: 'random_mask', leaves: [{ name: 's', dims: [], sizes: [], values: 'seed' }], attrs: { p: 0.3, salt: 17, dims: ['N', 'C', 'W'], sizes: [3, 5, 67] } },
   { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },

@@ -43,6 +43,7 @@ function build(testCase: OpCase, seed: number): Built {
         positive: () => 0.5 + 2 * random.next(),
         small: () => 1e-3 * random.normal(),
         mask: () => random.int(2),
+        seed: () => 1 + random.int(100000),
         normal: () => random.normal(),
       };
       const draw = draws[leaf.values ?? 'normal'];
@@ -50,7 +51,7 @@ function build(testCase: OpCase, seed: number): Built {
     }
   }
   // Labels and 0/1 conditions take no gradient (a finite difference would flip a condition).
-  const differentiable = testCase.leaves.filter((l) => l.values !== 'labels' && l.values !== 'mask').map((l) => l.name);
+  const differentiable = testCase.leaves.filter((l) => l.values !== 'labels' && l.values !== 'mask' && l.values !== 'seed').map((l) => l.name);
   const hasLoss = getOp(testCase.op).vjp !== undefined && differentiable.length > 0;
   if (hasLoss) {
     const type = b.type(out);

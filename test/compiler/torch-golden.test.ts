@@ -105,6 +105,17 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
       for (const update of s.stateUpdates) b.output(update.name.replace(/.*\./, 'state.'), update.node, 'value');
       break;
     }
+    case 'groupnorm': {
+      const rank = c.inputs.x.shape.length - 2;
+      weights.push(leaf('x', ['N', 'C', ...(rank === 3 ? ['D', 'H', 'W'] : ['H', 'W'])]));
+      const groups: Value = { kind: 'number', value: c.attrs.groups as number, integer: true };
+      out = s.scoped('gn', () => s.tensor(call('groupnorm', [tensor(weights[0]), groups]), span));
+      const named = (suffix: string) => b.nodes.find((n) => String(n.attrs.name).endsWith(suffix))!;
+      tensors[named('.weight').attrs.name as string] = c.inputs.weight.data;
+      tensors[named('.bias').attrs.name as string] = c.inputs.bias.data;
+      weights.push(named('.weight').id, named('.bias').id);
+      break;
+    }
     case 'cross_entropy': {
       const z = leaf('z', NCHW);
       const y = b.add('input', [], { name: 'y', dims: ['N', 'H', 'W'], sizes: c.inputs.y.shape, dtype: 'u8' });

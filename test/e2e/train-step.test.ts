@@ -44,12 +44,14 @@ describe('tiny U-Net training step', () => {
     }
   });
 
-  it('matches the oracle through strided, pooled, dilated, grouped, transposed and resized layers', async () => {
+  it('matches the oracle through strided, pooled, dilated, grouped, transposed, resized, group-normalised and dropout layers', async () => {
     const strided = compileExperiment('test/fixtures/experiments/strided.seg');
     const feeds: Record<string, ArrayLike<number>> = { image: data.images, labels };
     for (const [name, values] of initialValues(strided.train.weights, 1)) feeds[name] = values;
-    const expected = evaluateGraph(strided.train.graph, { tensors: feeds });
-    const gpu = await runOnGpu(strided.train.graph, { tensors: feeds, bytes: { image: data.images, labels } });
+    // The step seeds the dropout masks.
+    const expected = evaluateGraph(strided.train.graph, { tensors: feeds, uniforms: { step: 3 } });
+    const gpu = await runOnGpu(strided.train.graph, { tensors: feeds, bytes: { image: data.images, labels }, uniforms: { step: 3 } });
+    expect(strided.train.graph.nodes.some((n) => n.op === 'random_mask')).toBe(true);
     expect(strided.train.graph.outputs.filter((o) => o.role === 'value').map((o) => o.name)).toEqual(['loss', 'ce', 'kl']);
     for (const output of strided.train.graph.outputs) {
       expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);

@@ -195,6 +195,21 @@ def upsample_cases():
         lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), generator)]
 
 
+def groupnorm_cases():
+    cases = []
+    for name, shape, groups in [("groupnorm_g3", (2, 6, 3, 4), 3), ("groupnorm3d_g2", (2, 4, 2, 3, 3), 2)]:
+        generator = generator_for(name)
+        inputs = {
+            "x": normal(generator, shape) * 1.5 + 0.7,
+            "weight": normal(generator, (shape[1],)),
+            "bias": normal(generator, (shape[1],)),
+        }
+        cases.append(differentiable_case(
+            name, "groupnorm", {"groups": groups, "eps": 1e-5}, inputs, ["x", "weight", "bias"],
+            lambda x, weight, bias, g=groups: F.group_norm(x, g, weight, bias, eps=1e-5), generator))
+    return cases
+
+
 def batchnorm_cases():
     attrs = {"eps": 1e-5, "momentum": 0.1}
     name = "batchnorm_train"
@@ -293,7 +308,7 @@ def adam_cases():
 
 def main():
     torch.use_deterministic_algorithms(True)
-    cases = (conv2d_cases() + convolution_cases() + pooling_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
+    cases = (conv2d_cases() + convolution_cases() + pooling_cases() + groupnorm_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
              + cross_entropy_cases() + softmax_cases() + adam_cases())
     names = [case["name"] for case in cases]
     assert len(set(names)) == len(names), "case names must be unique"
