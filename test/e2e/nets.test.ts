@@ -11,7 +11,7 @@ const count = (sizes: number[]) => sizes.reduce((a, b) => a * b, 1);
 function trainableParams(model: string): { params: number; output: number[] } {
   const text = [
     'import std/losses { ce }',
-    'import std/nets { unet_resnet }',
+    'import std/nets { unet_resnet, fpn_resnet }',
     'experiment nets {',
     '  data = shapes(size = [64, 64], classes = 3, train = 4, val = 2)',
     `  model = ${model}`,
@@ -49,6 +49,17 @@ describe('stdlib networks', () => {
   it('unet_resnet(depth = 50) has the ResNet-50 encoder of torchvision', () => {
     const { params } = trainableParams('unet_resnet(in = 3, classes = 3, depth = 50)');
     expect(params - decoderParams([64, 256, 512, 1024, 2048], 3)).toBe(25_557_032 - (2048 * 1000 + 1000));
+  });
+
+  it('fpn_resnet(depth = 50) is the ResNet-50 encoder plus the FPN decoder of its formula', () => {
+    const { params } = trainableParams('fpn_resnet(in = 3, classes = 3, depth = 50)');
+    // Laterals: 1x1 convs with bias to 256 from 2048, 1024, 512, 256 channels. Segmentation blocks: 3x3 convs
+    // (no bias) + group norm (weight, bias) to 128: 3 + 2 + 1 + 1 of them, the first of each from 256. Head: 1x1.
+    const laterals = [2048, 1024, 512, 256].reduce((a, c) => a + c * 256 + 256, 0);
+    const block = (cin: number) => cin * 128 * 9 + 2 * 128;
+    const segmentation = 4 * block(256) + 3 * block(128);
+    const head = 128 * 3 + 3;
+    expect(params).toBe(25_557_032 - (2048 * 1000 + 1000) + laterals + segmentation + head);
   });
 
   it('unet3d stages on a volume [N,C,D,H,W] and keeps its size', () => {
