@@ -27,7 +27,7 @@ export function printPlanSummary(compiled: CompiledExperiment): string {
       const byKind = [...kinds].map(([kind, n]) => `${kind} ${n}`).join(', ');
       return [
         `${plan.name}: ${plan.kernels.length} kernels (${byKind})`,
-        `  memory: ${mib(r.total)} without sharing, ${mib(r.allocated)} allocated`,
+        `  memory: ${mib(r.total)} without sharing, ${mib(r.allocated)} allocated, peak live ${mib(r.peak)}`,
         `  activations: ${mib(r.activations.before)} -> ${mib(r.activations.after)}`,
       ].join('\n');
     })

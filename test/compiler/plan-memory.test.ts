@@ -35,6 +35,23 @@ describe('planMemory', () => {
     for (const o of plan.outputs) expect(bySlot.get(plan.slots![o.buffer])).toEqual([o.buffer]);
   });
 
+  it('reports the peak of live bytes, a lower bound of any sharing, counted kernel by kernel', () => {
+    for (const plan of [compiled.trainPlan, compiled.evalPlan]) {
+      const spans = lifetimes(plan);
+      const pinned = new Set(plan.outputs.map((o) => o.buffer));
+      const shareable = (b: Plan['buffers'][number]) => b.role === 'activation' && !pinned.has(b.index) && spans.has(b.index);
+      const fixed = plan.buffers.filter((b) => !shareable(b)).reduce((n, b) => n + b.bytes, 0);
+      let peak = 0;
+      plan.kernels.forEach((_, k) => {
+        const live = plan.buffers.filter((b) => shareable(b) && spans.get(b.index)![0] <= k && k <= spans.get(b.index)![1]);
+        peak = Math.max(peak, fixed + live.reduce((n, b) => n + b.bytes, 0));
+      });
+      const report = memoryReport(plan);
+      expect(report.peak).toBe(peak);
+      expect(report.allocated).toBeGreaterThanOrEqual(report.peak);
+    }
+  });
+
   it('cuts the quickstart training plan to well under half', () => {
     const report = memoryReport(compiled.trainPlan);
     expect(report.allocated).toBeLessThan(0.5 * report.total);
