@@ -1,4 +1,5 @@
-// Builds IR graphs: infers each node's type through the op table and shares identical nodes (CSE on construction).
+// Builds IR graphs: infers each node's type through the op table, folds constants and shares identical nodes
+// (constant folding and CSE on construction).
 import type { Span } from '../diagnostics/diagnostic.ts';
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import { getOp } from '../ops/index.ts';
@@ -13,6 +14,8 @@ export class GraphBuilder {
 
   add(op: string, inputs: number[], attrs: Attrs = {}, span?: Span): number {
     const def = getOp(op);
+    const simpler = this.simplify(op, inputs, attrs);
+    if (simpler !== undefined) return simpler;
     const key = `${op}|${inputs.join(',')}|${stableJson(attrs)}`;
     const shared = this.byKey.get(key);
     if (shared !== undefined) return shared;
@@ -21,6 +24,28 @@ export class GraphBuilder {
     this.nodes.push({ id, op, inputs, attrs, type, span: span ?? this.currentSpan });
     this.byKey.set(key, id);
     return id;
+  }
+
+  /**
+   * Constant folding and identities, applied as nodes are built (like CSE): a pointwise op of constants is a
+   * constant; x * 1, 1 * x, x + 0, 0 + x, x - 0 and x / 1 are x. (x * 0 is kept: it is NaN for x = inf or NaN.)
+   */
+  private simplify(op: string, inputs: number[], attrs: Attrs): number | undefined {
+    const def = getOp(op);
+    if (def.kind !== 'elementwise' || inputs.length === 0) return undefined;
+    const constants = inputs.map((i) => (this.nodes[i]?.op === 'const' ? (this.nodes[i].attrs.value as number) : undefined));
+    // Only scalar results: `expand` of a constant (a zero gradient, say) must keep its shape.
+    if (def.scalar && constants.every((c) => c !== undefined) && def.inferType(inputs.map((i) => this.type(i)), attrs).dims.length === 0) {
+      return this.constant(def.scalar(constants as number[], attrs, () => 0));
+    }
+    if (inputs.length !== 2) return undefined;
+    const [a, b] = constants;
+    const identity = (op === 'mul' && b === 1) || ((op === 'add' || op === 'sub') && b === 0) || (op === 'div' && b === 1);
+    // Only for float operands: the op would turn u8 labels into floats.
+    const float = (i: number) => this.nodes[i].type.dtype === 'f32';
+    if (identity && float(inputs[0])) return inputs[0];
+    if (((op === 'mul' && a === 1) || (op === 'add' && a === 0)) && float(inputs[1])) return inputs[1];
+    return undefined;
   }
 
   node(id: number): Node {
