@@ -7,6 +7,7 @@ import { poolingOps } from './pooling.ts';
 import { elementwiseOps } from './elementwise.ts';
 import { labelOps } from './labels.ts';
 import { leafOps } from './leaf.ts';
+import { linearOps } from './linear.ts';
 import { movementOps } from './movement.ts';
 import type { OpDef } from './op.ts';
 import { reduceOps } from './reduce.ts';
@@ -15,7 +16,7 @@ export type { OpDef, OpKind, RefTensor } from './op.ts';
 export { broadcastIndexer, coordinates } from './op.ts';
 
 export const opTable: ReadonlyMap<string, OpDef> = new Map(
-  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps, ...channelOps].map((op) => [op.name, op]),
+  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps, ...channelOps, ...linearOps].map((op) => [op.name, op]),
 );
 
 export function getOp(name: string): OpDef {

@@ -43,6 +43,8 @@ const KEYWORDS: Record<string, string[]> = {
   batchnorm: ['eps', 'momentum'],
   maxpool: ['k', 'stride', 'pad'],
   groupnorm: ['groups', 'eps'],
+  linear: ['c', 'bias'],
+  pad: ['p', 'value'],
   dropout: ['p'],
   dropout2d: ['p'],
   avgpool: ['k', 'stride', 'pad', 'count_pad'],
@@ -93,6 +95,15 @@ function perDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: 
     if (!Number.isInteger(v) || v < 0) fail('SEG4004', span, `'${key}' of '${call.name}' must be a whole number >= 0, got ${item.value}.`);
     return v;
   });
+}
+
+/** Whole numbers of either sign, one per spatial dim (a number stands for all). */
+function signedPerDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: number): number[] {
+  const value = arg(call, index, key);
+  const span = call.argSpans[index] ?? call.span;
+  const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
+  if (rank < 1 || items.length !== rank) fail('SEG4004', span, `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`);
+  return items.map((item) => s.integer(item, span));
 }
 
 function numeric(call: BuiltinCall, index: number, key: string, fallback: number): number {
@@ -328,6 +339,29 @@ export const builtins = new Map<string, Builtin>([
     const momentum = numeric(call, 2, 'momentum', 0.1);
     return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
   }],
+  ['linear', (s, call) => {
+    // A dense layer over C (torch Linear on [N,C]; a 1x1 layer on [N,C,S]): weight [O,I], bias [O].
+    const x = tensorArg(s, call);
+    const out = int(s, call, 1, 'c');
+    const bias = arg(call, 2, 'bias', { kind: 'bool', value: true });
+    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
+    if (!input) fail('SEG4004', call.span, "'linear' needs a tensor with a 'C' dimension.");
+    return s.scoped('linear', () => {
+      const bound = 1 / Math.sqrt(input);
+      const weight = s.weight('weight', ['O', 'I'], [out, input], { kind: 'uniform', bound });
+      let y = s.node('channel_mix', [x, weight], {}, call.span);
+      if (bias.kind === 'bool' && bias.value) y = s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span);
+      return s.wrap(y);
+    });
+  }],
+  ['pad', (s, call) => {
+    // Constant padding of every spatial dim by `p` on both sides (a number, or one per dim); negative crops.
+    const x = tensorArg(s, call);
+    const rank = s.b.type(x).dims.length - 2;
+    const amounts = signedPerDim(s, call, 1, 'p', rank);
+    const value = numeric(call, 2, 'value', 0);
+    return s.wrap(s.node('pad', [x], { before: amounts, after: amounts, value }, call.span));
+  }],
   ['groupnorm', (s, call) => {
     const x = tensorArg(s, call);
     const groups = int(s, call, 1, 'groups', 32);
@@ -374,7 +408,8 @@ export const builtins = new Map<string, Builtin>([
     return list(Array.from({ length: n }, (_, i) => list(lists.map((l) => l[i]))));
   }],
   ['reversed', (_s, call) => list([...asList(call, 0)].reverse())],
-  ['range', (s, call) => list(Array.from({ length: int(s, call, 0, 'n') }, (_, i) => number(i, true)))],
+  // As Python's: a count below 1 gives an empty list.
+  ['range', (s, call) => list(Array.from({ length: Math.max(0, int(s, call, 0, 'n')) }, (_, i) => number(i, true)))],
   ['len', (_s, call) => number(asList(call, 0).length, true)],
   ['size', (s, call) => {
     // size[C](z): the size of a named dim, a compile-time int (for mode switches such as binary when C = 1).

@@ -116,6 +116,17 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
       weights.push(named('.weight').id, named('.bias').id);
       break;
     }
+    case 'linear': {
+      weights.push(leaf('x', ['N', 'C']), leaf('w', ['O', 'I']), leaf('b', ['C']));
+      out = b.add('add', [b.add('channel_mix', [weights[0], weights[1]]), weights[2]]);
+      break;
+    }
+    case 'pad': {
+      weights.push(leaf('x', NCHW));
+      const p = c.attrs.p as number[];
+      out = b.add('pad', weights, { before: p, after: p, value: c.attrs.value as number });
+      break;
+    }
     case 'cross_entropy': {
       const z = leaf('z', NCHW);
       const y = b.add('input', [], { name: 'y', dims: ['N', 'H', 'W'], sizes: c.inputs.y.shape, dtype: 'u8' });

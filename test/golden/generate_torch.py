@@ -210,6 +210,19 @@ def groupnorm_cases():
     return cases
 
 
+def linear_pad_cases():
+    name = "linear"
+    generator = generator_for(name)
+    inputs = {"x": normal(generator, (3, 5)), "w": normal(generator, (4, 5)), "b": normal(generator, (4,))}
+    linear = differentiable_case(name, "linear", {}, inputs, ["x", "w", "b"], lambda x, w, b: F.linear(x, w, b), generator)
+    name = "pad"
+    generator = generator_for(name)
+    # torch orders the amounts from the last dim: (W before, W after, H before, H after).
+    padding = differentiable_case(name, "pad", {"p": [1, 2], "value": 0.5}, {"x": normal(generator, (2, 3, 4, 5))}, ["x"],
+                                  lambda x: F.pad(x, (2, 2, 1, 1), value=0.5), generator)
+    return [linear, padding]
+
+
 def batchnorm_cases():
     attrs = {"eps": 1e-5, "momentum": 0.1}
     name = "batchnorm_train"
@@ -308,7 +321,7 @@ def adam_cases():
 
 def main():
     torch.use_deterministic_algorithms(True)
-    cases = (conv2d_cases() + convolution_cases() + pooling_cases() + groupnorm_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
+    cases = (conv2d_cases() + convolution_cases() + pooling_cases() + groupnorm_cases() + linear_pad_cases() + maxpool_cases() + upsample_cases() + batchnorm_cases()
              + cross_entropy_cases() + softmax_cases() + adam_cases())
     names = [case["name"] for case in cases]
     assert len(set(names)) == len(names), "case names must be unique"

@@ -10,6 +10,7 @@ import { WORKGROUP, decompose, linearDispatch, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 import { poolingKernel } from './pooling.ts';
 import { channelKernel } from './channels.ts';
+import { linearKernel } from './linear.ts';
 
 const at = (s: Nchw, n: string, c: string, y: string, x: string) =>
   `((${n} * ${s.c}u + ${c}) * ${s.h}u + ${y}) * ${s.w}u + ${x}`;
@@ -54,6 +55,7 @@ function windowArgmax(input: string, s: Nchw, k: number, wy: string, wx: string)
 export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
   if (['pool', 'pool_grad', 'resize', 'resize_grad'].includes(node.op)) return poolingKernel(ctx, node);
   if (node.op === 'group_sum' || node.op === 'random_mask') return channelKernel(ctx, node);
+  if (['channel_mix', 'channel_outer', 'pad'].includes(node.op)) return linearKernel(ctx, node);
   // Concat and slice move whole rows along C, so 3-D tensors take the same kernels with D·H rows.
   const view = ['concat', 'slice'].includes(node.op) ? foldedNchw : nchw;
   const type = (i: number) => view(ctx.graph.nodes[node.inputs[i]].type, node.op);

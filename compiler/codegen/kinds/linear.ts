@@ -1,0 +1,95 @@
+// Kernels of the channel maps (dense and 1x1 layers) and of constant padding: one thread per output element, and
+// for the weight gradient one workgroup per weight element folding every position.
+import { InternalError } from '../../diagnostics/diagnostic.ts';
+import type { Node } from '../../ir/types.ts';
+import { elementCount } from '../../ir/types.ts';
+import { aroundChannels } from '../../ops/linear.ts';
+import type { KernelContext } from '../context.ts';
+import { WORKGROUP, dispatchFor, f32Literal, groupEntry, threadEntry } from '../wgsl.ts';
+import type { KernelBody } from './elementwise.ts';
+
+const THREADS = 64;
+
+function perThread(total: number, lines: string[]): KernelBody {
+  const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+}
+
+export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
+  const input = (i: number) => ctx.graph.nodes[node.inputs[i]];
+  const out = ctx.bindNode(node.id, 'read_write');
+  switch (node.op) {
+    case 'channel_mix': {
+      const x = ctx.bindNode(node.inputs[0]);
+      const w = ctx.bindNode(node.inputs[1]);
+      const { c } = aroundChannels(input(0).type, node.op);
+      const { c: outC, inner } = aroundChannels(node.type, node.op);
+      const columns = input(1).type.dims[1].size;
+      const weight = node.attrs.transpose ? `${w}[j * ${columns}u + k]` : `${w}[k * ${columns}u + j]`;
+      return perThread(elementCount(node.type), [
+        `let i = t % ${inner}u;`,
+        `let k = (t / ${inner}u) % ${outC}u;`,
+        `let o = t / ${inner * outC}u;`,
+        `var total = 0.0;`,
+        `for (var j = 0u; j < ${c}u; j++) { total += ${weight} * ${x}[(o * ${c}u + j) * ${inner}u + i]; }`,
+        `${out}[t] = total;`,
+      ]);
+    }
+    case 'channel_outer': {
+      const x = ctx.bindNode(node.inputs[0]);
+      const g = ctx.bindNode(node.inputs[1]);
+      const { outer, c, inner } = aroundChannels(input(0).type, node.op);
+      const outC = aroundChannels(input(1).type, node.op).c;
+      const positions = outer * inner;
+      const body = [
+        `var<workgroup> partial: array<f32, ${THREADS}>;`,
+        ...groupEntry('e', outC * c, THREADS),
+        `  let k = e / ${c}u;`,
+        `  let j = e % ${c}u;`,
+        `  var total = 0.0;`,
+        `  for (var p = lid; p < ${positions}u; p += ${THREADS}u) {`,
+        `    let o = p / ${inner}u;`,
+        `    let i = p % ${inner}u;`,
+        `    total += ${g}[(o * ${outC}u + k) * ${inner}u + i] * ${x}[(o * ${c}u + j) * ${inner}u + i];`,
+        `  }`,
+        `  partial[lid] = total;`,
+        `  workgroupBarrier();`,
+        `  for (var s = ${THREADS / 2}u; s > 0u; s = s >> 1u) {`,
+        `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
+        `    workgroupBarrier();`,
+        `  }`,
+        `  if (lid == 0u) { ${out}[e] = partial[0]; }`,
+        `}`,
+      ].join('\n');
+      return { body, workgroup: THREADS, dispatch: dispatchFor(outC * c) };
+    }
+    case 'pad': {
+      const x = ctx.bindNode(node.inputs[0]);
+      const before = node.attrs.before as number[];
+      const inSizes = input(0).type.dims.slice(2).map((d) => d.size);
+      const outSizes = node.type.dims.slice(2).map((d) => d.size);
+      const outVolume = outSizes.reduce((a, b) => a * b, 1);
+      const inVolume = inSizes.reduce((a, b) => a * b, 1);
+      const lines = [`let plane = t / ${outVolume}u;`, `var rest = t % ${outVolume}u;`, `var source = 0;`, `var stride = 1;`, `var inside = true;`];
+      for (let d = outSizes.length - 1; d >= 0; d--) {
+        lines.push(
+          `{`,
+          `  let at = i32(rest % ${outSizes[d]}u) - ${before[d]};`,
+          `  rest = rest / ${outSizes[d]}u;`,
+          `  inside = inside && at >= 0 && at < ${inSizes[d]};`,
+          `  source += at * stride;`,
+          `  stride *= ${inSizes[d]};`,
+          `}`,
+        );
+      }
+      lines.push(
+        `var value = ${f32Literal(node.attrs.value as number)};`,
+        `if (inside) { value = ${x}[plane * ${inVolume}u + u32(source)]; }`,
+        `${out}[t] = value;`,
+      );
+      return perThread(elementCount(node.type), lines);
+    }
+    default:
+      throw new InternalError(`'${node.op}' is not a linear or padding op`);
+  }
+}
