@@ -22,6 +22,7 @@ interface Case {
   mode?: 'multiclass' | 'binary' | 'multilabel';
   w?: number[];
   grad_w?: number[];
+  grad_T?: number;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'segc-losses-'));
@@ -63,16 +64,20 @@ describe('stdlib losses match PyTorch', () => {
       z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
       y,
       ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
+      // The temperature as a scalar tensor, so its gradient is computed too.
+      ...(c.grad_T !== undefined ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } } : {}),
     });
     const own = resolveModules(module).entry.definitions.get(loss)!.def;
     const params = own.params.map((p) => p.name.name);
     // The example's losses run with their own defaults; the stdlib's with the case's alpha and T.
-    const overrides = module === 'stdlib/losses.seg' ? Object.fromEntries(Object.entries(c.params).filter(([k]) => params.includes(k))) : {};
+    const given = (k: string) => params.includes(k) && !(k === 'T' && c.grad_T !== undefined);
+    const overrides = module === 'stdlib/losses.seg' ? Object.fromEntries(Object.entries(c.params).filter(([k]) => given(k))) : {};
     const results = await computeGrad(module, { loss, inputs, out: join(scratch, 'out.safetensors'), overrides, opened });
     expect(relativeError(results.loss, [c.loss]), 'loss').toBeLessThan(1e-4);
     expect(Object.keys(results).filter((k) => k !== 'loss' && !k.startsWith('grad.'))).toEqual(Object.keys(c.terms));
     for (const [term, value] of Object.entries(c.terms)) expect(relativeError(results[term], [value]), term).toBeLessThan(1e-4);
     expect(relativeError(results['grad.z'], c.grad_z), 'grad.z').toBeLessThan(1e-4);
     if (c.grad_w) expect(relativeError(results['grad.w'], c.grad_w), 'grad.w').toBeLessThan(1e-4);
+    if (c.grad_T !== undefined) expect(relativeError(results['grad.T'], [c.grad_T]), 'grad.T').toBeLessThan(1e-4);
   });
 });

@@ -184,14 +184,18 @@ def stdlib_cases():
             alpha = 2.0 if T == 10 else 1.0
             z.requires_grad_(True)
             w.requires_grad_(weighted)
-            value, terms = compute(loss, Parts(z, y, mode, w if weighted else None), alpha, T)
-            inputs = [z, w] if weighted else [z]
+            # T is an input too where the loss has it, so its gradient is checked (autodiff through a scalar).
+            t = torch.tensor(T, requires_grad=True)
+            value, terms = compute(loss, Parts(z, y, mode, w if weighted else None), alpha, t)
+            inputs = [z] + ([w] if weighted else []) + ([t] if loss in WITH_T else [])
             grads = torch.autograd.grad(value, inputs, allow_unused=True)
             entry = record(name, {'alpha': alpha, 'T': T}, z, y, value, terms, grads[0])
             entry['mode'] = mode
             if weighted:
                 entry['w'] = w.detach().tolist()
                 entry['grad_w'] = grads[1].tolist()
+            if loss in WITH_T:
+                entry['grad_T'] = grads[-1].item()
             results.setdefault(loss, []).append(entry)
     return results
 
