@@ -75,9 +75,11 @@ export class KernelContext {
     inlined: Set<number>,
     flat?: { name: string; dims: Dim[] },
     computeRoot = true,
+    /** Nodes whose value is already in a WGSL variable (a conv's accumulator in an epilogue). */
+    given: Map<number, string> = new Map(),
   ): { lines: string[]; value: string } {
     const lines: string[] = [];
-    const names = new Map<number, string>();
+    const names = new Map<number, string>(given);
     const visit = (id: number, isRoot: boolean): string => {
       const seen = names.get(id);
       if (seen) return seen;

@@ -161,6 +161,14 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
           ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights, options.target ?? 'gpu')
           : 1;
     const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks, 'f32', node.id) } : undefined;
+    const host = fusion.epilogues.get(root);
+    if (host !== undefined) {
+      // The pointwise root runs in the epilogue of the convolution it reads.
+      const conv = graph.nodes[host];
+      const made = convKernel(ctx, conv, undefined, options.target ?? 'gpu', { root: node, inlined });
+      emit(`${options.name}_${String(kernels.length).padStart(3, '0')}_${conv.op}_${node.op}`, 'conv', ctx, made, [conv, ...members]);
+      continue;
+    }
     const made =
       kind === 'reduce'
         ? reduceKernel(ctx, node, inlined, split)

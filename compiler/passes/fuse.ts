@@ -19,7 +19,15 @@ export interface Fusion {
   stored: Set<number>;
   /** For each root, the nodes its kernel evaluates inline. */
   inlined: Map<number, number[]>;
+  /**
+   * Conv epilogues: a pointwise root whose kernel is the convolution it consumes (by root), the conv's result
+   * feeding the pointwise tree in registers instead of through a buffer (bias, eval batch norm, activation).
+   */
+  epilogues: Map<number, number>;
 }
+
+/** Convolutions whose register-tiled kernel can run a pointwise epilogue at its store. */
+const EPILOGUE_HOSTS = new Set(['conv2d', 'conv2d_grad_input']);
 
 const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);
 
@@ -72,5 +80,50 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
     }
     inlined.set(root, [...members].sort((a, b) => a - b));
   }
-  return { live, roots, stored, inlined };
+  const epilogues = enabled ? findEpilogues(graph, roots, inlined, consumers, outputs) : new Map<number, number>();
+  const hosts = new Set(epilogues.values());
+  for (const conv of hosts) stored.delete(conv);
+  return { live, roots: roots.filter((r) => !hosts.has(r)), stored, inlined, epilogues };
+}
+
+/**
+ * Pairs a pointwise root with the convolution it reads when that conv is read by nothing else and has the root's
+ * exact shape: the conv then writes the root's value directly (no intermediate tensor, one kernel fewer).
+ */
+function findEpilogues(
+  graph: Graph,
+  roots: number[],
+  inlined: Map<number, number[]>,
+  consumers: Map<number, Node[]>,
+  outputs: Set<number>,
+): Map<number, number> {
+  const rootSet = new Set(roots);
+  // Which kernels (roots) read each stored node: a shared pointwise node inlined in several kernels reads for each.
+  const readers = new Map<number, Set<number>>();
+  const reads = new Map<number, number[]>();
+  for (const root of roots) {
+    const members = new Set([root, ...(inlined.get(root) ?? [])]);
+    const read = [...new Set([...members].flatMap((id) => graph.nodes[id].inputs).filter((i) => !members.has(i)))];
+    reads.set(root, read);
+    for (const i of read) readers.set(i, new Set([...(readers.get(i) ?? []), root]));
+  }
+  const epilogues = new Map<number, number>();
+  const taken = new Set<number>();
+  for (const root of roots) {
+    const node = graph.nodes[root];
+    if (getOp(node.op).kind !== 'elementwise') continue;
+    const candidates = reads.get(root)!.filter((i) => {
+      const conv = graph.nodes[i];
+      return EPILOGUE_HOSTS.has(conv.op) && rootSet.has(i) && !outputs.has(i) && !taken.has(i) &&
+        readers.get(i)!.size === 1 && (consumers.get(i) ?? []).length > 0 && sameShape(conv, node);
+    });
+    if (candidates.length === 0) continue;
+    epilogues.set(root, candidates[0]);
+    taken.add(candidates[0]);
+  }
+  return epilogues;
+}
+
+function sameShape(a: Node, b: Node): boolean {
+  return a.type.dims.length === b.type.dims.length && a.type.dims.every((d, i) => d.name === b.type.dims[i].name && d.size === b.type.dims[i].size);
 }

@@ -58,6 +58,25 @@ describe('tiny U-Net training step', () => {
     }
   });
 
+  it('evaluates on the GPU like the oracle, with batch norm, bias and ReLU run in the conv epilogues', async () => {
+    const evalGraph = small.eval.graph;
+    const plan = small.evalPlan;
+    // Eval batch norm is affine: convs store their normalised, activated output directly.
+    expect(plan.kernels.filter((k) => /_conv2d_\w+$/.test(k.name)).length).toBeGreaterThan(3);
+    const set = generateShapes({ size: [16, 16], classes: 3, foreground: 0.2, count: 2, seed: 3 });
+    const feeds: Record<string, ArrayLike<number>> = { image: set.images, labels: set.labels };
+    for (const [name, values] of initialValues(small.eval.weights, 1)) feeds[name] = values;
+    // Running statistics away from their initial 0 and 1, so the epilogue's normalisation is exercised.
+    for (const w of small.eval.weights.filter((x) => !x.trainable)) {
+      feeds[w.name] = Array.from(feeds[w.name], (_, i) => (w.name.endsWith('running_var') ? 0.5 + 0.1 * (i % 7) : 0.05 * ((i % 5) - 2)));
+    }
+    const expected = evaluateGraph(evalGraph, { tensors: feeds, uniforms });
+    const gpu = await runOnGpu(evalGraph, { tensors: feeds, bytes: { image: set.images, labels: set.labels }, uniforms });
+    for (const output of evalGraph.outputs) {
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+    }
+  });
+
   it('has gradients equal to central finite differences (float64)', () => {
     const h = 1e-6;
     const grads = graph.outputs.filter((o) => o.role === 'gradient');

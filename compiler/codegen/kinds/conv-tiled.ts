@@ -25,6 +25,11 @@ export interface TiledConv {
   weights: string;
   /** Output channels per thread, a multiple of 4 (default TILE_CHANNELS). */
   channelTile?: number;
+  /**
+   * A pointwise epilogue: WGSL lines of a function `epilogue(acc, n, c, y, x) -> f32` applied to each result before
+   * it is stored (bias, eval batch norm, activation fused into the convolution).
+   */
+  epilogue?: string;
 }
 
 export function tiledConvKernel(g: TiledConv): KernelBody {
@@ -48,6 +53,8 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
     { name: 'y', size: g.oh },
     { name: 'xb', size: columns },
   ];
+  const stored = (acc: string, channel: string, column: string) =>
+    g.epilogue ? `epilogue(${acc}, c_n, ${channel}, c_y, ${column})` : acc;
   const columnsRange = Array.from({ length: TILE_COLUMNS }, (_, j) => j);
   const spanRange = Array.from({ length: span }, (_, i) => i);
   const taps = Array.from({ length: g.k }, (_, kx) => kx);
@@ -74,12 +81,13 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
         (r) =>
           `    if (o0 + ${r}u < ${g.outChannels}u) { ` +
           `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + c_y) * ${g.ow}u + x0 + ${j}u] = ` +
-          `a${j}_${Math.floor(r / 4)}[${r % 4}]; }`,
+          `${stored(`a${j}_${Math.floor(r / 4)}[${r % 4}]`, `o0 + ${r}u`, `x0 + ${j}u`)}; }`,
       ),
       `  }`,
     ].join('\n'),
   );
   const body = [
+    ...(g.epilogue ? [g.epilogue, ''] : []),
     ...threadEntry('t', total),
     ...decompose('t', dims, 'c_').map((l) => `  ${l}`),
     `  let o0 = c_ob * ${tile}u;`,

@@ -15,29 +15,53 @@ function dims(names: string[], sizes: number[]) {
   return names.map((name, i) => ({ name, size: sizes[i] }));
 }
 
-function forward(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu'): KernelBody {
+/** A pointwise root computed in a conv's epilogue: the root node, what it inlines, and the conv it reads. */
+export interface Epilogue {
+  root: Node;
+  inlined: Set<number>;
+}
+
+/** The WGSL function `epilogue(acc, n, c, y, x)` evaluating the root's pointwise tree with the conv's value `acc`. */
+function epilogueFunction(ctx: KernelContext, conv: Node, e: Epilogue): string {
+  const [n, c, h, w] = e.root.type.dims.map((d) => d.name);
+  const { lines, value } = ctx.emitExpression(e.root.id, e.inlined, undefined, true, new Map([[conv.id, 'acc']]));
+  return [
+    `fn epilogue(acc: f32, n: u32, c: u32, y: u32, x: u32) -> f32 {`,
+    `  let i_${n} = n;`,
+    `  let i_${c} = c;`,
+    `  let i_${h} = y;`,
+    `  let i_${w} = x;`,
+    ...lines.map((l) => `  ${l}`),
+    `  return ${value};`,
+    `}`,
+  ].join('\n');
+}
+
+function forward(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu', e?: Epilogue): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
-  const output = ctx.bindNode(node.id, 'read_write');
+  const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   return tiledConvKernel({
     channelTile: target === 'gpu' ? 8 : 4,
     n, inChannels: ci, outChannels: co, h, w, oh, ow, k, offset: pad, input, output, weights,
     weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
+    epilogue: e && epilogueFunction(ctx, node, e),
   });
 }
 
 /** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
-function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu'): KernelBody {
+function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu', e?: Epilogue): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
-  const output = ctx.bindNode(node.id, 'read_write');
+  const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   const last = k - 1;
   return tiledConvKernel({
     channelTile: target === 'gpu' ? 8 : 4,
     n, inChannels: co, outChannels: ci, h: oh, w: ow, oh: h, ow: w, k, offset: last - pad, input, output, weights,
     weightIndex: (oc, c, ky, kx) => `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
+    epilogue: e && epilogueFunction(ctx, node, e),
   });
 }
 
@@ -124,15 +148,15 @@ export function gradWeightChunks(node: Node, input: Node, target: number, kind: 
   return Math.max(1, Math.min(Math.ceil((n * h * w) / 8192), Math.floor(target / groups)));
 }
 
-export function convKernel(ctx: KernelContext, node: Node, split?: Split, target: 'gpu' | 'cpu' = 'gpu'): KernelBody {
+export function convKernel(ctx: KernelContext, node: Node, split?: Split, target: 'gpu' | 'cpu' = 'gpu', e?: Epilogue): KernelBody {
   if (node.op.startsWith('convolution')) return convolutionKernel(ctx, node);
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const pad = node.attrs.pad as number;
   switch (node.op) {
     case 'conv2d':
-      return forward(ctx, node, convGeometry(type(0), type(1), pad), target);
+      return forward(ctx, node, convGeometry(type(0), type(1), pad), target, e);
     case 'conv2d_grad_input':
-      return gradInput(ctx, node, convGeometry(node.type, type(1), pad), target);
+      return gradInput(ctx, node, convGeometry(node.type, type(1), pad), target, e);
     case 'conv2d_grad_weight': {
       const g = convGeometry(type(0), node.type, pad);
       if (target === 'cpu') return gradWeight(ctx, node, g, split);
