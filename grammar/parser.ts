@@ -1,10 +1,11 @@
 // The .seg grammar as a pure, action-free Chevrotain CstParser: tokens → CST (with error recovery).
 // Rule names match the AST nodes to-ast.ts builds from them; see docs in shared/spec/LANGUAGE.md.
-import { CstParser, type IParserErrorMessageProvider } from 'chevrotain';
+import { type IParserErrorMessageProvider } from 'chevrotain';
 import { errorMessageProvider } from './errors.ts';
+import { QuietParser } from './quiet-parser.ts';
 import * as t from './tokens.ts';
 
-export class SegParser extends CstParser {
+export class SegParser extends QuietParser {
   constructor(errorMessageProvider?: IParserErrorMessageProvider) {
     super(t.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider });
     this.performSelfAnalysis();

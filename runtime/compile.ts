@@ -80,7 +80,7 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
     if (limits) assertFits([trainPlan, evalPlan], limits, resolved.sources);
     return { spec, config, shape, train, eval: evaluation, trainPlan, evalPlan, sources: resolved.sources };
   } catch (error) {
-    if (error instanceof StageError) throw fail([error.diagnostic]);
+    if (error instanceof StageError) throw fail(error.diagnostics);
     throw error;
   }
 }

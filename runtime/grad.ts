@@ -86,7 +86,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   try {
     staged = stageLoss(def, scope, inputs, numbers);
   } catch (error) {
-    if (error instanceof StageError) throw new ExperimentError([error.diagnostic], resolved.sources);
+    if (error instanceof StageError) throw new ExperimentError(error.diagnostics, resolved.sources);
     throw error;
   }
   const opened = options.opened ?? (await openDevice(options.device ?? 'auto'));

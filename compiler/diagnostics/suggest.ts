@@ -1,15 +1,23 @@
-// "Did you mean ...?": the closest known name to a misspelt one, by edit distance.
+// "Did you mean ...?": the closest known name to a misspelt one, by edit distance (a swap of two letters is one edit).
 
+/**
+ * Edit distance counting an insertion, a deletion, a substitution or a swap of two adjacent letters as one edit
+ * (Damerau-Levenshtein, optimal string alignment): `unte` is one edit from `unet`.
+ */
 function distance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // Three rows: two before the current one, for the swap.
+  let before = Array.from({ length: b.length + 1 }, () => 0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0];
-    previous[0] = i;
+    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const above = previous[j];
-      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        current[j] = Math.min(current[j], before[j - 2] + 1);
+      }
     }
+    [before, previous] = [previous, current];
   }
   return previous[b.length];
 }

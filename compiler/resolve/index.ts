@@ -2,16 +2,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Definition, Module } from '../../grammar/index.ts';
+import type { Definition, Identifier, Module, Span } from '../../grammar/index.ts';
 import { parseSource } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
+import { checkModule, definitionHeaders } from './checks.ts';
 
 /** A module with its own definitions and the ones it imports, by name. */
 export interface ModuleScope {
   file: string;
   module: Module;
   definitions: Map<string, { def: Definition; scope: ModuleScope }>;
+  /** Definitions of this module that a syntax error kept out of `definitions`, by name. */
+  broken: Set<string>;
 }
 
 export interface Resolved {
@@ -46,10 +49,28 @@ export function resolveModules(file: string, text?: string, read: (path: string)
     const source = given ?? read(path);
     sources.set(path, source);
     const parsed = parseSource(source, path);
-    diagnostics.push(...parsed.diagnostics);
-    const scope: ModuleScope = { file: path, module: parsed.module, definitions: new Map() };
+    diagnostics.push(...parsed.diagnostics, ...checkModule(parsed.module));
+    const parsedNames = new Set(parsed.module.definitions.map((d) => d.name.name));
+    const headers = parsed.diagnostics.length > 0 ? definitionHeaders(source) : new Set<string>();
+    const broken = new Set([...headers].filter((name) => !parsedNames.has(name)));
+    const scope: ModuleScope = { file: path, module: parsed.module, definitions: new Map(), broken };
     scopes.set(path, scope);
-    for (const def of parsed.module.definitions) scope.definitions.set(def.name.name, { def, scope });
+    // Where each visible name comes from, to report a second definition or import of it.
+    const origins = new Map<string, { span: Span; how: string }>();
+    for (const def of parsed.module.definitions) {
+      if (!scope.definitions.has(def.name.name)) scope.definitions.set(def.name.name, { def, scope });
+      if (!origins.has(def.name.name)) origins.set(def.name.name, { span: def.name.span, how: 'defined' });
+    }
+    const claim = (name: Identifier) => {
+      const origin = origins.get(name.name);
+      if (!origin) {
+        origins.set(name.name, { span: name.span, how: 'imported' });
+        return;
+      }
+      // Report at whichever of the two comes later in the file.
+      const [first, second] = origin.span.start < name.span.start ? [origin, { span: name.span, how: 'imported' }] : [{ span: name.span, how: 'imported' }, origin];
+      diagnostics.push(createDiagnostic('SEG2004', second.span, quote(name.name), first.how, first.span.line));
+    };
     for (const item of parsed.module.imports) {
       const target = item.path.startsWith('std/')
         ? resolve(stdlibDirectory(), `${item.path.slice(4)}.seg`)
@@ -61,8 +82,12 @@ export function resolveModules(file: string, text?: string, read: (path: string)
       const imported = load(target);
       for (const name of item.names) {
         const found = imported.definitions.get(name.name);
-        if (found) scope.definitions.set(name.name, found);
-        else if (!REEXPORTED_BUILTINS[item.path]?.includes(name.name)) {
+        claim(name);
+        if (found) {
+          if (!scope.definitions.has(name.name)) scope.definitions.set(name.name, found);
+        } else if (imported.broken.has(name.name)) {
+          // Its definition has a syntax error, already reported.
+        } else if (!REEXPORTED_BUILTINS[item.path]?.includes(name.name)) {
           const diagnostic = createDiagnostic('SEG2003', name.span, quote(item.path), quote(name.name));
           diagnostics.push({ ...diagnostic, hint: suggest(name.name, imported.definitions.keys()) });
         }

@@ -1,21 +1,17 @@
-// Reads an `experiment` block into plain settings, keeping the model call and loss formula for staging.
-import type { CallExpression, Expression, Span } from '../../grammar/index.ts';
+// Reads an `experiment` block into plain settings, keeping the model call and loss formula for staging. Every item
+// is checked (unknown or repeated keys, params that would hide `logits` or `y`) and every error is reported.
+import type { CallExpression, Experiment, Expression, Identifier, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic } from '../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
+import type { ConfigCall, ParamStep, Setting, SettingSpans } from './settings.ts';
+import { asCall, readStep, toSetting } from './settings.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { StageError, describeValue } from './values.ts';
 
-export type Setting = number | string | boolean | Setting[] | ConfigCall;
-
-/** `name(args, key = value)` in a setting: a dataset, optimizer, schedule or metric with options. */
-export interface ConfigCall {
-  name: string;
-  args: Setting[];
-  options: Record<string, Setting>;
-  span?: Span;
-}
+export { asCall, toSetting } from './settings.ts';
+export type { ConfigCall, ParamStep, Setting } from './settings.ts';
 
 export interface ParamSpec {
   name: string;
@@ -24,12 +20,6 @@ export interface ParamSpec {
   span: Span;
   /** `param alpha = step(1.0, every = 10, factor = 5.0, max = 100)`: ×factor after every `every` epochs, capped. */
   schedule?: ParamStep;
-}
-
-export interface ParamStep {
-  every: number;
-  factor: number;
-  max: number;
 }
 
 export interface ExperimentSpec {
@@ -44,38 +34,21 @@ export interface ExperimentSpec {
   schedule?: ConfigCall;
   train: Record<string, Setting>;
   eval: Record<string, Setting>;
-  /** Spans of settings by key: `data`, `train`, and `train.epochs` for keys inside sections. */
+  /**
+   * Spans by key: `data` (its value), `train` (the section), and the key of each setting of a section or option of
+   * a call: `train.epochs`, `optimizer.lr`.
+   */
   spans: Record<string, Span>;
+  /** Spans of values by path: `train.epochs`, `data.classes`, `eval.metrics.1` (an item of a list). */
+  values: Record<string, Span>;
 }
 
-export function toSetting(value: Value, span: Span): Setting {
-  switch (value.kind) {
-    case 'number':
-    case 'bool':
-    case 'string':
-      return value.value;
-    case 'symbol':
-      return value.name;
-    case 'list':
-      return value.items.map((item) => toSetting(item, span));
-    case 'config':
-      return {
-        name: value.name,
-        args: value.args.map((a) => toSetting(a, span)),
-        options: Object.fromEntries(Object.entries(value.options).map(([k, v]) => [k, toSetting(v, span)])),
-        span: value.span,
-      };
-    default:
-      throw new StageError(createDiagnostic('SEG5001', span, `A setting cannot be ${describeValue(value)}.`));
-  }
-}
+/** The top-level settings and sections of an experiment (`test` is read by no command yet). */
+export const SETTINGS = ['data', 'model', 'loss', 'optimizer', 'schedule'];
+export const SECTIONS = ['train', 'eval', 'test'];
 
-export function asCall(setting: Setting | undefined): ConfigCall | undefined {
-  if (setting === undefined) return undefined;
-  if (typeof setting === 'string') return { name: setting, args: [], options: {} };
-  if (typeof setting === 'object' && !Array.isArray(setting)) return setting;
-  return undefined;
-}
+/** Names an experiment binds for its loss, which a param must not hide. */
+const BOUND: Record<string, string> = { y: "the labels 'y'", logits: "the network output 'logits'" };
 
 /** Reads the experiment named `name` (or the only one) of the entry module. */
 export function readExperiment(scope: ModuleScope, name?: string): { spec?: ExperimentSpec; diagnostics: Diagnostic[] } {
@@ -87,100 +60,117 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
     diagnostics.push(createDiagnostic('SEG5001', scope.module.span, message));
     return { diagnostics };
   }
+  for (const other of all.slice(1)) {
+    const message = `A file declares one experiment, but this file also declares '${other.name.name}' (after '${all[0].name.name}'); move it to a file of its own.`;
+    diagnostics.push(createDiagnostic('SEG5001', other.name.span, message));
+  }
+  const read = readItems(scope, experiment, diagnostics);
+  if (diagnostics.length > 0 || !read.model || !read.loss) return { diagnostics };
+  const { settings, sections, spans } = read;
+  const spec: ExperimentSpec = {
+    name: experiment.name.name,
+    file: scope.file,
+    scope,
+    params: read.params,
+    data: asCall(settings.data)!,
+    model: read.model,
+    loss: read.loss,
+    optimizer: asCall(settings.optimizer) ?? { name: 'adam', args: [], options: {} },
+    schedule: asCall(settings.schedule),
+    train: sections.train,
+    eval: sections.eval,
+    spans: { ...spans.keys, ...read.places },
+    values: spans.values,
+  };
+  return { spec, diagnostics };
+}
+
+function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diagnostic[]) {
   const stager = new Stager({ mode: 'eval', classes: 1 });
   const env = { vars: new Map<string, Value>(), scope, allowSymbols: true };
   const params: ParamSpec[] = [];
   const settings: Record<string, Setting> = {};
   const sections: Record<string, Record<string, Setting>> = { train: {}, eval: {} };
-  const spans: Record<string, Span> = {};
+  const spans: SettingSpans = { keys: {}, values: {} };
+  /** Where each setting, section and section key is written (`data`, `train`, `train.epochs`), first one only. */
+  const places: Record<string, Span> = {};
   let model: CallExpression | undefined;
   let loss: Expression | undefined;
-  for (const item of experiment.items) {
+  const error = (span: Span, message: string, hint?: string) => diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint });
+  /** Whether `key` is new; else reports it at `at`. */
+  const fresh = (what: string, key: string, at: Identifier, span: Span): boolean => {
+    const first = places[key];
+    if (first) diagnostics.push(createDiagnostic('SEG2004', at.span, `${what} ${quote(key.replace(/^.*\./, ''))}`, 'given', first.line));
+    else places[key] = span;
+    return !first;
+  };
+  const attempt = (body: () => void) => {
     try {
-      if (item.kind === 'param') {
-        const value = stager.evaluate(item.value, env);
-        if (value.kind === 'config' && value.name === 'step') {
-          params.push({ name: item.name.name, ...readStep(value, item.value.span), span: item.span });
-        } else if (value.kind !== 'number') {
-          const what = 'a number (or step(start, every = k, factor = f, max = m)) for a param';
-          throw new StageError(createDiagnostic('SEG3003', item.value.span, what, describeValue(value)));
-        } else {
-          params.push({ name: item.name.name, value: value.value, span: item.span });
-        }
-      } else if (item.kind === 'section') {
-        const target = (sections[item.name.name] ??= {});
-        spans[item.name.name] = item.span;
-        for (const setting of item.settings) {
-          const key = setting.key.map((k) => k.name).join(' ');
-          spans[`${item.name.name}.${key}`] = setting.key[0].span;
-          target[key] = toSetting(stager.evaluate(setting.value, env), setting.value.span);
-        }
-      } else {
-        const key = item.key.map((k) => k.name).join(' ');
-        spans[key] = item.value.span;
-        if (key === 'model') {
-          if (item.value.kind !== 'call') {
-            throw new StageError(createDiagnostic('SEG5001', item.value.span, "'model' must be a call of a net, as in 'unet(...)'."));
-          }
-          model = item.value;
-        } else if (key === 'loss') {
-          loss = item.value;
-        } else {
-          settings[key] = toSetting(stager.evaluate(item.value, env), item.value.span);
-        }
+      body();
+    } catch (e) {
+      if (!(e instanceof StageError)) throw e;
+      diagnostics.push(...e.diagnostics);
+    }
+  };
+  for (const item of experiment.items) {
+    if (item.kind === 'param') {
+      const name = item.name.name;
+      const first = params.find((p) => p.name === name);
+      if (BOUND[name]) error(item.name.span, `Param '${name}' would hide ${BOUND[name]}; give it another name.`);
+      else if (first) diagnostics.push(createDiagnostic('SEG2004', item.name.span, `Param '${name}'`, 'declared', first.span.line));
+      else attempt(() => params.push(readParam(stager, item.name.name, item.value, item.span, env)));
+    } else if (item.kind === 'section') {
+      const section = item.name.name;
+      if (!SECTIONS.includes(section)) {
+        unknown(error, 'section', item.name, SECTIONS, SETTINGS.includes(section) ? `'${section}' is a setting: write '${section} = ...'.` : undefined);
+        continue;
       }
-    } catch (error) {
-      if (!(error instanceof StageError)) throw error;
-      diagnostics.push(error.diagnostic);
+      if (!fresh('Section', section, item.name, item.span)) continue;
+      const target = (sections[section] ??= {});
+      for (const setting of item.settings) {
+        const key = setting.key.map((k) => k.name).join(' ');
+        if (!fresh('Setting', `${section}.${key}`, setting.key[0], setting.key[0].span)) continue;
+        spans.keys[`${section}.${key}`] = setting.key[0].span;
+        attempt(() => (target[key] = toSetting(stager.evaluate(setting.value, env), setting.value, `${section}.${key}`, spans)));
+      }
+    } else {
+      const key = item.key.map((k) => k.name).join(' ');
+      if (!SETTINGS.includes(key)) {
+        unknown(error, 'setting', item.key[0], SETTINGS, SECTIONS.includes(key) ? `'${key}' is a section: write '${key} { ... }'.` : undefined);
+        continue;
+      }
+      if (!fresh('Setting', key, item.key[0], item.value.span)) continue;
+      if (key === 'model') {
+        model = item.value.kind === 'call' ? item.value : undefined;
+        if (!model) error(item.value.span, "'model' must be a call of a net, as in 'unet(...)'.");
+      } else if (key === 'loss') {
+        loss = item.value;
+      } else {
+        attempt(() => (settings[key] = toSetting(stager.evaluate(item.value, env), item.value, key, spans)));
+      }
     }
   }
-  const require = (key: string, what: string) => {
-    if (settings[key] === undefined && !(key === 'model' && model) && !(key === 'loss' && loss)) {
-      diagnostics.push(createDiagnostic('SEG5001', experiment.name.span, `Experiment '${experiment.name.name}' has no '${key}' (${what}).`));
-    }
-  };
-  require('data', 'a dataset');
-  require('model', 'a network');
-  require('loss', 'the loss formula');
-  if (diagnostics.length > 0) return { diagnostics };
-  const spec: ExperimentSpec = {
-    name: experiment.name.name,
-    file: scope.file,
-    scope,
-    params,
-    data: asCall(settings.data)!,
-    model: model!,
-    loss: loss!,
-    optimizer: asCall(settings.optimizer) ?? { name: 'adam', args: [], options: {} },
-    schedule: asCall(settings.schedule),
-    train: sections.train,
-    eval: sections.eval,
-    spans,
-  };
-  return { spec, diagnostics };
+  const required: Record<string, string> = { data: 'a dataset', model: 'a network', loss: 'the loss formula' };
+  for (const [key, what] of Object.entries(required)) {
+    if (!places[key]) diagnostics.push(createDiagnostic('SEG5001', experiment.name.span, `Experiment '${experiment.name.name}' has no '${key}' (${what}).`));
+  }
+  return { params, settings, sections, spans, places, model, loss };
 }
 
-/** `step(start, every = k, factor = f, max = m)`: a param multiplied by f after every k epochs, capped at m. */
-function readStep(call: Extract<Value, { kind: 'config' }>, span: Span): { value: number; schedule: ParamStep } {
-  const bad = (message: string): never => {
-    throw new StageError(createDiagnostic('SEG5001', span, message));
-  };
-  const known = ['every', 'factor', 'max'];
-  for (const key of Object.keys(call.options)) {
-    if (!known.includes(key)) bad(`Unknown option '${key}' for 'step'; valid options are 'every', 'factor', 'max'.`);
+function unknown(error: (span: Span, message: string, hint?: string) => void, what: string, name: Identifier, valid: string[], instead?: string): void {
+  const list = valid.map(quote).join(', ');
+  // `evaluation` for `eval`: a longer spelling is too far for suggest.
+  const prefix = valid.find((v) => name.name.startsWith(v) || (name.name.length >= 3 && v.startsWith(name.name)));
+  const hint = instead ?? suggest(name.name, valid) ?? (prefix ? `Did you mean ${quote(prefix)}?` : undefined);
+  error(name.span, `Unknown ${what} ${quote(name.name)}; valid ${what}s are ${list}.`, hint);
+}
+
+function readParam(stager: Stager, name: string, expression: Expression, span: Span, env: { vars: Map<string, Value>; scope: ModuleScope }): ParamSpec {
+  const value = stager.evaluate(expression, env);
+  if (value.kind === 'config' && value.name === 'step') return { name, ...readStep(value, expression.span), span };
+  if (value.kind !== 'number') {
+    const what = 'a number (or step(start, every = k, factor = f, max = m)) for a param';
+    throw new StageError(createDiagnostic('SEG3003', expression.span, what, describeValue(value)));
   }
-  const number = (v: Value | undefined, what: string, fallback?: number): number => {
-    if (v === undefined && fallback !== undefined) return fallback;
-    if (v?.kind !== 'number') return bad(`'step' needs a number for ${what}, as in step(1.0, every = 10, factor = 5.0).`);
-    return v.value;
-  };
-  if (call.args.length !== 1) bad("'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).");
-  const value = number(call.args[0], 'the starting value');
-  const every = number(call.options.every, "'every'");
-  const factor = number(call.options.factor, "'factor'");
-  // Upstream's cap (CompoundLoss max_alpha) is 100 and not configurable there.
-  const max = number(call.options.max, "'max'", 100);
-  if (!Number.isInteger(every) || every < 1) bad(`'every' of 'step' must be a whole number of epochs >= 1, got ${every}.`);
-  if (!(factor > 0)) bad(`'factor' of 'step' must be positive, got ${factor}.`);
-  return { value, schedule: { every, factor, max } };
+  return { name, value: value.value, span };
 }

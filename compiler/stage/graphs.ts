@@ -2,12 +2,16 @@
 // the evaluation pass (loss terms and metric sums).
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
+import type { Definition, Span } from '../../grammar/index.ts';
+import { InternalError } from '../diagnostics/index.ts';
+import type { CallArguments } from './calls.ts';
+import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
 import { stageTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { fail } from './values.ts';
+import { POISON, StageError, fail, number } from './values.ts';
 
 export interface DataShape {
   batch: number;
@@ -47,7 +51,7 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
 }
 
 export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval'): StagedGraph {
-  const s = new Stager({ mode, classes: shape.classes });
+  const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
   const image = b.add('input', [], {
     name: 'image',
@@ -63,25 +67,17 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
   });
   const scaled = b.add('mul', [image, b.constant(1 / (255 * shape.std))]);
   const x = b.add('sub', [scaled, b.constant(shape.mean / shape.std)]);
-  const env: Env = { vars: new Map(), scope: spec.scope };
-  const net = s.evaluate(spec.model.callee, env);
-  if (net.kind !== 'function' || net.def.defKind !== 'net') {
-    return fail('SEG5001', spec.model.callee.span, `'${spec.model.callee.name}' is not a net.`);
-  }
-  const named = new Map<string, { value: Value; span: typeof spec.model.span }>();
-  for (const arg of spec.model.args) {
-    if (!arg.name) return fail('SEG5001', arg.span, 'Give model options by name; the image is passed first.');
-    named.set(arg.name.name, { value: s.evaluate(arg.value, env), span: arg.name.span });
-  }
-  const logitsValue = s.callDefinition(net, [{ kind: 'tensor', node: x }], named, spec.model.span, [spec.model.span]);
-  const logits = s.tensor(logitsValue, spec.model.span, 'the network output');
-  const channels = b.type(logits).dims.find((d) => d.name === 'C')?.size;
-  if (channels !== shape.classes) {
-    fail('SEG5001', spec.model.span, `The network gives ${channels} channels but the data has ${shape.classes} classes.`);
-  }
-  const lossEnv: Env = { vars: new Map<string, Value>([['logits', { kind: 'tensor', node: logits }], ['y', { kind: 'tensor', node: labels }]]), scope: spec.scope };
+  // The model and the loss are staged recovering: every independent error is recorded (see Stager.guard).
+  const logitsValue = s.guard(() => callModel(s, spec, shape, x));
+  const logits = logitsValue.kind === 'tensor' ? logitsValue.node : undefined;
+  const vars = new Map<string, Value>([['logits', logits === undefined ? POISON : logitsValue], ['y', { kind: 'tensor', node: labels }]]);
+  const lossEnv: Env = { vars, scope: spec.scope };
   for (const p of spec.params) lossEnv.vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
-  const loss = s.tensor(s.evaluate(spec.loss, lossEnv), spec.loss.span, 'the loss');
+  const lossValue = s.guard(() => s.evaluate(spec.loss, lossEnv));
+  if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
+  if (logits === undefined) throw new InternalError('the model failed without a diagnostic');
+  s.recovering = false;
+  const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
   if (b.type(loss).dims.length !== 0) {
     fail('SEG3003', spec.loss.span, 'a scalar loss', `a tensor [${b.type(loss).dims.map((d) => d.name).join(',')}]`);
   }
@@ -104,6 +100,42 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
     metrics.push(...metricOutputs(s, logits, labels, shape));
   }
   return { graph: b.graph(), weights: s.weights, terms, metrics };
+}
+
+/** Calls the experiment's net on the image `x` with the model options; its output must have a channel per class. */
+function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number): Value {
+  const env: Env = { vars: new Map(), scope: spec.scope };
+  const model = spec.model;
+  const net = s.evaluate(model.callee, env);
+  if (net.kind !== 'function' || net.def.defKind !== 'net') {
+    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
+  }
+  const positional = model.args.find((arg) => !arg.name);
+  if (positional) return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
+  const args = collectArguments(model.args, (e) => s.operand(e, env));
+  if (poisoned(args)) return POISON;
+  checkImageChannels(net.def, args, shape, model.span);
+  const call = { positional: [s.wrap(x)], positionalSpans: [model.span], named: args.named };
+  const output = callDefinition(s, net, call, model.span);
+  if (output.kind === 'poison') return POISON;
+  const logits = s.tensor(output, model.span, 'the network output');
+  const channels = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
+  if (channels !== shape.classes) {
+    fail('SEG5001', model.span, `The network gives ${channels} channels but the data has ${shape.classes} classes.`);
+  }
+  return s.wrap(logits);
+}
+
+/** A net's `in` parameter is the number of image channels it takes: it must be the data's. */
+function checkImageChannels(def: Definition, args: CallArguments, shape: DataShape, span: Span): void {
+  const param = def.params.find((p) => p.name.name === 'in');
+  if (!param) return;
+  const given = args.named.get('in');
+  const value = given?.value ?? (param.default?.kind === 'number' ? number(param.default.value, param.default.isInteger) : undefined);
+  if (value?.kind !== 'number' || !value.integer || value.value === shape.channels) return;
+  const channels = (n: number) => `${n} image channel${n === 1 ? '' : 's'}`;
+  const where = given?.valueSpan ?? span;
+  fail('SEG5001', where, `The network takes ${channels(value.value)} (in = ${value.value}) but the data's images have ${shape.channels}.`);
 }
 
 /** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */

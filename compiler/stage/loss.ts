@@ -4,11 +4,12 @@ import type { CallExpression, Definition, Expression } from '../../grammar/index
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
+import { collectArguments } from './calls.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import { Stager } from './stager.ts';
 import type { Env } from './stager.ts';
 import type { Value } from './values.ts';
-import { fail } from './values.ts';
+import { fail, number } from './values.ts';
 
 export interface LossInput {
   dims: string[];
@@ -70,7 +71,8 @@ export function lossTerms(loss: Expression, paramNames: Set<string>): { name: st
  */
 export function inputDims(def: Definition, param: string, rank: number, spatialRank?: number): string[] | undefined {
   const type = def.params.find((p) => p.name.name === param)?.type;
-  if (!type?.dims) return undefined;
+  // A scalar (rank 0) for a parameter without dims (`T = 1.0`): differentiable like any float input.
+  if (!type?.dims) return rank === 0 && (!type || type.base?.name === undefined) ? [] : undefined;
   const fixed = type.dims.filter((d) => d.name !== 'S').length;
   const masks = type.base?.name === 'labels' && spatialRank !== undefined && rank === fixed + spatialRank + 1;
   const spatial = ['D', 'H', 'W'].slice(3 - (rank - fixed - (masks ? 1 : 0)));
@@ -98,7 +100,7 @@ export function stageLoss(
     if (!input.labels) differentiable.push(name);
     named.set(name, { value: { kind: 'tensor', node: leaf }, span: def.span });
   }
-  for (const [name, value] of numbers) named.set(name, { value: { kind: 'number', value, integer: false }, span: def.span });
+  for (const [name, value] of numbers) named.set(name, { value: number(value), span: def.span });
   const vars = bindArguments(s, def, [], named, def.span, scope);
   for (const p of def.params) checkAnnotation(s, p, vars.get(p.name.name)!, p.span);
   const { loss, terms: namedTerms } = definitionTerms(s, def, { vars, scope });
@@ -128,7 +130,7 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
     // A body that returns from inside an `if` (a mode switch) has a value but no named terms.
     const early = last?.kind === 'return' ? s.execute(body.slice(0, -1), env) : s.execute(body, env);
     if (early || last?.kind !== 'return') {
-      if (!early) return fail('SEG4004', def.span, `'${def.name.name}' ends without a 'return'.`);
+      if (!early) return fail('SEG4004', def.name.span, `'${def.name.name}' ends without a 'return'.`);
       const loss = s.tensor(early, def.span, 'the loss');
       if (s.b.type(loss).dims.length !== 0) fail('SEG3003', def.span, 'a scalar loss', 'a tensor');
       return { loss, terms: [] };
@@ -160,13 +162,7 @@ export function stageTerms(s: Stager, loss: Expression, scalars: Set<string>, en
 export function callTerms(s: Stager, call: CallExpression, env: Env): { name: string; node: number }[] {
   const callee = env.scope.definitions.get(call.callee.name);
   if (!callee || callee.def.defKind !== 'loss') return [];
-  const positional: Value[] = [];
-  const named = new Map<string, { value: Value; span: CallExpression['span'] }>();
-  for (const arg of call.args) {
-    const value = s.evaluate(arg.value, env);
-    if (arg.name) named.set(arg.name.name, { value, span: arg.name.span });
-    else positional.push(value);
-  }
+  const { positional, named } = collectArguments(call.args, (e) => s.evaluate(e, env));
   const vars = bindArguments(s, callee.def, positional, named, call.span, callee.scope);
   return definitionTerms(s, callee.def, { vars, scope: callee.scope }).terms;
 }

@@ -4,7 +4,7 @@ import { suggest } from '../diagnostics/index.ts';
 import { formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { Stager } from './stager.ts';
-import type { Value } from './values.ts';
+import type { NamedArgument, Value } from './values.ts';
 import { describeValue, fail, failWithHint } from './values.ts';
 
 const STANDARD_DIMS = new Set(['N', 'C', 'D', 'H', 'W']);
@@ -13,7 +13,7 @@ export function bindArguments(
   stager: Stager,
   def: Definition,
   positional: Value[],
-  named: Map<string, { value: Value; span: Span }>,
+  named: Map<string, NamedArgument>,
   span: Span,
   scope: ModuleScope,
 ): Map<string, Value> {
@@ -24,6 +24,9 @@ export function bindArguments(
   const names = def.params.map((p) => p.name.name);
   for (const [key, arg] of named) {
     if (!names.includes(key)) failWithHint(suggest(key, names), 'SEG4002', arg.span, `'${key}'`, name);
+    if (names.indexOf(key) < positional.length) {
+      fail('SEG4004', arg.span, `Argument '${key}' of ${name} is given both by position and by keyword.`);
+    }
   }
   def.params.forEach((param, i) => {
     const given = i < positional.length ? positional[i] : named.get(param.name.name)?.value;
@@ -47,6 +50,11 @@ export function checkAnnotation(stager: Stager, param: Parameter, value: Value, 
     if (value.kind !== 'number' || (base === 'int' && !value.integer)) {
       fail('SEG3003', span, `${base === 'int' ? 'an int' : 'a number'} for '${param.name.name}'`, describeValue(value));
     }
+    return;
+  }
+  const kinds: Record<string, string> = { bool: 'a bool', string: 'a string', list: 'a list' };
+  if (base !== undefined && kinds[base]) {
+    if (value.kind !== base) fail('SEG3003', span, `${kinds[base]} for '${param.name.name}'`, describeValue(value));
     return;
   }
   if (!type.dims) return;

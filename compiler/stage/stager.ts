@@ -1,15 +1,17 @@
-// The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for tensors.
+// The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for tensors. A
+// recovering Stager (an experiment's model and loss) records each error and goes on with a poison value in its place.
 import type { Argument, Expression, Span, Statement } from '../../grammar/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
 import { InternalError, suggest } from '../diagnostics/index.ts';
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs } from '../ir/types.ts';
 import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
-import type { Builtin } from './builtins.ts';
-import { builtins, checkKeywords } from './builtins.ts';
-import { bindArguments, checkAnnotation } from './signature.ts';
-import type { Value } from './values.ts';
-import { describeValue, fail, failWithHint, number } from './values.ts';
+import { builtins } from './builtins.ts';
+import { callByName, callDefinition } from './calls.ts';
+import { execute } from './statements.ts';
+import type { NamedArgument, Value } from './values.ts';
+import { POISON, Poisoned, StageError, describeValue, fail, failWithHint, number } from './values.ts';
 
 export interface Env {
   vars: Map<string, Value>;
@@ -33,6 +35,8 @@ export interface StageOptions {
   mode: 'train' | 'eval';
   /** Number of classes, for `onehot`. */
   classes: number;
+  /** Record errors and keep staging where it safely can (see guard), instead of stopping at the first. */
+  recover?: boolean;
 }
 
 export class Stager {
@@ -41,9 +45,51 @@ export class Stager {
   readonly stateUpdates: { name: string; node: number }[] = [];
   private readonly path: string[] = [];
   private readonly counters = new Map<string, Map<string, number>>();
-  private readonly callStack: string[] = [];
+  /** Definitions being called, innermost last (recursion is an error). */
+  readonly callStack: string[] = [];
+  /** Errors recorded while recovering, in the order found. */
+  readonly diagnostics: Diagnostic[] = [];
+  /** Whether an error is recorded and replaced by a poison value; off inside the standard library. */
+  recovering: boolean;
 
-  constructor(readonly options: StageOptions) {}
+  constructor(readonly options: StageOptions) {
+    this.recovering = options.recover ?? false;
+  }
+
+  // ---- recovery -------------------------------------------------------------------------------------------
+
+  /**
+   * Runs `body`, turning a user error into a recorded diagnostic and a poison value: a poison value makes whatever
+   * uses it poison too, silently, so one mistake is reported once while independent ones are all reported.
+   */
+  guard(body: () => Value): Value {
+    try {
+      return body();
+    } catch (error) {
+      return this.absorb(error);
+    }
+  }
+
+  /** Records a StageError's diagnostics (once each) and returns a poison value; other errors are rethrown. */
+  absorb(error: unknown): Value {
+    if (error instanceof Poisoned) return POISON;
+    if (!(error instanceof StageError)) throw error;
+    for (const d of error.diagnostics) {
+      const same = (k: Diagnostic) => k.message === d.message && k.span?.file === d.span?.file && k.span?.start === d.span?.start;
+      if (!this.diagnostics.some(same)) this.diagnostics.push(d);
+    }
+    return POISON;
+  }
+
+  /** `body`, guarded while recovering. */
+  attempt(body: () => Value): Value {
+    return this.recovering ? this.guard(body) : body();
+  }
+
+  /** Evaluates a subexpression, guarded while recovering. */
+  operand(e: Expression, env: Env): Value {
+    return this.attempt(() => this.evaluate(e, env));
+  }
 
   /** Builds an IR node, turning shape-rule complaints into diagnostics at `span`. */
   node(op: string, inputs: number[], attrs: Attrs, span: Span | undefined): number {
@@ -57,6 +103,7 @@ export class Stager {
 
   tensor(value: Value, span: Span | undefined, what = 'operand'): number {
     if (value.kind === 'tensor') return value.node;
+    if (value.kind === 'poison') throw new Poisoned();
     if (value.kind === 'number') return this.b.constant(value.value);
     if (value.kind === 'bool') return this.b.constant(value.value ? 1 : 0);
     return fail('SEG3003', span, `a tensor or number as ${what}`, describeValue(value));
@@ -131,22 +178,30 @@ export class Stager {
         return { kind: 'string', value: e.value };
       case 'boolean':
         return { kind: 'bool', value: e.value };
-      case 'list':
-        return { kind: 'list', items: e.elements.map((x) => this.evaluate(x, env)) };
+      case 'list': {
+        const items = e.elements.map((x) => this.operand(x, env));
+        return items.some((x) => x.kind === 'poison') ? POISON : { kind: 'list', items };
+      }
       case 'name':
         return this.lookup(e.name, e.span, env);
       case 'unary': {
-        const operand = this.evaluate(e.operand, env);
+        const operand = this.operand(e.operand, env);
+        if (operand.kind === 'poison') return POISON;
         if (e.operator === 'not') return { kind: 'bool', value: !this.truth(operand, e.span) };
         if (operand.kind === 'number') return number(-operand.value, operand.integer);
+        this.arithmetic(operand, `'-'`, e.span);
         return { kind: 'tensor', node: this.node('neg', [this.tensor(operand, e.span)], {}, e.span) };
       }
-      case 'binary':
-        return this.binary(e.operator, this.evaluate(e.left, env), this.evaluate(e.right, env), e.operatorSpan);
+      case 'binary': {
+        const [left, right] = [this.operand(e.left, env), this.operand(e.right, env)];
+        if (left.kind === 'poison' || right.kind === 'poison') return POISON;
+        return this.binary(e.operator, left, right, e.operatorSpan);
+      }
       case 'index':
         return this.index(e, env);
       case 'member': {
-        const target = this.evaluate(e.target, env);
+        const target = this.operand(e.target, env);
+        if (target.kind === 'poison') return POISON;
         if (target.kind === 'symbol') return { kind: 'symbol', name: `${target.name}.${e.member.name}` };
         return fail('SEG3003', e.span, 'a symbol before \'.\'', describeValue(target));
       }
@@ -155,7 +210,7 @@ export class Stager {
     }
   }
 
-  private lookup(name: string, span: Span, env: Env): Value {
+  lookup(name: string, span: Span, env: Env): Value {
     const local = env.vars.get(name);
     if (local) return local;
     const def = env.scope.definitions.get(name);
@@ -167,6 +222,7 @@ export class Stager {
   }
 
   truth(value: Value, span: Span): boolean {
+    if (value.kind === 'poison') throw new Poisoned();
     if (value.kind === 'bool') return value.value;
     if (value.kind === 'number') return value.value !== 0;
     return fail('SEG3003', span, 'a boolean', describeValue(value));
@@ -182,6 +238,8 @@ export class Stager {
     }
     if (left.kind === 'number' && right.kind === 'number') return foldNumbers(op, left, right, span);
     if (['==', '!=', '<', '<=', '>', '>='].includes(op)) return this.compare(op, left, right, span);
+    this.arithmetic(left, `'${op}'`, span);
+    this.arithmetic(right, `'${op}'`, span);
     const a = this.tensor(left, span);
     if (op === '^') {
       if (right.kind === 'number' && right.value === 0) return number(1);
@@ -194,6 +252,18 @@ export class Stager {
     const ops: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
     if (!ops[op]) throw new InternalError(`unknown operator ${op}`);
     return this.wrap(this.node(ops[op], [a, this.tensor(right, span)], {}, span));
+  }
+
+  /**
+   * Labels are u8 class indices (255 where ignored), masks 0/1 with 255 where ignored: arithmetic on them is a
+   * mistake (a class index is no amount). Comparisons (`y == 1`), onehot, valid and `w[y]` read them.
+   */
+  private arithmetic(value: Value, op: string, span: Span): void {
+    if (value.kind !== 'tensor' || this.b.type(value.node).dtype !== 'u8') return;
+    const found = this.isMasks(value.node)
+      ? 'multilabel masks (0/1, 255 where ignored: use onehot(y) or valid(y))'
+      : 'labels (class indices: use onehot(y) or valid(y))';
+    fail('SEG3003', span, `a float tensor or a number for ${op}`, found);
   }
 
   /** Tensor comparisons give 1 where true and 0 elsewhere, with no gradient (`(sum[N,S](t) > 0)`). */
@@ -223,18 +293,22 @@ export class Stager {
   }
 
   private index(e: Extract<Expression, { kind: 'index' }>, env: Env): Value {
-    const target = this.evaluate(e.target, env);
+    const target = this.operand(e.target, env);
+    const bounds = e.slice ? [e.slice.start, e.slice.end] : [e.index];
+    const values = bounds.map((x) => (x ? this.operand(x, env) : undefined));
+    if (target.kind === 'poison' || values.some((v) => v?.kind === 'poison')) return POISON;
     if (e.slice) {
       if (target.kind !== 'list') return fail('SEG3003', e.target.span, 'a list to slice', describeValue(target));
       const n = target.items.length;
-      const bound = (x: Expression | undefined, fallback: number) => {
+      const bound = (i: number, fallback: number) => {
+        const x = bounds[i];
         if (!x) return fallback;
-        const v = this.integer(this.evaluate(x, env), x.span);
+        const v = this.integer(values[i]!, x.span);
         return Math.max(0, Math.min(n, v < 0 ? n + v : v));
       };
-      return { kind: 'list', items: target.items.slice(bound(e.slice.start, 0), bound(e.slice.end, n)) };
+      return { kind: 'list', items: target.items.slice(bound(0, 0), bound(1, n)) };
     }
-    const index = this.evaluate(e.index!, env);
+    const index = values[0]!;
     if (target.kind === 'list') {
       const i = this.integer(index, e.index!.span);
       const at = i < 0 ? target.items.length + i : i;
@@ -257,104 +331,31 @@ export class Stager {
   }
 
   integer(value: Value, span: Span): number {
+    if (value.kind === 'poison') throw new Poisoned();
     if (value.kind !== 'number' || !value.integer) return fail('SEG3003', span, 'an int', describeValue(value));
     return value.value;
   }
 
-  // ---- calls ----------------------------------------------------------------------------------------------
+  // ---- calls and statements (calls.ts, statements.ts) -----------------------------------------------------
 
   call(name: string, nameSpan: Span, axes: { name: string; span: Span }[], args: Argument[], env: Env, span: Span): Value {
-    const callee = this.lookup(name, nameSpan, env);
-    const positional: Value[] = [];
-    const named = new Map<string, { value: Value; span: Span }>();
-    for (const arg of args) {
-      const value = this.evaluate(arg.value, env);
-      if (arg.name) named.set(arg.name.name, { value, span: arg.name.span });
-      else positional.push(value);
-    }
-    // In experiment settings an unknown call is a configuration object (`shapes(...)`, `adam(lr = 1e-3)`).
-    if (callee.kind === 'symbol') {
-      const options = Object.fromEntries([...named].map(([k, v]) => [k, v.value]));
-      return { kind: 'config', name, args: positional, options, span };
-    }
-    const argSpans = args.map((a) => a.value.span);
-    if (callee.kind === 'builtin') {
-      const builtin = builtins.get(name) as Builtin;
-      const call = { name, axes, positional, named, span, argSpans, env };
-      checkKeywords(call);
-      return builtin(this, call);
-    }
-    if (callee.kind === 'function') return this.callDefinition(callee, positional, named, span, argSpans);
-    return fail('SEG3003', nameSpan, 'a function', describeValue(callee));
+    return callByName(this, name, nameSpan, axes, args, env, span);
   }
 
+  /** Calls a definition with evaluated arguments (`positionalSpans`: where each positional argument is written). */
   callDefinition(
     callee: Extract<Value, { kind: 'function' }>,
     positional: Value[],
-    named: Map<string, { value: Value; span: Span }>,
+    named: Map<string, NamedArgument>,
     span: Span,
-    argSpans: Span[],
+    positionalSpans: Span[],
   ): Value {
-    const { def, scope } = callee;
-    const name = def.name.name;
-    if (this.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
-    const vars = bindArguments(this, def, positional, named, span, scope);
-    def.params.forEach((p) => {
-      const value = vars.get(p.name.name)!;
-      checkAnnotation(this, p, value, argSpans[def.params.indexOf(p)] ?? span);
-    });
-    this.callStack.push(name);
-    try {
-      const run = () => this.runBody(def, { vars, scope }, span);
-      return def.defKind === 'block' || def.defKind === 'net' ? this.scoped(name, run) : run();
-    } finally {
-      this.callStack.pop();
-    }
-  }
-
-  private runBody(def: Extract<Value, { kind: 'function' }>['def'], env: Env, span: Span): Value {
-    if (def.expression) return this.evaluate(def.expression, env);
-    const result = this.execute(def.body ?? [], env);
-    if (!result) return fail('SEG4004', span, `'${def.name.name}' ends without a 'return'.`);
-    return result;
+    return callDefinition(this, callee, { positional, positionalSpans, named }, span);
   }
 
   /** Runs statements; returns the value of a `return`, if one ran. */
   execute(statements: Statement[], env: Env): Value | undefined {
-    for (const s of statements) {
-      switch (s.kind) {
-        case 'let':
-        case 'assign':
-          env.vars.set(s.name.name, this.evaluate(s.value, env));
-          break;
-        case 'return':
-          return this.evaluate(s.value, env);
-        case 'if': {
-          const branch = this.truth(this.evaluate(s.condition, env), s.condition.span) ? s.then : s.else;
-          const result = branch ? this.execute(branch, env) : undefined;
-          if (result) return result;
-          break;
-        }
-        case 'for': {
-          const iterable = this.evaluate(s.iterable, env);
-          if (iterable.kind !== 'list') return fail('SEG3003', s.iterable.span, 'a list to loop over', describeValue(iterable));
-          for (const item of iterable.items) {
-            if (s.destructure) {
-              if (item.kind !== 'list' || item.items.length !== s.targets.length) {
-                fail('SEG4004', s.iterable.span, `Each item must be a list of ${s.targets.length} values to unpack.`);
-              }
-              s.targets.forEach((t, i) => env.vars.set(t.name, item.items[i]));
-            } else {
-              env.vars.set(s.targets[0].name, item);
-            }
-            const result = this.execute(s.body, env);
-            if (result) return result;
-          }
-          break;
-        }
-      }
-    }
-    return undefined;
+    return execute(this, statements, env);
   }
 }
 

@@ -13,14 +13,41 @@ export type Value =
   | { kind: 'function'; def: Definition; scope: ModuleScope }
   | { kind: 'builtin'; name: string }
   | { kind: 'symbol'; name: string }
-  | { kind: 'config'; name: string; args: Value[]; options: Record<string, Value>; span: Span };
+  | { kind: 'config'; name: string; args: Value[]; options: Record<string, Value>; span: Span }
+  /** The value of an expression whose error was already reported: whatever uses it stays silent (see Stager.guard). */
+  | { kind: 'poison' };
+
+/** A keyword argument: its value, the span of its keyword and the span of its value. */
+export interface NamedArgument {
+  value: Value;
+  span: Span;
+  valueSpan?: Span;
+}
+
+export const POISON: Value = { kind: 'poison' };
 
 export const number = (value: number, integer = Number.isInteger(value)): Value => ({ kind: 'number', value, integer });
 
-/** A user error found while staging; carries its diagnostic up to the phase boundary. */
+/** User errors found while staging (one, or all a recovering Stager found); carries them up to the phase boundary. */
 export class StageError extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(diagnostic.message);
+  readonly diagnostics: Diagnostic[];
+
+  constructor(diagnostics: Diagnostic | Diagnostic[]) {
+    const all = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(all.map((d) => d.message).join('\n'));
+    this.diagnostics = all;
+  }
+
+  /** The first diagnostic. */
+  get diagnostic(): Diagnostic {
+    return this.diagnostics[0];
+  }
+}
+
+/** Thrown when a poison value reaches an operation: the error behind it is already reported, so nothing is added. */
+export class Poisoned extends Error {
+  constructor() {
+    super('a value whose error was already reported');
   }
 }
 

@@ -19,6 +19,7 @@ export interface RunConfig {
 
 export const METRICS = ['dice', 'miou', 'proportion_error'];
 
+/** Reads the options of one section or call, reporting each bad one where it is written. */
 class Reader {
   constructor(
     readonly diagnostics: Diagnostic[],
@@ -27,6 +28,8 @@ class Reader {
     readonly keySpan: (key: string) => Span | undefined = () => undefined,
     /** Keys given with `--set` rather than in the file. */
     readonly fromCommandLine: Set<string> = new Set(),
+    /** Spans of values by path inside the section (`epochs`, `metrics.1`), for pointing at the value itself. */
+    readonly valueSpan: (path: string) => Span | undefined = () => undefined,
   ) {}
 
   /** Checks that every given key is known, then reads typed values with defaults. */
@@ -46,17 +49,22 @@ class Reader {
     }
   }
 
-  number(what: string, value: Setting | undefined, fallback: number, check: (v: number) => boolean = () => true): number {
+  /** The option `key` as a number passing `check`, else `fallback`; a bad value is reported at the value. */
+  number(key: string, value: Setting | undefined, fallback: number, check: (v: number) => boolean = () => true): number {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !check(value)) {
-      this.error(`Option ${what} has an invalid value ${JSON.stringify(value)}.`);
+      const where = this.fromCommandLine.has(key) ? ' in --set' : '';
+      this.error(`Option '${key}' has an invalid value ${JSON.stringify(value)}${where}.`, key);
       return fallback;
     }
     return value;
   }
 
-  error(message: string): void {
-    this.diagnostics.push(createDiagnostic('SEG5001', this.span, message));
+  /** Reports at the value at `path` (in the file), else at the section or call. */
+  error(message: string, path?: string): void {
+    const key = path?.split('.')[0];
+    const span = key !== undefined && this.fromCommandLine.has(key) ? undefined : (path && this.valueSpan(path)) || this.span;
+    this.diagnostics.push(createDiagnostic('SEG5001', span, message));
   }
 }
 
@@ -64,21 +72,22 @@ const positive = (v: number) => v > 0;
 const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
 function readData(call: ConfigCall, r: Reader): RunConfig['data'] {
+  // Another dataset's options are not checked against those of 'shapes'.
+  const o = call.name === 'shapes' ? call.options : {};
   if (call.name !== 'shapes') {
     r.error(`Dataset '${call.name}' is not available yet; this version reads 'shapes'.`);
   }
-  const o = call.options;
   r.keys("'shapes'", o, ['size', 'classes', 'foreground', 'train', 'val', 'seed']);
   const size = Array.isArray(o.size) && o.size.length === 2 && o.size.every((v) => typeof v === 'number') ? (o.size as [number, number]) : [64, 64] as [number, number];
-  if (o.size !== undefined && size !== o.size) r.error("Option 'size' of 'shapes' must be [height, width].");
+  if (o.size !== undefined && size !== o.size) r.error("Option 'size' of 'shapes' must be [height, width].", 'size');
   return {
     name: 'shapes',
     size,
-    classes: r.number("'classes'", o.classes, 3, (v) => Number.isInteger(v) && v >= 2 && v <= 8),
-    foreground: r.number("'foreground'", o.foreground, 0.1, (v) => v > 0 && v <= 0.5),
-    train: r.number("'train'", o.train, 256, positiveInt),
-    val: r.number("'val'", o.val, 64, positiveInt),
-    seed: r.number("'seed'", o.seed, 0, Number.isInteger),
+    classes: r.number('classes', o.classes, 3, (v) => Number.isInteger(v) && v >= 2 && v <= 8),
+    foreground: r.number('foreground', o.foreground, 0.1, (v) => v > 0 && v <= 0.5),
+    train: r.number('train', o.train, 256, positiveInt),
+    val: r.number('val', o.val, 64, positiveInt),
+    seed: r.number('seed', o.seed, 0, Number.isInteger),
   };
 }
 
@@ -129,20 +138,20 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
   const fromSet = (section: string) =>
     new Set([...setKeys].filter((k) => k.startsWith(`${section}.`)).map((k) => k.slice(section.length + 1)));
   const r = (key: string) =>
-    new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`], fromSet(key));
+    new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`], fromSet(key), (path) => spec.values[`${key}.${path}`]);
   const data = readData(spec.data, r('data'));
   const optimizer = spec.optimizer;
   const opt = r('optimizer');
   if (optimizer.name !== 'adam') opt.error(`Optimizer '${optimizer.name}' is not available yet; this version has 'adam'.`);
-  opt.keys("'adam'", optimizer.options, ['lr', 'beta1', 'beta2', 'eps', 'weight_decay']);
-  const o = optimizer.options;
+  const o = optimizer.name === 'adam' ? optimizer.options : {};
+  opt.keys("'adam'", o, ['lr', 'beta1', 'beta2', 'eps', 'weight_decay']);
   const schedule = spec.schedule;
   const sched = r('schedule');
   let scheduleConfig: RunConfig['schedule'] = { name: 'constant' };
   if (schedule) {
     if (schedule.name === 'cosine') {
       sched.keys("'cosine'", schedule.options, ['min']);
-      scheduleConfig = { name: 'cosine', min: sched.number("'min'", schedule.options.min, 0, (v) => v >= 0) };
+      scheduleConfig = { name: 'cosine', min: sched.number('min', schedule.options.min, 0, (v) => v >= 0) };
     } else if (schedule.name !== 'constant') {
       sched.error(`Schedule '${schedule.name}' is not available yet; this version has 'cosine' and 'constant'.`);
     }
@@ -152,11 +161,11 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
   const evaluation = r('eval');
   evaluation.keys("'eval'", spec.eval, ['every', 'metrics', 'select']);
   const metrics = (Array.isArray(spec.eval.metrics) ? spec.eval.metrics : METRICS).map((m) => asCall(m)?.name ?? String(m));
-  for (const m of metrics) {
-    if (!METRICS.includes(m)) evaluation.error(`Unknown metric '${m}'; valid metrics are ${METRICS.join(', ')}.`);
-  }
+  metrics.forEach((m, i) => {
+    if (!METRICS.includes(m)) evaluation.error(`Unknown metric '${m}'; valid metrics are ${METRICS.join(', ')}.`, `metrics.${i}`);
+  });
   const select = asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice';
-  if (!METRICS.includes(select)) evaluation.error(`Cannot select on '${select}'; valid metrics are ${METRICS.join(', ')}.`);
+  if (!METRICS.includes(select)) evaluation.error(`Cannot select on '${select}'; valid metrics are ${METRICS.join(', ')}.`, 'select');
   const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
   for (const [key, value] of Object.entries(overrides)) {
     if (!(key in params)) {
@@ -167,22 +176,24 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
   const config: RunConfig = {
     data,
     optimizer: {
-      lr: opt.number("'lr'", o.lr, 1e-3, positive),
-      beta1: opt.number("'beta1'", o.beta1, 0.9, (v) => v >= 0 && v < 1),
-      beta2: opt.number("'beta2'", o.beta2, 0.999, (v) => v >= 0 && v < 1),
-      eps: opt.number("'eps'", o.eps, 1e-8, positive),
-      weightDecay: opt.number("'weight_decay'", o.weight_decay, 0, (v) => v >= 0),
+      lr: opt.number('lr', o.lr, 1e-3, positive),
+      beta1: opt.number('beta1', o.beta1, 0.9, (v) => v >= 0 && v < 1),
+      beta2: opt.number('beta2', o.beta2, 0.999, (v) => v >= 0 && v < 1),
+      eps: opt.number('eps', o.eps, 1e-8, positive),
+      weightDecay: opt.number('weight_decay', o.weight_decay, 0, (v) => v >= 0),
     },
     schedule: scheduleConfig,
     train: {
-      epochs: train.number("'epochs'", spec.train.epochs, 10, positiveInt),
-      batch: train.number("'batch'", spec.train.batch, 8, positiveInt),
-      seed: train.number("'seed'", spec.train.seed, 0, Number.isInteger),
+      epochs: train.number('epochs', spec.train.epochs, 10, positiveInt),
+      batch: train.number('batch', spec.train.batch, 8, positiveInt),
+      seed: train.number('seed', spec.train.seed, 0, Number.isInteger),
     },
-    eval: { every: evaluation.number("'every'", spec.eval.every, 1, positiveInt), metrics, select },
+    eval: { every: evaluation.number('every', spec.eval.every, 1, positiveInt), metrics, select },
     params,
     paramSchedules: Object.fromEntries(spec.params.filter((p) => p.schedule).map((p) => [p.name, p.schedule!])),
   };
+  // In the order they are written (--set mistakes, which have no place in the file, first).
+  diagnostics.sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1));
   return diagnostics.length > 0 ? { diagnostics } : { config, diagnostics };
 }
 

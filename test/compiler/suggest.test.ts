@@ -1,4 +1,5 @@
-// "Did you mean": the closest name within a third of its length, nothing for far-off names.
+// "Did you mean": the closest name within a third of its length (a swap of two letters is one edit), nothing for
+// far-off names.
 import { describe, expect, it } from 'vitest';
 import { suggest } from '../../compiler/diagnostics/index.ts';
 
@@ -11,6 +12,16 @@ describe('suggest', () => {
     ['mea', "Did you mean 'mean'?"],
     ['log_sofmax', "Did you mean 'log_softmax'?"],
   ])('%s', (name, hint) => expect(suggest(name, names)).toBe(hint));
+
+  it('counts a swap of two adjacent letters as one edit', () => {
+    const nets = ['unet', 'fpn', 'conv_bn_relu'];
+    expect(suggest('unte', nets)).toBe("Did you mean 'unet'?");
+    expect(suggest('nuet', nets)).toBe("Did you mean 'unet'?");
+    expect(suggest('fnp', nets)).toBe("Did you mean 'fpn'?");
+    // Two swaps in a short name are too far.
+    expect(suggest('nute', nets)).toBeUndefined();
+    expect(suggest('optimiser', ['optimizer', 'schedule'])).toBe("Did you mean 'optimizer'?");
+  });
 
   it('stays silent when nothing is close', () => {
     expect(suggest('dice', names)).toBeUndefined();

@@ -1,0 +1,128 @@
+// Calls at staging time: arguments (positional, then keywords given at most once), built-ins, configuration objects
+// of settings, and definitions (binding, annotations, naming scopes, the standard library's boundary).
+import { sep } from 'node:path';
+import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
+import { displayPath } from '../diagnostics/index.ts';
+import { stdlibDirectory } from '../resolve/index.ts';
+import type { Builtin } from './builtins.ts';
+import { builtins, checkKeywords } from './builtins.ts';
+import { bindArguments, checkAnnotation } from './signature.ts';
+import type { Env, Stager } from './stager.ts';
+import type { NamedArgument, Value } from './values.ts';
+import { POISON, StageError, describeValue, fail } from './values.ts';
+
+/** A call's evaluated arguments: positional values with the spans of their values, and keyword arguments. */
+export interface CallArguments {
+  positional: Value[];
+  positionalSpans: Span[];
+  named: Map<string, NamedArgument>;
+}
+
+/** Evaluates a call's arguments in order; a keyword given twice is an error. */
+export function collectArguments(args: Argument[], evaluate: (e: Expression) => Value): CallArguments {
+  const collected: CallArguments = { positional: [], positionalSpans: [], named: new Map() };
+  const values = args.map((arg) => evaluate(arg.value));
+  args.forEach((arg, i) => {
+    if (!arg.name) {
+      collected.positional.push(values[i]);
+      collected.positionalSpans.push(arg.value.span);
+    } else if (collected.named.has(arg.name.name)) {
+      fail('SEG4004', arg.name.span, `Keyword argument '${arg.name.name}' is given twice.`);
+    } else {
+      collected.named.set(arg.name.name, { value: values[i], span: arg.name.span, valueSpan: arg.value.span });
+    }
+  });
+  return collected;
+}
+
+/** Whether an argument is a poison value (an error already reported). */
+export function poisoned(args: CallArguments): boolean {
+  return args.positional.some((v) => v.kind === 'poison') || [...args.named.values()].some((a) => a.value.kind === 'poison');
+}
+
+/** `name[axes](args)`: a built-in, a definition, or (in settings) a configuration object such as `adam(lr = 1e-3)`. */
+export function callByName(
+  s: Stager,
+  name: string,
+  nameSpan: Span,
+  axes: { name: string; span: Span }[],
+  args: Argument[],
+  env: Env,
+  span: Span,
+): Value {
+  const callee = s.attempt(() => s.lookup(name, nameSpan, env));
+  const call = collectArguments(args, (e) => s.operand(e, env));
+  if (callee.kind === 'poison' || poisoned(call)) return POISON;
+  const { positional, positionalSpans, named } = call;
+  if (callee.kind === 'symbol') {
+    const options = Object.fromEntries([...named].map(([k, v]) => [k, v.value]));
+    return { kind: 'config', name, args: positional, options, span };
+  }
+  if (callee.kind === 'builtin') {
+    const builtin = builtins.get(name) as Builtin;
+    const builtinCall = { name, axes, positional, named, span, argSpans: positionalSpans, env };
+    checkKeywords(builtinCall);
+    return builtin(s, builtinCall);
+  }
+  if (callee.kind === 'function') return callDefinition(s, callee, call, span);
+  return fail('SEG3003', nameSpan, 'a function', describeValue(callee));
+}
+
+/**
+ * Runs a definition with its arguments bound. An error inside the standard library, reached from a user's call, is
+ * reported at that call (the library line as a hint): the user's arguments are what to fix.
+ */
+export function callDefinition(s: Stager, callee: Extract<Value, { kind: 'function' }>, args: CallArguments, span: Span): Value {
+  const { def, scope } = callee;
+  const name = def.name.name;
+  if (s.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
+  const library = isLibrary(scope.file) && !isLibrary(span.file);
+  const recovering = s.recovering;
+  // The library is trusted code: its first error ends the call, which the caller reports once.
+  if (library) s.recovering = false;
+  s.callStack.push(name);
+  try {
+    const vars = bindArguments(s, def, args.positional, args.named, span, scope);
+    def.params.forEach((p, i) => checkAnnotation(s, p, vars.get(p.name.name)!, argumentSpan(def, i, args, span)));
+    const run = () => runBody(s, def, { vars, scope });
+    return def.defKind === 'block' || def.defKind === 'net' ? s.scoped(name, run) : run();
+  } catch (error) {
+    if (library && error instanceof StageError) throw new StageError(error.diagnostics.map((d) => atCall(d, name, span)));
+    throw error;
+  } finally {
+    s.callStack.pop();
+    s.recovering = recovering;
+  }
+}
+
+/** Where the value bound to parameter `i` is written: the argument, else the default, else the call. */
+function argumentSpan(def: Definition, i: number, args: CallArguments, span: Span): Span {
+  const param = def.params[i];
+  if (i < args.positional.length) return args.positionalSpans[i] ?? span;
+  const named = args.named.get(param.name.name);
+  if (named) return named.valueSpan ?? named.span;
+  return param.default?.span ?? span;
+}
+
+function runBody(s: Stager, def: Definition, env: Env): Value {
+  if (def.expression) return s.evaluate(def.expression, env);
+  const result = s.execute(def.body ?? [], env);
+  if (!result) return fail('SEG4004', def.name.span, `'${def.name.name}' ends without a 'return'.`);
+  return result;
+}
+
+/** A diagnostic inside the library, moved to the user's call of `name` with the library's line as a hint. */
+function atCall(d: Diagnostic, name: string, call: Span): Diagnostic {
+  if (!d.span || !isLibrary(d.span.file)) return d;
+  const where = `in '${name}' at ${displayPath(d.span.file)}:${d.span.line}:${d.span.col}`;
+  return { ...d, span: call, hint: d.hint ? `${d.hint} (${where})` : where };
+}
+
+let library: string | undefined;
+
+/** Whether a file is part of the standard library (std/...). */
+export function isLibrary(file: string): boolean {
+  library ??= stdlibDirectory() + sep;
+  return file.startsWith(library);
+}

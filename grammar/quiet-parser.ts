@@ -1,0 +1,49 @@
+// A CstParser whose error recovery reports one error per mistake: after an error, follow-on errors are dropped until
+// the parser has matched a few tokens again (as Bison does), and never two at one token.
+import { CstParser, type IRecognitionException, type TokenType } from 'chevrotain';
+
+/** Tokens the parser must match after an error before it reports another one (as Bison's error recovery). */
+const QUIET_AFTER_ERROR = 3;
+
+/** Chevrotain's (untyped) internals that SegParser hooks to keep follow-on errors quiet. */
+interface Internals {
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException;
+  consumeInternal(tokType: TokenType, idx: number, options: unknown): unknown;
+  tokenMatcher(token: unknown, tokType: TokenType): boolean;
+  _errors: IRecognitionException[];
+}
+const base = CstParser.prototype as unknown as Internals;
+
+export abstract class QuietParser extends CstParser {
+  /** Tokens matched since the last error (reported or not); a new error is reported only after enough. */
+  private matchedSinceError = QUIET_AFTER_ERROR;
+
+  override reset(): void {
+    super.reset();
+    this.matchedSinceError = QUIET_AFTER_ERROR;
+  }
+
+  /**
+   * Error recovery resumes parsing where the mistake may still confuse it (a dangling `+` takes the next setting's
+   * name as its operand, then stumbles on its `=`): an error is kept only when at least QUIET_AFTER_ERROR tokens
+   * were matched since the previous one, so one mistake reports one error.
+   */
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException {
+    const saved = base.SAVE_ERROR.call(this, error);
+    const self = this as unknown as Internals;
+    const errors = self._errors;
+    const offset = error.token.startOffset;
+    const repeated = errors.slice(0, -1).some((e) => e.token.startOffset === offset);
+    if (this.matchedSinceError < QUIET_AFTER_ERROR || repeated) errors.pop();
+    this.matchedSinceError = 0;
+    return saved;
+  }
+
+  consumeInternal(tokType: TokenType, idx: number, options: unknown): unknown {
+    const self = this as unknown as Internals;
+    const matches = self.tokenMatcher(this.LA(1), tokType);
+    const token = base.consumeInternal.call(this, tokType, idx, options);
+    if (matches) this.matchedSinceError++;
+    return token;
+  }
+}
