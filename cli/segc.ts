@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { compileExperiment } from '../runtime/compile.ts';
 import { computeGrad } from '../runtime/grad.ts';
 import { checkFiles, compileErrorText } from './check.ts';
+import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
@@ -109,6 +110,26 @@ program
   .argument('<file...>', '.seg experiment files')
   .action((files: string[]) =>
     guarded(() => checkFiles(files)),
+  );
+
+program
+  .command('fmt')
+  .description('format .seg files in place (canonical layout, comments kept); skips files with syntax errors')
+  .argument('<file...>', '.seg files')
+  .option('--check', 'list the files that would change and exit 1 if any; write nothing')
+  .option('--stdout', 'print the formatted text instead of rewriting the files')
+  .action((files: string[], opts: { check?: boolean; stdout?: boolean }) =>
+    guarded(() => formatFiles(files, opts)),
+  );
+
+program
+  .command('doc')
+  .description("print a module's definitions and experiments with their signatures and /// docs, as Markdown")
+  .argument('<file>', '.seg module')
+  .action((file: string) =>
+    guarded(() => {
+      process.stdout.write(documentFile(file));
+    }),
   );
 
 await program.parseAsync(process.argv);

@@ -35,3 +35,6 @@ export function parseSource(text: string, file: string): ParseResult {
   diagnostics.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   return { module: built.module, diagnostics };
 }
+
+export { formatSource, formatWidth, withoutSpans, type FormatResult } from './format.ts';
+export { documentModule, type DocResult } from './doc.ts';
