@@ -1,5 +1,5 @@
 // "Every error at once": staging records each independent error in the model and the loss (StageError.diagnostics),
-// and nothing that follows from one. The cases are test/fixtures/malformed-pending/many-errors-*.seg, whose goldens
+// and nothing that follows from one. The cases are test/fixtures/malformed/many-errors-*.seg, whose goldens
 // `segc check` prints once runtime/compile.ts renders every staging diagnostic.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ function stagingErrors(file: string, text?: string): string[] {
   return [];
 }
 
-const pending = 'test/fixtures/malformed-pending';
+const pending = 'test/fixtures/malformed';
 
 describe('staging reports every independent error', () => {
   it('in one loss formula', () => {
