@@ -1,11 +1,11 @@
 // Reads an `experiment` block into plain settings, keeping the model call and loss formula for staging. Every item
 // is checked (unknown or repeated keys, params that would hide `logits` or `y`) and every error is reported.
-import type { CallExpression, Experiment, Expression, Identifier, Span } from '../../grammar/index.ts';
+import type { CallExpression, Experiment, Expression, Identifier, Setting as SettingItem, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { ConfigCall, ParamStep, Setting, SettingSpans } from './settings.ts';
-import { asCall, readStep, toSetting } from './settings.ts';
+import { asCall, evaluateSetting, readStep, toSetting } from './settings.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { StageError, describeValue } from './values.ts';
@@ -34,6 +34,12 @@ export interface ExperimentSpec {
   schedule?: ConfigCall;
   train: Record<string, Setting>;
   eval: Record<string, Setting>;
+  /** The `test` section (read by no command yet; checked against the catalogue). */
+  test?: Record<string, Setting>;
+  /** Option blocks by setting: `blocks.data['train augment']` (its paths: `data.train augment.0`). */
+  blocks?: Record<string, Record<string, Setting>>;
+  /** Paths of values written as names (`dice`, `val.loss`), not string literals. */
+  symbols?: Set<string>;
   /**
    * Spans by key: `data` (its value), `train` (the section), and the key of each setting of a section or option of
    * a call: `train.epochs`, `optimizer.lr`.
@@ -67,6 +73,14 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
   const read = readItems(scope, experiment, diagnostics);
   if (diagnostics.length > 0 || !read.model || !read.loss) return { diagnostics };
   const { settings, sections, spans } = read;
+  // `data`, `optimizer` and `schedule` are catalogue entries: a name or a call.
+  for (const key of ['data', 'optimizer', 'schedule']) {
+    if (settings[key] !== undefined && !asCall(settings[key])) {
+      const example: Record<string, string> = { data: 'shapes(size = [64, 64])', optimizer: 'adam(lr = 1e-3)', schedule: 'cosine(min = 1e-5)' };
+      diagnostics.push(createDiagnostic('SEG5001', spans.values[key], `'${key}' must be a name or a call, as in ${example[key]}.`));
+    }
+  }
+  if (diagnostics.length > 0) return { diagnostics };
   const spec: ExperimentSpec = {
     name: experiment.name.name,
     file: scope.file,
@@ -79,6 +93,9 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
     schedule: asCall(settings.schedule),
     train: sections.train,
     eval: sections.eval,
+    test: sections.test,
+    blocks: read.blocks,
+    symbols: spans.symbols ?? new Set(),
     spans: { ...spans.keys, ...read.places },
     values: spans.values,
   };
@@ -91,7 +108,13 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   const params: ParamSpec[] = [];
   const settings: Record<string, Setting> = {};
   const sections: Record<string, Record<string, Setting>> = { train: {}, eval: {} };
-  const spans: SettingSpans = { keys: {}, values: {} };
+  const spans: SettingSpans = { keys: {}, values: {}, symbols: new Set() };
+  /** Option blocks by setting key. */
+  const blocks: Record<string, Record<string, Setting>> = {};
+  /** Values computed by setting fns, to their bodies (for spans). */
+  const origins = new WeakMap<object, Expression>();
+  const read = (expression: Expression, path: string): Setting =>
+    toSetting(evaluateSetting(stager, expression, env, origins), expression, path, spans, origins);
   /** Where each setting, section and section key is written (`data`, `train`, `train.epochs`), first one only. */
   const places: Record<string, Span> = {};
   let model: CallExpression | undefined;
@@ -103,6 +126,11 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
     if (first) diagnostics.push(createDiagnostic('SEG2004', at.span, `${what} ${quote(key.replace(/^.*\./, ''))}`, 'given', first.line));
     else places[key] = span;
     return !first;
+  };
+  /** An option block where none is read: only settings (`data`) take one, and blocks do not nest further. */
+  const noBlock = (path: string, key: Identifier, options: SettingItem[]) => {
+    if (options.length === 0) return;
+    error(key.span, `'${path.replace(/^.*\./, '')}' takes no option block; only a setting such as 'data' has one.`);
   };
   const attempt = (body: () => void) => {
     try {
@@ -131,7 +159,8 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
         const key = setting.key.map((k) => k.name).join(' ');
         if (!fresh('Setting', `${section}.${key}`, setting.key[0], setting.key[0].span)) continue;
         spans.keys[`${section}.${key}`] = setting.key[0].span;
-        attempt(() => (target[key] = toSetting(stager.evaluate(setting.value, env), setting.value, `${section}.${key}`, spans)));
+        attempt(() => (target[key] = read(setting.value, `${section}.${key}`)));
+        if (setting.options) noBlock(`${section}.${key}`, setting.key[0], setting.options);
       }
     } else {
       const key = item.key.map((k) => k.name).join(' ');
@@ -146,7 +175,22 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       } else if (key === 'loss') {
         loss = item.value;
       } else {
-        attempt(() => (settings[key] = toSetting(stager.evaluate(item.value, env), item.value, key, spans)));
+        attempt(() => (settings[key] = read(item.value, key)));
+      }
+      if (item.options && (key === 'model' || key === 'loss')) {
+        noBlock(key, item.key[0], item.options);
+      } else if (item.options) {
+        // An option block: `data = retinal_lesions(...) { train augment = [...] }`; the catalogue checks its keys.
+        const block = (blocks[key] ??= {});
+        for (const option of item.options) {
+          const name = option.key.map((k) => k.name).join(' ');
+          const path = `${key}.${name}`;
+          const keySpan = { ...option.key[0].span, end: option.key[option.key.length - 1].span.end };
+          if (!fresh('Option', path, option.key[0], keySpan)) continue;
+          spans.keys[path] = keySpan;
+          attempt(() => (block[name] = read(option.value, path)));
+          if (option.options) noBlock(path, option.key[0], option.options);
+        }
       }
     }
   }
@@ -154,7 +198,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   for (const [key, what] of Object.entries(required)) {
     if (!places[key]) diagnostics.push(createDiagnostic('SEG5001', experiment.name.span, `Experiment '${experiment.name.name}' has no '${key}' (${what}).`));
   }
-  return { params, settings, sections, spans, places, model, loss };
+  return { params, settings, sections, spans, places, model, loss, blocks };
 }
 
 function unknown(error: (span: Span, message: string, hint?: string) => void, what: string, name: Identifier, valid: string[], instead?: string): void {

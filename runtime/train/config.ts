@@ -1,7 +1,9 @@
-// Turns an experiment's settings into checked run options; an unknown or ill-typed key is a diagnostic that lists
-// the valid keys.
+// Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts: an
+// unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can run.
 import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
-import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
+import { createDiagnostic } from '../../compiler/diagnostics/index.ts';
+import type { Family } from '../../compiler/stage/catalog.ts';
+import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from '../../compiler/stage/catalog.ts';
 import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
 import { asCall } from '../../compiler/stage/index.ts';
 
@@ -17,79 +19,8 @@ export interface RunConfig {
   paramSchedules: Record<string, ParamStep>;
 }
 
+/** The metrics this version computes (the catalogue declares more). */
 export const METRICS = ['dice', 'miou', 'proportion_error'];
-
-/** Reads the options of one section or call, reporting each bad one where it is written. */
-class Reader {
-  constructor(
-    readonly diagnostics: Diagnostic[],
-    readonly span: Span | undefined,
-    /** Spans of the keys inside a section, for pointing at the key itself. */
-    readonly keySpan: (key: string) => Span | undefined = () => undefined,
-    /** Keys given with `--set` rather than in the file. */
-    readonly fromCommandLine: Set<string> = new Set(),
-    /** Spans of values by path inside the section (`epochs`, `metrics.1`), for pointing at the value itself. */
-    readonly valueSpan: (path: string) => Span | undefined = () => undefined,
-  ) {}
-
-  /** Checks that every given key is known, then reads typed values with defaults. */
-  keys(what: string, given: Record<string, Setting>, known: string[]): void {
-    for (const key of Object.keys(given)) {
-      if (!known.includes(key)) {
-        const valid = known.map((k) => `'${k}'`).join(', ');
-        if (this.fromCommandLine.has(key)) {
-          const message = `Unknown option '${key}' for ${what} in --set; valid options are ${valid}.`;
-          this.diagnostics.push(createDiagnostic('SEG5001', undefined, message));
-        } else {
-          const message = `Unknown option '${key}' for ${what}; valid options are ${valid}.`;
-          const diagnostic = createDiagnostic('SEG5001', this.keySpan(key) ?? this.span, message);
-          this.diagnostics.push({ ...diagnostic, hint: suggest(key, known) });
-        }
-      }
-    }
-  }
-
-  /** The option `key` as a number passing `check`, else `fallback`; a bad value is reported at the value. */
-  number(key: string, value: Setting | undefined, fallback: number, check: (v: number) => boolean = () => true): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !check(value)) {
-      const where = this.fromCommandLine.has(key) ? ' in --set' : '';
-      this.error(`Option '${key}' has an invalid value ${JSON.stringify(value)}${where}.`, key);
-      return fallback;
-    }
-    return value;
-  }
-
-  /** Reports at the value at `path` (in the file), else at the section or call. */
-  error(message: string, path?: string): void {
-    const key = path?.split('.')[0];
-    const span = key !== undefined && this.fromCommandLine.has(key) ? undefined : (path && this.valueSpan(path)) || this.span;
-    this.diagnostics.push(createDiagnostic('SEG5001', span, message));
-  }
-}
-
-const positive = (v: number) => v > 0;
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
-
-function readData(call: ConfigCall, r: Reader): RunConfig['data'] {
-  // Another dataset's options are not checked against those of 'shapes'.
-  const o = call.name === 'shapes' ? call.options : {};
-  if (call.name !== 'shapes') {
-    r.error(`Dataset '${call.name}' is not available yet; this version reads 'shapes'.`);
-  }
-  r.keys("'shapes'", o, ['size', 'classes', 'foreground', 'train', 'val', 'seed']);
-  const size = Array.isArray(o.size) && o.size.length === 2 && o.size.every((v) => typeof v === 'number') ? (o.size as [number, number]) : [64, 64] as [number, number];
-  if (o.size !== undefined && size !== o.size) r.error("Option 'size' of 'shapes' must be [height, width].", 'size');
-  return {
-    name: 'shapes',
-    size,
-    classes: r.number('classes', o.classes, 3, (v) => Number.isInteger(v) && v >= 2 && v <= 8),
-    foreground: r.number('foreground', o.foreground, 0.1, (v) => v > 0 && v <= 0.5),
-    train: r.number('train', o.train, 256, positiveInt),
-    val: r.number('val', o.val, 64, positiveInt),
-    seed: r.number('seed', o.seed, 0, Number.isInteger),
-  };
-}
 
 /** Where `--set section.key=value` lands in the experiment's settings. */
 function sectionOptions(spec: ExperimentSpec, section: string): Record<string, Setting> | undefined {
@@ -116,7 +47,7 @@ function sectionOptions(spec: ExperimentSpec, section: string): Record<string, S
 export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, number> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paramOverrides: Record<string, number> = {};
-  const setKeys = new Set(Object.keys(overrides));
+  const commandLine = new Set<string>();
   spec = { ...spec, train: { ...spec.train }, eval: { ...spec.eval }, data: { ...spec.data, options: { ...spec.data.options } } };
   spec.optimizer = { ...spec.optimizer, options: { ...spec.optimizer.options } };
   if (spec.schedule) spec.schedule = { ...spec.schedule, options: { ...spec.schedule.options } };
@@ -133,68 +64,98 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
       continue;
     }
     options[key.slice(dot + 1)] = value;
+    commandLine.add(key);
   }
-  overrides = paramOverrides;
-  const fromSet = (section: string) =>
-    new Set([...setKeys].filter((k) => k.startsWith(`${section}.`)).map((k) => k.slice(section.length + 1)));
-  const r = (key: string) =>
-    new Reader(diagnostics, spec.spans[key], (inner) => spec.spans[`${key}.${inner}`], fromSet(key), (path) => spec.values[`${key}.${path}`]);
-  const data = readData(spec.data, r('data'));
-  const optimizer = spec.optimizer;
-  const opt = r('optimizer');
-  if (optimizer.name !== 'adam') opt.error(`Optimizer '${optimizer.name}' is not available yet; this version has 'adam'.`);
-  const o = optimizer.name === 'adam' ? optimizer.options : {};
-  opt.keys("'adam'", o, ['lr', 'beta1', 'beta2', 'eps', 'weight_decay']);
-  const schedule = spec.schedule;
-  const sched = r('schedule');
-  let scheduleConfig: RunConfig['schedule'] = { name: 'constant' };
-  if (schedule) {
-    if (schedule.name === 'cosine') {
-      sched.keys("'cosine'", schedule.options, ['min']);
-      scheduleConfig = { name: 'cosine', min: sched.number('min', schedule.options.min, 0, (v) => v >= 0) };
-    } else if (schedule.name !== 'constant') {
-      sched.error(`Schedule '${schedule.name}' is not available yet; this version has 'cosine' and 'constant'.`);
-    }
-  }
-  const train = r('train');
-  train.keys("'train'", spec.train, ['epochs', 'batch', 'seed']);
-  const evaluation = r('eval');
-  evaluation.keys("'eval'", spec.eval, ['every', 'metrics', 'select']);
-  const metrics = (Array.isArray(spec.eval.metrics) ? spec.eval.metrics : METRICS).map((m) => asCall(m)?.name ?? String(m));
-  metrics.forEach((m, i) => {
-    if (!METRICS.includes(m)) evaluation.error(`Unknown metric '${m}'; valid metrics are ${METRICS.join(', ')}.`, `metrics.${i}`);
-  });
-  const select = asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice';
-  if (!METRICS.includes(select)) evaluation.error(`Cannot select on '${select}'; valid metrics are ${METRICS.join(', ')}.`, 'select');
+  // Every setting against the catalogue (what `segc check` checks), then what this version can run.
+  diagnostics.push(...checkSettings(spec, commandLine));
   const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
-  for (const [key, value] of Object.entries(overrides)) {
+  for (const [key, value] of Object.entries(paramOverrides)) {
     if (!(key in params)) {
       diagnostics.push(createDiagnostic('SEG5001', undefined, `Unknown param '${key}'; params are ${Object.keys(params).join(', ') || 'none'}.`));
     }
     params[key] = value;
   }
+  if (diagnostics.length === 0) diagnostics.push(...unavailable(spec));
+  // In the order they are written (--set mistakes, which have no place in the file, first).
+  diagnostics.sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1));
+  if (diagnostics.length > 0) return { diagnostics };
+
+  const option = (family: Family, call: ConfigCall) => {
+    const options = callOptions(findEntry(family, call.name)!, call);
+    return <T>(key: string) => options[key] as T;
+  };
+  const data = option('dataset', spec.data);
+  const adam = option('optimizer', spec.optimizer);
+  const section = (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) => <T>(key: string) =>
+    (given[key] ?? keys.find((k) => k.name === key)?.default) as T;
+  const train = section(spec.train, TRAIN_KEYS);
+  const evaluation = section(spec.eval, EVAL_KEYS);
+  const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
+  const schedule: RunConfig['schedule'] =
+    spec.schedule?.name === 'cosine' ? { name: 'cosine', min: option('schedule', spec.schedule)<number>('min') } : { name: 'constant' };
   const config: RunConfig = {
-    data,
-    optimizer: {
-      lr: opt.number('lr', o.lr, 1e-3, positive),
-      beta1: opt.number('beta1', o.beta1, 0.9, (v) => v >= 0 && v < 1),
-      beta2: opt.number('beta2', o.beta2, 0.999, (v) => v >= 0 && v < 1),
-      eps: opt.number('eps', o.eps, 1e-8, positive),
-      weightDecay: opt.number('weight_decay', o.weight_decay, 0, (v) => v >= 0),
+    data: {
+      name: 'shapes',
+      size: data<[number, number]>('size'),
+      classes: data('classes'),
+      foreground: data('foreground'),
+      train: data('train'),
+      val: data('val'),
+      seed: data('seed'),
     },
-    schedule: scheduleConfig,
-    train: {
-      epochs: train.number('epochs', spec.train.epochs, 10, positiveInt),
-      batch: train.number('batch', spec.train.batch, 8, positiveInt),
-      seed: train.number('seed', spec.train.seed, 0, Number.isInteger),
-    },
-    eval: { every: evaluation.number('every', spec.eval.every, 1, positiveInt), metrics, select },
+    optimizer: { lr: adam('lr'), beta1: adam('beta1'), beta2: adam('beta2'), eps: adam('eps'), weightDecay: adam('weight_decay') },
+    schedule,
+    train: { epochs: train('epochs'), batch: train('batch'), seed: train('seed') },
+    eval: { every: evaluation('every'), metrics, select: asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice' },
     params,
     paramSchedules: Object.fromEntries(spec.params.filter((p) => p.schedule).map((p) => [p.name, p.schedule!])),
   };
-  // In the order they are written (--set mistakes, which have no place in the file, first).
-  diagnostics.sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1));
-  return diagnostics.length > 0 ? { diagnostics } : { config, diagnostics };
+  return { config, diagnostics };
+}
+
+/**
+ * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets other
+ * than 'shapes', augmentation, optimizers other than 'adam', schedules other than 'cosine' and 'constant', other
+ * metrics, an evaluation batch other than the training one, testing after training and pretrained weights.
+ * `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them before touching the GPU.
+ */
+export function unavailable(spec: ExperimentSpec): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const report = (span: Span | undefined, message: string) => diagnostics.push(createDiagnostic('SEG5001', span, message));
+  if (spec.data.name !== 'shapes') {
+    report(spec.spans.data, `Dataset '${spec.data.name}' is declared but its reader is not available yet; this version trains on 'shapes'.`);
+  }
+  for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
+    if (Array.isArray(pipeline) && pipeline.length > 0) {
+      report(spec.spans[`data.${key}`], `Augmentation ('${key}') is declared but not available yet; this version trains on unaugmented images (remove '${key}').`);
+    }
+  }
+  if (spec.optimizer.name !== 'adam') {
+    report(spec.spans.optimizer, `Optimizer '${spec.optimizer.name}' is declared but not available yet; this version trains with 'adam'.`);
+  }
+  if (spec.schedule && !['cosine', 'constant'].includes(spec.schedule.name)) {
+    report(spec.spans.schedule, `Schedule '${spec.schedule.name}' is declared but not available yet; this version has 'cosine' and 'constant'.`);
+  }
+  const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
+  metrics.forEach((m, i) => {
+    const name = asCall(m)?.name ?? String(m);
+    if (!METRICS.includes(name)) {
+      report(spec.values[`eval.metrics.${i}`], `Metric '${name}' is declared but not available yet; this version computes ${METRICS.join(', ')}.`);
+    }
+  });
+  const batch = spec.train.batch ?? TRAIN_KEYS.find((k) => k.name === 'batch')!.default;
+  if (spec.eval.batch !== undefined && spec.eval.batch !== batch) {
+    report(spec.values['eval.batch'], `An evaluation batch other than the training batch (${batch}) is not available yet; remove 'batch' from 'eval' or make it ${batch}.`);
+  }
+  if (spec.test?.after_training === true) {
+    report(spec.values['test.after_training'], "Testing after training is declared but not available yet; this version evaluates on the validation split only (remove 'after_training').");
+  }
+  const weights = spec.model.args.find((a) => a.name?.name === 'weights');
+  if (weights && !(weights.value.kind === 'string' && weights.value.value === '')) {
+    const written = weights.value.kind === 'string' ? ` ('${weights.value.value}')` : '';
+    report(weights.value.span, `Pretrained weights${written} are declared but loading them is not available yet; remove 'weights' to train from random initialisation.`);
+  }
+  return diagnostics;
 }
 
 /** Learning rate of epoch `epoch` (0-based): torch CosineAnnealingLR(T_max = epochs) stepped per epoch. */
