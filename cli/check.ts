@@ -6,7 +6,7 @@ import { resolveModules } from '../compiler/resolve/index.ts';
 import { TRAIN_KEYS, checkSettings, declaredShape } from '../compiler/stage/catalog.ts';
 import { stageDeclared } from '../compiler/stage/declared.ts';
 import { StageError, readExperiment, stageGraph } from '../compiler/stage/index.ts';
-import { ExperimentError, compileExperiment } from '../runtime/compile.ts';
+import { ExperimentError, stageExperiment } from '../runtime/compile.ts';
 import { unavailable } from '../runtime/train/config.ts';
 
 /** Parses, checks and stages each file in turn; throws (an ExperimentError) at the first bad one. */
@@ -32,7 +32,8 @@ function checkExperiment(file: string, resolved: Resolved): void {
   const errors = checkSettings(spec);
   if (errors.length > 0) throw fail(errors);
   if (unavailable(spec).length === 0) {
-    compileExperiment(file);
+    // Staged as `segc run` stages it (plan generation finds no user errors; the fuzz test covers it).
+    stageExperiment(file, { check: true });
     return;
   }
   const shape = declaredShape(spec.data)!;
@@ -42,9 +43,12 @@ function checkExperiment(file: string, resolved: Resolved): void {
       // A 2-D dataset with its classes: the training step and the evaluation, as a run would stage them.
       const common = { batch, channels: shape.channels, classes: shape.classes, mean: 0.5, std: 0.25, ignore: 255 };
       const [height, width] = shape.size;
-      stageGraph(spec, { ...common, height, width }, 'train');
+      // The training forward pass at the training size; the evaluation size must fit the network too.
+      stageGraph(spec, { ...common, height, width }, 'train', { gradients: false });
       const [evalHeight, evalWidth] = shape.evalSize ?? shape.size;
-      stageGraph(spec, { ...common, height: evalHeight, width: evalWidth }, 'eval');
+      if (evalHeight !== height || evalWidth !== width) {
+        stageGraph(spec, { ...common, height: evalHeight, width: evalWidth }, 'eval');
+      }
     } else {
       stageDeclared(spec, shape, batch);
     }

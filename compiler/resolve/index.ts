@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Definition, Identifier, Module, Span } from '../../grammar/index.ts';
+import type { Definition, Identifier, Module, ParseResult, Span } from '../../grammar/index.ts';
 import { parseSource } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
@@ -32,6 +32,25 @@ const REEXPORTED_BUILTINS: Record<string, string[]> = {
   'std/losses': ['onehot', 'valid', 'softmax', 'log_softmax', 'sigmoid'],
 };
 
+/**
+ * Parse results by path, reused while the text is unchanged: checking several experiments (or one, again, in an
+ * editor) parses the stdlib once. The AST is never mutated after parsing, so sharing it is safe.
+ */
+const parses = new Map<string, { text: string; parsed: ParseResult }>();
+
+/** Forgets every cached parse (benchmarks measuring cold parses). */
+export function clearParseCache(): void {
+  parses.clear();
+}
+
+function parseCached(text: string, path: string): ParseResult {
+  const hit = parses.get(path);
+  if (hit && hit.text === text) return hit.parsed;
+  const parsed = parseSource(text, path);
+  parses.set(path, { text, parsed });
+  return parsed;
+}
+
 /** The stdlib folder: beside the compiler sources, or under the working directory (device bundles). */
 export function stdlibDirectory(): string {
   const candidates = [fileURLToPath(new URL('../../stdlib', import.meta.url)), resolve(process.cwd(), 'stdlib')];
@@ -48,7 +67,7 @@ export function resolveModules(file: string, text?: string, read: (path: string)
     if (cached) return cached;
     const source = given ?? read(path);
     sources.set(path, source);
-    const parsed = parseSource(source, path);
+    const parsed = parseCached(source, path);
     diagnostics.push(...parsed.diagnostics, ...checkModule(parsed.module));
     const parsedNames = new Set(parsed.module.definitions.map((d) => d.name.name));
     const headers = parsed.diagnostics.length > 0 ? definitionHeaders(source) : new Set<string>();

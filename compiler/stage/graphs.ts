@@ -50,7 +50,8 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
   return false;
 }
 
-export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval'): StagedGraph {
+/** `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user errors). */
+export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval', options: { gradients?: boolean } = {}): StagedGraph {
   const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
   const image = b.add('input', [], {
@@ -91,12 +92,12 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
     terms.push(term.name);
   }
   const metrics: string[] = [];
-  if (mode === 'train') {
+  if (mode === 'train' && options.gradients !== false) {
     const trainable = b.nodes.filter((n) => n.op === 'weight');
     const grads = differentiate(b, loss, trainable.map((n) => n.id));
     for (const w of trainable) b.output(`grad:${w.attrs.name}`, grads.get(w.id)!, 'gradient');
     for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
-  } else {
+  } else if (mode === 'eval') {
     metrics.push(...metricOutputs(s, logits, labels, shape));
   }
   return { graph: b.graph(), weights: s.weights, terms, metrics };
