@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../runtime/data/random.ts';
-import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
+import { ExperimentError, compileExperiment, stageExperiment } from '../../runtime/compile.ts';
 
 const files = ['experiments/quickstart.seg', 'test/fixtures/experiments/tiny.seg', 'test/fixtures/experiments/nan.seg'];
 const vocabulary = ['(', ')', '[', ']', '{', '}', ',', '=', '+', '-', '*', '/', '^', ':', '.', 'let', 'for', 'in',
@@ -40,41 +40,48 @@ function mutate(text: string, seed: number): string {
   return parts.join('');
 }
 
-describe('front-end mutation fuzzing', () => {
-  it.each(files)('%s: 300 mutants give diagnostics or a plan, never an exception', (file) => {
-    const source = readFileSync(file, 'utf8');
-    let failures = 0;
-    for (let seed = 0; seed < 300; seed++) {
-      const text = mutate(source, seed * 7919 + file.length);
-      try {
-        compileExperiment(file, { text, target: 'cpu' });
-      } catch (error) {
-        if (!(error instanceof ExperimentError)) {
-          throw new Error(`mutant ${seed} of ${file} threw ${String(error)}\n--- source ---\n${text}`);
-        }
-        expect(error.diagnostics.length).toBeGreaterThan(0);
-        failures++;
+/** Compiles (or only checks) each mutant; anything but a diagnostic is a failure naming the mutant. */
+function survive(label: string, count: number, salt: number, source: string, compile: (mutant: string) => void): number {
+  let rejected = 0;
+  for (let seed = 0; seed < count; seed++) {
+    const mutant = mutate(source, seed * 7919 + salt);
+    try {
+      compile(mutant);
+    } catch (error) {
+      if (!(error instanceof ExperimentError)) {
+        throw new Error(`mutant ${seed} of ${label} threw ${String(error)}\n--- source ---\n${mutant}`);
       }
+      expect(error.diagnostics.length).toBeGreaterThan(0);
+      rejected++;
     }
-    // Most mutants are broken programs; some still compile.
-    expect(failures).toBeGreaterThan(100);
+  }
+  return rejected;
+}
+
+const modules = ['stdlib/nets.seg', 'stdlib/losses.seg'];
+
+// Thousands of mutants through what `segc check` runs (parse, resolve, check, stage), a few hundred through the
+// whole compiler (plans and WGSL too). Most mutants are broken programs; some still compile.
+describe('front-end mutation fuzzing', () => {
+  it.each(files)('%s: 600 mutants checked give diagnostics or success, never an exception', (file) => {
+    const source = readFileSync(file, 'utf8');
+    const rejected = survive(file, 600, file.length, source, (text) => stageExperiment(file, { text, check: true }));
+    expect(rejected).toBeGreaterThan(200);
   });
 
-  it.each(['stdlib/nets.seg', 'stdlib/losses.seg'])('%s: 300 mutants imported by quickstart never throw', (module) => {
+  it.each(modules)('%s: 600 mutants imported by quickstart and checked never throw', (module) => {
     const path = resolve(module);
     const source = readFileSync(path, 'utf8');
-    let failures = 0;
-    for (let seed = 0; seed < 300; seed++) {
-      const overlay = new Map([[path, mutate(source, seed * 104729 + module.length)]]);
-      try {
-        compileExperiment('experiments/quickstart.seg', { overlay, target: 'cpu' });
-      } catch (error) {
-        if (!(error instanceof ExperimentError)) {
-          throw new Error(`mutant ${seed} of ${module} threw ${String(error)}\n--- source ---\n${overlay.get(path)}`);
-        }
-        failures++;
-      }
-    }
-    expect(failures).toBeGreaterThan(100);
+    const check = (text: string) => stageExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), check: true });
+    expect(survive(module, 600, 104729 + module.length, source, check)).toBeGreaterThan(200);
+  });
+
+  it.each([...files, ...modules])('%s: 60 mutants compiled to plans and WGSL never throw', (file) => {
+    const path = resolve(file);
+    const source = readFileSync(path, 'utf8');
+    const compile = modules.includes(file)
+      ? (text: string) => compileExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), target: 'cpu' })
+      : (text: string) => compileExperiment(file, { text, target: 'cpu' });
+    expect(survive(file, 60, 31 + file.length, source, compile)).toBeGreaterThan(10);
   });
 });
