@@ -6,12 +6,22 @@ import { checkFiles, compileErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
+import { parseOverride } from '../runtime/train/config.ts';
+import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
 
-function parseSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
-  const match = /^([A-Za-z_][\w.]*)=(.+)$/.exec(value);
+/** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
+function parseSet(value: string, previous: Record<string, Override> = {}): Record<string, Override> {
+  const match = /^([A-Za-z_][\w.]*)=(.+)$/s.exec(value);
+  if (!match) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
+  return { ...previous, [match[1]]: parseOverride(match[2]) };
+}
+
+/** `--set name=number` for `segc grad`: the values of a loss's number parameters. */
+function parseNumberSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^([A-Za-z_]\w*)=(.+)$/.exec(value);
   const number = match ? Number(match[2]) : NaN;
-  if (!match || !Number.isFinite(number)) throw new InvalidArgumentError(`expected key=number, got '${value}'`);
+  if (!match || !Number.isFinite(number)) throw new InvalidArgumentError(`expected name=number, got '${value}'`);
   return { ...previous, [match[1]]: number };
 }
 
@@ -43,11 +53,11 @@ program
   .command('run')
   .description('train and evaluate an experiment')
   .argument('<file>', '.seg experiment file')
-  .option('--set <key=value>', 'override a param (repeatable)', parseSet, {})
+  .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .option('--out <dir>', 'output directory (default runs/<experiment>)')
   .option('--resume <dir>', 'continue the run in this directory from its last epoch (weights, Adam, params)')
-  .action((file: string, opts: { set: Record<string, number>; device: DevicePreference; out?: string; resume?: string }) =>
+  .action((file: string, opts: { set: Record<string, Override>; device: DevicePreference; out?: string; resume?: string }) =>
     guarded(async () => {
       if (opts.out && opts.resume) throw new RunError('Give --out or --resume, not both: a resumed run continues in its own directory.');
       await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out, resume: opts.resume });
@@ -82,7 +92,7 @@ program
   .requiredOption('--loss <name>', 'the loss (or fn) to evaluate')
   .requiredOption('--inputs <file>', 'safetensors with one tensor per loss parameter, by name')
   .requiredOption('--out <file>', 'safetensors to write: loss, each term, grad.<input>')
-  .option('--set <key=value>', 'a scalar parameter of the loss (repeatable)', parseSet, {})
+  .option('--set <key=value>', 'a scalar parameter of the loss (repeatable)', parseNumberSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .action((file: string, opts: { loss: string; inputs: string; out: string; set: Record<string, number>; device: DevicePreference }) =>
     guarded(async () => {

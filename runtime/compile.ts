@@ -9,7 +9,7 @@ import type { Plan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import { StageError, readExperiment, stageGraph } from '../compiler/stage/index.ts';
 import type { DataShape, ExperimentSpec, StagedGraph } from '../compiler/stage/index.ts';
-import type { RunConfig } from './train/config.ts';
+import type { Override, RunConfig } from './train/config.ts';
 import { readRunConfig } from './train/config.ts';
 
 export interface CompiledExperiment {
@@ -31,7 +31,7 @@ export class ExperimentError extends CompileError {
 }
 
 export interface CompileOptions {
-  overrides?: Record<string, number>;
+  overrides?: Record<string, Override>;
   fuse?: boolean;
   /** Tune kernels for a hardware GPU (default) or a CPU adapter such as lavapipe. */
   target?: 'gpu' | 'cpu';

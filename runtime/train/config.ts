@@ -1,7 +1,7 @@
 // Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts: an
 // unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can run.
 import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
-import { createDiagnostic } from '../../compiler/diagnostics/index.ts';
+import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
 import type { Family } from '../../compiler/stage/catalog.ts';
 import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from '../../compiler/stage/catalog.ts';
 import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
@@ -21,6 +21,10 @@ export interface RunConfig {
 
 /** The metrics this version computes (the catalogue declares more). */
 export const METRICS = ['dice', 'miou', 'proportion_error'];
+
+function describeOverride(value: Override): string {
+  return typeof value === 'object' ? `the name '${value.symbol}'` : JSON.stringify(value);
+}
 
 /** Where `--set section.key=value` lands in the experiment's settings. */
 function sectionOptions(spec: ExperimentSpec, section: string): Record<string, Setting> | undefined {
@@ -44,17 +48,35 @@ function sectionOptions(spec: ExperimentSpec, section: string): Record<string, S
  * Checked run options from the experiment and `--set` overrides: `name=value` for a `param`,
  * `section.key=value` for a setting (train, eval, data, optimizer, schedule), checked like the file's own.
  */
-export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, number> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
+/**
+ * A `--set` value: a number, true/false, a quoted string (`"data/x"`), or a name (`iteration`, `miou`), which a
+ * setting reads as a symbol like a name written in the file.
+ */
+export type Override = number | boolean | string | { symbol: string };
+
+/** Parses the text after `key=` in `--set key=value`. */
+export function parseOverride(text: string): Override {
+  if (/^(true|false)$/.test(text)) return text === 'true';
+  if (/^".*"$/s.test(text)) return text.slice(1, -1);
+  const value = Number(text);
+  if (text.trim() !== '' && Number.isFinite(value)) return value;
+  if (/^[A-Za-z_][\w.]*$/.test(text)) return { symbol: text };
+  return text;
+}
+
+export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Override> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paramOverrides: Record<string, number> = {};
   const commandLine = new Set<string>();
-  spec = { ...spec, train: { ...spec.train }, eval: { ...spec.eval }, data: { ...spec.data, options: { ...spec.data.options } } };
+  const symbols = new Set(spec.symbols ?? []);
+  spec = { ...spec, symbols, train: { ...spec.train }, eval: { ...spec.eval }, data: { ...spec.data, options: { ...spec.data.options } } };
   spec.optimizer = { ...spec.optimizer, options: { ...spec.optimizer.options } };
   if (spec.schedule) spec.schedule = { ...spec.schedule, options: { ...spec.schedule.options } };
   for (const [key, value] of Object.entries(overrides)) {
     const dot = key.indexOf('.');
     if (dot < 0) {
-      paramOverrides[key] = value;
+      if (typeof value === 'number') paramOverrides[key] = value;
+      else diagnostics.push(createDiagnostic('SEG5001', undefined, `The param '${key}' takes a number in --set, got ${describeOverride(value)}.`));
       continue;
     }
     const options = sectionOptions(spec, key.slice(0, dot));
@@ -63,7 +85,12 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
       diagnostics.push(createDiagnostic('SEG5001', undefined, message));
       continue;
     }
-    options[key.slice(dot + 1)] = value;
+    if (typeof value === 'object') {
+      options[key.slice(dot + 1)] = value.symbol;
+      symbols.add(key);
+    } else {
+      options[key.slice(dot + 1)] = value;
+    }
     commandLine.add(key);
   }
   // Every setting against the catalogue (what `segc check` checks), then what this version can run.
@@ -71,7 +98,8 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, nu
   const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
   for (const [key, value] of Object.entries(paramOverrides)) {
     if (!(key in params)) {
-      diagnostics.push(createDiagnostic('SEG5001', undefined, `Unknown param '${key}'; params are ${Object.keys(params).join(', ') || 'none'}.`));
+      const diagnostic = createDiagnostic('SEG5001', undefined, `Unknown param '${key}' in --set; params are ${Object.keys(params).join(', ') || 'none'}.`);
+      diagnostics.push({ ...diagnostic, hint: suggest(key, Object.keys(params)) });
     }
     params[key] = value;
   }

@@ -15,6 +15,7 @@ import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../
 import { computeMetrics } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { learningRate, stepParams } from './config.ts';
+import type { Override } from './config.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState } from './state.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
 import { initialValues } from './init.ts';
@@ -24,7 +25,7 @@ import { formatType } from '../../compiler/ir/types.ts';
 import { displayPath } from '../../compiler/diagnostics/index.ts';
 
 export interface RunOptions {
-  overrides?: Record<string, number>;
+  overrides?: Record<string, Override>;
   device?: DevicePreference;
   out?: string;
   /** A run directory to continue: its training state (weights, Adam moments, epoch, params) is loaded. */
@@ -222,8 +223,9 @@ async function saveModel(device: GPUDevice, store: BufferStore, compiled: Compil
   await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc' });
 }
 
-function pick(record: Record<string, number>, keys: string[]): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).filter(([k]) => keys.includes(k)));
+/** The param values among `--set` overrides (numbers for the named params). */
+function pick(record: Record<string, Override>, keys: string[]): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, number] => keys.includes(e[0]) && typeof e[1] === 'number'));
 }
 
 function outputDirectory(requested: string | undefined, name: string): string {

@@ -196,13 +196,19 @@ describe('segc run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     noStackTrace(r);
-    expect(r.stderr).toBe("error SEG5001: Unknown param 'nosuch'; params are alpha, T.\n");
+    expect(r.stderr).toBe("error SEG5001: Unknown param 'nosuch' in --set; params are alpha, T.\n");
+    const near = await segc('run', tiny, '--set', 'alpah=1', '--out', join(scratch, 'alpah'));
+    expect(near.stderr).toBe("error SEG5001: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n");
   });
 
-  it('rejects a --set value that is not a number', async () => {
-    const r = await segc('run', tiny, '--set', 'alpha=half');
+  it('type-checks --set values against the declaration: a number for a param, the catalogue type for a setting', async () => {
+    const r = await segc('run', tiny, '--set', 'alpha=half', '--set', 'train.epochs=two', '--set', 'eval.select=miou');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("expected key=number, got 'alpha=half'");
+    noStackTrace(r);
+    expect(r.stderr).toContain("The param 'alpha' takes a number in --set, got the name 'half'.");
+    expect(r.stderr).toContain("Option 'epochs' of 'train' (in --set) must be a whole number >= 1");
+    // A name is a symbol, as in the file: selecting on miou is valid, so it is not among the errors.
+    expect(r.stderr).not.toContain('select');
   });
 
   it('trains one epoch, writes metrics, summary and checkpoint, then refuses to overwrite them', async () => {
