@@ -107,10 +107,15 @@ program
   .description('kernel counts and planned memory of the training and evaluation plans')
   .argument('<file>', '.seg experiment file')
   .option('--target <kind>', 'gpu or cpu (kernel tuning)', 'gpu')
-  .action((file: string, opts: { target: string }) =>
+  .option('--memory', 'also compare with fusion off: kernels, bytes without and with sharing, peak live bytes')
+  .action((file: string, opts: { target: string; memory?: boolean }) =>
     guarded(() => {
       const target = opts.target === 'cpu' ? 'cpu' : 'gpu';
       process.stdout.write(printPlanSummary(compileExperiment(file, { target })));
+      if (opts.memory) {
+        process.stdout.write('without fusion:\n');
+        process.stdout.write(printPlanSummary(compileExperiment(file, { target, fuse: false })).replace(/^(?=.)/gm, '  '));
+      }
     }),
   );
 

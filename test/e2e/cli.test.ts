@@ -191,6 +191,16 @@ describe('segc run', () => {
     expect(epochs.map((l) => l.split('  ').slice(0, 2).join('  '))).toEqual(['epoch 1/2  lr 1.00e-2', 'epoch 2/2  lr 1.00e-2']);
   });
 
+  it('segc plan --memory compares fused and unfused plans', async () => {
+    const r = await segc('plan', tiny, '--memory');
+    expect(r.code, r.stderr).toBe(0);
+    const kernels = [...r.stdout.matchAll(/^ *train: (\d+) kernels/gm)].map((m) => Number(m[1]));
+    expect(kernels).toHaveLength(2);
+    expect(kernels[0]).toBeLessThan(kernels[1]);
+    expect(r.stdout).toMatch(/without fusion:\n  train: \d+ kernels/);
+    expect(r.stdout).toMatch(/peak live \d+ bytes/);
+  });
+
   it('rejects an unknown --set param before touching the GPU', async () => {
     const r = await segc('run', tiny, '--set', 'nosuch=1', '--out', join(scratch, 'nosuch'));
     expect(r.code).toBe(1);
