@@ -111,3 +111,27 @@ export function threadEntry(name: string, total: number): string[] {
 export function groupEntry(name: string, total: number, workgroup: number): string[] {
   return [...entry(workgroup), `  let ${name} = ${LINEAR_GROUP};`, `  if (${name} >= ${total}u) { return; }`];
 }
+
+/** A kernel with one thread per item `t` of `total` (256 per workgroup) running `lines`. */
+export function perThreadKernel(total: number, lines: string[]): { body: string; workgroup: number; dispatch: [number, number, number] } {
+  const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+}
+
+/**
+ * Lines that sum each thread's `value` over a workgroup of `threads` (a power of two) in workgroup memory `partial`
+ * (declared with `workgroupPartial`); thread 0 then runs `store(total)`.
+ */
+export function workgroupSum(threads: number, value: string, store: (total: string) => string): string[] {
+  return [
+    `  partial[lid] = ${value};`,
+    `  workgroupBarrier();`,
+    `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
+    `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
+    `    workgroupBarrier();`,
+    `  }`,
+    `  if (lid == 0u) { ${store('partial[0]')} }`,
+  ];
+}
+
+export const workgroupPartial = (threads: number) => `var<workgroup> partial: array<f32, ${threads}>;`;

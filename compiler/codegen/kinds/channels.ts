@@ -5,13 +5,8 @@ import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { saltBits } from '../../ops/channels.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, dispatchFor, f32Literal, threadEntry } from '../wgsl.ts';
+import { f32Literal, perThreadKernel } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
-
-function perThread(total: number, lines: string[]): KernelBody {
-  const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
-}
 
 /** Wellons' lowbias32, as hash32 in ops/channels.ts. */
 const HASH = (x: string) => [
@@ -33,7 +28,7 @@ export function channelKernel(ctx: KernelContext, node: Node): KernelBody {
       const c = node.type.dims[at].size;
       const inner = node.type.dims.slice(at + 1).reduce((a, d) => a * d.size, 1);
       const size = c / (node.attrs.groups as number);
-      return perThread(total, [
+      return perThreadKernel(total, [
         `let i = t % ${inner}u;`,
         `let ch = (t / ${inner}u) % ${c}u;`,
         `let o = t / ${inner * c}u;`,
@@ -50,7 +45,7 @@ export function channelKernel(ctx: KernelContext, node: Node): KernelBody {
         ? `u32(${ctx.uniform(seed.attrs.name as string)})`
         : seed.op === 'const' ? `${(seed.attrs.value as number) >>> 0}u` : `u32(${ctx.bindNode(seed.id)}[0])`;
       const p = node.attrs.p as number;
-      return perThread(total, [
+      return perThreadKernel(total, [
         ...HASH(`${seedValue} ^ ${saltBits(node.attrs.salt as number)}u`),
         `let mixed = t * 0x9e3779b9u + h;`,
         ...HASH('mixed').map((l) => l.replace('var h', 'var g').replace(/\bh\b/g, 'g')),

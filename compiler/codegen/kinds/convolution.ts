@@ -6,7 +6,7 @@ import type { Node } from '../../ir/types.ts';
 import type { ConvGeometryNd } from '../../ops/convolution.ts';
 import { convAttrs, convGeometryNd } from '../../ops/convolution.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry, workgroupPartial, workgroupSum } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
@@ -122,7 +122,7 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
   const inFlat = flat(g.input.map((_, d) => `u32(ip${d})`), g.input);
   const outFlat = flat(outNames, g.output);
   const body = [
-    `var<workgroup> partial: array<f32, ${threads}>;`,
+    workgroupPartial(threads),
     ...groupEntry('e', weights, threads),
     ...decompose('e', dims(['o', 'i', ...kNames], [g.co, cig, ...g.kernel]), '').map((l) => `  ${l}`),
     `  let ic = (o / ${cog}u) * ${cig}u + i;`,
@@ -134,13 +134,7 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
     `      acc += ${gy}[(n * ${g.co}u + o) * ${product(g.output)}u + ${outFlat}] * ${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,
     `    }`,
     `  }`,
-    `  partial[lid] = acc;`,
-    `  workgroupBarrier();`,
-    `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
-    `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
-    `    workgroupBarrier();`,
-    `  }`,
-    `  if (lid == 0u) { ${out}[e] = partial[0]; }`,
+    ...workgroupSum(threads, 'acc', (sum) => `${out}[e] = ${sum};`),
     `}`,
   ].join('\n');
   return { body, workgroup: threads, dispatch: dispatchFor(weights) };

@@ -5,15 +5,10 @@ import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { aroundChannels } from '../../ops/linear.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, dispatchFor, f32Literal, groupEntry, threadEntry } from '../wgsl.ts';
+import { dispatchFor, f32Literal, groupEntry, perThreadKernel, workgroupPartial, workgroupSum } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const THREADS = 64;
-
-function perThread(total: number, lines: string[]): KernelBody {
-  const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
-}
 
 export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
   const input = (i: number) => ctx.graph.nodes[node.inputs[i]];
@@ -26,7 +21,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
       const { c: outC, inner } = aroundChannels(node.type, node.op);
       const columns = input(1).type.dims[1].size;
       const weight = node.attrs.transpose ? `${w}[j * ${columns}u + k]` : `${w}[k * ${columns}u + j]`;
-      return perThread(elementCount(node.type), [
+      return perThreadKernel(elementCount(node.type), [
         `let i = t % ${inner}u;`,
         `let k = (t / ${inner}u) % ${outC}u;`,
         `let o = t / ${inner * outC}u;`,
@@ -42,7 +37,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
       const outC = aroundChannels(input(1).type, node.op).c;
       const positions = outer * inner;
       const body = [
-        `var<workgroup> partial: array<f32, ${THREADS}>;`,
+        workgroupPartial(THREADS),
         ...groupEntry('e', outC * c, THREADS),
         `  let k = e / ${c}u;`,
         `  let j = e % ${c}u;`,
@@ -52,13 +47,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
         `    let i = p % ${inner}u;`,
         `    total += ${g}[(o * ${outC}u + k) * ${inner}u + i] * ${x}[(o * ${c}u + j) * ${inner}u + i];`,
         `  }`,
-        `  partial[lid] = total;`,
-        `  workgroupBarrier();`,
-        `  for (var s = ${THREADS / 2}u; s > 0u; s = s >> 1u) {`,
-        `    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }`,
-        `    workgroupBarrier();`,
-        `  }`,
-        `  if (lid == 0u) { ${out}[e] = partial[0]; }`,
+        ...workgroupSum(THREADS, 'total', (sum) => `${out}[e] = ${sum};`),
         `}`,
       ].join('\n');
       return { body, workgroup: THREADS, dispatch: dispatchFor(outC * c) };
@@ -87,7 +76,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
         `if (inside) { value = ${x}[plane * ${inVolume}u + u32(source)]; }`,
         `${out}[t] = value;`,
       );
-      return perThread(elementCount(node.type), lines);
+      return perThreadKernel(elementCount(node.type), lines);
     }
     default:
       throw new InternalError(`'${node.op}' is not a linear or padding op`);

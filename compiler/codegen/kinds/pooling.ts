@@ -5,7 +5,7 @@ import type { Node } from '../../ir/types.ts';
 import type { PoolAttrs, ResizeAttrs, Spatial } from '../../ops/pooling.ts';
 import { poolAttrs, poolOutput, resizeAttrs, spatialShape } from '../../ops/pooling.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, f32Literal, threadEntry } from '../wgsl.ts';
+import { decompose, f32Literal, perThreadKernel } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
@@ -14,11 +14,6 @@ const LOWEST = 'bitcast<f32>(0xff7fffffu)';
 
 function flat(coords: string[], sizes: number[]): string {
   return coords.reduce((acc, c, d) => (d === 0 ? c : `(${acc}) * ${sizes[d]}u + ${c}`), '');
-}
-
-function perThread(total: number, lines: string[]): KernelBody {
-  const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
 }
 
 /** Lines that walk window `w<d>` of output position `op<d>`: `at` (flat input index) and `inside` per tap. */
@@ -58,7 +53,7 @@ function pool(ctx: KernelContext, node: Node): KernelBody {
   const a = poolAttrs(node.attrs);
   const { s, output } = poolOutput(ctx.graph.nodes[node.inputs[0]].type, a);
   const names = output.map((_, d) => `op${d}`);
-  return perThread(s.n * s.c * product(output), [
+  return perThreadKernel(s.n * s.c * product(output), [
     ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...output]), ''),
     ...reduceWindow(x, s, a),
     `${out}[t] = ${a.mode === 'max' ? 'best' : 'total / count'};`,
@@ -85,7 +80,7 @@ function poolGrad(ctx: KernelContext, node: Node): KernelBody {
     ? [...reduceWindow(x, s, a), `if (best_at == me) { acc += ${gradAt}; }`]
     : [...reduceWindow(x, s, a), `acc += ${gradAt} / count;`];
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
-  return perThread(s.n * s.c * product(s.sizes), [
+  return perThreadKernel(s.n * s.c * product(s.sizes), [
     ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
     `let me = t;`,
     ...ranges,
@@ -127,7 +122,7 @@ function resize(ctx: KernelContext, node: Node): KernelBody {
     const weight = a.mode === 'nearest' ? '1.0' : s.sizes.map((_, d) => (bit(d) ? `l${d}` : `(1.0 - l${d})`)).join(' * ');
     return `${weight} * ${x}[plane * ${product(s.sizes)}u + ${index}]`;
   });
-  return perThread(s.n * s.c * product(a.size), [
+  return perThreadKernel(s.n * s.c * product(a.size), [
     ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...a.size]), ''),
     ...s.sizes.flatMap((size, d) => source(`o${d}`, d, size, a.size[d], a)),
     `${out}[t] = ${corners.join(' + ')};`,
@@ -159,7 +154,7 @@ function resizeGrad(ctx: KernelContext, node: Node): KernelBody {
   ]);
   const gradAt = `${g}[plane * ${product(a.size)}u + ${flat(a.size.map((_, d) => `o${d}`), a.size)}]`;
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
-  return perThread(s.n * s.c * product(s.sizes), [
+  return perThreadKernel(s.n * s.c * product(s.sizes), [
     ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
     ...ranges,
     `var acc = 0.0;`,
