@@ -6,6 +6,7 @@ import { checkFiles, compileErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
+import { testCheckpoint } from '../runtime/train/test-run.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
@@ -61,6 +62,21 @@ program
     guarded(async () => {
       if (opts.out && opts.resume) throw new RunError('Give --out or --resume, not both: a resumed run continues in its own directory.');
       await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out, resume: opts.resume });
+    }),
+  );
+
+program
+  .command('test')
+  .description('evaluate the model a run saved on a split of the dataset')
+  .argument('<file>', '.seg experiment file')
+  .requiredOption('--checkpoint <dir>', 'the directory of the run (model.safetensors, checkpoint.safetensors)')
+  .option('--split <name>', 'train or val', 'val')
+  .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
+  .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
+  .action((file: string, opts: { checkpoint: string; split: string; set: Record<string, Override>; device: DevicePreference }) =>
+    guarded(async () => {
+      if (opts.split !== 'train' && opts.split !== 'val') throw new RunError(`Unknown split '${opts.split}'; the splits are train and val.`);
+      await testCheckpoint(file, { checkpoint: opts.checkpoint, split: opts.split, overrides: opts.set, device: opts.device });
     }),
   );
 

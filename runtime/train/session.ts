@@ -6,15 +6,12 @@ import type { CompiledExperiment } from '../compile.ts';
 import { compileExperiment } from '../compile.ts';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
-import { generateShapes } from '../data/shapes.ts';
-import type { SegmentationSet } from '../data/shapes.ts';
 import type { DevicePreference } from '../device.ts';
 import { openDevice } from '../device.ts';
-import type { LoadedPlan } from '../executor.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
-import { computeMetrics } from '../metrics/index.ts';
-import type { Metrics } from '../metrics/index.ts';
 import { learningRate, stepParams } from './config.ts';
+import { datasetSplits, evaluate, readTerms, zero } from './evaluate.ts';
+import type { Evaluation } from './evaluate.ts';
 import type { Override } from './config.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState } from './state.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
@@ -41,7 +38,7 @@ export interface EpochRecord {
   /** The param values this epoch trained with. */
   params: Record<string, number>;
   train: Record<string, number>;
-  val?: { values: Record<string, number>; dicePerClass: number[] };
+  val?: Evaluation;
   seconds: number;
 }
 
@@ -72,10 +69,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   if (target === 'cpu') compiled = compileExperiment(file, { overrides: options.overrides, target });
   const { config, spec } = compiled;
   log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
-  const data = config.data;
-  const common = { size: data.size, classes: data.classes, foreground: data.foreground };
-  const trainSet = generateShapes({ ...common, count: data.train, seed: data.seed });
-  const valSet = generateShapes({ ...common, count: data.val, seed: data.seed + 1_000_003 });
+  const { train: trainSet, val: valSet } = datasetSplits(config);
   const batch = config.train.batch;
   const steps = Math.floor(trainSet.count / batch);
   if (steps === 0) throw new RunError(`The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`);
@@ -163,53 +157,6 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   device.destroy();
   return summary;
-}
-
-async function evaluate(
-  compiled: CompiledExperiment,
-  loaded: LoadedPlan,
-  set: SegmentationSet,
-  params: Record<string, number>,
-): Promise<NonNullable<EpochRecord['val']>> {
-  zero(loaded.device, loaded);
-  const batch = compiled.config.train.batch;
-  const batches = Math.ceil(set.count / batch);
-  for (let k = 0; k < batches; k++) {
-    const indices = Array.from({ length: Math.min(batch, set.count - k * batch) }, (_, i) => k * batch + i);
-    const b = makeBatch(set, indices, batch);
-    executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
-  }
-  const sums = await readAccumulator(loaded);
-  const get = (name: string) => sums.get(name)!;
-  const terms = Object.fromEntries(compiled.eval.terms.map((t) => [t, get(t)[0] / batches]));
-  const metrics: Metrics = computeMetrics({
-    intersection: get('metric.intersection'),
-    predicted: get('metric.predicted'),
-    target: get('metric.target'),
-    proportionError: get('metric.proportion_error')[0],
-    images: set.count,
-  });
-  const values = { ...terms, dice: metrics.dice, miou: metrics.miou, proportion_error: metrics.proportion_error };
-  return { values, dicePerClass: metrics.dicePerClass };
-}
-
-function zero(device: GPUDevice, loaded: LoadedPlan): void {
-  const index = loaded.plan.accumulator!;
-  writeBuffer(device, loaded.buffers[index], new Float32Array(loaded.plan.buffers[index].elements));
-}
-
-async function readAccumulator(loaded: LoadedPlan): Promise<Map<string, Float64Array>> {
-  const data = await readBuffer(loaded.device, loaded.buffers[loaded.plan.accumulator!]);
-  const values = new Map<string, Float64Array>();
-  for (const o of loaded.plan.outputs) {
-    if (o.offset !== undefined) values.set(o.name, Float64Array.from(data.subarray(o.offset, o.offset + o.elements)));
-  }
-  return values;
-}
-
-async function readTerms(loaded: LoadedPlan, terms: string[], steps: number): Promise<Record<string, number>> {
-  const values = await readAccumulator(loaded);
-  return Object.fromEntries(terms.map((t) => [t, values.get(t)![0] / steps]));
 }
 
 async function saveModel(device: GPUDevice, store: BufferStore, compiled: CompiledExperiment, path: string): Promise<void> {

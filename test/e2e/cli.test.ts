@@ -271,5 +271,13 @@ describe('segc run', () => {
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metricsText);
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(summaryText);
     expect(readFileSync(join(out, 'model.safetensors')).equals(checkpointBytes)).toBe(true);
+
+    // segc test on the saved model gives the run's last evaluation again (alpha 0.5 from --set, as in the run).
+    const tested = await segc('test', tiny, '--checkpoint', out, '--set', 'alpha=0.5');
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toContain(`segc test: tiny on val (2 images) from ${join(out, 'model.safetensors')}: dice ${metrics.dice.toFixed(4)}`);
+    const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
+    expect(wrongSplit.code).toBe(1);
+    expect(wrongSplit.stderr).toBe("segc: error: Unknown split 'test'; the splits are train and val.\n");
   }, 180_000);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { RunError, runExperiment } from '../../runtime/train/session.ts';
+import { testCheckpoint } from '../../runtime/train/test-run.ts';
 
 const file = 'test/fixtures/experiments/alpha-step.seg';
 const quiet = { log: () => {} };
@@ -50,6 +51,21 @@ describe('param step schedule and --resume', () => {
     );
     await expect(runExperiment('test/fixtures/experiments/tiny.seg', { ...quiet, resume: straight })).rejects.toThrow(
       `it belongs to experiment 'alpha_step', not 'tiny'.`,
+    );
+  });
+
+  it('segc test evaluates the saved model: the same metrics and losses as the last evaluation of the run', async () => {
+    const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
+    const lines: string[] = [];
+    const result = await testCheckpoint(file, { checkpoint: straight, log: (l) => lines.push(l) });
+    expect(result.params.alpha).toBe(5);
+    for (const [name, value] of Object.entries(summary.final.values as Record<string, number>)) {
+      expect(result.values[name], name).toBeCloseTo(value, 6);
+    }
+    expect(lines[0]).toMatch(/^segc test: alpha_step on val \(4 images\) from .*model\.safetensors: dice \d\.\d{4}  proportion_error /);
+    expect(JSON.parse(readFileSync(join(straight, 'test-val.json'), 'utf8')).values.dice).toBe(result.values.dice);
+    await expect(testCheckpoint(file, { checkpoint: join(root, 'nothing'), log: () => {} })).rejects.toThrow(
+      new RunError(`Cannot test: '${join(root, 'nothing', 'model.safetensors')}' does not exist (segc run writes it after each epoch).`),
     );
   });
 });

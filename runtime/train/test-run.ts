@@ -1,0 +1,68 @@
+// `segc test`: evaluates the model a run saved (DIR/model.safetensors) on a split of the experiment's dataset, with
+// the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes DIR/test-<split>.json.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensorsFile, writeFileAtomic } from '../checkpoint/safetensors.ts';
+import { compileExperiment } from '../compile.ts';
+import type { Override } from './config.ts';
+import type { DevicePreference } from '../device.ts';
+import { openDevice } from '../device.ts';
+import { BufferStore, loadPlan, writeBuffer } from '../executor.ts';
+import type { Evaluation } from './evaluate.ts';
+import { datasetSplits, evaluate } from './evaluate.ts';
+import { RunError } from './session.ts';
+import { STATE_FILE } from './state.ts';
+
+export interface TestOptions {
+  checkpoint: string;
+  split?: 'train' | 'val';
+  overrides?: Record<string, Override>;
+  device?: DevicePreference;
+  log?: (line: string) => void;
+}
+
+export interface TestResult extends Evaluation {
+  split: string;
+  params: Record<string, number>;
+}
+
+export async function testCheckpoint(file: string, options: TestOptions): Promise<TestResult> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const split = options.split ?? 'val';
+  const modelPath = join(options.checkpoint, 'model.safetensors');
+  if (!existsSync(modelPath)) throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
+  const opened = await openDevice(options.device ?? 'auto');
+  const compiled = compileExperiment(file, { overrides: options.overrides, target: opened.software ? 'cpu' : 'gpu' });
+  const { tensors, metadata } = await readSafetensorsFile(modelPath);
+  if (metadata?.experiment !== undefined && metadata.experiment !== compiled.spec.name) {
+    throw new RunError(`Cannot test '${modelPath}': it belongs to experiment '${metadata.experiment}', not '${compiled.spec.name}'.`);
+  }
+  const store = new BufferStore(opened.device);
+  const loaded = await loadPlan(store, compiled.evalPlan);
+  for (const w of compiled.eval.weights) {
+    const entry = tensors[w.name];
+    const count = w.sizes.reduce((a, b) => a * b, 1);
+    if (!entry || entry.data.length !== count) {
+      throw new RunError(`Cannot test '${modelPath}': ${entry ? `'${w.name}' has ${entry.data.length} values, the model needs ${count}` : `it has no tensor '${w.name}' (was the model changed?)`}.`);
+    }
+    const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
+    if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(entry.data as Float32Array));
+  }
+  // The params the run ended with (a scheduled alpha), else the experiment's; --set wins over both.
+  let params = { ...compiled.config.params };
+  const statePath = join(options.checkpoint, STATE_FILE);
+  if (existsSync(statePath)) {
+    const state = (await readSafetensorsFile(statePath)).metadata?.state;
+    if (state) params = { ...params, ...(JSON.parse(state) as { params: Record<string, number> }).params };
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) if (key in params && typeof value === 'number') params[key] = value;
+  const uniforms = Object.fromEntries(Object.entries(params).map(([k, v]) => [`param.${k}`, v]));
+  const set = datasetSplits(compiled.config)[split];
+  const result = await evaluate(compiled, loaded, set, uniforms);
+  opened.device.destroy();
+  const shown = compiled.config.eval.metrics.map((m) => `${m} ${result.values[m].toFixed(4)}`).join('  ');
+  log(`segc test: ${compiled.spec.name} on ${split} (${set.count} images) from ${modelPath}: ${shown}`);
+  const record: TestResult = { split, params, ...result };
+  await writeFileAtomic(join(options.checkpoint, `test-${split}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  return record;
+}
