@@ -8,6 +8,8 @@ export const MAX_GROUPS_PER_DIM = 65535;
 
 /** A WGSL f32 literal that round-trips the JS number (shortest form). */
 export function f32Literal(value: number): string {
+  // Beyond the f32 range a number is infinite in f32 (a WGSL literal there would not compile).
+  if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) value = value > 0 ? Infinity : -Infinity;
   if (Number.isNaN(value)) return 'bitcast<f32>(0x7fc00000u)';
   if (value === Infinity) return 'bitcast<f32>(0x7f800000u)';
   if (value === -Infinity) return 'bitcast<f32>(0xff800000u)';

@@ -108,5 +108,7 @@ export function stableJson(value: unknown): string {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
+  // JSON writes NaN and the infinities as null and -0 as 0: constants that must stay apart for CSE.
+  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return Object.is(value, -0) ? '-0' : String(value);
   return JSON.stringify(value);
 }

@@ -101,7 +101,9 @@ export function transposedSizes(input: number[], kernel: number[], attrs: ConvAt
     if (!(outputPadding[d] >= 0 && outputPadding[d] < Math.max(attrs.stride[d], attrs.dilation[d]))) {
       throw new ShapeError(`conv_transpose output_padding must be below the stride or dilation, got ${outputPadding.join('x')}`);
     }
-    return (size - 1) * attrs.stride[d] - 2 * attrs.pad[d] + attrs.dilation[d] * (kernel[d] - 1) + outputPadding[d] + 1;
+    const out = (size - 1) * attrs.stride[d] - 2 * attrs.pad[d] + attrs.dilation[d] * (kernel[d] - 1) + outputPadding[d] + 1;
+    if (out < 1) throw new ShapeError(`conv_transpose of size ${size} with padding ${attrs.pad[d]} gives an output of size ${out}`);
+    return out;
   });
 }
 
@@ -179,7 +181,11 @@ export const convolutionOps: OpDef[] = [
     inferType: ([g, w], attrs) => {
       const { n, spatial } = spatialOf(g, 'convolution_grad_input');
       const ci = w.dims[1].size * (attrs.groups as number);
-      const x = activationType(n, ci, spatial, attrs.input as number[]);
+      const input = attrs.input as number[];
+      if (!Array.isArray(input) || input.some((v) => !Number.isInteger(v) || v < 1)) {
+        throw new ShapeError(`'convolution_grad_input' needs input sizes >= 1, got ${JSON.stringify(input)}`);
+      }
+      const x = activationType(n, ci, spatial, input);
       const geometry = convGeometryNd(x, w, convAttrs(attrs), 'convolution_grad_input');
       if (geometry.output.join(',') !== g.dims.slice(2).map((d) => d.size).join(',') || geometry.co !== g.dims[1].size) {
         throw new ShapeError(`'convolution_grad_input' of ${formatType(g)} does not fit an input ${formatType(x)}`);

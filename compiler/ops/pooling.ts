@@ -128,7 +128,8 @@ export function resizeAttrs(attrs: Attrs): ResizeAttrs {
  * upsample_nearest / upsample_linear source-index rules).
  */
 export function sourceTaps(o: number, inSize: number, outSize: number, a: ResizeAttrs): [number, number][] {
-  if (a.mode === 'nearest') return [[Math.min(Math.floor((o * inSize) / outSize), inSize - 1), 1]];
+  // torch: floor(o · scale) in float32, scale = in / out as a float32.
+  if (a.mode === 'nearest') return [[Math.min(Math.floor(Math.fround(o * Math.fround(inSize / outSize))), inSize - 1), 1]];
   let src: number;
   if (a.alignCorners) src = outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
   else src = Math.max(((o + 0.5) * inSize) / outSize - 0.5, 0);

@@ -2,6 +2,7 @@
 // concatenation. Each creates its weights (named by call path) and stages IR ops; torch's semantics and init.
 import type { Span } from '../../grammar/index.ts';
 import { suggest } from '../diagnostics/index.ts';
+import { ShapeError } from '../ir/types.ts';
 import { convWeightType, transposedSizes } from '../ops/convolution.ts';
 import type { Builtin, BuiltinCall } from './builtin-args.ts';
 import { arg, int, numeric, perDim, reduceCount, signedPerDim, tensorArg, text } from './builtin-args.ts';
@@ -62,7 +63,7 @@ export const layerBuiltins: [string, Builtin][] = [
       const bound = 1 / Math.sqrt((out / groups) * k.reduce((a, b) => a * b, 1));
       const w = convWeightType(input, out / groups, k);
       const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
-      const target = transposedSizes(sizes, k, attrs, outputPad);
+      const target = shapeChecked(call, () => transposedSizes(sizes, k, attrs, outputPad));
       let y = s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
       if (bias.kind === 'bool' && bias.value) {
         const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
@@ -232,4 +233,14 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
   }
   const scale = n('mul', [n('rsqrt', [n('add', [variance, k(eps)])]), weight]);
   return s.wrap(n('add', [n('mul', [n('sub', [x, mean]), scale]), bias]));
+}
+
+/** A shape rule evaluated outside an IR node: its ShapeError becomes a diagnostic at the call. */
+function shapeChecked<T>(call: BuiltinCall, rule: () => T): T {
+  try {
+    return rule();
+  } catch (error) {
+    if (error instanceof ShapeError) return fail('SEG3004', call.span, `'${call.name}'`, error.message);
+    throw error;
+  }
 }

@@ -22,6 +22,24 @@ export interface RunConfig {
 /** The metrics this version computes (the catalogue declares more). */
 export const METRICS = ['dice', 'miou', 'proportion_error'];
 
+const FAMILIES: Record<string, Family> = { data: 'dataset', optimizer: 'optimizer', schedule: 'schedule' };
+
+/**
+ * Before a `--set` lands in a call (`adam(1e-2)`), its positional arguments become named ones (`lr = 1e-2`), so the
+ * command line replaces an option the file gives by position instead of clashing with it.
+ */
+function namePositional(spec: ExperimentSpec, section: string): void {
+  const key = section as 'data' | 'optimizer' | 'schedule';
+  const call = FAMILIES[section] ? spec[key] : undefined;
+  const entry = call && findEntry(FAMILIES[section], call.name);
+  if (!call || !entry || call.args.length === 0 || call.args.length > entry.params.length) return;
+  const options = { ...call.options };
+  call.args.forEach((value, i) => {
+    if (!(entry.params[i].name in options)) options[entry.params[i].name] = value;
+  });
+  spec[key] = { ...call, args: [], options };
+}
+
 function describeOverride(value: Override): string {
   return typeof value === 'object' ? `the name '${value.symbol}'` : JSON.stringify(value);
 }
@@ -58,8 +76,8 @@ export type Override = number | boolean | string | { symbol: string };
 export function parseOverride(text: string): Override {
   if (/^(true|false)$/.test(text)) return text === 'true';
   if (/^".*"$/s.test(text)) return text.slice(1, -1);
-  const value = Number(text);
-  if (text.trim() !== '' && Number.isFinite(value)) return value;
+  // Decimal numbers only (Number() would also take 0x10 and 0b1).
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
   if (/^[A-Za-z_][\w.]*$/.test(text)) return { symbol: text };
   return text;
 }
@@ -79,6 +97,7 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Ov
       else diagnostics.push(createDiagnostic('SEG5001', undefined, `The param '${key}' takes a number in --set, got ${describeOverride(value)}.`));
       continue;
     }
+    namePositional(spec, key.slice(0, dot));
     const options = sectionOptions(spec, key.slice(0, dot));
     if (!options) {
       const message = `Cannot set '${key}': sections are train, eval, data, optimizer and schedule (when the experiment has one).`;

@@ -97,6 +97,9 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     values = { ...values, ...state.params, ...pick(options.overrides ?? {}, Object.keys(values)) };
     ({ epoch: first, step } = state);
     Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
+    // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten from the
+    // state's history, so the resumed epochs follow it exactly once.
+    await writeFileAtomic(join(out, 'metrics.jsonl'), summary.epochs.map((e) => `${JSON.stringify(flatten(e))}\n`).join(''));
     log(`segc: resuming ${spec.name} after epoch ${first} (step ${step}) from ${out}`);
   }
   const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);

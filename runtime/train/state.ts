@@ -49,11 +49,13 @@ export async function loadTrainingState(store: BufferStore, path: string, experi
   if (metadata.experiment !== experiment) {
     throw new Error(`Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`);
   }
+  const state = parseState(metadata.state, path);
   const wanted = [...store.buffers.keys()].filter((name) => PERSISTENT.test(name));
   for (const name of wanted) {
     const entry = tensors[name];
     const elements = store.buffers.get(name)!.size / 4;
     if (!entry) throw new Error(`Cannot resume from '${path}': it has no tensor '${name}' (was the model changed?).`);
+    if (entry.dtype !== 'F32') throw new Error(`Cannot resume from '${path}': '${name}' is ${entry.dtype}, a training state holds F32.`);
     if (entry.data.length !== elements) {
       throw new Error(`Cannot resume from '${path}': '${name}' has ${entry.data.length} values, the model needs ${elements}.`);
     }
@@ -61,5 +63,29 @@ export async function loadTrainingState(store: BufferStore, path: string, experi
   const extra = Object.keys(tensors).filter((name) => !store.buffers.has(name));
   if (extra.length > 0) throw new Error(`Cannot resume from '${path}': '${extra[0]}' is not part of this model.`);
   for (const name of wanted) writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
-  return JSON.parse(metadata.state) as TrainingState;
+  return state;
+}
+
+/** The state's JSON, checked field by field: a damaged file is an error naming it, never a half-restored run. */
+function parseState(text: string, path: string): TrainingState {
+  const bad = (what: string) => new Error(`Cannot resume from '${path}': its training state is damaged (${what}).`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw bad((error as Error).message);
+  }
+  const state = value as Partial<TrainingState> | null;
+  if (typeof state !== 'object' || state === null) throw bad('not an object');
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (!count(state.epoch) || !count(state.step)) throw bad("'epoch' and 'step' must be whole numbers");
+  const params = state.params as unknown;
+  if (typeof params !== 'object' || params === null || Object.values(params).some((v) => typeof v !== 'number')) {
+    throw bad("'params' must map names to numbers");
+  }
+  const history = state.history as { epochs?: unknown } | null | undefined;
+  if (typeof history !== 'object' || history === null || !Array.isArray(history.epochs) || history.epochs.length !== state.epoch) {
+    throw bad("'history' must hold one record per epoch done");
+  }
+  return state as TrainingState;
 }

@@ -157,6 +157,7 @@ function poolingCases(): OpCase[] {
     { label: 'bilinear to 5x7 align_corners true', x: [2, 3, 4], attrs: { mode: 'linear', size: [5, 7], align_corners: true } },
     { label: 'bilinear down 7x9 to 3x4', x: [2, 7, 9], attrs: { mode: 'linear', size: [3, 4], align_corners: false } },
     { label: 'nearest 3x4 to 7x6', x: [2, 3, 4], attrs: { mode: 'nearest', size: [7, 6], align_corners: false } },
+    { label: 'nearest 26x3 to 22x5 (float32 source rule)', x: [1, 26, 3], attrs: { mode: 'nearest', size: [22, 5], align_corners: false } },
     { label: 'trilinear x2', x: [2, 2, 3, 2], attrs: { mode: 'linear', size: [4, 6, 4], align_corners: false } },
   ];
   return [

@@ -1,10 +1,10 @@
 // Step schedules of params and resuming a run: an interrupted run continued with --resume ends with the same
 // weights, Adam state and scheduled alpha as an uninterrupted one (upstream restarts alpha on resume, quirk Q3).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { RunError, runExperiment } from '../../runtime/train/session.ts';
 import { testCheckpoint } from '../../runtime/train/test-run.ts';
 
@@ -66,6 +66,41 @@ describe('param step schedule and --resume', () => {
     expect(JSON.parse(readFileSync(join(straight, 'test-val.json'), 'utf8')).values.dice).toBe(result.values.dice);
     await expect(testCheckpoint(file, { checkpoint: join(root, 'nothing'), log: () => {} })).rejects.toThrow(
       new RunError(`Cannot test: '${join(root, 'nothing', 'model.safetensors')}' does not exist (segc run writes it after each epoch).`),
+    );
+  });
+
+  it('after a stop between writing metrics.jsonl and the state, resumes with each epoch logged once', async () => {
+    const dir = join(root, 'interrupted');
+    await runExperiment(file, { ...quiet, out: dir, stopAfter: 1 });
+    copyFileSync(join(dir, 'checkpoint.safetensors'), join(root, 'epoch1.safetensors'));
+    await runExperiment(file, { ...quiet, resume: dir, stopAfter: 2 });
+    // As if the run had stopped after logging epoch 2 but before its state replaced epoch 1's.
+    copyFileSync(join(root, 'epoch1.safetensors'), join(dir, 'checkpoint.safetensors'));
+    await runExperiment(file, { ...quiet, resume: dir });
+    expect(records(dir).map((r) => r.epoch)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses a damaged training state with an error naming the file', async () => {
+    const { tensors, metadata } = await readSafetensorsFile(join(straight, 'checkpoint.safetensors'));
+    const damaged = async (name: string, edit: (t: typeof tensors, m: typeof metadata) => void) => {
+      const dir = join(root, name);
+      cpSync(straight, dir, { recursive: true });
+      const t = { ...tensors };
+      const m = { ...metadata };
+      edit(t, m);
+      await writeSafetensorsFile(join(dir, 'checkpoint.safetensors'), t, m);
+      return runExperiment(file, { ...quiet, resume: dir, overrides: { 'train.epochs': 4 } });
+    };
+    const path = (name: string) => join(root, name, 'checkpoint.safetensors');
+    await expect(damaged('null-state', (_t, m) => (m.state = 'null'))).rejects.toThrow(
+      new RunError(`Cannot resume from '${path('null-state')}': its training state is damaged (not an object).`),
+    );
+    await expect(damaged('string-epoch', (_t, m) => (m.state = m.state.replace('"epoch":3', '"epoch":"3"')))).rejects.toThrow(
+      "its training state is damaged ('epoch' and 'step' must be whole numbers)",
+    );
+    const moment = Object.keys(tensors).find((k) => k.endsWith('.exp_avg'))!;
+    await expect(damaged('f64-tensor', (t) => (t[moment] = { ...t[moment], dtype: 'F64', data: Float64Array.from(t[moment].data as Float32Array) }))).rejects.toThrow(
+      `'${moment}' is F64, a training state holds F32.`,
     );
   });
 });

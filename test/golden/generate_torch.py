@@ -135,6 +135,7 @@ def pooling_cases():
         ("bilinear_to_7x9_align_true", (2, 2, 4, 5), (7, 9), "bilinear", True),
         ("bilinear_down_align_false", (1, 2, 9, 7), (4, 3), "bilinear", False),
         ("nearest_to_7x6", (1, 2, 3, 4), (7, 6), "nearest", None),
+        ("nearest_26x39_to_22x33", (1, 1, 26, 39), (22, 33), "nearest", None),
         ("trilinear_up_align_false", (1, 2, 2, 3, 2), (4, 6, 4), "trilinear", False),
         ("trilinear_up_align_true", (1, 2, 2, 3, 3), (3, 5, 4), "trilinear", True),
     ]

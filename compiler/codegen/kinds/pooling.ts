@@ -95,7 +95,8 @@ function poolGrad(ctx: KernelContext, node: Node): KernelBody {
 /** WGSL for the source of output index `o` along a dim: sets `i0<d>`, `i1<d>`, `l<d>` (torch's rules). */
 function source(o: string, d: number, inSize: number, outSize: number, a: ResizeAttrs): string[] {
   if (a.mode === 'nearest') {
-    return [`let i0${d} = min((${o} * ${inSize}u) / ${outSize}u, ${inSize - 1}u);`, `let i1${d} = i0${d};`, `let l${d} = 0.0;`];
+    const scale = f32Literal(Math.fround(inSize / outSize));
+    return [`let i0${d} = min(u32(floor(f32(${o}) * ${scale})), ${inSize - 1}u);`, `let i1${d} = i0${d};`, `let l${d} = 0.0;`];
   }
   const src = a.alignCorners
     ? `f32(${o}) * ${f32Literal(outSize > 1 ? (inSize - 1) / (outSize - 1) : 0)}`
