@@ -1,4 +1,7 @@
 // Text for `segc graph` and `segc wgsl`: the IR of the training and evaluation graphs, and every kernel.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunError } from '../runtime/train/session.ts';
 import { printGraph } from '../compiler/ir/printer.ts';
 import { liveNodes } from '../compiler/ir/types.ts';
 import { memoryReport } from '../compiler/passes/plan-memory.ts';
@@ -12,9 +15,26 @@ export function printGraphs(compiled: CompiledExperiment): string {
   ].join('\n');
 }
 
+function selectKernels(compiled: CompiledExperiment, filter?: string) {
+  return [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].filter((k) => !filter || k.name.includes(filter));
+}
+
 export function printKernels(compiled: CompiledExperiment, filter?: string): string {
-  const kernels = [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].filter((k) => !filter || k.name.includes(filter));
-  return kernels.map((k) => `${k.wgsl}`).join('\n');
+  return selectKernels(compiled, filter).map((k) => `${k.wgsl}`).join('\n');
+}
+
+/**
+ * Writes each kernel to `DIR/<kernel name>.wgsl` (what `segc wgsl --out DIR` does), for tools that take WGSL files;
+ * refuses a directory that already holds .wgsl files, so nothing a user saved is overwritten. Returns the count.
+ */
+export function writeKernels(compiled: CompiledExperiment, dir: string, filter?: string): number {
+  if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.wgsl'))) {
+    throw new RunError(`'${dir}' already holds .wgsl files; choose another --out or move them away.`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const kernels = selectKernels(compiled, filter);
+  for (const k of kernels) writeFileSync(join(dir, `${k.name}.wgsl`), k.wgsl);
+  return kernels.length;
 }
 
 export function printPlanSummary(compiled: CompiledExperiment): string {

@@ -9,7 +9,7 @@ import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
-import { printGraphs, printKernels, printPlanSummary } from './inspect.ts';
+import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
 
 /** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
 function parseSet(value: string, previous: Record<string, Override> = {}): Record<string, Override> {
@@ -85,9 +85,16 @@ program
   .description('print every generated WGSL kernel')
   .argument('<file>', '.seg experiment file')
   .option('--kernel <name>', 'only kernels whose name contains this')
-  .action((file: string, opts: { kernel?: string }) =>
+  .option('--out <dir>', 'write each kernel to DIR/<name>.wgsl instead of printing')
+  .action((file: string, opts: { kernel?: string; out?: string }) =>
     guarded(() => {
-      process.stdout.write(printKernels(compileExperiment(file), opts.kernel));
+      const compiled = compileExperiment(file);
+      if (!opts.out) {
+        process.stdout.write(printKernels(compiled, opts.kernel));
+        return;
+      }
+      const count = writeKernels(compiled, opts.out, opts.kernel);
+      process.stdout.write(`wrote ${count} kernels to ${opts.out}\n`);
     }),
   );
 

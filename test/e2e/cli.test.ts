@@ -85,6 +85,19 @@ describe('segc wgsl', () => {
     const everything = kernels((await tinyWgsl()).stdout);
     expect(names.length).toBe(everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length);
   });
+
+  it('--out writes each kernel to DIR/<name>.wgsl, the same text as printed, and never over saved files', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'segc-wgsl-')), 'kernels');
+    const r = await segc('wgsl', tiny, '--out', dir);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = kernels((await tinyWgsl()).stdout);
+    expect(r.stdout).toBe(`wrote ${printed.length} kernels to ${dir}\n`);
+    const first = printed[0].split('\n')[0].slice('// kernel '.length);
+    expect(readFileSync(join(dir, `${first}.wgsl`), 'utf8').trim()).toBe(printed[0].trim());
+    const again = await segc('wgsl', tiny, '--out', dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`segc: error: '${dir}' already holds .wgsl files; choose another --out or move them away.\n`);
+  });
 });
 
 describe('segc plan', () => {
