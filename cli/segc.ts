@@ -71,12 +71,14 @@ program
   .argument('<file>', '.seg experiment file')
   .requiredOption('--checkpoint <dir>', 'the directory of the run (model.safetensors, checkpoint.safetensors)')
   .option('--split <name>', 'train or val', 'val')
+  .option('--save-predictions', 'also write DIR/predictions-<split>.safetensors (u8 class maps)')
   .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
-  .action((file: string, opts: { checkpoint: string; split: string; set: Record<string, Override>; device: DevicePreference }) =>
+  .action((file: string, opts: { checkpoint: string; split: string; savePredictions?: boolean; set: Record<string, Override>; device: DevicePreference }) =>
     guarded(async () => {
       if (opts.split !== 'train' && opts.split !== 'val') throw new RunError(`Unknown split '${opts.split}'; the splits are train and val.`);
-      await testCheckpoint(file, { checkpoint: opts.checkpoint, split: opts.split, overrides: opts.set, device: opts.device });
+      const { checkpoint, split, savePredictions } = opts;
+      await testCheckpoint(file, { checkpoint, split, savePredictions, overrides: opts.set, device: opts.device });
     }),
   );
 

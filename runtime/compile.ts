@@ -45,6 +45,8 @@ export interface CompileOptions {
    * (`segc plan`, `wgsl`, `check` have no device; loadPlan checks against the device it loads on).
    */
   limits?: Partial<PlanLimits>;
+  /** Add the predicted class map to the evaluation plan (`segc test --save-predictions`). */
+  predictions?: boolean;
 }
 
 export type StagedExperiment = Omit<CompiledExperiment, 'trainPlan' | 'evalPlan'>;
@@ -75,7 +77,7 @@ export function stageExperiment(file: string, options: CompileOptions & { check?
   };
   try {
     const train = stageGraph(spec, shape, 'train', { gradients: !options.check });
-    const evaluation = options.check ? train : stageGraph(spec, shape, 'eval');
+    const evaluation = options.check ? train : stageGraph(spec, shape, 'eval', { predictions: options.predictions });
     return { spec, config, shape, train, eval: evaluation, sources: resolved.sources };
   } catch (error) {
     if (error instanceof StageError) throw fail(error.diagnostics);

@@ -1,5 +1,5 @@
 // generatePlan: turns a graph into buffers and WGSL kernels in dispatch order, plus step-end updates.
-import type { Graph, Node } from '../ir/types.ts';
+import type { Graph, Node, Output } from '../ir/types.ts';
 import { elementCount } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
 import { fuseElementwise } from '../passes/fuse.ts';
@@ -46,7 +46,7 @@ export interface PlanKernel {
 
 export interface PlanOutput {
   name: string;
-  role: 'value' | 'gradient' | 'state';
+  role: Output['role'];
   buffer: number;
   elements: number;
   /** Offset of this value in the accumulator buffer, when accumulated. */

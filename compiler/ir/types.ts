@@ -27,11 +27,14 @@ export interface Node {
   span?: Span;
 }
 
-/** What a graph output is for: a reported value, a gradient, or the new value of a state tensor. */
+/**
+ * What a graph output is for: a reported value (accumulated), a gradient, the new value of a state tensor, or a
+ * tensor read back as it is (predictions).
+ */
 export interface Output {
   name: string;
   node: number;
-  role: 'value' | 'gradient' | 'state';
+  role: 'value' | 'gradient' | 'state' | 'tensor';
 }
 
 export interface Graph {

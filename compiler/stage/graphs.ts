@@ -50,8 +50,16 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
   return false;
 }
 
-/** `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user errors). */
-export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train' | 'eval', options: { gradients?: boolean } = {}): StagedGraph {
+/**
+ * `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user errors);
+ * `predictions: true` adds the predicted class map (argmax over C) to evaluation, as a 'tensor' output.
+ */
+export function stageGraph(
+  spec: ExperimentSpec,
+  shape: DataShape,
+  mode: 'train' | 'eval',
+  options: { gradients?: boolean; predictions?: boolean } = {},
+): StagedGraph {
   const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
   const image = b.add('input', [], {
@@ -99,6 +107,7 @@ export function stageGraph(spec: ExperimentSpec, shape: DataShape, mode: 'train'
     for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
   } else if (mode === 'eval') {
     metrics.push(...metricOutputs(s, logits, labels, shape));
+    if (options.predictions) b.output('prediction', b.add('argmax', [logits], { axes: ['C'] }), 'tensor');
   }
   return { graph: b.graph(), weights: s.weights, terms, metrics };
 }

@@ -30,6 +30,8 @@ export async function evaluate(
   loaded: LoadedPlan,
   set: SegmentationSet,
   params: Record<string, number>,
+  /** Called after each batch with its first image's index and image count (to read 'tensor' outputs back). */
+  afterBatch?: (first: number, count: number) => Promise<void>,
 ): Promise<Evaluation> {
   zero(loaded.device, loaded);
   const batch = compiled.config.train.batch;
@@ -38,6 +40,7 @@ export async function evaluate(
     const indices = Array.from({ length: Math.min(batch, set.count - k * batch) }, (_, i) => k * batch + i);
     const b = makeBatch(set, indices, batch);
     executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
+    if (afterBatch) await afterBatch(k * batch, indices.length);
   }
   const sums = await readAccumulator(loaded);
   const get = (name: string) => sums.get(name)!;

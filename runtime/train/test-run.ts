@@ -1,13 +1,14 @@
 // `segc test`: evaluates the model a run saved (DIR/model.safetensors) on a split of the experiment's dataset, with
-// the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes DIR/test-<split>.json.
+// the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes DIR/test-<split>.json
+// (and, asked, the predicted class maps to DIR/predictions-<split>.safetensors).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensorsFile, writeFileAtomic } from '../checkpoint/safetensors.ts';
+import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { compileExperiment } from '../compile.ts';
 import type { Override } from './config.ts';
 import type { DevicePreference } from '../device.ts';
 import { openDevice } from '../device.ts';
-import { BufferStore, loadPlan, writeBuffer } from '../executor.ts';
+import { BufferStore, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { Evaluation } from './evaluate.ts';
 import { datasetSplits, evaluate } from './evaluate.ts';
 import { RunError } from './session.ts';
@@ -16,6 +17,8 @@ import { STATE_FILE } from './state.ts';
 export interface TestOptions {
   checkpoint: string;
   split?: 'train' | 'val';
+  /** Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W]. */
+  savePredictions?: boolean;
   overrides?: Record<string, Override>;
   device?: DevicePreference;
   log?: (line: string) => void;
@@ -32,7 +35,8 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const modelPath = join(options.checkpoint, 'model.safetensors');
   if (!existsSync(modelPath)) throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
   const opened = await openDevice(options.device ?? 'auto');
-  const compiled = compileExperiment(file, { overrides: options.overrides, target: opened.software ? 'cpu' : 'gpu' });
+  const target = opened.software ? 'cpu' : 'gpu';
+  const compiled = compileExperiment(file, { overrides: options.overrides, target, predictions: options.savePredictions });
   const { tensors, metadata } = await readSafetensorsFile(modelPath);
   if (metadata?.experiment !== undefined && metadata.experiment !== compiled.spec.name) {
     throw new RunError(`Cannot test '${modelPath}': it belongs to experiment '${metadata.experiment}', not '${compiled.spec.name}'.`);
@@ -58,11 +62,24 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (key in params && typeof value === 'number') params[key] = value;
   const uniforms = Object.fromEntries(Object.entries(params).map(([k, v]) => [`param.${k}`, v]));
   const set = datasetSplits(compiled.config)[split];
-  const result = await evaluate(compiled, loaded, set, uniforms);
+  const plane = set.height * set.width;
+  const predictions = new Uint8Array(options.savePredictions ? set.count * plane : 0);
+  const output = compiled.evalPlan.outputs.find((o) => o.name === 'prediction');
+  const readPredictions = output && (async (first: number, count: number) => {
+    const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
+    for (let i = 0; i < count * plane; i++) predictions[first * plane + i] = values[i];
+  });
+  const result = await evaluate(compiled, loaded, set, uniforms, readPredictions);
   opened.device.destroy();
   const shown = compiled.config.eval.metrics.map((m) => `${m} ${result.values[m].toFixed(4)}`).join('  ');
   log(`segc test: ${compiled.spec.name} on ${split} (${set.count} images) from ${modelPath}: ${shown}`);
   const record: TestResult = { split, params, ...result };
   await writeFileAtomic(join(options.checkpoint, `test-${split}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  if (options.savePredictions) {
+    const path = join(options.checkpoint, `predictions-${split}.safetensors`);
+    const tensors = { predictions: { dtype: 'U8' as const, shape: [set.count, set.height, set.width], data: predictions } };
+    await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, split });
+    log(`  predictions: ${path}`);
+  }
   return record;
 }

@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { RunError, runExperiment } from '../../runtime/train/session.ts';
 import { testCheckpoint } from '../../runtime/train/test-run.ts';
+import { datasetSplits } from '../../runtime/train/evaluate.ts';
+import { evaluateGraph } from '../../compiler/ir/oracle.ts';
+import { compileExperiment } from '../../runtime/compile.ts';
 
 const file = 'test/fixtures/experiments/alpha-step.seg';
 const quiet = { log: () => {} };
@@ -57,7 +60,19 @@ describe('param step schedule and --resume', () => {
   it('segc test evaluates the saved model: the same metrics and losses as the last evaluation of the run', async () => {
     const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
     const lines: string[] = [];
-    const result = await testCheckpoint(file, { checkpoint: straight, log: (l) => lines.push(l) });
+    const result = await testCheckpoint(file, { checkpoint: straight, savePredictions: true, log: (l) => lines.push(l) });
+    // The saved class maps are the float64 oracle's argmax of the saved model on the validation images.
+    const { tensors } = await readSafetensorsFile(join(straight, 'predictions-val.safetensors'));
+    expect(tensors.predictions.shape).toEqual([4, 16, 16]);
+    const compiled = compileExperiment(file, { predictions: true });
+    const val = datasetSplits(compiled.config).val;
+    const model = (await readSafetensorsFile(join(straight, 'model.safetensors'))).tensors;
+    const feeds: Record<string, ArrayLike<number>> = { image: val.images, labels: val.labels };
+    for (const w of compiled.eval.weights) feeds[w.name] = model[w.name].data as Float32Array;
+    const graph = compiled.eval.graph;
+    const oracle = evaluateGraph(graph, { tensors: feeds, uniforms: { 'param.alpha': 5 } });
+    const expected = oracle.get(graph.outputs.find((o) => o.name === 'prediction')!.node)!.data;
+    expect(Array.from(tensors.predictions.data as Uint8Array)).toEqual(Array.from(expected));
     expect(result.params.alpha).toBe(5);
     for (const [name, value] of Object.entries(summary.final.values as Record<string, number>)) {
       expect(result.values[name], name).toBeCloseTo(value, 6);
