@@ -41,7 +41,7 @@ function namePositional(spec: ExperimentSpec, section: string): void {
 }
 
 function describeOverride(value: Override): string {
-  return typeof value === 'object' ? `the name '${value.symbol}'` : JSON.stringify(value);
+  return typeof value === 'object' && !Array.isArray(value) ? `the name '${value.symbol}'` : JSON.stringify(value);
 }
 
 /** Where `--set section.key=value` lands in the experiment's settings. */
@@ -70,7 +70,7 @@ function sectionOptions(spec: ExperimentSpec, section: string): Record<string, S
  * A `--set` value: a number, true/false, a quoted string (`"data/x"`), or a name (`iteration`, `miou`), which a
  * setting reads as a symbol like a name written in the file.
  */
-export type Override = number | boolean | string | { symbol: string };
+export type Override = number | boolean | string | number[] | { symbol: string };
 
 /** Parses the text after `key=` in `--set key=value`. */
 export function parseOverride(text: string): Override {
@@ -79,6 +79,12 @@ export function parseOverride(text: string): Override {
   // Decimal numbers only (Number() would also take 0x10 and 0b1).
   if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
   if (/^[A-Za-z_][\w.]*$/.test(text)) return { symbol: text };
+  // A list of numbers: `[64, 64]`.
+  const list = /^\[(.*)\]$/s.exec(text);
+  if (list) {
+    const items = list[1].trim() === '' ? [] : list[1].split(',').map((item) => parseOverride(item.trim()));
+    if (items.every((item) => typeof item === 'number')) return items as number[];
+  }
   return text;
 }
 
@@ -104,7 +110,7 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Ov
       diagnostics.push(createDiagnostic('SEG5001', undefined, message));
       continue;
     }
-    if (typeof value === 'object') {
+    if (typeof value === 'object' && !Array.isArray(value)) {
       options[key.slice(dot + 1)] = value.symbol;
       symbols.add(key);
     } else {

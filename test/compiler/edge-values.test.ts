@@ -30,6 +30,9 @@ describe('edge values', () => {
     // Number() would read these as 16 and 1: they are not decimal numbers.
     expect(parseOverride('0x10')).toBe('0x10');
     expect(parseOverride('0b1')).toBe('0b1');
+    expect(parseOverride('[32, 48]')).toEqual([32, 48]);
+    expect(parseOverride('[]')).toEqual([]);
+    expect(parseOverride('[32, x]')).toBe('[32, x]');
   });
 
   it('lets --set replace an option the file gives by position', () => {
@@ -46,5 +49,7 @@ describe('edge values', () => {
     ].join('\n');
     expect(compileExperiment('positional.seg', { text }).config.optimizer.lr).toBe(1e-2);
     expect(compileExperiment('positional.seg', { text, overrides: { 'optimizer.lr': 3e-3 } }).config.optimizer.lr).toBe(3e-3);
+    // A list setting from the command line: the image size.
+    expect(compileExperiment('positional.seg', { text, overrides: { 'data.size': [16, 24] } }).config.data.size).toEqual([16, 24]);
   });
 });
