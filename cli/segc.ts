@@ -7,6 +7,7 @@ import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
+import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
@@ -148,8 +149,12 @@ program
   .command('check')
   .description('parse, check and stage an experiment without running it')
   .argument('<file...>', '.seg experiment files')
-  .action((files: string[]) =>
-    guarded(() => checkFiles(files)),
+  .option('--explain', 'after a clean check, print the loss terms and the documentation of every definition used')
+  .action((files: string[], opts: { explain?: boolean }) =>
+    guarded(() => {
+      checkFiles(files);
+      if (opts.explain) process.stdout.write(files.map(explainFile).join('\n'));
+    }),
   );
 
 program

@@ -16,8 +16,9 @@ export interface DocResult {
 /**
  * Documents one module under a `# title` heading: per definition or experiment a `## name` heading, its
  * signature in a ```seg block (a definition's header; an experiment's name and `param`s) and its doc text.
+ * With `only`, just the items of those names (`segc check --explain`).
  */
-export function documentModule(text: string, file: string, title: string): DocResult {
+export function documentModule(text: string, file: string, title: string, only?: Set<string>): DocResult {
   const parsed = parseSource(text, file);
   if (parsed.diagnostics.length > 0) return { diagnostics: parsed.diagnostics };
   const tokens = new SourceTokens(text, false);
@@ -25,7 +26,7 @@ export function documentModule(text: string, file: string, title: string): DocRe
   const items: Array<ast.Definition | ast.Experiment> = [
     ...parsed.module.definitions,
     ...parsed.module.experiments,
-  ];
+  ].filter((item) => !only || only.has(item.name.name));
   items.sort((a, b) => a.span.start - b.span.start);
   const sections = items.map((item) => {
     const signature =

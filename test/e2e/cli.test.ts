@@ -100,6 +100,19 @@ describe('segc wgsl', () => {
   });
 });
 
+describe('segc check --explain', () => {
+  it('prints the loss terms and the docs of exactly the definitions the experiment uses', async () => {
+    const r = await segc('check', 'experiments/quickstart.seg', '--explain');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('experiment quickstart: the loss is reported with its terms ce, l1.');
+    for (const used of ['unet', 'conv_bn_relu', 'ce', 'proportion', 'sigmoid_mode', 'bce_with_logits']) {
+      expect(r.stdout, used).toContain(`\n## ${used}\n`);
+    }
+    for (const unused of ['focal', 'dice', 'ce_l1', 'unet_resnet']) expect(r.stdout, unused).not.toContain(`\n## ${unused}\n`);
+    expect(r.stdout).toContain('```seg\nnet unet(x: image[N,Cin,H,W], in: int = 3, classes: int = 2, widths = [64, 128, 256, 512])\n```');
+  });
+});
+
 describe('segc plan', () => {
   it('reports kernel counts and planned memory, smaller with sharing', async () => {
     const r = await segc('plan', tiny);
