@@ -5,6 +5,7 @@ import type { Diagnostic } from '../compiler/diagnostics/index.ts';
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { validatePlan } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
+import { verifyGraph } from '../compiler/ir/verify.ts';
 import type { Plan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import { StageError, readExperiment, stageGraph } from '../compiler/stage/index.ts';
@@ -78,6 +79,8 @@ export function stageExperiment(file: string, options: CompileOptions & { check?
   try {
     const train = stageGraph(spec, shape, 'train', { gradients: !options.check });
     const evaluation = options.check ? train : stageGraph(spec, shape, 'eval', { predictions: options.predictions });
+    verifyGraph(train.graph, 'train');
+    if (evaluation !== train) verifyGraph(evaluation.graph, 'eval');
     return { spec, config, shape, train, eval: evaluation, sources: resolved.sources };
   } catch (error) {
     if (error instanceof StageError) throw fail(error.diagnostics);

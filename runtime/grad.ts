@@ -3,6 +3,7 @@
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { planLimits } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
+import { verifyGraph } from '../compiler/ir/verify.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import type { LossInput } from '../compiler/stage/index.ts';
@@ -85,6 +86,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   let staged;
   try {
     staged = stageLoss(def, scope, inputs, numbers);
+    verifyGraph(staged.graph, 'grad');
   } catch (error) {
     if (error instanceof StageError) throw new ExperimentError(error.diagnostics, resolved.sources);
     throw error;
