@@ -41,6 +41,14 @@ export function linearDispatch(groups: number): [number, number, number] {
   return [Math.max(groups, 1), 1, 1];
 }
 
+/** Dims from parallel lists of names and sizes (for `decompose`). */
+export const namedDims = (names: string[], sizes: number[]): Dim[] => names.map((name, i) => ({ name, size: sizes[i] }));
+
+/** The row-major flat index of per-dim coordinate expressions over `sizes`, as a WGSL u32 expression. */
+export function rowMajor(coords: string[], sizes: number[]): string {
+  return coords.reduce((acc, c, d) => (d === 0 ? c : `(${acc}) * ${sizes[d]}u + ${c}`), '');
+}
+
 /**
  * Workgroup counts for `groups` workgroups: along x alone up to `maxPerDim` (what every kernel of a small plan
  * gets), else a 2-D grid with x * y >= groups. Kernels number their workgroups `LINEAR_GROUP` and return past

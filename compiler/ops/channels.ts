@@ -1,16 +1,8 @@
 // Channel-group sums (the statistics of group normalisation) and seeded random keep-masks (dropout).
 import type { Attrs, TensorType } from '../ir/types.ts';
-import { ShapeError, formatType } from '../ir/types.ts';
+import { ShapeError } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
-
-/** Sizes around C: `outer` (dims before C), C, `inner` (dims after C), for row-major indexing. */
-function aroundC(type: TensorType, op: string): { outer: number; c: number; inner: number } {
-  const at = type.dims.findIndex((d) => d.name === 'C');
-  if (at < 0) throw new ShapeError(`'${op}' needs a tensor with a 'C' dimension, found ${formatType(type)}`);
-  const sizes = type.dims.map((d) => d.size);
-  const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-  return { outer: product(sizes.slice(0, at)), c: sizes[at], inner: product(sizes.slice(at + 1)) };
-}
+import { aroundChannels } from './spatial.ts';
 
 /** The 32-bit integer hash of the random masks (Wellons' lowbias32); the WGSL kernel computes the same bits. */
 export function hash32(value: number): number {
@@ -46,7 +38,7 @@ export const channelOps: OpDef[] = [
     kind: 'movement',
     doc: 'each channel gets the sum over the channels of its group (attr groups: how many groups split C)',
     inferType: ([x], attrs) => {
-      const { c } = aroundC(x, 'group_sum');
+      const { c } = aroundChannels(x, 'group_sum');
       const groups = attrs.groups as number;
       if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
         throw new ShapeError(`group_sum: ${groups} groups do not divide ${c} channels`);
@@ -54,7 +46,7 @@ export const channelOps: OpDef[] = [
       return { dims: x.dims, dtype: 'f32' };
     },
     reference: ([x], attrs) => {
-      const { outer, c, inner } = aroundC(x.type, 'group_sum');
+      const { outer, c, inner } = aroundChannels(x.type, 'group_sum');
       const size = c / (attrs.groups as number);
       const out = new Float64Array(x.data.length);
       for (let o = 0; o < outer; o++)

@@ -4,6 +4,7 @@
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
+import { product, unflatten } from './spatial.ts';
 
 export interface ConvGeometryNd {
   n: number;
@@ -90,7 +91,6 @@ export function convGeometryNd(x: TensorType, weight: TensorType, attrs: ConvAtt
   return { n, ci: c, co, spatial, input: sizes, output, kernel, ...attrs };
 }
 
-const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 /**
  * Output sizes of a transposed convolution (torch conv_transposeNd): (in - 1)·stride − 2·pad + dilation·(k − 1)
@@ -105,16 +105,6 @@ export function transposedSizes(input: number[], kernel: number[], attrs: ConvAt
     if (out < 1) throw new ShapeError(`conv_transpose of size ${size} with padding ${attrs.pad[d]} gives an output of size ${out}`);
     return out;
   });
-}
-
-/** Row-major coordinates of a flat index over `sizes`. */
-function unflatten(flat: number, sizes: number[]): number[] {
-  const out = new Array<number>(sizes.length);
-  for (let d = sizes.length - 1; d >= 0; d--) {
-    out[d] = flat % sizes[d];
-    flat = Math.floor(flat / sizes[d]);
-  }
-  return out;
 }
 
 /** Visits every (output, input, weight) flat index triple of the convolution (the oracle's definition). */

@@ -3,16 +3,8 @@
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
+import { aroundChannels, product } from './spatial.ts';
 
-const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-
-/** Sizes around C (row-major): what comes before it, C, what comes after it. */
-export function aroundChannels(type: TensorType, op: string): { outer: number; c: number; inner: number; at: number } {
-  const at = type.dims.findIndex((d) => d.name === 'C');
-  if (at < 0) throw new ShapeError(`'${op}' needs a tensor with a 'C' dimension, found ${formatType(type)}`);
-  const sizes = type.dims.map((d) => d.size);
-  return { outer: product(sizes.slice(0, at)), c: sizes[at], inner: product(sizes.slice(at + 1)), at };
-}
 
 function withChannels(type: TensorType, c: number): TensorType {
   return { dims: type.dims.map((d) => (d.name === 'C' ? { name: 'C', size: c } : d)), dtype: 'f32' };

@@ -4,9 +4,9 @@
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
+import { product, unflatten } from './spatial.ts';
 
 const SPATIAL = { 2: ['H', 'W'], 3: ['D', 'H', 'W'] } as Record<number, string[]>;
-const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 export interface Spatial {
   n: number;
@@ -28,16 +28,6 @@ export function spatialShape(type: TensorType, op: string): Spatial {
 function withSizes(s: Spatial, sizes: number[]): TensorType {
   const dims = [{ name: 'N', size: s.n }, { name: 'C', size: s.c }, ...s.spatial.map((name, i) => ({ name, size: sizes[i] }))];
   return { dims, dtype: 'f32' };
-}
-
-/** Row-major coordinates of a flat index over `sizes`. */
-export function unflatten(flat: number, sizes: number[]): number[] {
-  const out = new Array<number>(sizes.length);
-  for (let d = sizes.length - 1; d >= 0; d--) {
-    out[d] = flat % sizes[d];
-    flat = Math.floor(flat / sizes[d]);
-  }
-  return out;
 }
 
 // ---- pooling ----------------------------------------------------------------------------------------------------

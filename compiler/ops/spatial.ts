@@ -1,4 +1,4 @@
-// Shared shape checks for the spatial ops, which take [N,C,H,W] tensors in that order.
+// Shared shape helpers of the ops: [N,C,H,W] (and folded 3-D) views, sizes around C, row-major coordinates.
 import type { TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 
@@ -44,4 +44,24 @@ export function foldedNchw(type: TensorType, op: string): Nchw & { spatial: { na
 
 export function foldedType(n: number, c: number, spatial: { name: string; size: number }[]): TensorType {
   return { dims: [{ name: 'N', size: n }, { name: 'C', size: c }, ...spatial], dtype: 'f32' };
+}
+
+export const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+/** Row-major coordinates of a flat index over `sizes`. */
+export function unflatten(flat: number, sizes: number[]): number[] {
+  const out = new Array<number>(sizes.length);
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    out[d] = flat % sizes[d];
+    flat = Math.floor(flat / sizes[d]);
+  }
+  return out;
+}
+
+/** Sizes around C (row-major): what comes before it, C, what comes after it. */
+export function aroundChannels(type: TensorType, op: string): { outer: number; c: number; inner: number; at: number } {
+  const at = type.dims.findIndex((d) => d.name === 'C');
+  if (at < 0) throw new ShapeError(`'${op}' needs a tensor with a 'C' dimension, found ${formatType(type)}`);
+  const sizes = type.dims.map((d) => d.size);
+  return { outer: product(sizes.slice(0, at)), c: sizes[at], inner: product(sizes.slice(at + 1)), at };
 }

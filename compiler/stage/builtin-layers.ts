@@ -3,6 +3,7 @@
 import type { Span } from '../../grammar/index.ts';
 import { suggest } from '../diagnostics/index.ts';
 import { ShapeError } from '../ir/types.ts';
+import type { TensorType } from '../ir/types.ts';
 import { convWeightType, transposedSizes } from '../ops/convolution.ts';
 import type { Builtin, BuiltinCall } from './builtin-args.ts';
 import { arg, int, numeric, perDim, reduceCount, signedPerDim, tensorArg, text } from './builtin-args.ts';
@@ -21,25 +22,14 @@ export const layerBuiltins: [string, Builtin][] = [
     const stride = perDim(s, call, 5, 'stride', rank, 1);
     const dilation = perDim(s, call, 6, 'dilation', rank, 1);
     const groups = int(s, call, 7, 'groups', 1);
-    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
-    if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
-      fail('SEG4004', call.span, `'conv' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
-    }
-    return s.scoped('conv', () => {
-      // torch's default init: kaiming_uniform(a = sqrt(5)), i.e. U(-b, b) with b = 1 / sqrt(fan_in), for both.
-      const bound = 1 / Math.sqrt((input / groups) * k.reduce((a, b) => a * b, 1));
-      const w = convWeightType(out, input / groups, k);
-      const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
+    const input = groupedChannels(s, call, x, out, groups);
+    const fanIn = (input / groups) * k.reduce((a, b) => a * b, 1);
+    return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) => {
       // Stride-1 2-D convolutions with square kernels take the tiled kernels; the rest the general ones.
       const simple = rank === 2 && k[0] === k[1] && pad[0] === pad[1] && [...stride, ...dilation, groups].every((v) => v === 1);
-      let y = simple
+      return simple
         ? s.node('conv2d', [x, weight], { pad: pad[0] }, call.span)
         : s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span);
-      if (bias.kind === 'bool' && bias.value) {
-        const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
-        y = s.node('add', [y, b], {}, call.span);
-      }
-      return s.wrap(y);
     });
   }],
   ['conv_transpose', (s, call) => {
@@ -53,23 +43,14 @@ export const layerBuiltins: [string, Builtin][] = [
     const outputPad = perDim(s, call, 5, 'output_pad', rank, 0, true);
     const bias = arg(call, 6, 'bias', { kind: 'bool', value: true });
     const groups = int(s, call, 7, 'groups', 1);
-    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
-    if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
-      fail('SEG4004', call.span, `'conv_transpose' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
-    }
+    const input = groupedChannels(s, call, x, out, groups);
     const attrs = { stride, pad, dilation: stride.map(() => 1), groups };
     const sizes = s.b.type(x).dims.slice(2).map((d) => d.size);
-    return s.scoped('conv_transpose', () => {
-      const bound = 1 / Math.sqrt((out / groups) * k.reduce((a, b) => a * b, 1));
-      const w = convWeightType(input, out / groups, k);
-      const weight = s.weight('weight', w.dims.map((d) => d.name), w.dims.map((d) => d.size), { kind: 'uniform', bound });
+    // torch computes the fan-in of a transposed conv from its weight's second dim: c / groups.
+    const fanIn = (out / groups) * k.reduce((a, b) => a * b, 1);
+    return layer(s, call, convWeightType(input, out / groups, k), fanIn, bias, out, (weight) => {
       const target = shapeChecked(call, () => transposedSizes(sizes, k, attrs, outputPad));
-      let y = s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
-      if (bias.kind === 'bool' && bias.value) {
-        const b = s.weight('bias', ['C'], [out], { kind: 'uniform', bound });
-        y = s.node('add', [y, b], {}, call.span);
-      }
-      return s.wrap(y);
+      return s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
     });
   }],
   ['batchnorm', (s, call) => {
@@ -85,13 +66,8 @@ export const layerBuiltins: [string, Builtin][] = [
     const bias = arg(call, 2, 'bias', { kind: 'bool', value: true });
     const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
     if (!input) fail('SEG4004', call.span, "'linear' needs a tensor with a 'C' dimension.");
-    return s.scoped('linear', () => {
-      const bound = 1 / Math.sqrt(input);
-      const weight = s.weight('weight', ['O', 'I'], [out, input], { kind: 'uniform', bound });
-      let y = s.node('channel_mix', [x, weight], {}, call.span);
-      if (bias.kind === 'bool' && bias.value) y = s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span);
-      return s.wrap(y);
-    });
+    const weightType: TensorType = { dims: [{ name: 'O', size: out }, { name: 'I', size: input }], dtype: 'f32' };
+    return layer(s, call, weightType, input, bias, out, (weight) => s.node('channel_mix', [x, weight], {}, call.span));
   }],
   ['pad', (s, call) => {
     // Constant padding of every spatial dim by `p` on both sides (a number, or one per dim); negative crops.
@@ -233,6 +209,37 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
   }
   const scale = n('mul', [n('rsqrt', [n('add', [variance, k(eps)])]), weight]);
   return s.wrap(n('add', [n('mul', [n('sub', [x, mean]), scale]), bias]));
+}
+
+/** The input channels of a grouped layer, checked: groups must divide them and the output channels `out`. */
+function groupedChannels(s: Stager, call: BuiltinCall, x: number, out: number, groups: number): number {
+  const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
+  if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
+    fail('SEG4004', call.span, `'${call.name}' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
+  }
+  return input;
+}
+
+/**
+ * A layer with a weight of `weightType` and, when `bias` is true, a bias over C: both initialised as torch does
+ * (kaiming_uniform(a = sqrt(5)): U(-b, b) with b = 1 / sqrt(fan_in)), named in the layer's own scope.
+ */
+function layer(
+  s: Stager,
+  call: BuiltinCall,
+  weightType: TensorType,
+  fanIn: number,
+  bias: Value,
+  out: number,
+  apply: (weight: number) => number,
+): Value {
+  return s.scoped(call.name, () => {
+    const bound = 1 / Math.sqrt(fanIn);
+    const weight = s.weight('weight', weightType.dims.map((d) => d.name), weightType.dims.map((d) => d.size), { kind: 'uniform', bound });
+    const y = apply(weight);
+    if (bias.kind !== 'bool' || !bias.value) return s.wrap(y);
+    return s.wrap(s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span));
+  });
 }
 
 /** A shape rule evaluated outside an IR node: its ShapeError becomes a diagnostic at the call. */

@@ -18,32 +18,8 @@ import { createRandom } from '../../runtime/data/random.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from '../../runtime/executor.ts';
 import { computeGrad } from '../../runtime/grad.ts';
 import { initialValues } from '../../runtime/train/init.ts';
-import { relativeError, testDevice } from '../helpers/gpu.ts';
-
-interface Feeds {
-  tensors: Record<string, ArrayLike<number>>;
-  bytes?: Record<string, Uint8Array>;
-  uniforms?: Record<string, number>;
-}
-
-/** Runs a plan once and returns its outputs by name (runOnGpu, for a plan made with options). */
-async function run(plan: Plan, feeds: Feeds): Promise<Record<string, Float32Array>> {
-  const { device } = await testDevice();
-  const store = new BufferStore(device);
-  const loaded = await loadPlan(store, plan);
-  const inputs: Record<string, ArrayBufferView> = {};
-  plan.buffers.forEach((b, i) => {
-    const name = b.name.slice(b.name.indexOf(':') + 1);
-    if (b.role === 'weight' || b.role === 'state') writeBuffer(device, loaded.buffers[i], Float32Array.from(feeds.tensors[name]));
-    // Raw bytes when given (large f32 inputs), else the values converted to the buffer's dtype.
-    if (b.role === 'input') inputs[name] = feeds.bytes?.[name] ?? Float32Array.from(feeds.tensors[name]);
-  });
-  executePlan(loaded, { uniforms: feeds.uniforms, inputs });
-  const result: Record<string, Float32Array> = {};
-  for (const output of plan.outputs) result[output.name] = (await readBuffer(device, loaded.buffers[output.buffer])).slice(0, output.elements);
-  releasePlan(loaded);
-  return result;
-}
+import type { GraphFeeds } from '../helpers/gpu.ts';
+import { relativeError, runPlanOnGpu as run, testDevice } from '../helpers/gpu.ts';
 
 function random(count: number, seed: number): Float32Array {
   const r = createRandom(seed);
@@ -51,7 +27,7 @@ function random(count: number, seed: number): Float32Array {
 }
 
 /** Plans `graph` with at most `limit` workgroups per dimension and checks every output against the oracle. */
-async function expectOracle(graph: Graph, feeds: Feeds, options: Omit<PlanOptions, 'name'>, tolerance = 1e-5): Promise<Plan> {
+async function expectOracle(graph: Graph, feeds: GraphFeeds, options: Omit<PlanOptions, 'name'>, tolerance = 1e-5): Promise<Plan> {
   const plan = generatePlan(graph, { name: 'split', ...options });
   const gpu = await run(plan, feeds);
   const oracle = evaluateGraph(graph, feeds);

@@ -1,9 +1,10 @@
 // Test helper: one shared WebGPU device (lavapipe on CI), and running a graph's outputs on it.
 import { generatePlan } from '../../compiler/codegen/plan.ts';
+import type { Plan } from '../../compiler/codegen/plan.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { openDevice } from '../../runtime/device.ts';
 import type { OpenedDevice } from '../../runtime/device.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../../runtime/executor.ts';
+import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from '../../runtime/executor.ts';
 
 let opened: Promise<OpenedDevice> | undefined;
 
@@ -15,33 +16,31 @@ export function testDevice(): Promise<OpenedDevice> {
 export interface GraphFeeds {
   /** f32 tensors (weights, states, f32 inputs) by leaf name. */
   tensors: Record<string, ArrayLike<number>>;
-  /** u8 inputs (labels) by leaf name. */
+  /** u8 inputs (labels), or raw bytes of f32 inputs, by leaf name. */
   bytes?: Record<string, Uint8Array>;
   uniforms?: Record<string, number>;
 }
 
 /** Runs the graph on the GPU and returns each output's values, by output name. */
 export async function runOnGpu(graph: Graph, feeds: GraphFeeds, fuse = true): Promise<Record<string, Float32Array>> {
+  return runPlanOnGpu(generatePlan(graph, { name: 'test', fuse }), feeds);
+}
+
+/** Runs a plan once (made with whatever options a test needs) and returns its outputs by name. */
+export async function runPlanOnGpu(plan: Plan, feeds: GraphFeeds): Promise<Record<string, Float32Array>> {
   const { device } = await testDevice();
-  const plan = generatePlan(graph, { name: 'test', fuse });
-  const store = new BufferStore(device);
-  const loaded = await loadPlan(store, plan);
+  const loaded = await loadPlan(new BufferStore(device), plan);
   const inputs: Record<string, ArrayBufferView> = {};
   plan.buffers.forEach((b, i) => {
     const name = b.name.slice(b.name.indexOf(':') + 1);
     if (b.role === 'weight' || b.role === 'state') writeBuffer(device, loaded.buffers[i], Float32Array.from(feeds.tensors[name]));
-    if (b.role === 'input') {
-      inputs[name] = b.dtype === 'u8' ? feeds.bytes![name] : Float32Array.from(feeds.tensors[name]);
-    }
+    // Raw bytes when given (u8 labels, large f32 inputs), else the values as f32.
+    if (b.role === 'input') inputs[name] = feeds.bytes?.[name] ?? Float32Array.from(feeds.tensors[name]);
   });
   executePlan(loaded, { uniforms: feeds.uniforms, inputs });
   const result: Record<string, Float32Array> = {};
-  for (const output of plan.outputs) {
-    const data = await readBuffer(device, loaded.buffers[output.buffer]);
-    result[output.name] = data.subarray(0, output.elements);
-  }
-  for (const buffer of loaded.buffers) if (!store.buffers.has(buffer.label)) buffer.destroy();
-  for (const buffer of store.buffers.values()) buffer.destroy();
+  for (const output of plan.outputs) result[output.name] = (await readBuffer(device, loaded.buffers[output.buffer])).slice(0, output.elements);
+  releasePlan(loaded);
   return result;
 }
 

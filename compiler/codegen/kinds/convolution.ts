@@ -6,16 +6,10 @@ import type { Node } from '../../ir/types.ts';
 import type { ConvGeometryNd } from '../../ops/convolution.ts';
 import { convAttrs, convGeometryNd } from '../../ops/convolution.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, groupEntry, threadEntry, workgroupPartial, workgroupSum } from '../wgsl.ts';
+import { WORKGROUP, decompose, dispatchFor, groupEntry, namedDims, rowMajor, threadEntry, workgroupPartial, workgroupSum } from '../wgsl.ts';
+import { product } from '../../ops/spatial.ts';
 import type { KernelBody } from './elementwise.ts';
 
-const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-const dims = (names: string[], sizes: number[]) => names.map((name, i) => ({ name, size: sizes[i] }));
-
-/** Row-major flat index of per-dim coordinate expressions over `sizes`. */
-function flat(coords: string[], sizes: number[]): string {
-  return coords.reduce((acc, c, d) => (d === 0 ? c : `(${acc}) * ${sizes[d]}u + ${c}`), '');
-}
 
 /** Nested loops over the kernel taps `k0, k1, ...` around `inner` lines. */
 function tapLoops(g: ConvGeometryNd, inner: string[], indent: string): string[] {
@@ -43,11 +37,11 @@ function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody 
   const taps = product(g.kernel);
   const total = g.n * g.co * product(g.output);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = flat(g.input.map((_, d) => `u32(ip${d})`), g.input);
-  const tapFlat = flat(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const inFlat = rowMajor(g.input.map((_, d) => `u32(ip${d})`), g.input);
+  const tapFlat = rowMajor(g.kernel.map((_, d) => `k${d}`), g.kernel);
   const body = [
     ...threadEntry('t', total),
-    ...decompose('t', dims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), '').map((l) => `  ${l}`),
+    ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), '').map((l) => `  ${l}`),
     `  let ic0 = (o / ${cog}u) * ${cig}u;`,
     `  var acc = 0.0;`,
     ...tapLoops(g, [
@@ -82,11 +76,11 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
   const valid = g.input
     .map((_, d) => `num${d} >= 0 && u32(num${d}) % ${g.stride[d]}u == 0u && op${d} < ${g.output[d]}u`)
     .join(' && ');
-  const outFlat = flat(g.output.map((_, d) => `op${d}`), g.output);
-  const tapFlat = flat(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const outFlat = rowMajor(g.output.map((_, d) => `op${d}`), g.output);
+  const tapFlat = rowMajor(g.kernel.map((_, d) => `k${d}`), g.kernel);
   const body = [
     ...threadEntry('t', total),
-    ...decompose('t', dims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), '').map((l) => `  ${l}`),
+    ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), '').map((l) => `  ${l}`),
     `  let group = ic / ${cig}u;`,
     `  let i = ic % ${cig}u;`,
     `  var acc = 0.0;`,
@@ -119,16 +113,16 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
   const threads = GRAD_WEIGHT_THREADS;
   const kNames = g.kernel.map((_, d) => `k${d}`);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = flat(g.input.map((_, d) => `u32(ip${d})`), g.input);
-  const outFlat = flat(outNames, g.output);
+  const inFlat = rowMajor(g.input.map((_, d) => `u32(ip${d})`), g.input);
+  const outFlat = rowMajor(outNames, g.output);
   const body = [
     workgroupPartial(threads),
     ...groupEntry('e', weights, threads),
-    ...decompose('e', dims(['o', 'i', ...kNames], [g.co, cig, ...g.kernel]), '').map((l) => `  ${l}`),
+    ...decompose('e', namedDims(['o', 'i', ...kNames], [g.co, cig, ...g.kernel]), '').map((l) => `  ${l}`),
     `  let ic = (o / ${cog}u) * ${cig}u + i;`,
     `  var acc = 0.0;`,
     `  for (var p = lid; p < ${positions}u; p += ${threads}u) {`,
-    ...decompose('p', dims(['n', ...outNames], [g.n, ...g.output]), '').map((l) => `    ${l}`),
+    ...decompose('p', namedDims(['n', ...outNames], [g.n, ...g.output]), '').map((l) => `    ${l}`),
     ...inputAt(g).map((l) => `    ${l}`),
     `    if (inside) {`,
     `      acc += ${gy}[(n * ${g.co}u + o) * ${product(g.output)}u + ${outFlat}] * ${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,

@@ -3,7 +3,7 @@
 import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
-import { aroundChannels } from '../../ops/linear.ts';
+import { aroundChannels } from '../../ops/spatial.ts';
 import type { KernelContext } from '../context.ts';
 import { dispatchFor, f32Literal, groupEntry, perThreadKernel, workgroupPartial, workgroupSum } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';

@@ -5,16 +5,11 @@ import type { Node } from '../../ir/types.ts';
 import type { PoolAttrs, ResizeAttrs, Spatial } from '../../ops/pooling.ts';
 import { poolAttrs, poolOutput, resizeAttrs, spatialShape } from '../../ops/pooling.ts';
 import type { KernelContext } from '../context.ts';
-import { decompose, f32Literal, perThreadKernel } from '../wgsl.ts';
+import { decompose, f32Literal, namedDims, perThreadKernel, rowMajor } from '../wgsl.ts';
+import { product } from '../../ops/spatial.ts';
 import type { KernelBody } from './elementwise.ts';
 
-const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-const dims = (names: string[], sizes: number[]) => names.map((name, i) => ({ name, size: sizes[i] }));
 const LOWEST = 'bitcast<f32>(0xff7fffffu)';
-
-function flat(coords: string[], sizes: number[]): string {
-  return coords.reduce((acc, c, d) => (d === 0 ? c : `(${acc}) * ${sizes[d]}u + ${c}`), '');
-}
 
 /** Lines that walk window `w<d>` of output position `op<d>`: `at` (flat input index) and `inside` per tap. */
 function windowLoops(s: Spatial, a: PoolAttrs, inner: string[]): string[] {
@@ -23,7 +18,7 @@ function windowLoops(s: Spatial, a: PoolAttrs, inner: string[]): string[] {
   const body = [
     ...s.sizes.map((_, d) => `let ip${d} = i32(op${d} * ${a.stride[d]}u + k${d}) - ${a.pad[d]};`),
     `let inside = ${s.sizes.map((size, d) => `ip${d} >= 0 && ip${d} < ${size}`).join(' && ')};`,
-    `let at = plane * ${product(s.sizes)}u + ${flat(s.sizes.map((_, d) => `u32(max(ip${d}, 0))`), s.sizes)};`,
+    `let at = plane * ${product(s.sizes)}u + ${rowMajor(s.sizes.map((_, d) => `u32(max(ip${d}, 0))`), s.sizes)};`,
     ...inner,
   ].map((l) => `${'  '.repeat(rank)}${l}`);
   const close = a.kernel.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
@@ -54,7 +49,7 @@ function pool(ctx: KernelContext, node: Node): KernelBody {
   const { s, output } = poolOutput(ctx.graph.nodes[node.inputs[0]].type, a);
   const names = output.map((_, d) => `op${d}`);
   return perThreadKernel(s.n * s.c * product(output), [
-    ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...output]), ''),
+    ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...output]), ''),
     ...reduceWindow(x, s, a),
     `${out}[t] = ${a.mode === 'max' ? 'best' : 'total / count'};`,
   ]);
@@ -75,13 +70,13 @@ function poolGrad(ctx: KernelContext, node: Node): KernelBody {
     `let hi${d} = min((i${d} + ${a.pad[d]}u) / ${a.stride[d]}u, ${output[d] - 1}u);`,
   ]);
   const open = s.sizes.map((_, d) => `${'  '.repeat(d)}for (var op${d} = lo${d}; op${d} <= hi${d}; op${d}++) {`);
-  const gradAt = `${g}[plane * ${product(output)}u + ${flat(output.map((_, d) => `op${d}`), output)}]`;
+  const gradAt = `${g}[plane * ${product(output)}u + ${rowMajor(output.map((_, d) => `op${d}`), output)}]`;
   const inner = a.mode === 'max'
     ? [...reduceWindow(x, s, a), `if (best_at == me) { acc += ${gradAt}; }`]
     : [...reduceWindow(x, s, a), `acc += ${gradAt} / count;`];
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
   return perThreadKernel(s.n * s.c * product(s.sizes), [
-    ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
+    ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
     `let me = t;`,
     ...ranges,
     `var acc = 0.0;`,
@@ -119,12 +114,12 @@ function resize(ctx: KernelContext, node: Node): KernelBody {
   // Every corner of the interpolation cell: a bit per dim picks i0 (weight 1 - l) or i1 (weight l).
   const corners = Array.from({ length: a.mode === 'nearest' ? 1 : 2 ** rank }, (_, c) => {
     const bit = (d: number) => (c >> (rank - 1 - d)) & 1;
-    const index = flat(s.sizes.map((_, d) => `i${bit(d)}${d}`), s.sizes);
+    const index = rowMajor(s.sizes.map((_, d) => `i${bit(d)}${d}`), s.sizes);
     const weight = a.mode === 'nearest' ? '1.0' : s.sizes.map((_, d) => (bit(d) ? `l${d}` : `(1.0 - l${d})`)).join(' * ');
     return `${weight} * ${x}[plane * ${product(s.sizes)}u + ${index}]`;
   });
   return perThreadKernel(s.n * s.c * product(a.size), [
-    ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...a.size]), ''),
+    ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...a.size]), ''),
     ...s.sizes.flatMap((size, d) => source(`o${d}`, d, size, a.size[d], a)),
     `${out}[t] = ${corners.join(' + ')};`,
   ]);
@@ -153,10 +148,10 @@ function resizeGrad(ctx: KernelContext, node: Node): KernelBody {
       ? `let w${d} = select(0.0, 1.0, i0${d} == i${d});`
       : `let w${d} = select(0.0, 1.0 - l${d}, i0${d} == i${d}) + select(0.0, l${d}, i1${d} == i${d});`,
   ]);
-  const gradAt = `${g}[plane * ${product(a.size)}u + ${flat(a.size.map((_, d) => `o${d}`), a.size)}]`;
+  const gradAt = `${g}[plane * ${product(a.size)}u + ${rowMajor(a.size.map((_, d) => `o${d}`), a.size)}]`;
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
   return perThreadKernel(s.n * s.c * product(s.sizes), [
-    ...decompose('t', dims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
+    ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
     ...ranges,
     `var acc = 0.0;`,
     ...open,
