@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledExperiment } from '../compile.ts';
-import { compileExperiment } from '../compile.ts';
+import { compileExperiment, stageExperiment } from '../compile.ts';
+import { planLimits } from '../../compiler/codegen/limits.ts';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import type { DevicePreference } from '../device.ts';
@@ -60,13 +61,14 @@ export class RunError extends Error {}
 export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = performance.now();
-  // .seg errors and a taken output directory are reported before the GPU is touched.
-  let compiled = compileExperiment(file, { overrides: options.overrides });
-  const out = options.resume ?? outputDirectory(options.out, compiled.spec.name);
+  // .seg errors and a taken output directory are reported before the GPU is touched (checking stages the forward
+  // pass only); the plans are then generated once, tuned for the adapter and checked against its limits.
+  const checked = stageExperiment(file, { overrides: options.overrides, check: true });
+  const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
   const target = opened.software ? 'cpu' : 'gpu';
-  if (target === 'cpu') compiled = compileExperiment(file, { overrides: options.overrides, target });
+  const compiled = compileExperiment(file, { overrides: options.overrides, target, limits: planLimits(device.limits) });
   const { config, spec } = compiled;
   log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
   const { train: trainSet, val: valSet } = datasetSplits(config);
