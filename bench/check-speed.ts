@@ -1,13 +1,18 @@
-// How long `segc check` takes on the whole stdlib and every experiment, in one process as an editor would: parse,
-// resolve imports and stage each (types and shapes). "cold" parses every file each round; "warm" reuses the parses
-// of unchanged files (what an editor re-checking after an edit sees). Medians of repeated rounds after a warm-up.
-// Run: npx tsx bench/check-speed.ts [rounds]   (issue 3's budget: under 100 ms for stdlib + experiments)
+// How long `segc check` takes on the whole stdlib and every experiment, in one process as an editor would:
+// parse, resolve imports and stage each (types and shapes). "cold" parses every file each round; "warm"
+// reuses the parses of unchanged files (what an editor re-checking after an edit sees). Medians of repeated
+// rounds after a warm-up. Run: npx tsx bench/check-speed.ts [rounds]   (issue 3's budget: under 100 ms for
+// stdlib + experiments)
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFiles } from '../cli/check.ts';
 import { clearParseCache } from '../compiler/resolve/index.ts';
 
-const seg = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).map((f) => join(dir, f)).sort();
+const seg = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .map((f) => join(dir, f))
+    .sort();
 const sets = {
   'stdlib + experiments': [...seg('stdlib'), ...seg('experiments')],
   'spec examples': seg('test/fixtures/spec-examples'),

@@ -13,13 +13,21 @@ const store = new BufferStore(device);
 const loaded = await loadPlan(store, compiled.trainPlan);
 const kernels = compiled.trainPlan.kernels;
 const querySet = device.createQuerySet({ type: 'timestamp', count: kernels.length * 2 });
-const resolve = device.createBuffer({ size: kernels.length * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-const read = device.createBuffer({ size: kernels.length * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+const resolve = device.createBuffer({
+  size: kernels.length * 16,
+  usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+});
+const read = device.createBuffer({
+  size: kernels.length * 16,
+  usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+});
 const totals = new Float64Array(kernels.length);
 for (let s = 0; s < steps; s++) {
   const encoder = device.createCommandEncoder();
   kernels.forEach((kernel, k) => {
-    const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
+    const pass = encoder.beginComputePass({
+      timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 },
+    });
     pass.setPipeline(loaded.pipelines[k]);
     pass.setBindGroup(0, loaded.bindGroups[k]);
     pass.dispatchWorkgroups(...kernel.dispatch);
@@ -39,9 +47,15 @@ kernels.forEach((kernel, k) => {
   byKind.set(op, (byKind.get(op) ?? 0) + totals[k]);
 });
 const total = totals.reduce((a, b) => a + b, 0);
-console.log(`${description}: ${kernels.length} kernels, ${total.toFixed(2)} ms per step (sum of kernel times)`);
-for (const [op, ms] of [...byKind].sort((a, b) => b[1] - a[1])) console.log(`${op.padEnd(24)} ${ms.toFixed(2).padStart(10)} ms  ${((100 * ms) / total).toFixed(1)}%`);
-const slowest = kernels.map((k, i) => [k.name, totals[i]] as const).sort((a, b) => b[1] - a[1]).slice(0, 12);
+console.log(
+  `${description}: ${kernels.length} kernels, ${total.toFixed(2)} ms per step (sum of kernel times)`,
+);
+for (const [op, ms] of [...byKind].sort((a, b) => b[1] - a[1]))
+  console.log(`${op.padEnd(24)} ${ms.toFixed(2).padStart(10)} ms  ${((100 * ms) / total).toFixed(1)}%`);
+const slowest = kernels
+  .map((k, i) => [k.name, totals[i]] as const)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 12);
 console.log('\nslowest kernels:');
 for (const [name, ms] of slowest) console.log(`${name.padEnd(40)} ${ms.toFixed(2).padStart(10)} ms`);
 device.destroy();

@@ -1,6 +1,6 @@
-// The largest relative errors of segc's losses against the PyTorch float64 goldens (test/golden/losses), over every
-// case test/e2e/losses.test.ts checks (which only asserts each is under 1e-4): the loss, the terms, and the
-// gradients w.r.t. the logits, the class weights and T. Run: npx tsx bench/loss-errors.ts
+// The largest relative errors of segc's losses against the PyTorch float64 goldens (test/golden/losses), over
+// every case test/e2e/losses.test.ts checks (which only asserts each is under 1e-4): the loss, the terms, and
+// the gradients w.r.t. the logits, the class weights and T. Run: npx tsx bench/loss-errors.ts
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,21 +37,35 @@ for (const file of readdirSync('test/golden/losses').sort()) {
   const params = definitions.get(loss)!.def.params.map((p) => p.name.name);
   for (const c of JSON.parse(readFileSync(join('test/golden/losses', file), 'utf8')) as Case[]) {
     const inputs = join(dir, 'in.safetensors');
-    const y = c.mode === 'multilabel'
-      ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
-      : { dtype: 'I64' as const, shape: c.y.shape, data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))) };
+    const y =
+      c.mode === 'multilabel'
+        ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
+        : {
+            dtype: 'I64' as const,
+            shape: c.y.shape,
+            data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))),
+          };
     await writeSafetensorsFile(inputs, {
       z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
       y,
       ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
-      ...(c.grad_T !== undefined ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } } : {}),
+      ...(c.grad_T !== undefined
+        ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } }
+        : {}),
     });
     const given = (k: string) => params.includes(k) && !(k === 'T' && c.grad_T !== undefined);
     const overrides = Object.fromEntries(Object.entries(c.params).filter(([k]) => given(k)));
-    const r = await computeGrad('stdlib/losses.seg', { loss, inputs, out: join(dir, 'out.safetensors'), overrides, opened });
+    const r = await computeGrad('stdlib/losses.seg', {
+      loss,
+      inputs,
+      out: join(dir, 'out.safetensors'),
+      overrides,
+      opened,
+    });
     const where = `${loss} ${c.name}`;
     note('loss', relativeError(r.loss, [c.loss]), where);
-    for (const [term, value] of Object.entries(c.terms)) note('terms', relativeError(r[term], [value]), where);
+    for (const [term, value] of Object.entries(c.terms))
+      note('terms', relativeError(r[term], [value]), where);
     note('grad.z', relativeError(r['grad.z'], c.grad_z), where);
     if (c.grad_w) note('grad.w', relativeError(r['grad.w'], c.grad_w), where);
     if (c.grad_T !== undefined) note('grad.T', relativeError(r['grad.T'], [c.grad_T]), where);
@@ -59,5 +73,6 @@ for (const file of readdirSync('test/golden/losses').sort()) {
   }
 }
 console.log(`${cases} cases; largest relative errors (limit in the test: 1e-4):`);
-for (const [what, { error, where }] of Object.entries(worst)) console.log(`  ${what.padEnd(7)} ${error.toExponential(2)}  (${where})`);
+for (const [what, { error, where }] of Object.entries(worst))
+  console.log(`  ${what.padEnd(7)} ${error.toExponential(2)}  (${where})`);
 opened.device.destroy();

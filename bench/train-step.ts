@@ -4,7 +4,10 @@ import { compileExperiment } from '../runtime/compile.ts';
 import { openDevice } from '../runtime/device.ts';
 import { BufferStore, executePlan, loadPlan } from '../runtime/executor.ts';
 
-export async function timeTrainStep(file: string, steps: number): Promise<{ ms: number; kernels: number; device: string }> {
+export async function timeTrainStep(
+  file: string,
+  steps: number,
+): Promise<{ ms: number; kernels: number; device: string }> {
   const { device, description, software } = await openDevice('auto');
   const compiled = compileExperiment(file, { target: software ? 'cpu' : 'gpu' });
   const store = new BufferStore(device);
@@ -27,5 +30,7 @@ export async function timeTrainStep(file: string, steps: number): Promise<{ ms: 
 {
   const file = process.argv[2] ?? 'experiments/quickstart.seg';
   const result = await timeTrainStep(file, Number(process.argv[3] ?? 3));
-  console.log(`${file} on ${result.device}: ${result.ms.toFixed(1)} ms per training step, ${result.kernels} kernels`);
+  console.log(
+    `${file} on ${result.device}: ${result.ms.toFixed(1)} ms per training step, ${result.kernels} kernels`,
+  );
 }

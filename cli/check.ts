@@ -1,5 +1,5 @@
-// `segc check` without a process: the checks it runs and the text a user error prints, shared by cli/segc.ts and
-// the tests (test/e2e/malformed.test.ts runs the malformed corpus through runCheck in-process).
+// `segc check` without a process: the checks it runs and the text a user error prints, shared by cli/segc.ts
+// and the tests (test/e2e/malformed.test.ts runs the malformed corpus through runCheck in-process).
 import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
 import type { Resolved } from '../compiler/resolve/index.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
@@ -20,12 +20,14 @@ export function checkFiles(files: string[]): void {
 }
 
 /**
- * Checks an experiment: its settings against the catalogue (compiler/stage/catalog.ts), then its network and loss.
- * One this version can run is compiled as `segc run` compiles it; one it cannot run yet (a dataset without a reader,
- * sgd, ...) is staged on inputs of the shape its dataset declares: checking needs the signatures, not the readers.
+ * Checks an experiment: its settings against the catalogue (compiler/stage/catalog.ts), then its network and
+ * loss. One this version can run is compiled as `segc run` compiles it; one it cannot run yet (a dataset
+ * without a reader, sgd, ...) is staged on inputs of the shape its dataset declares: checking needs the
+ * signatures, not the readers.
  */
 function checkExperiment(file: string, resolved: Resolved): void {
-  const fail = (diagnostics: ExperimentError['diagnostics']) => new ExperimentError(diagnostics, resolved.sources);
+  const fail = (diagnostics: ExperimentError['diagnostics']) =>
+    new ExperimentError(diagnostics, resolved.sources);
   const read = readExperiment(resolved.entry);
   if (!read.spec) throw fail(read.diagnostics);
   const spec = read.spec;
@@ -41,7 +43,14 @@ function checkExperiment(file: string, resolved: Resolved): void {
   try {
     if (shape.size.length === 2 && shape.channels !== undefined && shape.classes !== undefined) {
       // A 2-D dataset with its classes: the training step and the evaluation, as a run would stage them.
-      const common = { batch, channels: shape.channels, classes: shape.classes, mean: 0.5, std: 0.25, ignore: 255 };
+      const common = {
+        batch,
+        channels: shape.channels,
+        classes: shape.classes,
+        mean: 0.5,
+        std: 0.25,
+        ignore: 255,
+      };
       const [height, width] = shape.size;
       // The training forward pass at the training size; the evaluation size must fit the network too.
       stageGraph(spec, { ...common, height, width }, 'train', { gradients: false });

@@ -1,6 +1,6 @@
 // `segc check --explain`: after a clean check, what an experiment computes in words: its loss terms, and the
-// signature and `///` documentation of every definition it uses (its net, its losses and what they call), module
-// by module.
+// signature and `///` documentation of every definition it uses (its net, its losses and what they call),
+// module by module.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { documentModule } from '../grammar/index.ts';
@@ -53,7 +53,11 @@ export function explainFile(file: string): string {
     if (read.spec && unavailable(read.spec).length === 0) {
       const staged = stageExperiment(file, { check: true });
       const [, ...terms] = staged.train.terms;
-      lines.push(`experiment ${experiment.name.name}: the loss${terms.length > 0 ? ` is reported with its terms ${terms.join(', ')}` : ' has no named terms'}.`, '');
+      lines.push(
+        `experiment ${experiment.name.name}: the loss` +
+          (terms.length > 0 ? ` is reported with its terms ${terms.join(', ')}.` : ' has no named terms.'),
+        '',
+      );
     }
   } else {
     for (const d of resolved.entry.module.definitions) roots.add(d.name.name);

@@ -10,22 +10,30 @@ import type { CompiledExperiment } from '../runtime/compile.ts';
 export function printGraphs(compiled: CompiledExperiment): string {
   const section = (title: string, text: string) => `# ${title}\n${text}`;
   return [
-    section(`training step of '${compiled.spec.name}' (forward, backward, state updates)`, printGraph(compiled.train.graph, liveNodes(compiled.train.graph))),
+    section(
+      `training step of '${compiled.spec.name}' (forward, backward, state updates)`,
+      printGraph(compiled.train.graph, liveNodes(compiled.train.graph)),
+    ),
     section('evaluation (forward, metrics)', printGraph(compiled.eval.graph, liveNodes(compiled.eval.graph))),
   ].join('\n');
 }
 
 function selectKernels(compiled: CompiledExperiment, filter?: string) {
-  return [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].filter((k) => !filter || k.name.includes(filter));
+  return [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].filter(
+    (k) => !filter || k.name.includes(filter),
+  );
 }
 
 export function printKernels(compiled: CompiledExperiment, filter?: string): string {
-  return selectKernels(compiled, filter).map((k) => `${k.wgsl}`).join('\n');
+  return selectKernels(compiled, filter)
+    .map((k) => `${k.wgsl}`)
+    .join('\n');
 }
 
 /**
- * Writes each kernel to `DIR/<kernel name>.wgsl` (what `segc wgsl --out DIR` does), for tools that take WGSL files;
- * refuses a directory that already holds .wgsl files, so nothing a user saved is overwritten. Returns the count.
+ * Writes each kernel to `DIR/<kernel name>.wgsl` (what `segc wgsl --out DIR` does), for tools that take WGSL
+ * files; refuses a directory that already holds .wgsl files, so nothing a user saved is overwritten. Returns
+ * the count.
  */
 export function writeKernels(compiled: CompiledExperiment, dir: string, filter?: string): number {
   if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.wgsl'))) {

@@ -23,7 +23,8 @@ function parseSet(value: string, previous: Record<string, Override> = {}): Recor
 function parseNumberSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
   const match = /^([A-Za-z_]\w*)=(.+)$/.exec(value);
   const number = match ? Number(match[2]) : NaN;
-  if (!match || !Number.isFinite(number)) throw new InvalidArgumentError(`expected name=number, got '${value}'`);
+  if (!match || !Number.isFinite(number))
+    throw new InvalidArgumentError(`expected name=number, got '${value}'`);
   return { ...previous, [match[1]]: number };
 }
 
@@ -59,28 +60,60 @@ program
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .option('--out <dir>', 'output directory (default runs/<experiment>)')
   .option('--resume <dir>', 'continue the run in this directory from its last epoch (weights, Adam, params)')
-  .action((file: string, opts: { set: Record<string, Override>; device: DevicePreference; out?: string; resume?: string }) =>
-    guarded(async () => {
-      if (opts.out && opts.resume) throw new RunError('Give --out or --resume, not both: a resumed run continues in its own directory.');
-      await runExperiment(file, { overrides: opts.set, device: opts.device, out: opts.out, resume: opts.resume });
-    }),
+  .action(
+    (
+      file: string,
+      opts: { set: Record<string, Override>; device: DevicePreference; out?: string; resume?: string },
+    ) =>
+      guarded(async () => {
+        if (opts.out && opts.resume)
+          throw new RunError(
+            'Give --out or --resume, not both: a resumed run continues in its own directory.',
+          );
+        await runExperiment(file, {
+          overrides: opts.set,
+          device: opts.device,
+          out: opts.out,
+          resume: opts.resume,
+        });
+      }),
   );
 
 program
   .command('test')
   .description('evaluate the model a run saved on a split of the dataset')
   .argument('<file>', '.seg experiment file')
-  .requiredOption('--checkpoint <dir>', 'the directory of the run (model.safetensors, checkpoint.safetensors)')
+  .requiredOption(
+    '--checkpoint <dir>',
+    'the directory of the run (model.safetensors, checkpoint.safetensors)',
+  )
   .option('--split <name>', 'train or val', 'val')
   .option('--save-predictions', 'also write DIR/predictions-<split>.safetensors (u8 class maps)')
   .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
-  .action((file: string, opts: { checkpoint: string; split: string; savePredictions?: boolean; set: Record<string, Override>; device: DevicePreference }) =>
-    guarded(async () => {
-      if (opts.split !== 'train' && opts.split !== 'val') throw new RunError(`Unknown split '${opts.split}'; the splits are train and val.`);
-      const { checkpoint, split, savePredictions } = opts;
-      await testCheckpoint(file, { checkpoint, split, savePredictions, overrides: opts.set, device: opts.device });
-    }),
+  .action(
+    (
+      file: string,
+      opts: {
+        checkpoint: string;
+        split: string;
+        savePredictions?: boolean;
+        set: Record<string, Override>;
+        device: DevicePreference;
+      },
+    ) =>
+      guarded(async () => {
+        if (opts.split !== 'train' && opts.split !== 'val')
+          throw new RunError(`Unknown split '${opts.split}'; the splits are train and val.`);
+        const { checkpoint, split, savePredictions } = opts;
+        await testCheckpoint(file, {
+          checkpoint,
+          split,
+          savePredictions,
+          overrides: opts.set,
+          device: opts.device,
+        });
+      }),
   );
 
 program
@@ -120,12 +153,22 @@ program
   .requiredOption('--out <file>', 'safetensors to write: loss, each term, grad.<input>')
   .option('--set <key=value>', 'a scalar parameter of the loss (repeatable)', parseNumberSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
-  .action((file: string, opts: { loss: string; inputs: string; out: string; set: Record<string, number>; device: DevicePreference }) =>
-    guarded(async () => {
-      const results = await computeGrad(file, { ...opts, overrides: opts.set });
-      const terms = Object.entries(results).filter(([k]) => !k.startsWith('grad.'));
-      process.stdout.write(`${terms.map(([k, v]) => `${k} ${v[0]}`).join('  ')}\n`);
-    }),
+  .action(
+    (
+      file: string,
+      opts: {
+        loss: string;
+        inputs: string;
+        out: string;
+        set: Record<string, number>;
+        device: DevicePreference;
+      },
+    ) =>
+      guarded(async () => {
+        const results = await computeGrad(file, { ...opts, overrides: opts.set });
+        const terms = Object.entries(results).filter(([k]) => !k.startsWith('grad.'));
+        process.stdout.write(`${terms.map(([k, v]) => `${k} ${v[0]}`).join('  ')}\n`);
+      }),
   );
 
 program
@@ -133,14 +176,19 @@ program
   .description('kernel counts and planned memory of the training and evaluation plans')
   .argument('<file>', '.seg experiment file')
   .option('--target <kind>', 'gpu or cpu (kernel tuning)', 'gpu')
-  .option('--memory', 'also compare with fusion off: kernels, bytes without and with sharing, peak live bytes')
+  .option(
+    '--memory',
+    'also compare with fusion off: kernels, bytes without and with sharing, peak live bytes',
+  )
   .action((file: string, opts: { target: string; memory?: boolean }) =>
     guarded(() => {
       const target = opts.target === 'cpu' ? 'cpu' : 'gpu';
       process.stdout.write(printPlanSummary(compileExperiment(file, { target })));
       if (opts.memory) {
         process.stdout.write('without fusion:\n');
-        process.stdout.write(printPlanSummary(compileExperiment(file, { target, fuse: false })).replace(/^(?=.)/gm, '  '));
+        process.stdout.write(
+          printPlanSummary(compileExperiment(file, { target, fuse: false })).replace(/^(?=.)/gm, '  '),
+        );
       }
     }),
   );
@@ -149,7 +197,10 @@ program
   .command('check')
   .description('parse, check and stage an experiment without running it')
   .argument('<file...>', '.seg experiment files')
-  .option('--explain', 'after a clean check, print the loss terms and the documentation of every definition used')
+  .option(
+    '--explain',
+    'after a clean check, print the loss terms and the documentation of every definition used',
+  )
   .action((files: string[], opts: { explain?: boolean }) =>
     guarded(() => {
       checkFiles(files);

@@ -141,7 +141,8 @@ export interface ListExpression {
   span: Span;
 }
 
-export type BinaryOperator = '+' | '-' | '*' | '/' | '^' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
+export type BinaryOperator =
+  '+' | '-' | '*' | '/' | '^' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
 
 export interface BinaryExpression {
   kind: 'binary';

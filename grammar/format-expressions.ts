@@ -1,6 +1,7 @@
 // Expressions → Layouts for the formatter: `a + b`, `f(x, k = 3)`, `sum[N,S](x)`, `[1, 2]`, `xs[:-1]`, with
 // the source's parentheses kept; long argument lists fill lines under the open bracket, long operator chains
-// fill lines that start with an operator. Tokens come from SourceTokens in source order, so comments stay put.
+// fill lines that start with an operator. Tokens come from SourceTokens in source order, so comments stay
+// put.
 import type * as ast from './ast.ts';
 import { InternalError } from '../compiler/diagnostics/index.ts';
 import type { SourceTokens } from './format-tokens.ts';
@@ -154,9 +155,9 @@ export class ExpressionPrinter {
   }
 
   /**
-   * `a + b - c` (left associative) or `a ^ b ^ c` (right): the operands of one precedence level in source order.
-   * When the chain does not fit, its terms fill lines and each continuation line starts with an operator,
-   * indented by 2, or directly in parentheses under the first operand.
+   * `a + b - c` (left associative) or `a ^ b ^ c` (right): the operands of one precedence level in source
+   * order. When the chain does not fit, its terms fill lines and each continuation line starts with an
+   * operator, indented by 2, or directly in parentheses under the first operand.
    */
   private chain(e: ast.BinaryExpression, inParens: boolean): Layout {
     const level = precedence[e.operator];

@@ -158,7 +158,15 @@ export class ModulePrinter extends ExpressionPrinter {
   private statement(s: ast.Statement): Layout {
     switch (s.kind) {
       case 'let':
-        return [this.t.token('let'), ' ', this.t.token(), ' ', this.t.token('='), ' ', this.expression(s.value)];
+        return [
+          this.t.token('let'),
+          ' ',
+          this.t.token(),
+          ' ',
+          this.t.token('='),
+          ' ',
+          this.expression(s.value),
+        ];
       case 'assign':
         return [this.t.token(), ' ', this.t.token('='), ' ', this.expression(s.value)];
       case 'return':

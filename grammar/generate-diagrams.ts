@@ -1,8 +1,8 @@
-// Writes docs/syntax-diagrams.html (Chevrotain's railroad diagrams of every parser rule) from the parser's grammar:
-// `npm run diagrams` (or `npx tsx grammar/generate-diagrams.ts`).
+// Writes docs/syntax-diagrams.html (Chevrotain's railroad diagrams of every parser rule) from the parser's
+// grammar: `npm run diagrams` (or `npx tsx grammar/generate-diagrams.ts`).
 // test/grammar/syntax-diagrams.test.ts fails when the committed file is stale.
-// The page loads its scripts and stylesheet from a CDN (unpkg, pinned to the installed Chevrotain version), so it
-// needs network access to render; that is accepted: the committed file stays small and fully generated.
+// The page loads its scripts and stylesheet from a CDN (unpkg, pinned to the installed Chevrotain version),
+// so it needs network access to render; that is accepted: the committed file stays small and fully generated.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSyntaxDiagramsCode } from 'chevrotain';

@@ -96,7 +96,8 @@ export function render(layout: Layout, width: number): string {
         break;
       case 'group': {
         const flat: Command = { indent: ind, mode: 'flat', layout: current.contents };
-        const useFlat = !current.broken && (mode === 'flat' || fits(flat, stack, width - column, false, width));
+        const useFlat =
+          !current.broken && (mode === 'flat' || fits(flat, stack, width - column, false, width));
         stack.push(useFlat ? flat : { indent: ind, mode: 'break', layout: current.contents });
         break;
       }
@@ -136,7 +137,9 @@ export function render(layout: Layout, width: number): string {
   return out.join('');
 }
 
-/** The commands for the first item and separator of a fill, then the rest of the fill (Prettier's algorithm). */
+/**
+ * The commands for the first item and separator of a fill, then the rest of the fill (Prettier's algorithm).
+ */
 function fillCommands(
   parts: Layout[],
   ind: number,
@@ -164,7 +167,13 @@ function fillCommands(
  * Whether `next` fits in the `width` columns left on the line, followed by `rest` up to its first line break.
  * After a comment the measure restarts on the next line (`lineWidth` columns less the indentation).
  */
-function fits(next: Command, rest: Command[], width: number, mustBeFlat: boolean, lineWidth: number): boolean {
+function fits(
+  next: Command,
+  rest: Command[],
+  width: number,
+  mustBeFlat: boolean,
+  lineWidth: number,
+): boolean {
   const todo: Array<Command & { flatOnly: boolean }> = [{ ...next, flatOnly: mustBeFlat }];
   let restIndex = rest.length;
   let remaining = width;

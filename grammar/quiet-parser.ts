@@ -1,5 +1,5 @@
-// A CstParser whose error recovery reports one error per mistake: after an error, follow-on errors are dropped until
-// the parser has matched a few tokens again (as Bison does), and never two at one token.
+// A CstParser whose error recovery reports one error per mistake: after an error, follow-on errors are
+// dropped until the parser has matched a few tokens again (as Bison does), and never two at one token.
 import { CstParser, type IRecognitionException, type TokenType } from 'chevrotain';
 
 /** Tokens the parser must match after an error before it reports another one (as Bison's error recovery). */
@@ -24,9 +24,9 @@ export abstract class QuietParser extends CstParser {
   }
 
   /**
-   * Error recovery resumes parsing where the mistake may still confuse it (a dangling `+` takes the next setting's
-   * name as its operand, then stumbles on its `=`): an error is kept only when at least QUIET_AFTER_ERROR tokens
-   * were matched since the previous one, so one mistake reports one error.
+   * Error recovery resumes parsing where the mistake may still confuse it (a dangling `+` takes the next
+   * setting's name as its operand, then stumbles on its `=`): an error is kept only when at least
+   * QUIET_AFTER_ERROR tokens were matched since the previous one, so one mistake reports one error.
    */
   SAVE_ERROR(error: IRecognitionException): IRecognitionException {
     const saved = base.SAVE_ERROR.call(this, error);

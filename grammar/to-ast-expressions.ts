@@ -87,7 +87,6 @@ export abstract class ExpressionBuilder extends BaseVisitor {
     return operands.includes(undefined) ? undefined : result;
   }
 
-
   // ---- expressions ----
 
   expression(ctx: cst.ExpressionCstChildren): ast.Expression | undefined {
@@ -276,5 +275,4 @@ export abstract class ExpressionBuilder extends BaseVisitor {
       ? undefined
       : { kind: 'list', elements: defined(elements), span };
   }
-
 }

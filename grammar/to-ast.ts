@@ -7,7 +7,6 @@ import type { Diagnostic } from '../compiler/diagnostics/diagnostic.ts';
 import type { LineIndex } from './spans.ts';
 import { defined, ExpressionBuilder, unescape, type Loc } from './to-ast-expressions.ts';
 
-
 /** Builds the AST of one module from its (possibly recovered) CST. */
 export function buildAst(
   root: CstNode | undefined,

@@ -1,4 +1,5 @@
-// compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device needed).
+// compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device
+// needed).
 import { existsSync, readFileSync } from 'node:fs';
 import { CompileError } from '../compiler/diagnostics/index.ts';
 import type { Diagnostic } from '../compiler/diagnostics/index.ts';
@@ -26,7 +27,10 @@ export interface CompiledExperiment {
 
 /** Diagnostics with the sources needed to render them. */
 export class ExperimentError extends CompileError {
-  constructor(diagnostics: Diagnostic[], readonly sources: Map<string, string>) {
+  constructor(
+    diagnostics: Diagnostic[],
+    readonly sources: Map<string, string>,
+  ) {
     super(diagnostics);
   }
 }
@@ -41,9 +45,9 @@ export interface CompileOptions {
   /** Module text by absolute path, overlaying the files on disk (imports included). */
   overlay?: Map<string, string>;
   /**
-   * The limits of the device the plans are for (`planLimits(device.limits)`): dispatches are split to fit them
-   * and a tensor too large for one buffer is an ExperimentError (SEG6002). Without them nothing is checked
-   * (`segc plan`, `wgsl`, `check` have no device; loadPlan checks against the device it loads on).
+   * The limits of the device the plans are for (`planLimits(device.limits)`): dispatches are split to fit
+   * them and a tensor too large for one buffer is an ExperimentError (SEG6002). Without them nothing is
+   * checked (`segc plan`, `wgsl`, `check` have no device; loadPlan checks against the device it loads on).
    */
   limits?: Partial<PlanLimits>;
   /** Add the predicted class map to the evaluation plan (`segc test --save-predictions`). */
@@ -53,12 +57,19 @@ export interface CompileOptions {
 export type StagedExperiment = Omit<CompiledExperiment, 'trainPlan' | 'evalPlan'>;
 
 /**
- * Parses, checks and stages an experiment (train and eval graphs) without generating its plans. With `check`, only
- * the training forward pass is staged: every user error is found there, twice as fast (`segc check`).
+ * Parses, checks and stages an experiment (train and eval graphs) without generating its plans. With `check`,
+ * only the training forward pass is staged: every user error is found there, twice as fast (`segc check`).
  */
-export function stageExperiment(file: string, options: CompileOptions & { check?: boolean } = {}): StagedExperiment {
+export function stageExperiment(
+  file: string,
+  options: CompileOptions & { check?: boolean } = {},
+): StagedExperiment {
   const overlay = options.overlay;
-  const resolved = resolveModules(file, options.text, overlay ? (p) => overlay.get(p) ?? readFileSync(p, 'utf8') : undefined);
+  const resolved = resolveModules(
+    file,
+    options.text,
+    overlay ? (p) => overlay.get(p) ?? readFileSync(p, 'utf8') : undefined,
+  );
   const fail = (diagnostics: Diagnostic[]) => new ExperimentError(diagnostics, resolved.sources);
   if (resolved.diagnostics.length > 0) throw fail(resolved.diagnostics);
   const read = readExperiment(resolved.entry);
@@ -78,7 +89,9 @@ export function stageExperiment(file: string, options: CompileOptions & { check?
   };
   try {
     const train = stageGraph(spec, shape, 'train', { gradients: !options.check });
-    const evaluation = options.check ? train : stageGraph(spec, shape, 'eval', { predictions: options.predictions });
+    const evaluation = options.check
+      ? train
+      : stageGraph(spec, shape, 'eval', { predictions: options.predictions });
     verifyGraph(train.graph, 'train');
     if (evaluation !== train) verifyGraph(evaluation.graph, 'eval');
     return { spec, config, shape, train, eval: evaluation, sources: resolved.sources };
@@ -95,16 +108,23 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
   const target = options.target;
   const adam = { beta1, beta2, eps, weightDecay };
   const limits = options.limits;
-  const trainPlan = generatePlan(staged.train.graph, { name: 'train', accumulate: true, fuse, adam, target, limits });
+  const trainPlan = generatePlan(staged.train.graph, {
+    name: 'train',
+    accumulate: true,
+    fuse,
+    adam,
+    target,
+    limits,
+  });
   const evalPlan = generatePlan(staged.eval.graph, { name: 'eval', accumulate: true, fuse, target, limits });
   if (limits) assertFits([trainPlan, evalPlan], limits, staged.sources);
   return { ...staged, trainPlan, evalPlan };
 }
 
 /**
- * Throws an ExperimentError (SEG6002) for the first plan with a buffer over the limits (validatePlan; a kernel
- * over a per-kernel limit is an InternalError). `sources` renders the diagnostic's source line; without them the
- * files its span names are read from disk.
+ * Throws an ExperimentError (SEG6002) for the first plan with a buffer over the limits (validatePlan; a
+ * kernel over a per-kernel limit is an InternalError). `sources` renders the diagnostic's source line;
+ * without them the files its span names are read from disk.
  */
 export function assertFits(plans: Plan[], limits: Partial<PlanLimits>, sources?: Map<string, string>): void {
   for (const plan of plans) {
@@ -116,7 +136,8 @@ export function assertFits(plans: Plan[], limits: Partial<PlanLimits>, sources?:
 function readSources(diagnostics: Diagnostic[]): Map<string, string> {
   const sources = new Map<string, string>();
   for (const d of diagnostics) {
-    if (d.span && !sources.has(d.span.file) && existsSync(d.span.file)) sources.set(d.span.file, readFileSync(d.span.file, 'utf8'));
+    if (d.span && !sources.has(d.span.file) && existsSync(d.span.file))
+      sources.set(d.span.file, readFileSync(d.span.file, 'utf8'));
   }
   return sources;
 }

@@ -1,5 +1,5 @@
-// WebGPU device selection through Dawn: `gpu` needs a hardware adapter, `cpu` a software one (lavapipe), `auto`
-// takes the best adapter present.
+// WebGPU device selection through Dawn: `gpu` needs a hardware adapter, `cpu` a software one (lavapipe),
+// `auto` takes the best adapter present.
 import { create, globals } from 'webgpu';
 
 export type DevicePreference = 'gpu' | 'cpu' | 'auto';
@@ -50,11 +50,15 @@ export async function openDevice(preference: DevicePreference = 'auto'): Promise
     throw new Error(`--device gpu needs a hardware adapter, but only '${describe(adapter)}' is present.`);
   }
   if (preference === 'cpu' && !software) {
-    throw new Error(`--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`);
+    throw new Error(
+      `--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`,
+    );
   }
   const limits = adapter.limits;
   // Timestamp queries let bench/ time single kernels; subgroups are for later kernel kinds.
-  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+    adapter.features.has(f),
+  );
   const device = await adapter.requestDevice({
     requiredFeatures,
     requiredLimits: {

@@ -73,7 +73,8 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
   // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.
   const allocations = new Map<number, GPUBuffer>();
   const buffers = plan.buffers.map((b) => {
-    if (b.role !== 'activation' && b.role !== 'input' && b.role !== 'accumulator') return store.get(b.name, b.bytes);
+    if (b.role !== 'activation' && b.role !== 'input' && b.role !== 'accumulator')
+      return store.get(b.name, b.bytes);
     const slot = plan.slots?.[b.index] ?? -1 - b.index;
     let buffer = allocations.get(slot);
     if (!buffer) {
@@ -94,9 +95,17 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
   });
   const pipelines = await Promise.all(plan.kernels.map((k) => pipelineFor(device, k.name, k.wgsl)));
   const bindGroups = plan.kernels.map((kernel, k) => {
-    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => ({ binding: i, resource: { buffer: buffers[b] } }));
-    if (kernel.usesUniforms) entries.push({ binding: kernel.bindings.length, resource: { buffer: uniformBuffer } });
-    return device.createBindGroup({ label: kernel.name, layout: pipelines[k].getBindGroupLayout(0), entries });
+    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => ({
+      binding: i,
+      resource: { buffer: buffers[b] },
+    }));
+    if (kernel.usesUniforms)
+      entries.push({ binding: kernel.bindings.length, resource: { buffer: uniformBuffer } });
+    return device.createBindGroup({
+      label: kernel.name,
+      layout: pipelines[k].getBindGroupLayout(0),
+      entries,
+    });
   });
   return { device, plan, buffers, uniformBuffer, uniformValues, pipelines, bindGroups };
 }
@@ -134,15 +143,27 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
   });
   pass.end();
   for (const copy of plan.copies) {
-    encoder.copyBufferToBuffer(loaded.buffers[copy.from], 0, loaded.buffers[copy.to], 0, plan.buffers[copy.to].bytes);
+    encoder.copyBufferToBuffer(
+      loaded.buffers[copy.from],
+      0,
+      loaded.buffers[copy.to],
+      0,
+      plan.buffers[copy.to].bytes,
+    );
   }
   queue.submit([encoder.finish()]);
 }
 
-
 /** Copies a GPU buffer into a mappable one and reads it as f32 (awaits the GPU). */
-export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, bytes = buffer.size): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+export async function readBuffer(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  bytes = buffer.size,
+): Promise<Float32Array> {
+  const staging = device.createBuffer({
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);

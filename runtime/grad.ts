@@ -1,5 +1,5 @@
-// `segc grad`: evaluates one loss and its gradients on the GPU for inputs from a safetensors file (what PyTorch
-// users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
+// `segc grad`: evaluates one loss and its gradients on the GPU for inputs from a safetensors file (what
+// PyTorch users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { planLimits } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
@@ -35,7 +35,11 @@ function flatValues(entry: TensorEntry): number[] {
 }
 
 /** How many spatial axes the float inputs annotated with `S` have (e.g. the logits), if any. */
-function logitsSpatialRank(def: Definition, tensors: Record<string, TensorEntry>, labelParams: Set<string>): number | undefined {
+function logitsSpatialRank(
+  def: Definition,
+  tensors: Record<string, TensorEntry>,
+  labelParams: Set<string>,
+): number | undefined {
   for (const [name, entry] of Object.entries(tensors)) {
     const dims = def.params.find((p) => p.name.name === name)?.type?.dims;
     if (labelParams.has(name) || !dims?.some((d) => d.name === 'S')) continue;
@@ -49,18 +53,27 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
   const found = resolved.entry.definitions.get(options.loss);
   if (!found) {
-    const known = [...resolved.entry.definitions.values()].filter((d) => d.def.defKind === 'loss').map((d) => d.def.name.name);
-    throw new RunError(`There is no definition '${options.loss}' in ${file}; its losses are ${known.join(', ') || 'none'}.`);
+    const known = [...resolved.entry.definitions.values()]
+      .filter((d) => d.def.defKind === 'loss')
+      .map((d) => d.def.name.name);
+    throw new RunError(
+      `There is no definition '${options.loss}' in ${file}; its losses are ${known.join(', ') || 'none'}.`,
+    );
   }
   const { def, scope } = found;
   const { tensors } = await readSafetensorsFile(options.inputs);
   const inputs = new Map<string, LossInput>();
   const data = new Map<string, number[]>();
   const params = new Set(def.params.map((p) => p.name.name));
-  const labelParams = new Set(def.params.filter((p) => ['labels', 'masks'].includes(p.type?.base?.name ?? '')).map((p) => p.name.name));
+  const labelParams = new Set(
+    def.params.filter((p) => ['labels', 'masks'].includes(p.type?.base?.name ?? '')).map((p) => p.name.name),
+  );
   for (const name of Object.keys(tensors)) {
     if (!params.has(name)) {
-      throw new RunError(`${options.inputs}: tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`);
+      throw new RunError(
+        `${options.inputs}: tensor '${name}' is not a parameter of '${options.loss}' ` +
+          `(${[...params].join(', ')}).`,
+      );
     }
   }
   const spatialRank = logitsSpatialRank(def, tensors, labelParams);
@@ -69,15 +82,21 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     if (!dims || dims.length !== entry.shape.length) {
       const written = def.params.find((p) => p.name.name === name)?.type;
       throw new RunError(
-        `${options.inputs}: '${name}' has shape [${entry.shape.join(', ')}], which does not fit its declared type` +
-          `${written?.dims ? ` [${written.dims.map((d) => d.name).join(',')}]` : ' (none: annotate the parameter)'}.`,
+        `${options.inputs}: '${name}' has shape [${entry.shape.join(', ')}], ` +
+          'which does not fit its declared type' +
+          (written?.dims
+            ? ` [${written.dims.map((d) => d.name).join(',')}].`
+            : ' (none: annotate the parameter).'),
       );
     }
-    // Labels and masks are converted to u8 whatever their saved dtype (PyTorch users save int64 or float 0/1).
+    // Labels and masks are converted to u8 whatever their saved dtype (PyTorch users save int64 or float
+    // 0/1).
     const labels = labelParams.has(name) || LABEL_TYPES.has(entry.dtype);
     const flat = flatValues(entry);
     if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
-      throw new RunError(`${options.inputs}: labels '${name}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`);
+      throw new RunError(
+        `${options.inputs}: labels '${name}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`,
+      );
     }
     inputs.set(name, { dims, sizes: entry.shape, labels });
     data.set(name, flat);
@@ -107,7 +126,8 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   plan.buffers.forEach((buffer, i) => {
     const name = buffer.name.slice(buffer.name.indexOf(':') + 1);
     if (buffer.role === 'input') bytes[name] = Uint8Array.from(data.get(name)!);
-    if (buffer.role === 'weight') writeBuffer(opened.device, loaded.buffers[i], Float32Array.from(data.get(name)!));
+    if (buffer.role === 'weight')
+      writeBuffer(opened.device, loaded.buffers[i], Float32Array.from(data.get(name)!));
   });
   executePlan(loaded, { inputs: bytes });
   const results: Record<string, number[]> = {};

@@ -25,7 +25,9 @@ const forbidden: Record<string, RegExp> = {
 describe('layering', () => {
   it.each(Object.keys(forbidden))('%s/ imports no later phase', (phase) => {
     const offending = sources(phase).flatMap((file) =>
-      imports(file).filter((target) => forbidden[phase].test(target)).map((target) => `${file} -> ${target}`),
+      imports(file)
+        .filter((target) => forbidden[phase].test(target))
+        .map((target) => `${file} -> ${target}`),
     );
     expect(offending).toEqual([]);
   });
@@ -33,7 +35,10 @@ describe('layering', () => {
   it('the float64 oracle is imported only by tests', () => {
     const users = ['grammar', 'compiler', 'runtime', 'cli']
       .flatMap(sources)
-      .filter((file) => !file.endsWith('oracle.ts') && imports(file).some((t) => t.endsWith('compiler/ir/oracle.ts')));
+      .filter(
+        (file) =>
+          !file.endsWith('oracle.ts') && imports(file).some((t) => t.endsWith('compiler/ir/oracle.ts')),
+      );
     expect(users).toEqual([]);
   });
 });

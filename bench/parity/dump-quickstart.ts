@@ -18,6 +18,13 @@ writeFileSync('runs/parity/train_images.bin', train.images);
 writeFileSync('runs/parity/train_labels.bin', train.labels);
 writeFileSync('runs/parity/val_images.bin', val.images);
 writeFileSync('runs/parity/val_labels.bin', val.labels);
-const list = compiled.train.weights.map((w) => ({ name: w.name, shape: w.sizes, data: Array.from(weights.get(w.name)!) }));
-writeFileSync('runs/parity/init.json', JSON.stringify({ size: data.size, count: [data.train, data.val], weights: list }));
+const list = compiled.train.weights.map((w) => ({
+  name: w.name,
+  shape: w.sizes,
+  data: Array.from(weights.get(w.name)!),
+}));
+writeFileSync(
+  'runs/parity/init.json',
+  JSON.stringify({ size: data.size, count: [data.train, data.val], weights: list }),
+);
 console.log(`wrote runs/parity (init seed ${seed})`);

@@ -1,11 +1,12 @@
-// Reverse-mode autodiff over the IR: walks nodes from the loss back, applying each op's vjp and summing gradients.
+// Reverse-mode autodiff over the IR: walks nodes from the loss back, applying each op's vjp and summing
+// gradients.
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import type { GraphBuilder } from '../ir/builder.ts';
 import { getOp } from '../ops/index.ts';
 
 /**
- * Appends the backward graph for d(loss)/d(node) for each node in `wrt` to the builder; returns their gradients.
- * A node the loss does not depend on gets a zero gradient.
+ * Appends the backward graph for d(loss)/d(node) for each node in `wrt` to the builder; returns their
+ * gradients. A node the loss does not depend on gets a zero gradient.
  */
 export function differentiate(b: GraphBuilder, loss: number, wrt: number[]): Map<number, number> {
   if (b.type(loss).dims.length !== 0) throw new InternalError('differentiate needs a scalar loss');

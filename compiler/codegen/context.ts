@@ -1,4 +1,5 @@
-// Per-kernel codegen state: storage bindings, uniform slots, and emission of fused pointwise expression trees.
+// Per-kernel codegen state: storage bindings, uniform slots, and emission of fused pointwise expression
+// trees.
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import type { Dim, Graph, Node, TensorType } from '../ir/types.ts';
 import { stridesOf } from '../ir/types.ts';
@@ -67,8 +68,8 @@ export class KernelContext {
   }
 
   /**
-   * Emits `let v<id> = ...;` lines for `root` and the inlined nodes it depends on (in id order), reading every
-   * other node from its buffer. Returns the lines and the WGSL name of the root's value.
+   * Emits `let v<id> = ...;` lines for `root` and the inlined nodes it depends on (in id order), reading
+   * every other node from its buffer. Returns the lines and the WGSL name of the root's value.
    */
   emitExpression(
     root: number,
@@ -88,7 +89,11 @@ export class KernelContext {
       if (node.op === 'const') expression = f32Literal(node.attrs.value as number);
       else if (node.op === 'uniform') expression = this.uniform(node.attrs.name as string);
       else if (!isRoot && !inlined.has(id)) expression = this.load(id, flat);
-      else expression = this.pointwise(node, node.inputs.map((i) => visit(i, false)));
+      else
+        expression = this.pointwise(
+          node,
+          node.inputs.map((i) => visit(i, false)),
+        );
       const name = `v${id}`;
       lines.push(`let ${name} = ${expression};`);
       names.set(id, name);

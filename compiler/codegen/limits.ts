@@ -1,6 +1,7 @@
-// validatePlan: checks a Plan against a device's limits before anything is allocated. A tensor too large for one
-// buffer is the user's (a diagnostic naming the tensor, its .seg source and the limit); a kernel over a per-kernel
-// limit (bindings, workgroup memory or size, grid) is segc's own bug (an InternalError naming the kernel).
+// validatePlan: checks a Plan against a device's limits before anything is allocated. A tensor too large for
+// one buffer is the user's (a diagnostic naming the tensor, its .seg source and the limit); a kernel over a
+// per-kernel limit (bindings, workgroup memory or size, grid) is segc's own bug (an InternalError naming the
+// kernel).
 import type { Diagnostic, Span } from '../diagnostics/diagnostic.ts';
 import { InternalError } from '../diagnostics/diagnostic.ts';
 import { createDiagnostic } from '../diagnostics/messages.ts';
@@ -38,8 +39,8 @@ export const WEBGPU_DEFAULT_LIMITS: Readonly<PlanLimits> = {
 };
 
 /**
- * The plan limits of a device as a plain object: `planLimits(device.limits)` (GPUSupportedLimits keeps its values
- * in getters, which spreading would lose). Limits the source lacks stay absent, i.e. unchecked.
+ * The plan limits of a device as a plain object: `planLimits(device.limits)` (GPUSupportedLimits keeps its
+ * values in getters, which spreading would lose). Limits the source lacks stay absent, i.e. unchecked.
  */
 export function planLimits(source: Partial<Record<keyof PlanLimits, number>>): Partial<PlanLimits> {
   const limits: Partial<PlanLimits> = {};
@@ -51,17 +52,18 @@ export function planLimits(source: Partial<Record<keyof PlanLimits, number>>): P
 }
 
 /**
- * Checks a plan against the limits given (a device's, see planLimits; an absent limit is not checked). Returns
- * a diagnostic for buffers over the buffer size limits: the largest offending tensor, with how many others are
- * over too (all of them shrink with the batch or patch size). When no buffer is too large, every kernel is
- * checked against the per-kernel limits, and a kernel over one is an InternalError naming it.
+ * Checks a plan against the limits given (a device's, see planLimits; an absent limit is not checked).
+ * Returns a diagnostic for buffers over the buffer size limits: the largest offending tensor, with how many
+ * others are over too (all of them shrink with the batch or patch size). When no buffer is too large, every
+ * kernel is checked against the per-kernel limits, and a kernel over one is an InternalError naming it.
  */
 export function validatePlan(plan: Plan, limits: Partial<PlanLimits>): Diagnostic[] {
   const binding = limits.maxStorageBufferBindingSize ?? Infinity;
   const size = limits.maxBufferSize ?? Infinity;
   const bufferLimit = Math.min(binding, size);
   const limitName = binding <= size ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-  // Every buffer is bound as storage in full; buffers sharing an allocation (planMemory) are each at most its size.
+  // Every buffer is bound as storage in full; buffers sharing an allocation (planMemory) are each at most its
+  // size.
   const over = plan.buffers.filter((b) => b.bytes > bufferLimit);
   if (over.length > 0) {
     const largest = over.reduce((a, b) => (b.bytes > a.bytes ? b : a));
@@ -79,16 +81,32 @@ export function validatePlan(plan: Plan, limits: Partial<PlanLimits>): Diagnosti
   }
   const check = (subject: string, what: string, value: number, limit: keyof PlanLimits) => {
     const max = limits[limit];
-    if (max !== undefined && value > max) throw new InternalError(`${subject} ${what} ${value}, over this device's ${limit} of ${max}`);
+    if (max !== undefined && value > max)
+      throw new InternalError(`${subject} ${what} ${value}, over this device's ${limit} of ${max}`);
   };
-  check(`plan ${plan.name}`, 'has uniform bytes:', Math.max(16, Math.ceil(plan.uniforms.length / 4) * 16), 'maxUniformBufferBindingSize');
+  check(
+    `plan ${plan.name}`,
+    'has uniform bytes:',
+    Math.max(16, Math.ceil(plan.uniforms.length / 4) * 16),
+    'maxUniformBufferBindingSize',
+  );
   for (const kernel of plan.kernels) {
     const subject = `kernel ${kernel.name}`;
     check(subject, 'binds storage buffers:', kernel.bindings.length, 'maxStorageBuffersPerShaderStage');
     check(subject, 'has workgroups of', kernel.workgroup, 'maxComputeInvocationsPerWorkgroup');
     check(subject, 'has workgroups of', kernel.workgroup, 'maxComputeWorkgroupSizeX');
-    check(subject, 'uses workgroup memory (bytes):', workgroupStorageBytes(kernel.wgsl), 'maxComputeWorkgroupStorageSize');
-    check(subject, `dispatches [${kernel.dispatch.join(', ')}] workgroups: a dimension of`, Math.max(...kernel.dispatch), 'maxComputeWorkgroupsPerDimension');
+    check(
+      subject,
+      'uses workgroup memory (bytes):',
+      workgroupStorageBytes(kernel.wgsl),
+      'maxComputeWorkgroupStorageSize',
+    );
+    check(
+      subject,
+      `dispatches [${kernel.dispatch.join(', ')}] workgroups: a dimension of`,
+      Math.max(...kernel.dispatch),
+      'maxComputeWorkgroupsPerDimension',
+    );
   }
   return [];
 }
@@ -100,7 +118,9 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-/** What a buffer holds, for a user: its IR node (`%57 = conv2d`), a weight's or input's name, and its type. */
+/**
+ * What a buffer holds, for a user: its IR node (`%57 = conv2d`), a weight's or input's name, and its type.
+ */
 function describeBuffer(plan: Plan, buffer: PlanBuffer): string {
   const node = buffer.node === undefined ? undefined : plan.graph.nodes[buffer.node];
   const type = node ? formatType(node.type) : `${buffer.dtype}[${buffer.elements}]`;
@@ -127,8 +147,8 @@ function describeBuffer(plan: Plan, buffer: PlanBuffer): string {
 }
 
 /**
- * The .seg source of a buffer's node; a node staged by autodiff has none, so the nearest operand with one stands
- * for it (a conv's input gradient points at the conv's weight, i.e. the layer).
+ * The .seg source of a buffer's node; a node staged by autodiff has none, so the nearest operand with one
+ * stands for it (a conv's input gradient points at the conv's weight, i.e. the layer).
  */
 function spanOf(graph: Graph, buffer: PlanBuffer): Span | undefined {
   if (buffer.node === undefined) return undefined;
@@ -147,7 +167,10 @@ function spanOf(graph: Graph, buffer: PlanBuffer): Span | undefined {
 
 const SCALAR_BYTES: Record<string, number> = { f32: 4, u32: 4, i32: 4, f16: 2 };
 
-/** Bytes of a WGSL type as a workgroup variable: scalars, vectors and (nested) fixed-size arrays; else undefined. */
+/**
+ * Bytes of a WGSL type as a workgroup variable: scalars, vectors and (nested) fixed-size arrays; else
+ * undefined.
+ */
 function typeBytes(type: string): number | undefined {
   const text = type.replace(/\s+/g, '');
   if (SCALAR_BYTES[text] !== undefined) return SCALAR_BYTES[text];
@@ -169,6 +192,7 @@ function typeBytes(type: string): number | undefined {
 /** Workgroup memory a kernel declares (`var<workgroup> name: T;`); types it cannot size are not counted. */
 export function workgroupStorageBytes(wgsl: string): number {
   let total = 0;
-  for (const match of wgsl.matchAll(/var<workgroup>\s+\w+\s*:\s*([^;]+);/g)) total += typeBytes(match[1]) ?? 0;
+  for (const match of wgsl.matchAll(/var<workgroup>\s+\w+\s*:\s*([^;]+);/g))
+    total += typeBytes(match[1]) ?? 0;
   return total;
 }

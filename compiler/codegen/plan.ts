@@ -25,7 +25,9 @@ export interface PlanBuffer {
   elements: number;
   dtype: 'f32' | 'u8';
   bytes: number;
-  /** The IR node whose value it holds (a weight's node for its Adam moments, a reduction's for its partials). */
+  /**
+   * The IR node whose value it holds (a weight's node for its Adam moments, a reduction's for its partials).
+   */
   node?: number;
 }
 
@@ -39,7 +41,9 @@ export interface PlanKernel {
   usesUniforms: boolean;
   /** Threads per workgroup (all kernels are 1-D workgroups). */
   workgroup: number;
-  /** Workgroup grid: x alone, or x * y (>= the workgroups needed) when x would exceed the per-dimension limit. */
+  /**
+   * Workgroup grid: x alone, or x * y (>= the workgroups needed) when x would exceed the per-dimension limit.
+   */
   dispatch: [number, number, number];
   nodes: number[];
 }
@@ -83,9 +87,9 @@ export interface PlanOptions {
   /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
   target?: 'gpu' | 'cpu';
   /**
-   * The device's limits, of which the plan uses maxComputeWorkgroupsPerDimension: dispatches wider than it (or
-   * than WebGPU's guaranteed 65535, whichever is lower) become 2-D grids. Tests lower it to split small kernels.
-   * Checking the plan against the limits is validatePlan's (limits.ts).
+   * The device's limits, of which the plan uses maxComputeWorkgroupsPerDimension: dispatches wider than it
+   * (or than WebGPU's guaranteed 65535, whichever is lower) become 2-D grids. Tests lower it to split small
+   * kernels. Checking the plan against the limits is validatePlan's (limits.ts).
    */
   limits?: Partial<PlanLimits>;
 }
@@ -97,31 +101,52 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
   const fusion = fuseElementwise(graph, options.fuse ?? true);
   const buffers: PlanBuffer[] = [];
   const named = new Map<string, number>();
-  const addBuffer = (name: string, role: BufferRole, elements: number, dtype: 'f32' | 'u8' = 'f32', node?: number): number => {
+  const addBuffer = (
+    name: string,
+    role: BufferRole,
+    elements: number,
+    dtype: 'f32' | 'u8' = 'f32',
+    node?: number,
+  ): number => {
     const existing = named.get(name);
     if (existing !== undefined) return existing;
     const bytes = Math.max(4, dtype === 'u8' ? Math.ceil(elements / 4) * 4 : elements * 4);
-    buffers.push({ index: buffers.length, name, role, elements, dtype, bytes, ...(node === undefined ? {} : { node }) });
+    buffers.push({
+      index: buffers.length,
+      name,
+      role,
+      elements,
+      dtype,
+      bytes,
+      ...(node === undefined ? {} : { node }),
+    });
     named.set(name, buffers.length - 1);
     return buffers.length - 1;
   };
   const nodeBuffer = new Map<number, number>();
   for (const node of graph.nodes) {
     if (!fusion.stored.has(node.id)) continue;
-    const role: BufferRole = ['input', 'weight', 'state'].includes(node.op) ? (node.op as BufferRole) : 'activation';
+    const role: BufferRole = ['input', 'weight', 'state'].includes(node.op)
+      ? (node.op as BufferRole)
+      : 'activation';
     const name = role === 'activation' ? `t${node.id}` : `${role}:${node.attrs.name}`;
     nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype, node.id));
   }
   const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined);
   const target = SPLIT_TARGET[options.target ?? 'gpu'];
-  const maxPerDim = Math.min(MAX_GROUPS_PER_DIM, options.limits?.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS_PER_DIM);
+  const maxPerDim = Math.min(
+    MAX_GROUPS_PER_DIM,
+    options.limits?.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS_PER_DIM,
+  );
   const kernels: PlanKernel[] = [];
   const emit = (name: string, kind: string, ctx: KernelContext, made: KernelBody, nodes: Node[]) => {
     const header = kernelHeader({
       name,
       kind,
       workgroup: made.workgroup,
-      bindings: ctx.bindings.map((b) => `${b.access} ${b.label}`).concat(ctx.usesUniforms ? ['uniforms'] : []),
+      bindings: ctx.bindings
+        .map((b) => `${b.access} ${b.label}`)
+        .concat(ctx.usesUniforms ? ['uniforms'] : []),
       nodes: nodes.map(describeNode),
       spans: [...new Set(nodes.filter((n) => n.span).map((n) => spanText(n)))],
     });
@@ -156,17 +181,34 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     const outputs = elementCount(node.type);
     const chunks =
       kind === 'reduce'
-        ? reductionChunks(node.op, outputs, elementCount(graph.nodes[node.inputs[0]].type) / outputs, target.reduce)
+        ? reductionChunks(
+            node.op,
+            outputs,
+            elementCount(graph.nodes[node.inputs[0]].type) / outputs,
+            target.reduce,
+          )
         : node.op === 'conv2d_grad_weight'
           ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights, options.target ?? 'gpu')
           : 1;
-    const split = chunks > 1 ? { chunks, partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks, 'f32', node.id) } : undefined;
+    const split =
+      chunks > 1
+        ? {
+            chunks,
+            partial: addBuffer(`t${node.id}.partial`, 'activation', outputs * chunks, 'f32', node.id),
+          }
+        : undefined;
     const host = fusion.epilogues.get(root);
     if (host !== undefined) {
       // The pointwise root runs in the epilogue of the convolution it reads.
       const conv = graph.nodes[host];
       const made = convKernel(ctx, conv, undefined, options.target ?? 'gpu', { root: node, inlined });
-      emit(`${options.name}_${String(kernels.length).padStart(3, '0')}_${conv.op}_${node.op}`, 'conv', ctx, made, [conv, ...members]);
+      emit(
+        `${options.name}_${String(kernels.length).padStart(3, '0')}_${conv.op}_${node.op}`,
+        'conv',
+        ctx,
+        made,
+        [conv, ...members],
+      );
       continue;
     }
     const made =
@@ -180,7 +222,14 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     emit(kernelName(), kind, ctx, made, members);
     if (split) {
       const combine = newContext();
-      const made2 = combineKernel(combine, node.op === 'max' ? 'max' : 'sum', split.partial, nodeBuffer.get(root)!, outputs, chunks);
+      const made2 = combineKernel(
+        combine,
+        node.op === 'max' ? 'max' : 'sum',
+        split.partial,
+        nodeBuffer.get(root)!,
+        outputs,
+        chunks,
+      );
       emit(`${kernelName()}_combine`, kind, combine, made2, [node]);
     }
   }
@@ -206,7 +255,13 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       const ctx = newContext();
       ctx.bind(o.buffer, 'read');
       ctx.bind(accumulator, 'read_write');
-      emit(`${options.name}_accumulate_${o.name}`, 'update', ctx, accumulateKernel(o.elements, o.offset!), []);
+      emit(
+        `${options.name}_accumulate_${o.name}`,
+        'update',
+        ctx,
+        accumulateKernel(o.elements, o.offset!),
+        [],
+      );
     }
   }
   let guard: number | undefined;
@@ -226,20 +281,39 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       ctx.bind(o.buffer, 'read');
       const node = buffers[p].node;
       ctx.bind(addBuffer(`optimizer:${weight}.exp_avg`, 'optimizer', o.elements, 'f32', node), 'read_write');
-      ctx.bind(addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements, 'f32', node), 'read_write');
+      ctx.bind(
+        addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements, 'f32', node),
+        'read_write',
+      );
       ctx.bind(guard, 'read');
-      const made = adamKernel(o.elements, options.adam, ctx.uniform('adam.step_size'), ctx.uniform('adam.bias2'));
+      const made = adamKernel(
+        o.elements,
+        options.adam,
+        ctx.uniform('adam.step_size'),
+        ctx.uniform('adam.bias2'),
+      );
       emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);
     }
   }
-  const plan: Plan = { name: options.name, graph, buffers, kernels, uniforms, outputs, copies, accumulator, guard };
+  const plan: Plan = {
+    name: options.name,
+    graph,
+    buffers,
+    kernels,
+    uniforms,
+    outputs,
+    copies,
+    accumulator,
+    guard,
+  };
   if (options.reuse ?? true) planMemory(plan);
   return plan;
 }
 
 function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string[] {
   const names = new Set<string>();
-  for (const node of graph.nodes) if (live.has(node.id) && node.op === 'uniform') names.add(node.attrs.name as string);
+  for (const node of graph.nodes)
+    if (live.has(node.id) && node.op === 'uniform') names.add(node.attrs.name as string);
   if (adam) {
     names.add('adam.step_size');
     names.add('adam.bias2');
@@ -258,6 +332,9 @@ export function describeNode(node: Node): string {
   const attrs = Object.entries(node.attrs)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`);
-  const args = node.inputs.map((i) => `%${i}`).concat(attrs).join(', ');
+  const args = node.inputs
+    .map((i) => `%${i}`)
+    .concat(attrs)
+    .join(', ');
   return `%${node.id} = ${node.op}(${args})`;
 }

@@ -3,13 +3,17 @@ import { InternalError } from '../diagnostics/diagnostic.ts';
 import type { Dim } from '../ir/types.ts';
 
 export const WORKGROUP = 256;
-/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: plans split dispatches at it (or at a lower limit given). */
+/**
+ * WebGPU's guaranteed maxComputeWorkgroupsPerDimension: plans split dispatches at it (or at a lower limit
+ * given).
+ */
 export const MAX_GROUPS_PER_DIM = 65535;
 
 /** A WGSL f32 literal that round-trips the JS number (shortest form). */
 export function f32Literal(value: number): string {
   // Beyond the f32 range a number is infinite in f32 (a WGSL literal there would not compile).
-  if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) value = value > 0 ? Infinity : -Infinity;
+  if (Number.isFinite(value) && !Number.isFinite(Math.fround(value)))
+    value = value > 0 ? Infinity : -Infinity;
   if (Number.isNaN(value)) return 'bitcast<f32>(0x7fc00000u)';
   if (value === Infinity) return 'bitcast<f32>(0x7f800000u)';
   if (value === -Infinity) return 'bitcast<f32>(0xff800000u)';
@@ -36,13 +40,17 @@ export function decompose(flat: string, dims: Dim[], prefix = 'i_'): string[] {
   return lines;
 }
 
-/** A kernel kind's dispatch before layout: `groups` workgroups along x (generatePlan lays them out, see gridFor). */
+/**
+ * A kernel kind's dispatch before layout: `groups` workgroups along x (generatePlan lays them out, see
+ * gridFor).
+ */
 export function linearDispatch(groups: number): [number, number, number] {
   return [Math.max(groups, 1), 1, 1];
 }
 
 /** Dims from parallel lists of names and sizes (for `decompose`). */
-export const namedDims = (names: string[], sizes: number[]): Dim[] => names.map((name, i) => ({ name, size: sizes[i] }));
+export const namedDims = (names: string[], sizes: number[]): Dim[] =>
+  names.map((name, i) => ({ name, size: sizes[i] }));
 
 /** The row-major flat index of per-dim coordinate expressions over `sizes`, as a WGSL u32 expression. */
 export function rowMajor(coords: string[], sizes: number[]): string {
@@ -50,25 +58,31 @@ export function rowMajor(coords: string[], sizes: number[]): string {
 }
 
 /**
- * Workgroup counts for `groups` workgroups: along x alone up to `maxPerDim` (what every kernel of a small plan
- * gets), else a 2-D grid with x * y >= groups. Kernels number their workgroups `LINEAR_GROUP` and return past
- * their item count, so the at most y - 1 surplus workgroups of the last row do nothing. 2-D is always enough: a
- * 65535 x 65535 grid of 256 threads is more than 32-bit indices reach.
+ * Workgroup counts for `groups` workgroups: along x alone up to `maxPerDim` (what every kernel of a small
+ * plan gets), else a 2-D grid with x * y >= groups. Kernels number their workgroups `LINEAR_GROUP` and return
+ * past their item count, so the at most y - 1 surplus workgroups of the last row do nothing. 2-D is always
+ * enough: a 65535 x 65535 grid of 256 threads is more than 32-bit indices reach.
  */
 export function dispatchFor(groups: number, maxPerDim = MAX_GROUPS_PER_DIM): [number, number, number] {
   if (groups <= maxPerDim) return [Math.max(groups, 1), 1, 1];
   const y = Math.ceil(groups / maxPerDim);
-  if (y > maxPerDim) throw new InternalError(`${groups} workgroups do not fit a ${maxPerDim} x ${maxPerDim} grid`);
+  if (y > maxPerDim)
+    throw new InternalError(`${groups} workgroups do not fit a ${maxPerDim} x ${maxPerDim} grid`);
   return [Math.ceil(groups / y), y, 1];
 }
 
 /**
- * The grid a kernel is dispatched with: a kind's dispatch unchanged when every dimension is within `maxPerDim`,
- * else its workgroup count laid out again by dispatchFor (a kind may have split it at another limit already).
+ * The grid a kernel is dispatched with: a kind's dispatch unchanged when every dimension is within
+ * `maxPerDim`, else its workgroup count laid out again by dispatchFor (a kind may have split it at another
+ * limit already).
  */
-export function gridFor(dispatch: [number, number, number], maxPerDim = MAX_GROUPS_PER_DIM): [number, number, number] {
+export function gridFor(
+  dispatch: [number, number, number],
+  maxPerDim = MAX_GROUPS_PER_DIM,
+): [number, number, number] {
   if (dispatch.every((d) => d <= maxPerDim)) return dispatch;
-  if (dispatch[2] !== 1) throw new InternalError(`a dispatch of [${dispatch.join(', ')}] workgroups cannot be laid out again`);
+  if (dispatch[2] !== 1)
+    throw new InternalError(`a dispatch of [${dispatch.join(', ')}] workgroups cannot be laid out again`);
   return dispatchFor(dispatch[0] * dispatch[1], maxPerDim);
 }
 
@@ -114,23 +128,32 @@ function entry(workgroup: number): string[] {
 
 /** Entry of a kernel with one thread per item: `let <name>` is the item; threads past `total` return. */
 export function threadEntry(name: string, total: number): string[] {
-  return [...entry(WORKGROUP), `  let ${name} = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`, `  if (${name} >= ${total}u) { return; }`];
+  return [
+    ...entry(WORKGROUP),
+    `  let ${name} = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
+    `  if (${name} >= ${total}u) { return; }`,
+  ];
 }
 
-/** Entry of a kernel with one workgroup per item: `let <name>` is the item; workgroups past `total` return. */
+/**
+ * Entry of a kernel with one workgroup per item: `let <name>` is the item; workgroups past `total` return.
+ */
 export function groupEntry(name: string, total: number, workgroup: number): string[] {
   return [...entry(workgroup), `  let ${name} = ${LINEAR_GROUP};`, `  if (${name} >= ${total}u) { return; }`];
 }
 
 /** A kernel with one thread per item `t` of `total` (256 per workgroup) running `lines`. */
-export function perThreadKernel(total: number, lines: string[]): { body: string; workgroup: number; dispatch: [number, number, number] } {
+export function perThreadKernel(
+  total: number,
+  lines: string[],
+): { body: string; workgroup: number; dispatch: [number, number, number] } {
   const body = [...threadEntry('t', total), ...lines.map((l) => `  ${l}`), `}`].join('\n');
   return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
 }
 
 /**
- * Lines that sum each thread's `value` over a workgroup of `threads` (a power of two) in workgroup memory `partial`
- * (declared with `workgroupPartial`); thread 0 then runs `store(total)`.
+ * Lines that sum each thread's `value` over a workgroup of `threads` (a power of two) in workgroup memory
+ * `partial` (declared with `workgroupPartial`); thread 0 then runs `store(total)`.
  */
 export function workgroupSum(threads: number, value: string, store: (total: string) => string): string[] {
   return [

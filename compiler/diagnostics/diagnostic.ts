@@ -1,4 +1,5 @@
-// Diagnostics as values: a code, a message and a source span; phases return arrays, never throw for user errors.
+// Diagnostics as values: a code, a message and a source span; phases return arrays, never throw for user
+// errors.
 
 /** A half-open range of source text, with 1-based line/column of its start. */
 export interface Span {

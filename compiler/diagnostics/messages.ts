@@ -39,7 +39,10 @@ export const messages = {
 
   // 6xxx runtime and GPU
   SEG6001: { category: 'error', template: '{0}' },
-  SEG6002: { category: 'error', template: '{0} needs {1}, more than one buffer may hold on this device: {3} is {2}{4}.' },
+  SEG6002: {
+    category: 'error',
+    template: '{0} needs {1}, more than one buffer may hold on this device: {3} is {2}{4}.',
+  },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

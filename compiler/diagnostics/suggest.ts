@@ -1,8 +1,9 @@
-// "Did you mean ...?": the closest known name to a misspelt one, by edit distance (a swap of two letters is one edit).
+// "Did you mean ...?": the closest known name to a misspelt one, by edit distance (a swap of two letters is
+// one edit).
 
 /**
- * Edit distance counting an insertion, a deletion, a substitution or a swap of two adjacent letters as one edit
- * (Damerau-Levenshtein, optimal string alignment): `unte` is one edit from `unet`.
+ * Edit distance counting an insertion, a deletion, a substitution or a swap of two adjacent letters as one
+ * edit (Damerau-Levenshtein, optimal string alignment): `unte` is one edit from `unet`.
  */
 function distance(a: string, b: string): number {
   // Three rows: two before the current one, for the swap.

@@ -19,7 +19,10 @@ export class GraphBuilder {
     const key = `${op}|${inputs.join(',')}|${stableJson(attrs)}`;
     const shared = this.byKey.get(key);
     if (shared !== undefined) return shared;
-    const type = def.inferType(inputs.map((i) => this.type(i)), attrs);
+    const type = def.inferType(
+      inputs.map((i) => this.type(i)),
+      attrs,
+    );
     const id = this.nodes.length;
     this.nodes.push({ id, op, inputs, attrs, type, span: span ?? this.currentSpan });
     this.byKey.set(key, id);
@@ -28,19 +31,30 @@ export class GraphBuilder {
 
   /**
    * Constant folding and identities, applied as nodes are built (like CSE): a pointwise op of constants is a
-   * constant; x * 1, 1 * x, x + 0, 0 + x, x - 0 and x / 1 are x. (x * 0 is kept: it is NaN for x = inf or NaN.)
+   * constant; x * 1, 1 * x, x + 0, 0 + x, x - 0 and x / 1 are x. (x * 0 is kept: it is NaN for x = inf or
+   * NaN.)
    */
   private simplify(op: string, inputs: number[], attrs: Attrs): number | undefined {
     const def = getOp(op);
     if (def.kind !== 'elementwise' || inputs.length === 0) return undefined;
-    const constants = inputs.map((i) => (this.nodes[i]?.op === 'const' ? (this.nodes[i].attrs.value as number) : undefined));
+    const constants = inputs.map((i) =>
+      this.nodes[i]?.op === 'const' ? (this.nodes[i].attrs.value as number) : undefined,
+    );
     // Only scalar results: `expand` of a constant (a zero gradient, say) must keep its shape.
-    if (def.scalar && constants.every((c) => c !== undefined) && def.inferType(inputs.map((i) => this.type(i)), attrs).dims.length === 0) {
+    if (
+      def.scalar &&
+      constants.every((c) => c !== undefined) &&
+      def.inferType(
+        inputs.map((i) => this.type(i)),
+        attrs,
+      ).dims.length === 0
+    ) {
       return this.constant(def.scalar(constants as number[], attrs, () => 0));
     }
     if (inputs.length !== 2) return undefined;
     const [a, b] = constants;
-    const identity = (op === 'mul' && b === 1) || ((op === 'add' || op === 'sub') && b === 0) || (op === 'div' && b === 1);
+    const identity =
+      (op === 'mul' && b === 1) || ((op === 'add' || op === 'sub') && b === 0) || (op === 'div' && b === 1);
     // Only for float operands: the op would turn u8 labels into floats.
     const float = (i: number) => this.nodes[i].type.dtype === 'f32';
     if (identity && float(inputs[0])) return inputs[0];
@@ -88,16 +102,23 @@ export class GraphBuilder {
   }
 
   expand(a: number, type: TensorType): number {
-    const have = this.type(a).dims.map((d) => d.name).join(',');
+    const have = this.type(a)
+      .dims.map((d) => d.name)
+      .join(',');
     const want = type.dims.map((d) => d.name).join(',');
     if (have === want) return a;
-    return this.add('expand', [a], { dims: type.dims.map((d) => d.name), sizes: type.dims.map((d) => d.size) });
+    return this.add('expand', [a], {
+      dims: type.dims.map((d) => d.name),
+      sizes: type.dims.map((d) => d.size),
+    });
   }
 
   /** Sums a gradient over the dims its operand was broadcast along (by name). */
   unbroadcast(grad: number, target: TensorType): number {
     const keep = new Set(target.dims.map((d) => d.name));
-    const extra = this.type(grad).dims.map((d) => d.name).filter((n) => !keep.has(n));
+    const extra = this.type(grad)
+      .dims.map((d) => d.name)
+      .filter((n) => !keep.has(n));
     return this.expand(this.sum(grad, extra), target);
   }
 }
@@ -109,6 +130,7 @@ export function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   // JSON writes NaN and the infinities as null and -0 as 0: constants that must stay apart for CSE.
-  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0)))
+    return Object.is(value, -0) ? '-0' : String(value);
   return JSON.stringify(value);
 }

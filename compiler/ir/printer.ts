@@ -1,9 +1,15 @@
-// The canonical text form of an IR graph: one op per line in ANF, with its named-dim type and source position.
+// The canonical text form of an IR graph: one op per line in ANF, with its named-dim type and source
+// position.
 import type { Graph, Node } from './types.ts';
 
 function attrText(node: Node): string {
   const entries = Object.entries(node.attrs).sort(([a], [b]) => (a < b ? -1 : 1));
-  return entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : v}`).join(' ');
+  return entries
+    .map(
+      ([k, v]) =>
+        `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : v}`,
+    )
+    .join(' ');
 }
 
 export function printNode(node: Node): string {
@@ -11,7 +17,9 @@ export function printNode(node: Node): string {
   const operands = node.inputs.map((i) => `%${i}`).join(' ');
   const attrs = attrText(node);
   const where = node.span ? `  // ${node.span.file.split('/').pop()}:${node.span.line}:${node.span.col}` : '';
-  return `%${node.id}: ${type} = ${node.op}${operands ? ` ${operands}` : ''}${attrs ? ` {${attrs}}` : ''}${where}`;
+  const operandsText = operands ? ` ${operands}` : '';
+  const attrsText = attrs ? ` {${attrs}}` : '';
+  return `%${node.id}: ${type} = ${node.op}${operandsText}${attrsText}${where}`;
 }
 
 /** Prints the nodes the outputs need, then the outputs. Deterministic for a given graph. */

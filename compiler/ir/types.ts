@@ -1,4 +1,5 @@
-// The tensor graph IR: nodes in topological order, each with an op, operands, attributes and a named-dim type.
+// The tensor graph IR: nodes in topological order, each with an op, operands, attributes and a named-dim
+// type.
 import type { Span } from '../diagnostics/diagnostic.ts';
 
 /** f32 tensors, or u8 data (images, labels) stored packed four to a u32 word on the GPU. */
@@ -28,8 +29,8 @@ export interface Node {
 }
 
 /**
- * What a graph output is for: a reported value (accumulated), a gradient, the new value of a state tensor, or a
- * tensor read back as it is (predictions).
+ * What a graph output is for: a reported value (accumulated), a gradient, the new value of a state tensor, or
+ * a tensor read back as it is (predictions).
  */
 export interface Output {
   name: string;
@@ -94,7 +95,9 @@ export function broadcastDims(types: TensorType[]): Dim[] {
         order.push(dim.name);
       } else if (seen.size !== dim.size) {
         const shapes = types.map(formatType).join(' and ');
-        throw new ShapeError(`dimension '${dim.name}' is ${seen.size} in one operand and ${dim.size} in another (${shapes})`);
+        throw new ShapeError(
+          `dimension '${dim.name}' is ${seen.size} in one operand and ${dim.size} in another (${shapes})`,
+        );
       }
     }
   }

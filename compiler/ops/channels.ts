@@ -4,7 +4,9 @@ import { ShapeError } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
 import { aroundChannels } from './spatial.ts';
 
-/** The 32-bit integer hash of the random masks (Wellons' lowbias32); the WGSL kernel computes the same bits. */
+/**
+ * The 32-bit integer hash of the random masks (Wellons' lowbias32); the WGSL kernel computes the same bits.
+ */
 export function hash32(value: number): number {
   let x = value >>> 0;
   x ^= x >>> 16;
@@ -59,13 +61,16 @@ export const channelOps: OpDef[] = [
           }
       return out;
     },
-    // The map is symmetric: each output is the sum of its group, so the gradient is the group sum of the gradient.
+    // The map is symmetric: each output is the sum of its group, so the gradient is the group sum of the
+    // gradient.
     vjp: (b, n, g) => [b.add('group_sum', [g], n.attrs)],
   },
   {
     name: 'random_mask',
     kind: 'movement',
-    doc: 'a seeded keep-mask of shape attrs.dims: 1/(1 - p) with probability 1 - p, else 0 (dropout); input: the seed',
+    doc:
+      'a seeded keep-mask of shape attrs.dims: 1/(1 - p) with probability 1 - p, else 0 ' +
+      '(dropout); input: the seed',
     inferType: ([seed], attrs) => {
       if (seed.dims.length !== 0) throw new ShapeError('random_mask takes a scalar seed');
       const p = attrs.p as number;
@@ -77,7 +82,8 @@ export const channelOps: OpDef[] = [
       const p = attrs.p as number;
       for (let i = 0; i < out.length; i++) {
         // The kernel compares with p as an f32.
-        out[i] = randomDraw(seed.data[0], attrs.salt as number, i) >= Math.fround(p) ? Math.fround(1 / (1 - p)) : 0;
+        out[i] =
+          randomDraw(seed.data[0], attrs.salt as number, i) >= Math.fround(p) ? Math.fround(1 / (1 - p)) : 0;
       }
       return out;
     },

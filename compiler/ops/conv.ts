@@ -28,7 +28,8 @@ export function weightType(co: number, ci: number, k: number): TensorType {
 
 function weightShape(type: TensorType): { co: number; ci: number; k: number } {
   const names = type.dims.map((d) => d.name).join(',');
-  if (names !== 'O,I,KH,KW') throw new ShapeError(`a conv weight must be [O,I,KH,KW], found ${formatType(type)}`);
+  if (names !== 'O,I,KH,KW')
+    throw new ShapeError(`a conv weight must be [O,I,KH,KW], found ${formatType(type)}`);
   const [co, ci, kh, kw] = type.dims.map((d) => d.size);
   if (kh !== kw) throw new ShapeError('conv kernels must be square');
   return { co, ci, k: kh };
@@ -37,8 +38,10 @@ function weightShape(type: TensorType): { co: number; ci: number; k: number } {
 export function convGeometry(x: TensorType, weight: TensorType, pad: number): ConvGeometry {
   const { n, c, h, w } = nchw(x, 'conv2d');
   const { co, ci, k } = weightShape(weight);
-  if (co < 1 || k < 1) throw new ShapeError(`a conv needs at least one output channel and a kernel of size >= 1`);
-  if (pad < 0 || !Number.isInteger(pad)) throw new ShapeError(`conv padding must be a non-negative int, not ${pad}`);
+  if (co < 1 || k < 1)
+    throw new ShapeError(`a conv needs at least one output channel and a kernel of size >= 1`);
+  if (pad < 0 || !Number.isInteger(pad))
+    throw new ShapeError(`conv padding must be a non-negative int, not ${pad}`);
   if (c !== ci) throw new ShapeError(`conv input has ${c} channels but the weight expects ${ci}`);
   const oh = h + 2 * pad - k + 1;
   const ow = w + 2 * pad - k + 1;

@@ -1,6 +1,7 @@
-// General convolution, 2-D and 3-D, with stride, zero padding, dilation and groups (torch.nn.functional.conv2d/3d
-// semantics), and its two backward ops. The input gradient is also the transposed convolution (conv_transpose).
-// Tensors are [N,C,H,W] or [N,C,D,H,W]; weights [O,I,KH,KW] or [O,I,KD,KH,KW] with I = C / groups.
+// General convolution, 2-D and 3-D, with stride, zero padding, dilation and groups
+// (torch.nn.functional.conv2d/3d semantics), and its two backward ops. The input gradient is also the
+// transposed convolution (conv_transpose). Tensors are [N,C,H,W] or [N,C,D,H,W]; weights [O,I,KH,KW] or
+// [O,I,KD,KH,KW] with I = C / groups.
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
@@ -42,16 +43,27 @@ export function convAttrs(attrs: Attrs): ConvAttrs {
 /** The weight type [O, I, K...] for `co` outputs, `ci / groups` inputs per group and kernel sizes. */
 export function convWeightType(co: number, ciPerGroup: number, kernel: number[]): TensorType {
   const names = kernel.length === 3 ? ['KD', 'KH', 'KW'] : ['KH', 'KW'];
-  const dims = [{ name: 'O', size: co }, { name: 'I', size: ciPerGroup }, ...kernel.map((size, i) => ({ name: names[i], size }))];
+  const dims = [
+    { name: 'O', size: co },
+    { name: 'I', size: ciPerGroup },
+    ...kernel.map((size, i) => ({ name: names[i], size })),
+  ];
   return { dims, dtype: 'f32' };
 }
 
 function activationType(n: number, c: number, spatial: string[], sizes: number[]): TensorType {
-  const dims = [{ name: 'N', size: n }, { name: 'C', size: c }, ...spatial.map((name, i) => ({ name, size: sizes[i] }))];
+  const dims = [
+    { name: 'N', size: n },
+    { name: 'C', size: c },
+    ...spatial.map((name, i) => ({ name, size: sizes[i] })),
+  ];
   return { dims, dtype: 'f32' };
 }
 
-function spatialOf(type: TensorType, op: string): { n: number; c: number; spatial: string[]; sizes: number[] } {
+function spatialOf(
+  type: TensorType,
+  op: string,
+): { n: number; c: number; spatial: string[]; sizes: number[] } {
   const names = type.dims.map((d) => d.name);
   const rank = names.length - 2;
   const spatial = SPATIAL[rank];
@@ -63,52 +75,98 @@ function spatialOf(type: TensorType, op: string): { n: number; c: number; spatia
 }
 
 function checkAttrs(a: ConvAttrs, rank: number): void {
-  const lists: [string, number[], number][] = [['stride', a.stride, 1], ['dilation', a.dilation, 1], ['padding', a.pad, 0]];
+  const lists: [string, number[], number][] = [
+    ['stride', a.stride, 1],
+    ['dilation', a.dilation, 1],
+    ['padding', a.pad, 0],
+  ];
   for (const [what, values, min] of lists) {
-    if (!Array.isArray(values) || values.length !== rank || values.some((v) => !Number.isInteger(v) || v < min)) {
+    if (
+      !Array.isArray(values) ||
+      values.length !== rank ||
+      values.some((v) => !Number.isInteger(v) || v < min)
+    ) {
       throw new ShapeError(`conv ${what} must be ${rank} integers >= ${min}, got ${JSON.stringify(values)}`);
     }
   }
-  if (!Number.isInteger(a.groups) || a.groups < 1) throw new ShapeError(`conv groups must be an integer >= 1, got ${a.groups}`);
+  if (!Number.isInteger(a.groups) || a.groups < 1)
+    throw new ShapeError(`conv groups must be an integer >= 1, got ${a.groups}`);
 }
 
 /** Geometry from the input type, the weight type and the attributes; output sizes as torch computes them. */
-export function convGeometryNd(x: TensorType, weight: TensorType, attrs: ConvAttrs, op = 'conv'): ConvGeometryNd {
+export function convGeometryNd(
+  x: TensorType,
+  weight: TensorType,
+  attrs: ConvAttrs,
+  op = 'conv',
+): ConvGeometryNd {
   const { n, c, spatial, sizes } = spatialOf(x, op);
   checkAttrs(attrs, spatial.length);
   const w = weight.dims.map((d) => d.size);
-  if (w.length !== spatial.length + 2) throw new ShapeError(`a ${spatial.length}-D conv weight needs ${spatial.length + 2} dims, found ${formatType(weight)}`);
+  if (w.length !== spatial.length + 2)
+    throw new ShapeError(
+      `a ${spatial.length}-D conv weight needs ${spatial.length + 2} dims, found ${formatType(weight)}`,
+    );
   const [co, ciPerGroup, ...kernel] = w;
   const { groups } = attrs;
   if (c % groups !== 0 || co % groups !== 0) {
-    throw new ShapeError(`conv groups ${groups} must divide the input channels (${c}) and output channels (${co})`);
+    throw new ShapeError(
+      `conv groups ${groups} must divide the input channels (${c}) and output channels (${co})`,
+    );
   }
-  if (ciPerGroup !== c / groups) throw new ShapeError(`conv input has ${c} channels in ${groups} groups, but the weight expects ${ciPerGroup} per group`);
-  const output = sizes.map((size, d) => Math.floor((size + 2 * attrs.pad[d] - attrs.dilation[d] * (kernel[d] - 1) - 1) / attrs.stride[d]) + 1);
+  if (ciPerGroup !== c / groups)
+    throw new ShapeError(
+      `conv input has ${c} channels in ${groups} groups, but the weight expects ${ciPerGroup} per group`,
+    );
+  const output = sizes.map(
+    (size, d) =>
+      Math.floor((size + 2 * attrs.pad[d] - attrs.dilation[d] * (kernel[d] - 1) - 1) / attrs.stride[d]) + 1,
+  );
   if (output.some((size) => size < 1)) {
-    throw new ShapeError(`conv kernel ${kernel.join('x')} (dilation ${attrs.dilation.join('x')}, padding ${attrs.pad.join('x')}) does not fit ${sizes.join('x')}`);
+    throw new ShapeError(
+      `conv kernel ${kernel.join('x')} (dilation ${attrs.dilation.join('x')}, padding ` +
+        `${attrs.pad.join('x')}) does not fit ${sizes.join('x')}`,
+    );
   }
   return { n, ci: c, co, spatial, input: sizes, output, kernel, ...attrs };
 }
 
-
 /**
- * Output sizes of a transposed convolution (torch conv_transposeNd): (in - 1)·stride − 2·pad + dilation·(k − 1)
- * + output_padding + 1. It is the input gradient of the convolution that maps those sizes back to `input`.
+ * Output sizes of a transposed convolution (torch conv_transposeNd):
+ * (in - 1)·stride − 2·pad + dilation·(k − 1) + output_padding + 1. It is the input gradient of the
+ * convolution that maps those sizes back to `input`.
  */
-export function transposedSizes(input: number[], kernel: number[], attrs: ConvAttrs, outputPadding: number[]): number[] {
+export function transposedSizes(
+  input: number[],
+  kernel: number[],
+  attrs: ConvAttrs,
+  outputPadding: number[],
+): number[] {
   return input.map((size, d) => {
     if (!(outputPadding[d] >= 0 && outputPadding[d] < Math.max(attrs.stride[d], attrs.dilation[d]))) {
-      throw new ShapeError(`conv_transpose output_padding must be below the stride or dilation, got ${outputPadding.join('x')}`);
+      throw new ShapeError(
+        `conv_transpose output_padding must be below the stride or dilation, got ${outputPadding.join('x')}`,
+      );
     }
-    const out = (size - 1) * attrs.stride[d] - 2 * attrs.pad[d] + attrs.dilation[d] * (kernel[d] - 1) + outputPadding[d] + 1;
-    if (out < 1) throw new ShapeError(`conv_transpose of size ${size} with padding ${attrs.pad[d]} gives an output of size ${out}`);
+    const out =
+      (size - 1) * attrs.stride[d] -
+      2 * attrs.pad[d] +
+      attrs.dilation[d] * (kernel[d] - 1) +
+      outputPadding[d] +
+      1;
+    if (out < 1)
+      throw new ShapeError(
+        `conv_transpose of size ${size} with padding ${attrs.pad[d]} gives an output of size ${out}`,
+      );
     return out;
   });
 }
 
 /** Visits every (output, input, weight) flat index triple of the convolution (the oracle's definition). */
-export function forEachTapNd(g: ConvGeometryNd, visit: (out: number, input: number, weight: number) => void): void {
+export function forEachTapNd(
+  g: ConvGeometryNd,
+  visit: (out: number, input: number, weight: number) => void,
+): void {
   const inVolume = product(g.input);
   const outVolume = product(g.output);
   const taps = product(g.kernel);
@@ -131,7 +189,11 @@ export function forEachTapNd(g: ConvGeometryNd, visit: (out: number, input: numb
           if (!inside) continue;
           for (let i = 0; i < cig; i++) {
             const ic = group * cig + i;
-            visit((n * g.co + o) * outVolume + p, (n * g.ci + ic) * inVolume + inFlat, (o * cig + i) * taps + tap);
+            visit(
+              (n * g.co + o) * outVolume + p,
+              (n * g.ci + ic) * inVolume + inFlat,
+              (o * cig + i) * taps + tap,
+            );
           }
         }
       }
@@ -144,20 +206,31 @@ export const convolutionOps: OpDef[] = [
   {
     name: 'convolution',
     kind: 'conv',
-    doc: 'cross-correlation of x [N,C,S] with w [O,I,K...]: stride, zero padding, dilation and groups (torch conv2d/3d)',
+    doc:
+      'cross-correlation of x [N,C,S] with w [O,I,K...]: stride, zero padding, dilation and ' +
+      'groups (torch conv2d/3d)',
     inferType: ([x, w], attrs) => {
       const g = convGeometryNd(x, w, convAttrs(attrs), 'convolution');
       return activationType(g.n, g.co, g.spatial, g.output);
     },
     reference: ([x, w], attrs, type) => {
       const out = new Float64Array(size(type));
-      forEachTapNd(convGeometryNd(x.type, w.type, convAttrs(attrs)), (o, i, k) => (out[o] += x.data[i] * w.data[k]));
+      forEachTapNd(
+        convGeometryNd(x.type, w.type, convAttrs(attrs)),
+        (o, i, k) => (out[o] += x.data[i] * w.data[k]),
+      );
       return out;
     },
     vjp: (b, n, g) => {
       const [x, w] = n.inputs;
-      const input = b.type(x).dims.slice(2).map((d) => d.size);
-      const kernel = b.type(w).dims.slice(2).map((d) => d.size);
+      const input = b
+        .type(x)
+        .dims.slice(2)
+        .map((d) => d.size);
+      const kernel = b
+        .type(w)
+        .dims.slice(2)
+        .map((d) => d.size);
       return [
         b.add('convolution_grad_input', [g, w], { ...n.attrs, input }),
         b.add('convolution_grad_weight', [x, g], { ...n.attrs, kernel }),
@@ -167,7 +240,9 @@ export const convolutionOps: OpDef[] = [
   {
     name: 'convolution_grad_input',
     kind: 'conv',
-    doc: "gradient of 'convolution' w.r.t. its input (attr `input`: the input's spatial sizes); also the transposed conv",
+    doc:
+      "gradient of 'convolution' w.r.t. its input (attr `input`: the input's spatial sizes); " +
+      'also the transposed conv',
     inferType: ([g, w], attrs) => {
       const { n, spatial } = spatialOf(g, 'convolution_grad_input');
       const ci = w.dims[1].size * (attrs.groups as number);
@@ -177,40 +252,77 @@ export const convolutionOps: OpDef[] = [
       }
       const x = activationType(n, ci, spatial, input);
       const geometry = convGeometryNd(x, w, convAttrs(attrs), 'convolution_grad_input');
-      if (geometry.output.join(',') !== g.dims.slice(2).map((d) => d.size).join(',') || geometry.co !== g.dims[1].size) {
-        throw new ShapeError(`'convolution_grad_input' of ${formatType(g)} does not fit an input ${formatType(x)}`);
+      if (
+        geometry.output.join(',') !==
+          g.dims
+            .slice(2)
+            .map((d) => d.size)
+            .join(',') ||
+        geometry.co !== g.dims[1].size
+      ) {
+        throw new ShapeError(
+          `'convolution_grad_input' of ${formatType(g)} does not fit an input ${formatType(x)}`,
+        );
       }
       return x;
     },
     reference: ([g, w], attrs, type) => {
       const out = new Float64Array(size(type));
-      forEachTapNd(convGeometryNd(type, w.type, convAttrs(attrs)), (o, i, k) => (out[i] += g.data[o] * w.data[k]));
+      forEachTapNd(
+        convGeometryNd(type, w.type, convAttrs(attrs)),
+        (o, i, k) => (out[i] += g.data[o] * w.data[k]),
+      );
       return out;
     },
-    // As an op of its own (the transposed convolution), its gradients are a convolution and a weight gradient.
+    // As an op of its own (the transposed convolution), its gradients are a convolution and a weight
+    // gradient.
     vjp: (b, n, gy) => {
       const [g, w] = n.inputs;
-      const kernel = b.type(w).dims.slice(2).map((d) => d.size);
-      const attrs = { stride: n.attrs.stride, pad: n.attrs.pad, dilation: n.attrs.dilation, groups: n.attrs.groups };
-      return [b.add('convolution', [gy, w], attrs), b.add('convolution_grad_weight', [gy, g], { ...attrs, kernel })];
+      const kernel = b
+        .type(w)
+        .dims.slice(2)
+        .map((d) => d.size);
+      const attrs = {
+        stride: n.attrs.stride,
+        pad: n.attrs.pad,
+        dilation: n.attrs.dilation,
+        groups: n.attrs.groups,
+      };
+      return [
+        b.add('convolution', [gy, w], attrs),
+        b.add('convolution_grad_weight', [gy, g], { ...attrs, kernel }),
+      ];
     },
   },
   {
     name: 'convolution_grad_weight',
     kind: 'conv',
-    doc: "gradient of 'convolution' w.r.t. its weight (attr `kernel`: the kernel sizes), from the input and the output gradient",
+    doc:
+      "gradient of 'convolution' w.r.t. its weight (attr `kernel`: the kernel sizes), from the " +
+      'input and the output gradient',
     inferType: ([x, g], attrs) => {
       const groups = attrs.groups as number;
       const w = convWeightType(g.dims[1].size, x.dims[1].size / groups, attrs.kernel as number[]);
       const geometry = convGeometryNd(x, w, convAttrs(attrs), 'convolution_grad_weight');
-      if (geometry.output.join(',') !== g.dims.slice(2).map((d) => d.size).join(',')) {
-        throw new ShapeError(`'convolution_grad_weight': ${formatType(g)} is not the output of ${formatType(x)}`);
+      if (
+        geometry.output.join(',') !==
+        g.dims
+          .slice(2)
+          .map((d) => d.size)
+          .join(',')
+      ) {
+        throw new ShapeError(
+          `'convolution_grad_weight': ${formatType(g)} is not the output of ${formatType(x)}`,
+        );
       }
       return w;
     },
     reference: ([x, g], attrs, type) => {
       const out = new Float64Array(size(type));
-      forEachTapNd(convGeometryNd(x.type, type, convAttrs(attrs)), (o, i, k) => (out[k] += g.data[o] * x.data[i]));
+      forEachTapNd(
+        convGeometryNd(x.type, type, convAttrs(attrs)),
+        (o, i, k) => (out[k] += g.data[o] * x.data[i]),
+      );
       return out;
     },
   },

@@ -16,7 +16,18 @@ export type { OpDef, OpKind, RefTensor } from './op.ts';
 export { broadcastIndexer, coordinates } from './op.ts';
 
 export const opTable: ReadonlyMap<string, OpDef> = new Map(
-  [...leafOps, ...elementwiseOps, ...labelOps, ...reduceOps, ...convOps, ...convolutionOps, ...movementOps, ...poolingOps, ...channelOps, ...linearOps].map((op) => [op.name, op]),
+  [
+    ...leafOps,
+    ...elementwiseOps,
+    ...labelOps,
+    ...reduceOps,
+    ...convOps,
+    ...convolutionOps,
+    ...movementOps,
+    ...poolingOps,
+    ...channelOps,
+    ...linearOps,
+  ].map((op) => [op.name, op]),
 );
 
 export function getOp(name: string): OpDef {

@@ -10,10 +10,13 @@ export const labelOps: OpDef[] = [
   {
     name: 'onehot',
     kind: 'elementwise',
-    doc: 'one-hot of class indices along a new dim (ignored labels, `ignore` or out of range, give all zeros)',
+    doc:
+      'one-hot of class indices along a new dim (ignored labels, `ignore` or out of range, give ' +
+      'all zeros)',
     inferType: ([labels], attrs) => {
       const dim = attrs.dim as string;
-      if (labels.dims.some((d) => d.name === dim)) throw new ShapeError(`labels already have a dimension '${dim}'`);
+      if (labels.dims.some((d) => d.name === dim))
+        throw new ShapeError(`labels already have a dimension '${dim}'`);
       const dims = [...labels.dims];
       const at = dims.length > 0 && dims[0].name === 'N' ? 1 : 0;
       dims.splice(at, 0, { name: dim, size: attrs.size as number });
@@ -23,7 +26,9 @@ export const labelOps: OpDef[] = [
     wgsl: ([label], attrs, at) => {
       const hit = `u32(${label}) == ${at(attrs.dim as string)}`;
       // 255 (the default) is never a class index, so only another ignore value needs its own test.
-      return ignoreOf(attrs) === 255 ? `select(0.0, 1.0, ${hit})` : `select(0.0, 1.0, ${hit} && u32(${label}) != ${ignoreOf(attrs)}u)`;
+      return ignoreOf(attrs) === 255
+        ? `select(0.0, 1.0, ${hit})`
+        : `select(0.0, 1.0, ${hit} && u32(${label}) != ${ignoreOf(attrs)}u)`;
     },
     vjp: () => [undefined],
   },

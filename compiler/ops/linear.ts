@@ -5,13 +5,13 @@ import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
 import { aroundChannels, product } from './spatial.ts';
 
-
 function withChannels(type: TensorType, c: number): TensorType {
   return { dims: type.dims.map((d) => (d.name === 'C' ? { name: 'C', size: c } : d)), dtype: 'f32' };
 }
 
 function matrix(w: TensorType, op: string): { rows: number; columns: number } {
-  if (w.dims.map((d) => d.name).join(',') !== 'O,I') throw new ShapeError(`'${op}' needs a weight [O,I], found ${formatType(w)}`);
+  if (w.dims.map((d) => d.name).join(',') !== 'O,I')
+    throw new ShapeError(`'${op}' needs a weight [O,I], found ${formatType(w)}`);
   return { rows: w.dims[0].size, columns: w.dims[1].size };
 }
 
@@ -24,11 +24,16 @@ function padded(x: TensorType, attrs: Attrs, op: string): TensorType {
     throw new ShapeError(`'${op}' expects [N,C,H,W] or [N,C,D,H,W], found ${formatType(x)}`);
   }
   if (before.length !== spatial.length || after.length !== spatial.length) {
-    throw new ShapeError(`'${op}' needs ${spatial.length} amounts before and after, got ${before.length} and ${after.length}`);
+    throw new ShapeError(
+      `'${op}' needs ${spatial.length} amounts before and after, got ${before.length} and ${after.length}`,
+    );
   }
   const sizes = spatial.map((d, i) => d.size + before[i] + after[i]);
   if (sizes.some((s) => s < 1)) throw new ShapeError(`'${op}' crops ${formatType(x)} to nothing`);
-  return { dims: [...x.dims.slice(0, 2), ...spatial.map((d, i) => ({ name: d.name, size: sizes[i] }))], dtype: 'f32' };
+  return {
+    dims: [...x.dims.slice(0, 2), ...spatial.map((d, i) => ({ name: d.name, size: sizes[i] }))],
+    dtype: 'f32',
+  };
 }
 
 /** For each output element of a pad, the input element it copies, or -1 for the fill value. */
@@ -62,7 +67,10 @@ export const linearOps: OpDef[] = [
       const { c } = aroundChannels(x, 'channel_mix');
       const { rows, columns } = matrix(w, 'channel_mix');
       const [into, from] = attrs.transpose ? [columns, rows] : [rows, columns];
-      if (from !== c) throw new ShapeError(`'channel_mix' of ${formatType(x)} needs a weight with ${c} inputs, found ${formatType(w)}`);
+      if (from !== c)
+        throw new ShapeError(
+          `'channel_mix' of ${formatType(x)} needs a weight with ${c} inputs, found ${formatType(w)}`,
+        );
       return withChannels(x, into);
     },
     reference: ([x, w], attrs, type) => {
@@ -85,20 +93,32 @@ export const linearOps: OpDef[] = [
     vjp: (b, n, g) => {
       const [x, w] = n.inputs;
       const transposed = !n.attrs.transpose;
-      // dL/dw[o, i] pairs the output channel o with the input channel i (swapped when the map used w transposed).
-      const gradW = n.attrs.transpose ? b.add('channel_outer', [g, x], {}) : b.add('channel_outer', [x, g], {});
+      // dL/dw[o, i] pairs the output channel o with the input channel i (swapped when the map used w
+      // transposed).
+      const gradW = n.attrs.transpose
+        ? b.add('channel_outer', [g, x], {})
+        : b.add('channel_outer', [x, g], {});
       return [b.add('channel_mix', [g, w], { transpose: transposed }), gradW];
     },
   },
   {
     name: 'channel_outer',
     kind: 'movement',
-    doc: 'w[o, i] = sum over every other dim of g[.., o, ..] x[.., i, ..] (inputs x, g): the weight gradient of channel_mix',
+    doc:
+      'w[o, i] = sum over every other dim of g[.., o, ..] x[.., i, ..] (inputs x, g): the weight ' +
+      'gradient of channel_mix',
     inferType: ([x, g]) => {
       const a = aroundChannels(x, 'channel_outer');
       const b = aroundChannels(g, 'channel_outer');
-      if (a.outer !== b.outer || a.inner !== b.inner) throw new ShapeError(`'channel_outer' of ${formatType(x)} and ${formatType(g)}`);
-      return { dims: [{ name: 'O', size: b.c }, { name: 'I', size: a.c }], dtype: 'f32' };
+      if (a.outer !== b.outer || a.inner !== b.inner)
+        throw new ShapeError(`'channel_outer' of ${formatType(x)} and ${formatType(g)}`);
+      return {
+        dims: [
+          { name: 'O', size: b.c },
+          { name: 'I', size: a.c },
+        ],
+        dtype: 'f32',
+      };
     },
     reference: ([x, g]) => {
       const a = aroundChannels(x.type, 'channel_outer');
@@ -107,7 +127,8 @@ export const linearOps: OpDef[] = [
       for (let o = 0; o < a.outer; o++)
         for (let k = 0; k < outC; k++)
           for (let j = 0; j < a.c; j++)
-            for (let i = 0; i < a.inner; i++) out[k * a.c + j] += g.data[(o * outC + k) * a.inner + i] * x.data[(o * a.c + j) * a.inner + i];
+            for (let i = 0; i < a.inner; i++)
+              out[k * a.c + j] += g.data[(o * outC + k) * a.inner + i] * x.data[(o * a.c + j) * a.inner + i];
       return out;
     },
   },
@@ -126,7 +147,13 @@ export const linearOps: OpDef[] = [
     // The gradient crops what was added (and pads back what was cropped, with zeros).
     vjp: (b, n, g) => {
       const negate = (xs: number[]) => xs.map((v) => -v);
-      return [b.add('pad', [g], { before: negate(n.attrs.before as number[]), after: negate(n.attrs.after as number[]), value: 0 })];
+      return [
+        b.add('pad', [g], {
+          before: negate(n.attrs.before as number[]),
+          after: negate(n.attrs.after as number[]),
+          value: 0,
+        }),
+      ];
     },
   },
 ];

@@ -10,12 +10,19 @@ const flat = (s: Nchw, n: number, c: number, y: number, x: number) => ((n * s.c 
 function each(s: Nchw, visit: (n: number, c: number, y: number, x: number) => void): void {
   for (let n = 0; n < s.n; n++)
     for (let c = 0; c < s.c; c++)
-      for (let y = 0; y < s.h; y++)
-        for (let x = 0; x < s.w; x++) visit(n, c, y, x);
+      for (let y = 0; y < s.h; y++) for (let x = 0; x < s.w; x++) visit(n, c, y, x);
 }
 
 /** Input offset of the first maximum of a pooling window, PyTorch's tie rule (row-major first). */
-function windowArgmax(data: Float64Array, s: Nchw, k: number, n: number, c: number, y: number, x: number): number {
+function windowArgmax(
+  data: Float64Array,
+  s: Nchw,
+  k: number,
+  n: number,
+  c: number,
+  y: number,
+  x: number,
+): number {
   let best = -Infinity;
   let at = flat(s, n, c, y * k, x * k);
   for (let dy = 0; dy < k; dy++)
@@ -37,7 +44,8 @@ export const movementOps: OpDef[] = [
     inferType: ([x], attrs) => {
       const s = nchw(x, 'maxpool2d');
       const k = attrs.size as number;
-      if (!Number.isInteger(k) || k < 1) throw new ShapeError(`the maxpool window must be a positive int, not ${k}`);
+      if (!Number.isInteger(k) || k < 1)
+        throw new ShapeError(`the maxpool window must be a positive int, not ${k}`);
       if (s.h < k || s.w < k) throw new ShapeError(`maxpool window ${k} is larger than ${s.h}x${s.w}`);
       return nchwType({ ...s, h: Math.floor(s.h / k), w: Math.floor(s.w / k) });
     },
@@ -61,7 +69,10 @@ export const movementOps: OpDef[] = [
       const o = nchw(g.type, 'maxpool2d_grad');
       const out = new Float64Array(x.data.length);
       const k = attrs.size as number;
-      each(o, (n, c, y, xx) => (out[windowArgmax(x.data, s, k, n, c, y, xx)] += g.data[flat(o, n, c, y, xx)]));
+      each(
+        o,
+        (n, c, y, xx) => (out[windowArgmax(x.data, s, k, n, c, y, xx)] += g.data[flat(o, n, c, y, xx)]),
+      );
       return out;
     },
   },
@@ -72,7 +83,8 @@ export const movementOps: OpDef[] = [
     inferType: ([x], attrs) => {
       const s = nchw(x, 'upsample_nearest');
       const k = attrs.scale as number;
-      if (!Number.isInteger(k) || k < 1) throw new ShapeError(`the upsampling scale must be a positive int, not ${k}`);
+      if (!Number.isInteger(k) || k < 1)
+        throw new ShapeError(`the upsampling scale must be a positive int, not ${k}`);
       return nchwType({ ...s, h: s.h * k, w: s.w * k });
     },
     reference: ([x], attrs, type) => {
@@ -80,7 +92,11 @@ export const movementOps: OpDef[] = [
       const o = nchw(type, 'upsample_nearest');
       const k = attrs.scale as number;
       const out = new Float64Array(o.n * o.c * o.h * o.w);
-      each(o, (n, c, y, xx) => (out[flat(o, n, c, y, xx)] = x.data[flat(s, n, c, Math.floor(y / k), Math.floor(xx / k))]));
+      each(
+        o,
+        (n, c, y, xx) =>
+          (out[flat(o, n, c, y, xx)] = x.data[flat(s, n, c, Math.floor(y / k), Math.floor(xx / k))]),
+      );
       return out;
     },
     vjp: (b, n, g) => [b.add('upsample_nearest_grad', [g], { scale: n.attrs.scale })],
@@ -99,7 +115,11 @@ export const movementOps: OpDef[] = [
       const o = nchw(type, 'upsample_nearest_grad');
       const k = attrs.scale as number;
       const out = new Float64Array(o.n * o.c * o.h * o.w);
-      each(s, (n, c, y, xx) => (out[flat(o, n, c, Math.floor(y / k), Math.floor(xx / k))] += g.data[flat(s, n, c, y, xx)]));
+      each(
+        s,
+        (n, c, y, xx) =>
+          (out[flat(o, n, c, Math.floor(y / k), Math.floor(xx / k))] += g.data[flat(s, n, c, y, xx)]),
+      );
       return out;
     },
   },

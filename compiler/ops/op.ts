@@ -1,4 +1,5 @@
-// The shape of an op definition: shape rule, float64 reference, vector-Jacobian product and lowering, side by side.
+// The shape of an op definition: shape rule, float64 reference, vector-Jacobian product and lowering, side by
+// side.
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs, Node, TensorType } from '../ir/types.ts';
 import { broadcastDims, stridesOf } from '../ir/types.ts';

@@ -26,11 +26,15 @@ export function spatialShape(type: TensorType, op: string): Spatial {
 }
 
 function withSizes(s: Spatial, sizes: number[]): TensorType {
-  const dims = [{ name: 'N', size: s.n }, { name: 'C', size: s.c }, ...s.spatial.map((name, i) => ({ name, size: sizes[i] }))];
+  const dims = [
+    { name: 'N', size: s.n },
+    { name: 'C', size: s.c },
+    ...s.spatial.map((name, i) => ({ name, size: sizes[i] })),
+  ];
   return { dims, dtype: 'f32' };
 }
 
-// ---- pooling ----------------------------------------------------------------------------------------------------
+// ---- pooling ----------------------------------------------------------------------------------------------
 
 export interface PoolAttrs {
   mode: 'max' | 'avg';
@@ -54,14 +58,24 @@ export function poolAttrs(attrs: Attrs): PoolAttrs {
 export function poolOutput(x: TensorType, a: PoolAttrs, op = 'pool'): { s: Spatial; output: number[] } {
   const s = spatialShape(x, op);
   const rank = s.spatial.length;
-  for (const [what, values, min] of [['kernel', a.kernel, 1], ['stride', a.stride, 1], ['padding', a.pad, 0]] as const) {
-    if (!Array.isArray(values) || values.length !== rank || values.some((v) => !Number.isInteger(v) || v < min)) {
+  for (const [what, values, min] of [
+    ['kernel', a.kernel, 1],
+    ['stride', a.stride, 1],
+    ['padding', a.pad, 0],
+  ] as const) {
+    if (
+      !Array.isArray(values) ||
+      values.length !== rank ||
+      values.some((v) => !Number.isInteger(v) || v < min)
+    ) {
       throw new ShapeError(`pool ${what} must be ${rank} integers >= ${min}, got ${JSON.stringify(values)}`);
     }
   }
-  if (a.pad.some((p, d) => p * 2 > a.kernel[d])) throw new ShapeError(`pool padding must be at most half the kernel (torch's rule)`);
+  if (a.pad.some((p, d) => p * 2 > a.kernel[d]))
+    throw new ShapeError(`pool padding must be at most half the kernel (torch's rule)`);
   const output = s.sizes.map((size, d) => Math.floor((size + 2 * a.pad[d] - a.kernel[d]) / a.stride[d]) + 1);
-  if (output.some((v) => v < 1)) throw new ShapeError(`pool kernel ${a.kernel.join('x')} does not fit ${s.sizes.join('x')}`);
+  if (output.some((v) => v < 1))
+    throw new ShapeError(`pool kernel ${a.kernel.join('x')} does not fit ${s.sizes.join('x')}`);
   return { s, output };
 }
 
@@ -69,7 +83,11 @@ export function poolOutput(x: TensorType, a: PoolAttrs, op = 'pool'): { s: Spati
  * Visits each output element's window: `visit(out, taps)` with the flat input indices inside the tensor, in
  * row-major window order, and the divisor of an average.
  */
-export function forEachWindow(x: TensorType, a: PoolAttrs, visit: (out: number, taps: number[], divisor: number) => void): void {
+export function forEachWindow(
+  x: TensorType,
+  a: PoolAttrs,
+  visit: (out: number, taps: number[], divisor: number) => void,
+): void {
   const { s, output } = poolOutput(x, a);
   const inVolume = product(s.sizes);
   const outVolume = product(output);
@@ -101,7 +119,7 @@ export function firstMax(data: Float64Array, taps: number[]): number {
   return best;
 }
 
-// ---- resizing ---------------------------------------------------------------------------------------------------
+// ---- resizing ---------------------------------------------------------------------------------------------
 
 export interface ResizeAttrs {
   mode: 'nearest' | 'linear';
@@ -110,7 +128,11 @@ export interface ResizeAttrs {
 }
 
 export function resizeAttrs(attrs: Attrs): ResizeAttrs {
-  return { mode: attrs.mode as ResizeAttrs['mode'], size: attrs.size as number[], alignCorners: attrs.align_corners === true };
+  return {
+    mode: attrs.mode as ResizeAttrs['mode'],
+    size: attrs.size as number[],
+    alignCorners: attrs.align_corners === true,
+  };
 }
 
 /**
@@ -119,18 +141,26 @@ export function resizeAttrs(attrs: Attrs): ResizeAttrs {
  */
 export function sourceTaps(o: number, inSize: number, outSize: number, a: ResizeAttrs): [number, number][] {
   // torch: floor(o · scale) in float32, scale = in / out as a float32.
-  if (a.mode === 'nearest') return [[Math.min(Math.floor(Math.fround(o * Math.fround(inSize / outSize))), inSize - 1), 1]];
+  if (a.mode === 'nearest')
+    return [[Math.min(Math.floor(Math.fround(o * Math.fround(inSize / outSize))), inSize - 1), 1]];
   let src: number;
   if (a.alignCorners) src = outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
   else src = Math.max(((o + 0.5) * inSize) / outSize - 0.5, 0);
   const i0 = Math.min(Math.floor(src), inSize - 1);
   const i1 = Math.min(i0 + 1, inSize - 1);
   const lambda = src - i0;
-  return [[i0, 1 - lambda], [i1, lambda]];
+  return [
+    [i0, 1 - lambda],
+    [i1, lambda],
+  ];
 }
 
 /** Visits every (output, input, weight) of a resize: the product of per-dim taps. */
-export function forEachResizeTap(x: TensorType, a: ResizeAttrs, visit: (out: number, input: number, weight: number) => void): void {
+export function forEachResizeTap(
+  x: TensorType,
+  a: ResizeAttrs,
+  visit: (out: number, input: number, weight: number) => void,
+): void {
   const s = spatialShape(x, 'resize');
   const inVolume = product(s.sizes);
   const outVolume = product(a.size);
@@ -140,7 +170,9 @@ export function forEachResizeTap(x: TensorType, a: ResizeAttrs, visit: (out: num
       let combos: [number, number][] = [[0, 1]];
       position.forEach((o, d) => {
         const taps = sourceTaps(o, s.sizes[d], a.size[d], a);
-        combos = combos.flatMap(([flat, w]) => taps.map(([i, tw]) => [flat * s.sizes[d] + i, w * tw] as [number, number]));
+        combos = combos.flatMap(([flat, w]) =>
+          taps.map(([i, tw]) => [flat * s.sizes[d] + i, w * tw] as [number, number]),
+        );
       });
       for (const [flat, w] of combos) visit(plane * outVolume + p, plane * inVolume + flat, w);
     }
@@ -149,7 +181,11 @@ export function forEachResizeTap(x: TensorType, a: ResizeAttrs, visit: (out: num
 
 function checkResize(x: TensorType, a: ResizeAttrs, op: string): Spatial {
   const s = spatialShape(x, op);
-  if (!Array.isArray(a.size) || a.size.length !== s.sizes.length || a.size.some((v) => !Number.isInteger(v) || v < 1)) {
+  if (
+    !Array.isArray(a.size) ||
+    a.size.length !== s.sizes.length ||
+    a.size.some((v) => !Number.isInteger(v) || v < 1)
+  ) {
     throw new ShapeError(`resize needs ${s.sizes.length} output sizes >= 1, got ${JSON.stringify(a.size)}`);
   }
   return s;
@@ -159,7 +195,9 @@ export const poolingOps: OpDef[] = [
   {
     name: 'pool',
     kind: 'movement',
-    doc: 'max or average pooling (attrs mode, kernel, stride, pad, count_pad) over the spatial dims, torch semantics',
+    doc:
+      'max or average pooling (attrs mode, kernel, stride, pad, count_pad) over the spatial ' +
+      'dims, torch semantics',
     inferType: ([x], attrs) => {
       const { s, output } = poolOutput(x, poolAttrs(attrs));
       return withSizes(s, output);
@@ -168,7 +206,10 @@ export const poolingOps: OpDef[] = [
       const a = poolAttrs(attrs);
       const out = new Float64Array(product(type.dims.map((d) => d.size)));
       forEachWindow(x.type, a, (o, taps, divisor) => {
-        out[o] = a.mode === 'max' ? x.data[firstMax(x.data, taps)] : taps.reduce((sum, t) => sum + x.data[t], 0) / divisor;
+        out[o] =
+          a.mode === 'max'
+            ? x.data[firstMax(x.data, taps)]
+            : taps.reduce((sum, t) => sum + x.data[t], 0) / divisor;
       });
       return out;
     },
@@ -177,10 +218,17 @@ export const poolingOps: OpDef[] = [
   {
     name: 'pool_grad',
     kind: 'movement',
-    doc: "gradient of 'pool' w.r.t. its input, from the input (for the max's position) and the output gradient",
+    doc:
+      "gradient of 'pool' w.r.t. its input, from the input (for the max's position) and the " +
+      'output gradient',
     inferType: ([x, g], attrs) => {
       const { output } = poolOutput(x, poolAttrs(attrs), 'pool_grad');
-      if (g.dims.slice(2).map((d) => d.size).join(',') !== output.join(',')) {
+      if (
+        g.dims
+          .slice(2)
+          .map((d) => d.size)
+          .join(',') !== output.join(',')
+      ) {
         throw new ShapeError(`'pool_grad': ${formatType(g)} is not the pooled ${formatType(x)}`);
       }
       return x;
@@ -198,15 +246,21 @@ export const poolingOps: OpDef[] = [
   {
     name: 'resize',
     kind: 'movement',
-    doc: 'resizing to `size` by nearest or (bi/tri)linear interpolation, align_corners true or false (torch interpolate)',
-    inferType: ([x], attrs) => withSizes(checkResize(x, resizeAttrs(attrs), 'resize'), attrs.size as number[]),
+    doc:
+      'resizing to `size` by nearest or (bi/tri)linear interpolation, align_corners true or ' +
+      'false (torch interpolate)',
+    inferType: ([x], attrs) =>
+      withSizes(checkResize(x, resizeAttrs(attrs), 'resize'), attrs.size as number[]),
     reference: ([x], attrs, type) => {
       const out = new Float64Array(product(type.dims.map((d) => d.size)));
       forEachResizeTap(x.type, resizeAttrs(attrs), (o, i, w) => (out[o] += w * x.data[i]));
       return out;
     },
     vjp: (b, n, g) => {
-      const input = b.type(n.inputs[0]).dims.slice(2).map((d) => d.size);
+      const input = b
+        .type(n.inputs[0])
+        .dims.slice(2)
+        .map((d) => d.size);
       return [b.add('resize_grad', [g], { ...n.attrs, input })];
     },
   },

@@ -70,10 +70,13 @@ export const reduceOps: OpDef[] = [
       const index = new Float64Array(best.length);
       const toOut = inverseIndexer(x.type, type);
       const axis = (attrs.axes as string[])[0];
-      const stride = [...x.type.dims].reverse().reduce(
-        (acc, d) => (acc.done ? acc : d.name === axis ? { s: acc.s, done: true } : { s: acc.s * d.size, done: false }),
-        { s: 1, done: false },
-      ).s;
+      const stride = [...x.type.dims]
+        .reverse()
+        .reduce(
+          (acc, d) =>
+            acc.done ? acc : d.name === axis ? { s: acc.s, done: true } : { s: acc.s * d.size, done: false },
+          { s: 1, done: false },
+        ).s;
       const size = x.type.dims.find((d) => d.name === axis)!.size;
       for (let i = 0; i < x.data.length; i++) {
         const slot = toOut(i);

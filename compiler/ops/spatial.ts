@@ -11,7 +11,8 @@ export interface Nchw {
 
 export function nchw(type: TensorType, op: string): Nchw {
   const names = type.dims.map((d) => d.name).join(',');
-  if (names !== 'N,C,H,W') throw new ShapeError(`'${op}' expects a tensor [N,C,H,W], found ${formatType(type)}`);
+  if (names !== 'N,C,H,W')
+    throw new ShapeError(`'${op}' expects a tensor [N,C,H,W], found ${formatType(type)}`);
   const [n, c, h, w] = type.dims.map((d) => d.size);
   return { n, c, h, w };
 }
@@ -29,17 +30,26 @@ export function nchwType({ n, c, h, w }: Nchw): TensorType {
 }
 
 /**
- * [N,C,H,W] or [N,C,D,H,W] seen as [N,C,H',W] with H' = D·H (row-major indexing is the same), for ops that only
- * move whole rows along C (concat, slice). `spatial` keeps the real spatial dims for the result type.
+ * [N,C,H,W] or [N,C,D,H,W] seen as [N,C,H',W] with H' = D·H (row-major indexing is the same), for ops that
+ * only move whole rows along C (concat, slice). `spatial` keeps the real spatial dims for the result type.
  */
-export function foldedNchw(type: TensorType, op: string): Nchw & { spatial: { name: string; size: number }[] } {
+export function foldedNchw(
+  type: TensorType,
+  op: string,
+): Nchw & { spatial: { name: string; size: number }[] } {
   const names = type.dims.map((d) => d.name).join(',');
   if (names !== 'N,C,H,W' && names !== 'N,C,D,H,W') {
     throw new ShapeError(`'${op}' expects a tensor [N,C,H,W] or [N,C,D,H,W], found ${formatType(type)}`);
   }
   const sizes = type.dims.map((d) => d.size);
   const spatial = type.dims.slice(2);
-  return { n: sizes[0], c: sizes[1], h: sizes.slice(2, -1).reduce((a, b) => a * b, 1), w: sizes[sizes.length - 1], spatial };
+  return {
+    n: sizes[0],
+    c: sizes[1],
+    h: sizes.slice(2, -1).reduce((a, b) => a * b, 1),
+    w: sizes[sizes.length - 1],
+    spatial,
+  };
 }
 
 export function foldedType(n: number, c: number, spatial: { name: string; size: number }[]): TensorType {
@@ -59,7 +69,10 @@ export function unflatten(flat: number, sizes: number[]): number[] {
 }
 
 /** Sizes around C (row-major): what comes before it, C, what comes after it. */
-export function aroundChannels(type: TensorType, op: string): { outer: number; c: number; inner: number; at: number } {
+export function aroundChannels(
+  type: TensorType,
+  op: string,
+): { outer: number; c: number; inner: number; at: number } {
   const at = type.dims.findIndex((d) => d.name === 'C');
   if (at < 0) throw new ShapeError(`'${op}' needs a tensor with a 'C' dimension, found ${formatType(type)}`);
   const sizes = type.dims.map((d) => d.size);

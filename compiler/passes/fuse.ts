@@ -1,4 +1,5 @@
-// Fusion: decides which nodes get a buffer of their own; pointwise chains inline into their consumer's kernel.
+// Fusion: decides which nodes get a buffer of their own; pointwise chains inline into their consumer's
+// kernel.
 import type { Graph, Node } from '../ir/types.ts';
 import { liveNodes } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
@@ -52,9 +53,12 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
       continue;
     }
     const users = consumers.get(node.id) ?? [];
-    const ownCost = RECOMPUTE.has(node.op) ? 0 : 1 + node.inputs.reduce((n, i) => n + (stored.has(i) ? 0 : cost.get(i) ?? 0), 0);
+    const ownCost = RECOMPUTE.has(node.op)
+      ? 0
+      : 1 + node.inputs.reduce((n, i) => n + (stored.has(i) ? 0 : (cost.get(i) ?? 0)), 0);
     // A cheap node with several consumers is recomputed in each instead of written and read back.
-    const cheapEnough = users.length === 1 || (users.length <= MAX_SHARED_USERS && ownCost <= MAX_SHARED_COST);
+    const cheapEnough =
+      users.length === 1 || (users.length <= MAX_SHARED_USERS && ownCost <= MAX_SHARED_COST);
     const inlinable =
       (kind === 'elementwise' || node.op === 'const' || node.op === 'uniform') &&
       !outputs.has(node.id) &&
@@ -78,17 +82,23 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
       members.add(id);
       stack.push(...graph.nodes[id].inputs);
     }
-    inlined.set(root, [...members].sort((a, b) => a - b));
+    inlined.set(
+      root,
+      [...members].sort((a, b) => a - b),
+    );
   }
-  const epilogues = enabled ? findEpilogues(graph, roots, inlined, consumers, outputs) : new Map<number, number>();
+  const epilogues = enabled
+    ? findEpilogues(graph, roots, inlined, consumers, outputs)
+    : new Map<number, number>();
   const hosts = new Set(epilogues.values());
   for (const conv of hosts) stored.delete(conv);
   return { live, roots: roots.filter((r) => !hosts.has(r)), stored, inlined, epilogues };
 }
 
 /**
- * Pairs a pointwise root with the convolution it reads when that conv is read by nothing else and has the root's
- * exact shape: the conv then writes the root's value directly (no intermediate tensor, one kernel fewer).
+ * Pairs a pointwise root with the convolution it reads when that conv is read by nothing else and has the
+ * root's exact shape: the conv then writes the root's value directly (no intermediate tensor, one kernel
+ * fewer).
  */
 function findEpilogues(
   graph: Graph,
@@ -98,12 +108,15 @@ function findEpilogues(
   outputs: Set<number>,
 ): Map<number, number> {
   const rootSet = new Set(roots);
-  // Which kernels (roots) read each stored node: a shared pointwise node inlined in several kernels reads for each.
+  // Which kernels (roots) read each stored node: a shared pointwise node inlined in several kernels reads for
+  // each.
   const readers = new Map<number, Set<number>>();
   const reads = new Map<number, number[]>();
   for (const root of roots) {
     const members = new Set([root, ...(inlined.get(root) ?? [])]);
-    const read = [...new Set([...members].flatMap((id) => graph.nodes[id].inputs).filter((i) => !members.has(i)))];
+    const read = [
+      ...new Set([...members].flatMap((id) => graph.nodes[id].inputs).filter((i) => !members.has(i))),
+    ];
     reads.set(root, read);
     for (const i of read) readers.set(i, new Set([...(readers.get(i) ?? []), root]));
   }
@@ -114,8 +127,15 @@ function findEpilogues(
     if (getOp(node.op).kind !== 'elementwise') continue;
     const candidates = reads.get(root)!.filter((i) => {
       const conv = graph.nodes[i];
-      return EPILOGUE_HOSTS.has(conv.op) && rootSet.has(i) && !outputs.has(i) && !taken.has(i) &&
-        readers.get(i)!.size === 1 && (consumers.get(i) ?? []).length > 0 && sameShape(conv, node);
+      return (
+        EPILOGUE_HOSTS.has(conv.op) &&
+        rootSet.has(i) &&
+        !outputs.has(i) &&
+        !taken.has(i) &&
+        readers.get(i)!.size === 1 &&
+        (consumers.get(i) ?? []).length > 0 &&
+        sameShape(conv, node)
+      );
     });
     if (candidates.length === 0) continue;
     epilogues.set(root, candidates[0]);
@@ -125,5 +145,8 @@ function findEpilogues(
 }
 
 function sameShape(a: Node, b: Node): boolean {
-  return a.type.dims.length === b.type.dims.length && a.type.dims.every((d, i) => d.name === b.type.dims[i].name && d.size === b.type.dims[i].size);
+  return (
+    a.type.dims.length === b.type.dims.length &&
+    a.type.dims.every((d, i) => d.name === b.type.dims[i].name && d.size === b.type.dims[i].size)
+  );
 }

@@ -1,5 +1,5 @@
-// planMemory: lets activation buffers whose lifetimes (first write .. last read, in dispatch order) do not overlap
-// share one allocation. Outputs, inputs, weights, state and accumulators keep buffers of their own.
+// planMemory: lets activation buffers whose lifetimes (first write .. last read, in dispatch order) do not
+// overlap share one allocation. Outputs, inputs, weights, state and accumulators keep buffers of their own.
 import type { Plan } from '../codegen/plan.ts';
 
 export interface MemoryReport {
@@ -10,8 +10,8 @@ export interface MemoryReport {
   /** Bytes of activation buffers before and after sharing. */
   activations: { before: number; after: number };
   /**
-   * The most bytes live during one kernel: every buffer that is not a shareable activation, plus the activations
-   * between their first write and last read. No sharing scheme can allocate less.
+   * The most bytes live during one kernel: every buffer that is not a shareable activation, plus the
+   * activations between their first write and last read. No sharing scheme can allocate less.
    */
   peak: number;
 }
@@ -35,7 +35,12 @@ export function planMemory(plan: Plan): void {
         if (freeAt[s] === undefined || freeAt[s] >= start) continue;
         const fits = slotBytes[s] >= buffer.bytes;
         const bestFits = best >= 0 && slotBytes[best] >= buffer.bytes;
-        if (best < 0 || (fits && (!bestFits || slotBytes[s] < slotBytes[best])) || (!fits && !bestFits && slotBytes[s] > slotBytes[best])) best = s;
+        if (
+          best < 0 ||
+          (fits && (!bestFits || slotBytes[s] < slotBytes[best])) ||
+          (!fits && !bestFits && slotBytes[s] > slotBytes[best])
+        )
+          best = s;
       }
       if (best >= 0) {
         slots[index] = best;
@@ -93,5 +98,10 @@ export function memoryReport(plan: Plan): MemoryReport {
   const allocated = (plan.slotBytes ?? plan.buffers.map((b) => b.bytes)).reduce((n, b) => n + b, 0);
   const activation = plan.buffers.filter((b) => b.role === 'activation');
   const before = activation.reduce((n, b) => n + b.bytes, 0);
-  return { total, allocated, activations: { before, after: before - (total - allocated) }, peak: peakBytes(plan) };
+  return {
+    total,
+    allocated,
+    activations: { before, after: before - (total - allocated) },
+    peak: peakBytes(plan),
+  };
 }

@@ -25,16 +25,16 @@ export interface Resolved {
 }
 
 /**
- * Built-ins a std module lists among its exports (its helpers, in the library's documentation): importing them is
- * allowed and changes nothing, since built-ins are in scope everywhere.
+ * Built-ins a std module lists among its exports (its helpers, in the library's documentation): importing
+ * them is allowed and changes nothing, since built-ins are in scope everywhere.
  */
 const REEXPORTED_BUILTINS: Record<string, string[]> = {
   'std/losses': ['onehot', 'valid', 'softmax', 'log_softmax', 'sigmoid'],
 };
 
 /**
- * Parse results by path, reused while the text is unchanged: checking several experiments (or one, again, in an
- * editor) parses the stdlib once. The AST is never mutated after parsing, so sharing it is safe.
+ * Parse results by path, reused while the text is unchanged: checking several experiments (or one, again, in
+ * an editor) parses the stdlib once. The AST is never mutated after parsing, so sharing it is safe.
  */
 const parses = new Map<string, { text: string; parsed: ParseResult }>();
 
@@ -53,12 +53,19 @@ function parseCached(text: string, path: string): ParseResult {
 
 /** The stdlib folder: beside the compiler sources, or under the working directory (device bundles). */
 export function stdlibDirectory(): string {
-  const candidates = [fileURLToPath(new URL('../../stdlib', import.meta.url)), resolve(process.cwd(), 'stdlib')];
+  const candidates = [
+    fileURLToPath(new URL('../../stdlib', import.meta.url)),
+    resolve(process.cwd(), 'stdlib'),
+  ];
   return candidates.find((c) => existsSync(c)) ?? candidates[1];
 }
 
 /** `read` supplies module text by absolute path (editors and tests can overlay files); default: the disk. */
-export function resolveModules(file: string, text?: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Resolved {
+export function resolveModules(
+  file: string,
+  text?: string,
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): Resolved {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const scopes = new Map<string, ModuleScope>();
@@ -87,8 +94,13 @@ export function resolveModules(file: string, text?: string, read: (path: string)
         return;
       }
       // Report at whichever of the two comes later in the file.
-      const [first, second] = origin.span.start < name.span.start ? [origin, { span: name.span, how: 'imported' }] : [{ span: name.span, how: 'imported' }, origin];
-      diagnostics.push(createDiagnostic('SEG2004', second.span, quote(name.name), first.how, first.span.line));
+      const [first, second] =
+        origin.span.start < name.span.start
+          ? [origin, { span: name.span, how: 'imported' }]
+          : [{ span: name.span, how: 'imported' }, origin];
+      diagnostics.push(
+        createDiagnostic('SEG2004', second.span, quote(name.name), first.how, first.span.line),
+      );
     };
     for (const item of parsed.module.imports) {
       const target = item.path.startsWith('std/')

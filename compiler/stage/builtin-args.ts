@@ -1,5 +1,5 @@
-// Reading the arguments of built-in calls: positional or keyword, typed, per spatial dim; one table of the keywords
-// each built-in takes, which also fixes how many positional arguments it accepts.
+// Reading the arguments of built-in calls: positional or keyword, typed, per spatial dim; one table of the
+// keywords each built-in takes, which also fixes how many positional arguments it accepts.
 import type { Span } from '../../grammar/index.ts';
 import { suggest } from '../diagnostics/index.ts';
 import type { Env, Stager } from './stager.ts';
@@ -23,7 +23,11 @@ export type Builtin = (s: Stager, call: BuiltinCall) => Value;
 export function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): Value {
   const named = call.named.get(key);
   if (index < call.positional.length && named) {
-    fail('SEG4004', named.span, `Argument '${key}' of '${call.name}' is given both by position and by keyword.`);
+    fail(
+      'SEG4004',
+      named.span,
+      `Argument '${key}' of '${call.name}' is given both by position and by keyword.`,
+    );
   }
   const value = index < call.positional.length ? call.positional[index] : named?.value;
   if (value) return value;
@@ -53,8 +57,8 @@ const KEYWORDS: Record<string, string[]> = {
 };
 
 /**
- * The most positional arguments of the built-ins that do not take the usual ones: their first argument, then their
- * KEYWORDS in order (`conv(x, 16, 3)` is `conv(x, c = 16, k = 3)`, so conv takes 1 + 7).
+ * The most positional arguments of the built-ins that do not take the usual ones: their first argument, then
+ * their KEYWORDS in order (`conv(x, 16, 3)` is `conv(x, c = 16, k = 3)`, so conv takes 1 + 7).
  */
 const POSITIONAL: Record<string, number> = { max: 2, min: 2, where: 3, concat: Infinity, zip: Infinity };
 
@@ -63,10 +67,17 @@ export function checkKeywords(call: BuiltinCall): void {
   const keys = KEYWORDS[call.name] ?? [];
   const most = POSITIONAL[call.name] ?? 1 + keys.length;
   if (call.positional.length > most) {
-    fail('SEG4001', call.span, `'${call.name}'`, most === 1 ? '1' : `at most ${most}`, call.positional.length);
+    fail(
+      'SEG4001',
+      call.span,
+      `'${call.name}'`,
+      most === 1 ? '1' : `at most ${most}`,
+      call.positional.length,
+    );
   }
   for (const [key, given] of call.named) {
-    if (!keys.includes(key)) failWithHint(suggest(key, keys), 'SEG4002', given.span, `'${key}'`, `'${call.name}'`);
+    if (!keys.includes(key))
+      failWithHint(suggest(key, keys), 'SEG4002', given.span, `'${key}'`, `'${call.name}'`);
   }
 }
 
@@ -81,34 +92,60 @@ export function int(s: Stager, call: BuiltinCall, index: number, key: string, fa
 }
 
 /**
- * A per-spatial-dim integer option: a number for every dim or a list with one per dim. `floor` accepts fractions
- * and rounds them down (`pad = k / 2`).
+ * A per-spatial-dim integer option: a number for every dim or a list with one per dim. `floor` accepts
+ * fractions and rounds them down (`pad = k / 2`).
  */
-export function perDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: number, fallback: number, floor = false): number[] {
+export function perDim(
+  s: Stager,
+  call: BuiltinCall,
+  index: number,
+  key: string,
+  rank: number,
+  fallback: number,
+  floor = false,
+): number[] {
   const value = arg(call, index, key, number(fallback, true));
   const span = spanOf(call, index, key);
   const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
-  if (items.length !== rank) fail('SEG4004', span, `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`);
+  if (items.length !== rank)
+    fail(
+      'SEG4004',
+      span,
+      `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`,
+    );
   return items.map((item) => {
     if (item.kind !== 'number') return fail('SEG3003', span, `an int for '${key}'`, describeValue(item));
     const v = floor ? Math.floor(item.value) : item.value;
-    if (!Number.isInteger(v) || v < 0) fail('SEG4004', span, `'${key}' of '${call.name}' must be a whole number >= 0, got ${item.value}.`);
+    if (!Number.isInteger(v) || v < 0)
+      fail('SEG4004', span, `'${key}' of '${call.name}' must be a whole number >= 0, got ${item.value}.`);
     return v;
   });
 }
 
 /** Whole numbers of either sign, one per spatial dim (a number stands for all). */
-export function signedPerDim(s: Stager, call: BuiltinCall, index: number, key: string, rank: number): number[] {
+export function signedPerDim(
+  s: Stager,
+  call: BuiltinCall,
+  index: number,
+  key: string,
+  rank: number,
+): number[] {
   const value = arg(call, index, key);
   const span = call.argSpans[index] ?? call.span;
   const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
-  if (rank < 1 || items.length !== rank) fail('SEG4004', span, `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`);
+  if (rank < 1 || items.length !== rank)
+    fail(
+      'SEG4004',
+      span,
+      `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`,
+    );
   return items.map((item) => s.integer(item, span));
 }
 
 export function numeric(call: BuiltinCall, index: number, key: string, fallback: number): number {
   const value = arg(call, index, key, number(fallback));
-  if (value.kind !== 'number') return fail('SEG3003', spanOf(call, index, key), `a number for '${key}'`, describeValue(value));
+  if (value.kind !== 'number')
+    return fail('SEG3003', spanOf(call, index, key), `a number for '${key}'`, describeValue(value));
   return value.value;
 }
 
@@ -117,7 +154,8 @@ export function tensorArg(s: Stager, call: BuiltinCall, index = 0): number {
 }
 
 export function requireAxes(s: Stager, call: BuiltinCall, node: number): string[] {
-  if (call.axes.length === 0) fail('SEG4004', call.span, `'${call.name}' needs axes, as in '${call.name}[C](...)'.`);
+  if (call.axes.length === 0)
+    fail('SEG4004', call.span, `'${call.name}' needs axes, as in '${call.name}[C](...)'.`);
   return s.axes(call.axes, node);
 }
 
@@ -126,7 +164,10 @@ export function allOrAxes(s: Stager, call: BuiltinCall, node: number): string[] 
 }
 
 export function reduceCount(s: Stager, node: number, axes: string[]): number {
-  return s.b.type(node).dims.filter((d) => axes.includes(d.name)).reduce((n, d) => n * d.size, 1);
+  return s.b
+    .type(node)
+    .dims.filter((d) => axes.includes(d.name))
+    .reduce((n, d) => n * d.size, 1);
 }
 
 export const list = (items: Value[]): Value => ({ kind: 'list', items });
@@ -140,6 +181,7 @@ export function asList(call: BuiltinCall, index: number): Value[] {
 /** A string option (`mode = "linear"`). */
 export function text(call: BuiltinCall, index: number, key: string, fallback: string): string {
   const value = arg(call, index, key, { kind: 'string', value: fallback });
-  if (value.kind !== 'string') return fail('SEG3003', spanOf(call, index, key), `a string for '${key}'`, describeValue(value));
+  if (value.kind !== 'string')
+    return fail('SEG3003', spanOf(call, index, key), `a string for '${key}'`, describeValue(value));
   return value.value;
 }

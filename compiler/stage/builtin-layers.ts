@@ -12,111 +12,164 @@ import type { Value } from './values.ts';
 import { describeValue, fail, failWithHint } from './values.ts';
 
 export const layerBuiltins: [string, Builtin][] = [
-  ['conv', (s, call) => {
-    const x = tensorArg(s, call);
-    const out = int(s, call, 1, 'c');
-    const rank = s.b.type(x).dims.length - 2;
-    const k = perDim(s, call, 2, 'k', rank, 3);
-    const pad = perDim(s, call, 3, 'pad', rank, 0, true);
-    const bias = arg(call, 4, 'bias', { kind: 'bool', value: true });
-    const stride = perDim(s, call, 5, 'stride', rank, 1);
-    const dilation = perDim(s, call, 6, 'dilation', rank, 1);
-    const groups = int(s, call, 7, 'groups', 1);
-    const input = groupedChannels(s, call, x, out, groups);
-    const fanIn = (input / groups) * k.reduce((a, b) => a * b, 1);
-    return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) => {
-      // Stride-1 2-D convolutions with square kernels take the tiled kernels; the rest the general ones.
-      const simple = rank === 2 && k[0] === k[1] && pad[0] === pad[1] && [...stride, ...dilation, groups].every((v) => v === 1);
-      return simple
-        ? s.node('conv2d', [x, weight], { pad: pad[0] }, call.span)
-        : s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span);
-    });
-  }],
-  ['conv_transpose', (s, call) => {
-    // torch ConvTranspose2d/3d: weight [C_in, c / groups, k...], output (in - 1)·stride − 2·pad + k + output_pad.
-    const x = tensorArg(s, call);
-    const out = int(s, call, 1, 'c');
-    const rank = s.b.type(x).dims.length - 2;
-    const k = perDim(s, call, 2, 'k', rank, 2);
-    const stride = perDim(s, call, 3, 'stride', rank, 1);
-    const pad = perDim(s, call, 4, 'pad', rank, 0, true);
-    const outputPad = perDim(s, call, 5, 'output_pad', rank, 0, true);
-    const bias = arg(call, 6, 'bias', { kind: 'bool', value: true });
-    const groups = int(s, call, 7, 'groups', 1);
-    const input = groupedChannels(s, call, x, out, groups);
-    const attrs = { stride, pad, dilation: stride.map(() => 1), groups };
-    const sizes = s.b.type(x).dims.slice(2).map((d) => d.size);
-    // torch computes the fan-in of a transposed conv from its weight's second dim: c / groups.
-    const fanIn = (out / groups) * k.reduce((a, b) => a * b, 1);
-    return layer(s, call, convWeightType(input, out / groups, k), fanIn, bias, out, (weight) => {
-      const target = shapeChecked(call, () => transposedSizes(sizes, k, attrs, outputPad));
-      return s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
-    });
-  }],
-  ['batchnorm', (s, call) => {
-    const x = tensorArg(s, call);
-    const eps = numeric(call, 1, 'eps', 1e-5);
-    const momentum = numeric(call, 2, 'momentum', 0.1);
-    return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
-  }],
-  ['linear', (s, call) => {
-    // A dense layer over C (torch Linear on [N,C]; a 1x1 layer on [N,C,S]): weight [O,I], bias [O].
-    const x = tensorArg(s, call);
-    const out = int(s, call, 1, 'c');
-    const bias = arg(call, 2, 'bias', { kind: 'bool', value: true });
-    const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
-    if (!input) fail('SEG4004', call.span, "'linear' needs a tensor with a 'C' dimension.");
-    const weightType: TensorType = { dims: [{ name: 'O', size: out }, { name: 'I', size: input }], dtype: 'f32' };
-    return layer(s, call, weightType, input, bias, out, (weight) => s.node('channel_mix', [x, weight], {}, call.span));
-  }],
-  ['pad', (s, call) => {
-    // Constant padding of every spatial dim by `p` on both sides (a number, or one per dim); negative crops.
-    const x = tensorArg(s, call);
-    const rank = s.b.type(x).dims.length - 2;
-    const amounts = signedPerDim(s, call, 1, 'p', rank);
-    const value = numeric(call, 2, 'value', 0);
-    return s.wrap(s.node('pad', [x], { before: amounts, after: amounts, value }, call.span));
-  }],
-  ['groupnorm', (s, call) => {
-    const x = tensorArg(s, call);
-    const groups = int(s, call, 1, 'groups', 32);
-    const eps = numeric(call, 2, 'eps', 1e-5);
-    const channels = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
-    if (!channels || channels % groups !== 0) {
-      fail('SEG4004', call.span, `'groupnorm' needs ${groups} groups to divide the channels (${channels ?? 'none'}).`);
-    }
-    return s.scoped('groupnorm', () => groupnorm(s, x, groups, eps, call.span));
-  }],
+  [
+    'conv',
+    (s, call) => {
+      const x = tensorArg(s, call);
+      const out = int(s, call, 1, 'c');
+      const rank = s.b.type(x).dims.length - 2;
+      const k = perDim(s, call, 2, 'k', rank, 3);
+      const pad = perDim(s, call, 3, 'pad', rank, 0, true);
+      const bias = arg(call, 4, 'bias', { kind: 'bool', value: true });
+      const stride = perDim(s, call, 5, 'stride', rank, 1);
+      const dilation = perDim(s, call, 6, 'dilation', rank, 1);
+      const groups = int(s, call, 7, 'groups', 1);
+      const input = groupedChannels(s, call, x, out, groups);
+      const fanIn = (input / groups) * k.reduce((a, b) => a * b, 1);
+      return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) => {
+        // Stride-1 2-D convolutions with square kernels take the tiled kernels; the rest the general ones.
+        const simple =
+          rank === 2 &&
+          k[0] === k[1] &&
+          pad[0] === pad[1] &&
+          [...stride, ...dilation, groups].every((v) => v === 1);
+        return simple
+          ? s.node('conv2d', [x, weight], { pad: pad[0] }, call.span)
+          : s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span);
+      });
+    },
+  ],
+  [
+    'conv_transpose',
+    (s, call) => {
+      // torch ConvTranspose2d/3d: weight [C_in, c / groups, k...], output (in - 1)·stride − 2·pad + k +
+      // output_pad.
+      const x = tensorArg(s, call);
+      const out = int(s, call, 1, 'c');
+      const rank = s.b.type(x).dims.length - 2;
+      const k = perDim(s, call, 2, 'k', rank, 2);
+      const stride = perDim(s, call, 3, 'stride', rank, 1);
+      const pad = perDim(s, call, 4, 'pad', rank, 0, true);
+      const outputPad = perDim(s, call, 5, 'output_pad', rank, 0, true);
+      const bias = arg(call, 6, 'bias', { kind: 'bool', value: true });
+      const groups = int(s, call, 7, 'groups', 1);
+      const input = groupedChannels(s, call, x, out, groups);
+      const attrs = { stride, pad, dilation: stride.map(() => 1), groups };
+      const sizes = s.b
+        .type(x)
+        .dims.slice(2)
+        .map((d) => d.size);
+      // torch computes the fan-in of a transposed conv from its weight's second dim: c / groups.
+      const fanIn = (out / groups) * k.reduce((a, b) => a * b, 1);
+      return layer(s, call, convWeightType(input, out / groups, k), fanIn, bias, out, (weight) => {
+        const target = shapeChecked(call, () => transposedSizes(sizes, k, attrs, outputPad));
+        return s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
+      });
+    },
+  ],
+  [
+    'batchnorm',
+    (s, call) => {
+      const x = tensorArg(s, call);
+      const eps = numeric(call, 1, 'eps', 1e-5);
+      const momentum = numeric(call, 2, 'momentum', 0.1);
+      return s.scoped('batchnorm', () => batchnorm(s, x, eps, momentum, call.span));
+    },
+  ],
+  [
+    'linear',
+    (s, call) => {
+      // A dense layer over C (torch Linear on [N,C]; a 1x1 layer on [N,C,S]): weight [O,I], bias [O].
+      const x = tensorArg(s, call);
+      const out = int(s, call, 1, 'c');
+      const bias = arg(call, 2, 'bias', { kind: 'bool', value: true });
+      const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
+      if (!input) fail('SEG4004', call.span, "'linear' needs a tensor with a 'C' dimension.");
+      const weightType: TensorType = {
+        dims: [
+          { name: 'O', size: out },
+          { name: 'I', size: input },
+        ],
+        dtype: 'f32',
+      };
+      return layer(s, call, weightType, input, bias, out, (weight) =>
+        s.node('channel_mix', [x, weight], {}, call.span),
+      );
+    },
+  ],
+  [
+    'pad',
+    (s, call) => {
+      // Constant padding of every spatial dim by `p` on both sides (a number, or one per dim); negative
+      // crops.
+      const x = tensorArg(s, call);
+      const rank = s.b.type(x).dims.length - 2;
+      const amounts = signedPerDim(s, call, 1, 'p', rank);
+      const value = numeric(call, 2, 'value', 0);
+      return s.wrap(s.node('pad', [x], { before: amounts, after: amounts, value }, call.span));
+    },
+  ],
+  [
+    'groupnorm',
+    (s, call) => {
+      const x = tensorArg(s, call);
+      const groups = int(s, call, 1, 'groups', 32);
+      const eps = numeric(call, 2, 'eps', 1e-5);
+      const channels = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
+      if (!channels || channels % groups !== 0) {
+        fail(
+          'SEG4004',
+          call.span,
+          `'groupnorm' needs ${groups} groups to divide the channels (${channels ?? 'none'}).`,
+        );
+      }
+      return s.scoped('groupnorm', () => groupnorm(s, x, groups, eps, call.span));
+    },
+  ],
   ['dropout', (s, call) => dropout(s, call, false)],
   ['dropout2d', (s, call) => dropout(s, call, true)],
   ['maxpool', (s, call) => pooling(s, call, 'max')],
   ['avgpool', (s, call) => pooling(s, call, 'avg')],
-  ['upsample', (s, call) => {
-    const x = tensorArg(s, call);
-    const rank = s.b.type(x).dims.length - 2;
-    const scale = perDim(s, call, 1, 'scale', rank, 2);
-    const mode = text(call, 2, 'mode', 'nearest');
-    const sizes = s.b.type(x).dims.slice(2).map((d, i) => d.size * scale[i]);
-    // Whole-number nearest upsampling of 2-D tensors takes its dedicated kernel.
-    if (mode === 'nearest' && rank === 2 && scale[0] === scale[1] && !call.named.has('align_corners')) {
-      return s.wrap(s.node('upsample_nearest', [x], { scale: scale[0] }, call.span));
-    }
-    return s.wrap(resize(s, call, x, sizes, mode, 3));
-  }],
-  ['resize', (s, call) => {
-    const x = tensorArg(s, call);
-    const rank = s.b.type(x).dims.length - 2;
-    const sizes = perDim(s, call, 1, 'size', rank, 1);
-    return s.wrap(resize(s, call, x, sizes, text(call, 2, 'mode', 'linear'), 3));
-  }],
-  ['concat', (s, call) => {
-    if (call.axes.length !== 1 || call.axes[0].name !== 'C') {
-      fail('SEG4004', call.span, "'concat' joins along channels: write 'concat[C](a, b)'.");
-    }
-    const parts = call.positional.map((v, i) => s.tensor(v, call.argSpans[i]));
-    if (parts.length < 2) fail('SEG4004', call.span, "'concat' needs at least two tensors.");
-    return s.wrap(parts.slice(1).reduce((acc, part) => s.node('concat', [acc, part], {}, call.span), parts[0]));
-  }],
+  [
+    'upsample',
+    (s, call) => {
+      const x = tensorArg(s, call);
+      const rank = s.b.type(x).dims.length - 2;
+      const scale = perDim(s, call, 1, 'scale', rank, 2);
+      const mode = text(call, 2, 'mode', 'nearest');
+      const sizes = s.b
+        .type(x)
+        .dims.slice(2)
+        .map((d, i) => d.size * scale[i]);
+      // Whole-number nearest upsampling of 2-D tensors takes its dedicated kernel.
+      if (mode === 'nearest' && rank === 2 && scale[0] === scale[1] && !call.named.has('align_corners')) {
+        return s.wrap(s.node('upsample_nearest', [x], { scale: scale[0] }, call.span));
+      }
+      return s.wrap(resize(s, call, x, sizes, mode, 3));
+    },
+  ],
+  [
+    'resize',
+    (s, call) => {
+      const x = tensorArg(s, call);
+      const rank = s.b.type(x).dims.length - 2;
+      const sizes = perDim(s, call, 1, 'size', rank, 1);
+      return s.wrap(resize(s, call, x, sizes, text(call, 2, 'mode', 'linear'), 3));
+    },
+  ],
+  [
+    'concat',
+    (s, call) => {
+      if (call.axes.length !== 1 || call.axes[0].name !== 'C') {
+        fail('SEG4004', call.span, "'concat' joins along channels: write 'concat[C](a, b)'.");
+      }
+      const parts = call.positional.map((v, i) => s.tensor(v, call.argSpans[i]));
+      if (parts.length < 2) fail('SEG4004', call.span, "'concat' needs at least two tensors.");
+      return s.wrap(
+        parts.slice(1).reduce((acc, part) => s.node('concat', [acc, part], {}, call.span), parts[0]),
+      );
+    },
+  ],
 ];
 
 /**
@@ -130,7 +183,11 @@ function groupnorm(s: Stager, x: number, groups: number, eps: number, span: Span
   const count = (c / groups) * reduceCount(s, x, others);
   const n = (op: string, inputs: number[], attrs = {}) => s.node(op, inputs, attrs, span);
   const k = (v: number) => s.b.constant(v);
-  const groupMean = (t: number) => n('mul', [n('group_sum', [others.length ? n('sum', [t], { axes: others }) : t], { groups }), k(1 / count)]);
+  const groupMean = (t: number) =>
+    n('mul', [
+      n('group_sum', [others.length ? n('sum', [t], { axes: others }) : t], { groups }),
+      k(1 / count),
+    ]);
   const centred = n('sub', [x, groupMean(x)]);
   const variance = groupMean(n('mul', [centred, centred]));
   const normalised = n('mul', [centred, n('rsqrt', [n('add', [variance, k(eps)])])]);
@@ -140,9 +197,9 @@ function groupnorm(s: Stager, x: number, groups: number, eps: number, span: Span
 }
 
 /**
- * Dropout while training (identity in evaluation): each element (or, for dropout2d, each channel of each image)
- * is kept with probability 1 - p and scaled by 1 / (1 - p). The masks are seeded by the step, so a resumed run
- * draws the same ones.
+ * Dropout while training (identity in evaluation): each element (or, for dropout2d, each channel of each
+ * image) is kept with probability 1 - p and scaled by 1 / (1 - p). The masks are seeded by the step, so a
+ * resumed run draws the same ones.
  */
 function dropout(s: Stager, call: BuiltinCall, channels: boolean): Value {
   const x = tensorArg(s, call);
@@ -151,7 +208,12 @@ function dropout(s: Stager, call: BuiltinCall, channels: boolean): Value {
   if (s.options.mode === 'eval' || p === 0) return s.wrap(x);
   const dims = s.b.type(x).dims.filter((d) => !channels || d.name === 'N' || d.name === 'C');
   const seed = s.b.add('uniform', [], { name: 'step' });
-  const mask = s.node('random_mask', [seed], { p, salt: s.b.nodes.length, dims: dims.map((d) => d.name), sizes: dims.map((d) => d.size) }, call.span);
+  const mask = s.node(
+    'random_mask',
+    [seed],
+    { p, salt: s.b.nodes.length, dims: dims.map((d) => d.name), sizes: dims.map((d) => d.size) },
+    call.span,
+  );
   return s.wrap(s.node('mul', [x, mask], {}, call.span));
 }
 
@@ -164,21 +226,42 @@ function pooling(s: Stager, call: BuiltinCall, mode: 'max' | 'avg'): Value {
   const stride = given ? perDim(s, call, 2, 'stride', rank, 1) : kernel;
   const pad = perDim(s, call, 3, 'pad', rank, 0);
   const countPad = arg(call, 4, 'count_pad', { kind: 'bool', value: true });
-  if (countPad.kind !== 'bool') fail('SEG3003', call.span, "true or false for 'count_pad'", describeValue(countPad));
+  if (countPad.kind !== 'bool')
+    fail('SEG3003', call.span, "true or false for 'count_pad'", describeValue(countPad));
   // The U-Net's k x k, stride k max pooling of 2-D tensors takes its dedicated kernel.
-  const square = rank === 2 && kernel[0] === kernel[1] && stride.every((v, i) => v === kernel[i]) && pad.every((p) => p === 0);
+  const square =
+    rank === 2 &&
+    kernel[0] === kernel[1] &&
+    stride.every((v, i) => v === kernel[i]) &&
+    pad.every((p) => p === 0);
   if (mode === 'max' && square) return s.wrap(s.node('maxpool2d', [x], { size: kernel[0] }, call.span));
   return s.wrap(s.node('pool', [x], { mode, kernel, stride, pad, count_pad: countPad.value }, call.span));
 }
 
-/** Resizing to `sizes` ('nearest' or 'linear', i.e. bilinear/trilinear), with `align_corners` at `alignAt`. */
-function resize(s: Stager, call: BuiltinCall, x: number, sizes: number[], mode: string, alignAt: number): number {
+/**
+ * Resizing to `sizes` ('nearest' or 'linear', i.e. bilinear/trilinear), with `align_corners` at `alignAt`.
+ */
+function resize(
+  s: Stager,
+  call: BuiltinCall,
+  x: number,
+  sizes: number[],
+  mode: string,
+  alignAt: number,
+): number {
   if (mode !== 'nearest' && mode !== 'linear') {
-    failWithHint(suggest(mode, ['nearest', 'linear']), 'SEG4004', call.span, `'${call.name}' mode must be "nearest" or "linear", got "${mode}".`);
+    failWithHint(
+      suggest(mode, ['nearest', 'linear']),
+      'SEG4004',
+      call.span,
+      `'${call.name}' mode must be "nearest" or "linear", got "${mode}".`,
+    );
   }
   const align = arg(call, alignAt, 'align_corners', { kind: 'bool', value: false });
-  if (align.kind !== 'bool') fail('SEG3003', call.span, "true or false for 'align_corners'", describeValue(align));
-  if (sizes.some((v) => v < 1)) fail('SEG4004', call.span, `'${call.name}' needs output sizes of at least 1, got ${sizes.join('x')}.`);
+  if (align.kind !== 'bool')
+    fail('SEG3003', call.span, "true or false for 'align_corners'", describeValue(align));
+  if (sizes.some((v) => v < 1))
+    fail('SEG4004', call.span, `'${call.name}' needs output sizes of at least 1, got ${sizes.join('x')}.`);
   return s.node('resize', [x], { mode, size: sizes, align_corners: align.value }, call.span);
 }
 
@@ -191,7 +274,10 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
   const bias = s.weight('bias', ['C'], [c], { kind: 'constant', value: 0 });
   const runningMean = s.weight('running_mean', ['C'], [c], { kind: 'constant', value: 0 }, false);
   const runningVar = s.weight('running_var', ['C'], [c], { kind: 'constant', value: 1 }, false);
-  const axes = s.b.type(x).dims.map((d) => d.name).filter((n) => n !== 'C');
+  const axes = s.b
+    .type(x)
+    .dims.map((d) => d.name)
+    .filter((n) => n !== 'C');
   const count = reduceCount(s, x, axes);
   const n = (op: string, inputs: number[], attrs = {}) => s.node(op, inputs, attrs, span);
   const k = (v: number) => s.b.constant(v);
@@ -201,11 +287,15 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
     mean = n('mul', [n('sum', [x], { axes }), k(1 / count)]);
     const centered = n('sub', [x, mean]);
     variance = n('mul', [n('sum', [n('mul', [centered, centered])], { axes }), k(1 / count)]);
-    const blend = (old: number, fresh: number) => n('add', [n('mul', [old, k(1 - momentum)]), n('mul', [fresh, k(momentum)])]);
+    const blend = (old: number, fresh: number) =>
+      n('add', [n('mul', [old, k(1 - momentum)]), n('mul', [fresh, k(momentum)])]);
     const unbiased = n('mul', [variance, k(count / Math.max(count - 1, 1))]);
     const nameOf = (leaf: number) => s.b.node(leaf).attrs.name as string;
     s.stateUpdates.push({ name: nameOf(runningMean), node: blend(runningMean, n('stop_gradient', [mean])) });
-    s.stateUpdates.push({ name: nameOf(runningVar), node: blend(runningVar, n('stop_gradient', [unbiased])) });
+    s.stateUpdates.push({
+      name: nameOf(runningVar),
+      node: blend(runningVar, n('stop_gradient', [unbiased])),
+    });
   }
   const scale = n('mul', [n('rsqrt', [n('add', [variance, k(eps)])]), weight]);
   return s.wrap(n('add', [n('mul', [n('sub', [x, mean]), scale]), bias]));
@@ -215,14 +305,18 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
 function groupedChannels(s: Stager, call: BuiltinCall, x: number, out: number, groups: number): number {
   const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
   if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
-    fail('SEG4004', call.span, `'${call.name}' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`);
+    fail(
+      'SEG4004',
+      call.span,
+      `'${call.name}' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`,
+    );
   }
   return input;
 }
 
 /**
- * A layer with a weight of `weightType` and, when `bias` is true, a bias over C: both initialised as torch does
- * (kaiming_uniform(a = sqrt(5)): U(-b, b) with b = 1 / sqrt(fan_in)), named in the layer's own scope.
+ * A layer with a weight of `weightType` and, when `bias` is true, a bias over C: both initialised as torch
+ * does (kaiming_uniform(a = sqrt(5)): U(-b, b) with b = 1 / sqrt(fan_in)), named in the layer's own scope.
  */
 function layer(
   s: Stager,
@@ -235,10 +329,17 @@ function layer(
 ): Value {
   return s.scoped(call.name, () => {
     const bound = 1 / Math.sqrt(fanIn);
-    const weight = s.weight('weight', weightType.dims.map((d) => d.name), weightType.dims.map((d) => d.size), { kind: 'uniform', bound });
+    const weight = s.weight(
+      'weight',
+      weightType.dims.map((d) => d.name),
+      weightType.dims.map((d) => d.size),
+      { kind: 'uniform', bound },
+    );
     const y = apply(weight);
     if (bias.kind !== 'bool' || !bias.value) return s.wrap(y);
-    return s.wrap(s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span));
+    return s.wrap(
+      s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span),
+    );
   });
 }
 

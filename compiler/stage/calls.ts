@@ -1,5 +1,6 @@
-// Calls at staging time: arguments (positional, then keywords given at most once), built-ins, configuration objects
-// of settings, and definitions (binding, annotations, naming scopes, the standard library's boundary).
+// Calls at staging time: arguments (positional, then keywords given at most once), built-ins, configuration
+// objects of settings, and definitions (binding, annotations, naming scopes, the standard library's
+// boundary).
 import { sep } from 'node:path';
 import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
@@ -30,7 +31,11 @@ export function collectArguments(args: Argument[], evaluate: (e: Expression) => 
     } else if (collected.named.has(arg.name.name)) {
       fail('SEG4004', arg.name.span, `Keyword argument '${arg.name.name}' is given twice.`);
     } else {
-      collected.named.set(arg.name.name, { value: values[i], span: arg.name.span, valueSpan: arg.value.span });
+      collected.named.set(arg.name.name, {
+        value: values[i],
+        span: arg.name.span,
+        valueSpan: arg.value.span,
+      });
     }
   });
   return collected;
@@ -38,10 +43,16 @@ export function collectArguments(args: Argument[], evaluate: (e: Expression) => 
 
 /** Whether an argument is a poison value (an error already reported). */
 export function poisoned(args: CallArguments): boolean {
-  return args.positional.some((v) => v.kind === 'poison') || [...args.named.values()].some((a) => a.value.kind === 'poison');
+  return (
+    args.positional.some((v) => v.kind === 'poison') ||
+    [...args.named.values()].some((a) => a.value.kind === 'poison')
+  );
 }
 
-/** `name[axes](args)`: a built-in, a definition, or (in settings) a configuration object such as `adam(lr = 1e-3)`. */
+/**
+ * `name[axes](args)`: a built-in, a definition, or (in settings) a configuration object such as
+ * `adam(lr = 1e-3)`.
+ */
 export function callByName(
   s: Stager,
   name: string,
@@ -70,10 +81,15 @@ export function callByName(
 }
 
 /**
- * Runs a definition with its arguments bound. An error inside the standard library, reached from a user's call, is
- * reported at that call (the library line as a hint): the user's arguments are what to fix.
+ * Runs a definition with its arguments bound. An error inside the standard library, reached from a user's
+ * call, is reported at that call (the library line as a hint): the user's arguments are what to fix.
  */
-export function callDefinition(s: Stager, callee: Extract<Value, { kind: 'function' }>, args: CallArguments, span: Span): Value {
+export function callDefinition(
+  s: Stager,
+  callee: Extract<Value, { kind: 'function' }>,
+  args: CallArguments,
+  span: Span,
+): Value {
   const { def, scope } = callee;
   const name = def.name.name;
   if (s.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
@@ -84,11 +100,14 @@ export function callDefinition(s: Stager, callee: Extract<Value, { kind: 'functi
   s.callStack.push(name);
   try {
     const vars = bindArguments(s, def, args.positional, args.named, span, scope);
-    def.params.forEach((p, i) => checkAnnotation(s, p, vars.get(p.name.name)!, argumentSpan(def, i, args, span)));
+    def.params.forEach((p, i) =>
+      checkAnnotation(s, p, vars.get(p.name.name)!, argumentSpan(def, i, args, span)),
+    );
     const run = () => runBody(s, def, { vars, scope });
     return def.defKind === 'block' || def.defKind === 'net' ? s.scoped(name, run) : run();
   } catch (error) {
-    if (library && error instanceof StageError) throw new StageError(error.diagnostics.map((d) => atCall(d, name, span)));
+    if (library && error instanceof StageError)
+      throw new StageError(error.diagnostics.map((d) => atCall(d, name, span)));
     throw error;
   } finally {
     s.callStack.pop();

@@ -1,10 +1,19 @@
-// Checks an experiment's settings against the catalogue (checkSettings, SEG5001): entry names, options, section
-// keys, value types and ranges; and fills a call's options with the catalogue's defaults (callOptions).
+// Checks an experiment's settings against the catalogue (checkSettings, SEG5001): entry names, options,
+// section keys, value types and ranges; and fills a call's options with the catalogue's defaults
+// (callOptions).
 import type { Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../diagnostics/index.ts';
 import { FAMILY_TEXT, article, describeType, show } from './catalog-describe.ts';
-import { CATALOGUE, EVAL_KEYS, LIBRARY_NAMES, TEST_KEYS, TRAIN_KEYS, entries, findEntry } from './catalog-table.ts';
+import {
+  CATALOGUE,
+  EVAL_KEYS,
+  LIBRARY_NAMES,
+  TEST_KEYS,
+  TRAIN_KEYS,
+  entries,
+  findEntry,
+} from './catalog-table.ts';
 import type { DeclaredShape, Entry, Family, Param, Type } from './catalog-types.ts';
 import type { ConfigCall, Setting } from './settings.ts';
 
@@ -27,12 +36,15 @@ export interface CheckedSettings {
 }
 
 /**
- * Checks every setting against the catalogue: unknown datasets, transforms, optimizers, schedules and metrics,
- * unknown options and section keys (with "Did you mean" and the valid ones), values of the wrong type or out of
- * range, each reported at the value (or the key) as SEG5001. `fromCommandLine` holds the paths given with `--set`
- * (`train.epochs`), reported without a place.
+ * Checks every setting against the catalogue: unknown datasets, transforms, optimizers, schedules and
+ * metrics, unknown options and section keys (with "Did you mean" and the valid ones), values of the wrong
+ * type or out of range, each reported at the value (or the key) as SEG5001. `fromCommandLine` holds the paths
+ * given with `--set` (`train.epochs`), reported without a place.
  */
-export function checkSettings(settings: CheckedSettings, fromCommandLine: Set<string> = new Set()): Diagnostic[] {
+export function checkSettings(
+  settings: CheckedSettings,
+  fromCommandLine: Set<string> = new Set(),
+): Diagnostic[] {
   return new Checker(settings, fromCommandLine).run();
 }
 
@@ -54,7 +66,11 @@ class Checker {
       const owner = key === 'data' ? findEntry('dataset', s.data.name) : undefined;
       if (key !== 'data') {
         const first = Object.keys(block)[0];
-        this.report(`'${key}' takes no option block; only 'data' has one (its augmentation pipelines).`, `${key}.${first}`, true);
+        this.report(
+          `'${key}' takes no option block; only 'data' has one (its augmentation pipelines).`,
+          `${key}.${first}`,
+          true,
+        );
       } else if (owner) {
         this.options(`the option block of '${owner.name}'`, `data`, block, owner.block ?? [], false);
       }
@@ -70,13 +86,18 @@ class Checker {
   /** Reports at the value at `path` (or its key when `atKey`), without a place for a --set path. */
   report(message: string, path: string, atKey = false, hint?: string): void {
     const fromSet = this.fromCommandLine.has(path);
-    const span = fromSet ? undefined : (atKey ? this.s.spans[path] : this.s.values[path]) ?? this.s.values[path] ?? this.nearest(path);
-    this.diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint: fromSet ? undefined : hint });
+    const span = fromSet
+      ? undefined
+      : ((atKey ? this.s.spans[path] : this.s.values[path]) ?? this.s.values[path] ?? this.nearest(path));
+    this.diagnostics.push({
+      ...createDiagnostic('SEG5001', span, message),
+      hint: fromSet ? undefined : hint,
+    });
   }
 
   /** The span of the closest enclosing path that has one (`data.0` → `data`). */
   nearest(path: string): Span | undefined {
-    for (let at = path; at.includes('.'); ) {
+    for (let at = path; at.includes('.');) {
       at = at.slice(0, at.lastIndexOf('.'));
       const span = this.s.values[at] ?? this.s.spans[at];
       if (span) return span;
@@ -86,7 +107,7 @@ class Checker {
 
   isSymbol(path: string): boolean {
     const symbols = this.s.symbols;
-    return typeof symbols === 'function' ? symbols(path) : symbols?.has(path) ?? false;
+    return typeof symbols === 'function' ? symbols(path) : (symbols?.has(path) ?? false);
   }
 
   section(name: string, given: Record<string, Setting>, keys: Param[]): void {
@@ -94,7 +115,13 @@ class Checker {
   }
 
   /** Checks the given options against `params`: unknown keys, then each value's type, then required ones. */
-  options(what: string, path: string, given: Record<string, Setting>, params: Param[], section: boolean): boolean {
+  options(
+    what: string,
+    path: string,
+    given: Record<string, Setting>,
+    params: Param[],
+    section: boolean,
+  ): boolean {
     let ok = true;
     const known = params.map((q) => q.name);
     for (const [key, value] of Object.entries(given)) {
@@ -102,7 +129,8 @@ class Checker {
       const at = `${path}.${key}`;
       if (!param) {
         ok = false;
-        const valid = known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
+        const valid =
+          known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
         const where = this.fromCommandLine.has(at) ? ' in --set' : '';
         this.report(`Unknown option '${key}' for ${what}${where}; ${valid}.`, at, true, suggest(key, known));
         continue;
@@ -116,7 +144,12 @@ class Checker {
   value(value: Setting, type: Type, path: string, what: string): boolean {
     const fail = () => {
       const where = this.fromCommandLine.has(path) ? ' (in --set)' : '';
-      this.report(`${what}${where} must be ${describeType(type)}, got ${show(value, this.isSymbol(path))}.`, path, false, this.hint(value, type, path));
+      this.report(
+        `${what}${where} must be ${describeType(type)}, got ${show(value, this.isSymbol(path))}.`,
+        path,
+        false,
+        this.hint(value, type, path),
+      );
       return false;
     };
     switch (type.kind) {
@@ -127,31 +160,49 @@ class Checker {
       case 'bool':
         return typeof value === 'boolean' ? true : fail();
       case 'string':
-        return typeof value === 'string' && !this.isSymbol(path) && (!type.values || type.values.includes(value)) ? true : fail();
+        return typeof value === 'string' &&
+          !this.isSymbol(path) &&
+          (!type.values || type.values.includes(value))
+          ? true
+          : fail();
       case 'symbol': {
         if (typeof value !== 'string' || !this.isSymbol(path)) return fail();
         if (type.values && !type.values.includes(value)) {
-          this.report(`${what} must be ${describeType(type)}, got '${value}'.`, path, false, suggest(value, type.values));
+          this.report(
+            `${what} must be ${describeType(type)}, got '${value}'.`,
+            path,
+            false,
+            suggest(value, type.values),
+          );
           return false;
         }
         return type.test && !type.test(value) ? fail() : true;
       }
       case 'list': {
-        if (!Array.isArray(value) || (type.length !== undefined && value.length !== type.length)) return fail();
-        // Items of a list of entries are reported one by one (`Unknown metric 'iou'`); others as the whole list.
+        if (!Array.isArray(value) || (type.length !== undefined && value.length !== type.length))
+          return fail();
+        // Items of a list of entries are reported one by one (`Unknown metric 'iou'`); others as the whole
+        // list.
         if (type.of.kind === 'entry') {
           const family = type.of.family;
           return value.map((item, i) => this.entryValue(item, family, `${path}.${i}`)).every(Boolean);
         }
-        if (type.of.kind === 'symbol' && value.every((item, i) => this.shapeFits(item, type.of, `${path}.${i}`))) {
-          return value.map((item, i) => this.value(item, type.of, `${path}.${i}`, `An item of ${what.replace(/^Option/, 'option')}`)).every(Boolean);
+        if (
+          type.of.kind === 'symbol' &&
+          value.every((item, i) => this.shapeFits(item, type.of, `${path}.${i}`))
+        ) {
+          return value
+            .map((item, i) =>
+              this.value(item, type.of, `${path}.${i}`, `An item of ${what.replace(/^Option/, 'option')}`),
+            )
+            .every(Boolean);
         }
         return value.every((item, i) => this.quiet(item, type.of, `${path}.${i}`)) ? true : fail();
       }
       case 'entry':
         return this.entryValue(value, type.family, path);
       case 'either': {
-        const branch = type.of.find((t) => this.shapeFits(value, t, path)) ;
+        const branch = type.of.find((t) => this.shapeFits(value, t, path));
         if (!branch) return fail();
         if (branch.kind === 'entry' || branch.kind === 'list') return this.value(value, branch, path, what);
         return this.quiet(value, branch, path) ? true : fail();
@@ -163,10 +214,13 @@ class Checker {
   hint(value: Setting, type: Type, path: string): string | undefined {
     if (typeof value !== 'string') return undefined;
     const symbol = this.isSymbol(path);
-    if (symbol && LIBRARY_NAMES[value]) return `'${value}' is in ${LIBRARY_NAMES[value]}: import ${LIBRARY_NAMES[value]} { ${value} }`;
+    if (symbol && LIBRARY_NAMES[value])
+      return `'${value}' is in ${LIBRARY_NAMES[value]}: import ${LIBRARY_NAMES[value]} { ${value} }`;
     const alternatives = type.kind === 'either' ? type.of : [type];
-    if (symbol && alternatives.some((t) => t.kind === 'string')) return `Write it as a string, in quotes: "${value}".`;
-    if (!symbol && alternatives.some((t) => t.kind === 'symbol' && (!t.values || t.values.includes(value)))) return `Write it as a name, without quotes: ${value}.`;
+    if (symbol && alternatives.some((t) => t.kind === 'string'))
+      return `Write it as a string, in quotes: "${value}".`;
+    if (!symbol && alternatives.some((t) => t.kind === 'symbol' && (!t.values || t.values.includes(value))))
+      return `Write it as a name, without quotes: ${value}.`;
     return undefined;
   }
 
@@ -178,7 +232,9 @@ class Checker {
     return ok;
   }
 
-  /** Whether a value has the form of a type (a number for a number, a list for a list...), to pick a branch. */
+  /**
+   * Whether a value has the form of a type (a number for a number, a list for a list...), to pick a branch.
+   */
   shapeFits(value: Setting, type: Type, path: string): boolean {
     switch (type.kind) {
       case 'int':
@@ -193,7 +249,10 @@ class Checker {
       case 'list':
         return Array.isArray(value);
       case 'entry':
-        return (typeof value === 'string' && this.isSymbol(path)) || (typeof value === 'object' && !Array.isArray(value));
+        return (
+          (typeof value === 'string' && this.isSymbol(path)) ||
+          (typeof value === 'object' && !Array.isArray(value))
+        );
       case 'either':
         return type.of.some((t) => this.shapeFits(value, t, path));
     }
@@ -201,9 +260,17 @@ class Checker {
 
   /** A value that must be an entry of `family`: a name or a call of one. */
   entryValue(value: Setting, family: Family, path: string): boolean {
-    const call = typeof value === 'string' && this.isSymbol(path) ? { name: value, args: [], options: {} } : typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+    const call =
+      typeof value === 'string' && this.isSymbol(path)
+        ? { name: value, args: [], options: {} }
+        : typeof value === 'object' && !Array.isArray(value)
+          ? value
+          : undefined;
     if (!call) {
-      this.report(`Expected ${describeType({ kind: 'entry', family })}, got ${show(value, this.isSymbol(path))}.`, path);
+      this.report(
+        `Expected ${describeType({ kind: 'entry', family })}, got ${show(value, this.isSymbol(path))}.`,
+        path,
+      );
       return false;
     }
     return this.call(path, call, family);
@@ -215,18 +282,36 @@ class Checker {
     const entry = findEntry(family, call.name);
     const library = LIBRARY_NAMES[call.name];
     if (!entry && library) {
-      this.report(`'${call.name}' is not defined in this file; it is in ${library}.`, path, false, `import ${library} { ${call.name} }`);
+      this.report(
+        `'${call.name}' is not defined in this file; it is in ${library}.`,
+        path,
+        false,
+        `import ${library} { ${call.name} }`,
+      );
       return false;
     }
     if (!entry && family === 'stats') {
-      this.report(`Unknown statistics '${call.name}'; write stats(mean = [...], std = [...]), or imagenet from std/augment.`, path, false, suggest(call.name, Object.keys(LIBRARY_NAMES)));
+      this.report(
+        `Unknown statistics '${call.name}'; write stats(mean = [...], std = [...]), or imagenet ` +
+          `from std/augment.`,
+        path,
+        false,
+        suggest(call.name, Object.keys(LIBRARY_NAMES)),
+      );
       return false;
     }
     if (!entry) {
       const names = entries(family).map((e) => e.name);
       const other = CATALOGUE.find((e) => e.name === call.name);
-      const hint = other ? `'${call.name}' is ${article(FAMILY_TEXT[other.family].one)}, not ${article(text.one)}.` : suggest(call.name, names);
-      this.report(`Unknown ${text.one} '${call.name}'; valid ${text.many} are ${names.join(', ')}.`, path, false, hint);
+      const hint = other
+        ? `'${call.name}' is ${article(FAMILY_TEXT[other.family].one)}, not ${article(text.one)}.`
+        : suggest(call.name, names);
+      this.report(
+        `Unknown ${text.one} '${call.name}'; valid ${text.many} are ${names.join(', ')}.`,
+        path,
+        false,
+        hint,
+      );
       return false;
     }
     const what = `'${entry.name}'`;
@@ -237,11 +322,18 @@ class Checker {
       const param = entry.params[i];
       if (!param) {
         const names = entry.params.map((q) => q.name).join(', ');
-        const most = entry.params.length === 0 ? 'takes no arguments' : `takes at most ${entry.params.length} by position (${names})`;
+        const most =
+          entry.params.length === 0
+            ? 'takes no arguments'
+            : `takes at most ${entry.params.length} by position (${names})`;
         this.report(`${what} ${most}; this is argument ${i + 1}.`, `${path}.${i}`);
         ok = false;
       } else if (param.name in call.options) {
-        this.report(`Option '${param.name}' of ${what} is given both by position and by name.`, `${path}.${param.name}`, true);
+        this.report(
+          `Option '${param.name}' of ${what} is given both by position and by name.`,
+          `${path}.${param.name}`,
+          true,
+        );
         ok = false;
       } else {
         given[param.name] = arg;
@@ -254,7 +346,8 @@ class Checker {
       const param = entry.params.find((q) => q.name === key);
       if (!param) {
         const known = entry.params.map((q) => q.name);
-        const valid = known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
+        const valid =
+          known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
         const where = this.fromCommandLine.has(at) ? ' in --set' : '';
         this.report(`Unknown option '${key}' for ${what}${where}; ${valid}.`, at, true, suggest(key, known));
         ok = false;
@@ -272,7 +365,10 @@ class Checker {
       const filled = withDefaults(entry, given);
       for (const [message, key] of entry.refine(filled, new Set(Object.keys(given)))) {
         const at = key && givenPaths.has(key) ? givenPaths.get(key)! : path;
-        this.report(key && givenPaths.has(key) ? `Option '${key}' of ${what} ${message}.` : `${what} ${message}.`, at);
+        this.report(
+          key && givenPaths.has(key) ? `Option '${key}' of ${what} ${message}.` : `${what} ${message}.`,
+          at,
+        );
         ok = false;
       }
     }
@@ -282,20 +378,41 @@ class Checker {
   /** `select` names one of the experiment's metrics (a scalar one). */
   select(): void {
     const evaluation = this.s.eval;
-    const metrics = Array.isArray(evaluation.metrics) ? evaluation.metrics : (EVAL_KEYS[1].default as Setting[]);
-    const names = metrics.map((m) => (typeof m === 'string' ? m : !Array.isArray(m) && typeof m === 'object' ? m.name : String(m)));
+    const metrics = Array.isArray(evaluation.metrics)
+      ? evaluation.metrics
+      : (EVAL_KEYS[1].default as Setting[]);
+    const names = metrics.map((m) =>
+      typeof m === 'string' ? m : !Array.isArray(m) && typeof m === 'object' ? m.name : String(m),
+    );
     const select = evaluation.select;
     if (select === undefined) return;
     const path = 'eval.select';
-    const name = typeof select === 'string' ? select : typeof select === 'object' && !Array.isArray(select) ? select.name : undefined;
+    const name =
+      typeof select === 'string'
+        ? select
+        : typeof select === 'object' && !Array.isArray(select)
+          ? select.name
+          : undefined;
     const entry = name !== undefined ? findEntry('metric', name) : undefined;
     if (!entry) {
       const all = entries('metric').map((e) => e.name);
-      this.report(`Cannot select on ${name === undefined ? show(select, false) : `'${name}'`}; valid metrics are ${all.join(', ')}.`, path, false, name ? suggest(name, all) : undefined);
+      this.report(
+        `Cannot select on ${name === undefined ? show(select, false) : `'${name}'`}; valid metrics ` +
+          `are ${all.join(', ')}.`,
+        path,
+        false,
+        name ? suggest(name, all) : undefined,
+      );
     } else if (!entry.scalar) {
-      this.report(`Cannot select on '${entry.name}': it is a table with a value per class, not one number.`, path);
+      this.report(
+        `Cannot select on '${entry.name}': it is a table with a value per class, not one number.`,
+        path,
+      );
     } else if (!names.includes(entry.name)) {
-      this.report(`Cannot select on '${entry.name}': it is not one of the metrics (${names.join(', ')}).`, path);
+      this.report(
+        `Cannot select on '${entry.name}': it is not one of the metrics (${names.join(', ')}).`,
+        path,
+      );
     }
   }
 }
@@ -303,13 +420,28 @@ class Checker {
 /** Whether a catalogue default fits its type (its strings taken as names, or else as strings). */
 export function defaultFits(value: Setting, type: Type): boolean {
   const empty = { name: '', args: [], options: {} };
-  const settings = (symbols: boolean): CheckedSettings => ({ data: empty, optimizer: empty, train: {}, eval: {}, spans: {}, values: {}, symbols: () => symbols });
-  return [true, false].some((symbols) => new Checker(settings(symbols), new Set()).quiet(value, type, 'default'));
+  const settings = (symbols: boolean): CheckedSettings => ({
+    data: empty,
+    optimizer: empty,
+    train: {},
+    eval: {},
+    spans: {},
+    values: {},
+    symbols: () => symbols,
+  });
+  return [true, false].some((symbols) =>
+    new Checker(settings(symbols), new Set()).quiet(value, type, 'default'),
+  );
 }
 
 function inRange(v: number, t: { min?: number; max?: number; above?: number; below?: number }): boolean {
-  return Number.isFinite(v) && (t.min === undefined || v >= t.min) && (t.max === undefined || v <= t.max) &&
-    (t.above === undefined || v > t.above) && (t.below === undefined || v < t.below);
+  return (
+    Number.isFinite(v) &&
+    (t.min === undefined || v >= t.min) &&
+    (t.max === undefined || v <= t.max) &&
+    (t.above === undefined || v > t.above) &&
+    (t.below === undefined || v < t.below)
+  );
 }
 
 /** The options of a call of `entry` with the catalogue's defaults filled in. */
@@ -319,7 +451,9 @@ export function withDefaults(entry: Entry, given: Record<string, Setting>): Reco
   return { ...filled, ...given };
 }
 
-/** The options of a call, positional arguments named after the entry's parameters, with defaults filled in. */
+/**
+ * The options of a call, positional arguments named after the entry's parameters, with defaults filled in.
+ */
 export function callOptions(entry: Entry, call: ConfigCall): Record<string, Setting> {
   const given: Record<string, Setting> = { ...call.options };
   call.args.forEach((arg, i) => {

@@ -1,6 +1,20 @@
-// The catalogue's datasets (with the shape each declares), augmentation transforms and normalisation statistics.
+// The catalogue's datasets (with the shape each declares), augmentation transforms and normalisation
+// statistics.
 import type { DeclaredShape, Entry, Param } from './catalog-types.ts';
-import { bool, entry, int, interpolation, num, numbers, ofFamily, p, pair, str, transforms, triple } from './catalog-types.ts';
+import {
+  bool,
+  entry,
+  int,
+  interpolation,
+  num,
+  numbers,
+  ofFamily,
+  p,
+  pair,
+  str,
+  transforms,
+  triple,
+} from './catalog-types.ts';
 import type { Setting } from './settings.ts';
 
 const TRAINING_SIZE = "the dataset's training size";
@@ -8,10 +22,21 @@ const TRAINING_SIZE = "the dataset's training size";
 const pipelines: Param[] = [
   { name: 'train augment', type: transforms, default: [], doc: 'transforms of a training sample, in order' },
   { name: 'eval augment', type: transforms, default: [], doc: 'transforms of a validation sample' },
-  { name: 'test augment', type: transforms, default: [], defaultText: 'eval augment', doc: 'transforms of a test sample' },
+  {
+    name: 'test augment',
+    type: transforms,
+    default: [],
+    defaultText: 'eval augment',
+    doc: 'transforms of a test sample',
+  },
 ];
 
-const shapeOf = (channels: number | undefined, classes: number | undefined, size: Setting, evalSize?: Setting): DeclaredShape => ({
+const shapeOf = (
+  channels: number | undefined,
+  classes: number | undefined,
+  size: Setting,
+  evalSize?: Setting,
+): DeclaredShape => ({
   channels,
   classes,
   size: size as number[],
@@ -27,7 +52,12 @@ export const DATASETS: Entry[] = [
     params: [
       { name: 'size', type: pair(), default: [64, 64], doc: 'image size' },
       { name: 'classes', type: int(2, 8), default: 3, doc: 'classes, the background included' },
-      { name: 'foreground', type: num({ above: 0, max: 0.5 }), default: 0.1, doc: 'mean foreground fraction of an image' },
+      {
+        name: 'foreground',
+        type: num({ above: 0, max: 0.5 }),
+        default: 0.1,
+        doc: 'mean foreground fraction of an image',
+      },
       { name: 'train', type: int(1), default: 256, doc: 'training images' },
       { name: 'val', type: int(1), default: 64, doc: 'validation images' },
       { name: 'seed', type: int(), default: 0, doc: 'generator seed' },
@@ -38,14 +68,26 @@ export const DATASETS: Entry[] = [
   {
     name: 'retinal_lesions',
     family: 'dataset',
-    doc: 'Retinal Lesions fundus images (UPSTREAM.md §4): per-lesion grayscale PNGs under `lesion_segs_896x896/`, ' +
+    doc:
+      'Retinal Lesions fundus images (UPSTREAM.md §4): per-lesion grayscale PNGs under ' +
+      '`lesion_segs_896x896/`, ' +
       'split lists `train.txt`/`val.txt`/`test.txt`; binary: the union of the 8 lesions, 1 logit channel.',
     example: 'retinal_lesions(root = "data/retinal-lesions-v20191227", size = [512, 512], binary = true)',
     params: [
       { name: 'root', type: str, default: 'data/retinal-lesions-v20191227', doc: 'dataset folder' },
-      { name: 'size', type: pair(), default: [512, 512], doc: 'resize to this (after the geometric transforms, as upstream)' },
+      {
+        name: 'size',
+        type: pair(),
+        default: [512, 512],
+        doc: 'resize to this (after the geometric transforms, as upstream)',
+      },
       { name: 'binary', type: bool, default: false, doc: 'merge the 8 lesion classes into one (1 channel)' },
-      { name: 'label_values', type: { kind: 'list', of: int(0, 255) }, default: [255], doc: 'mask gray levels counted as lesion' },
+      {
+        name: 'label_values',
+        type: { kind: 'list', of: int(0, 255) },
+        default: [255],
+        doc: 'mask gray levels counted as lesion',
+      },
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, o.binary ? 1 : 8, o.size),
@@ -66,13 +108,18 @@ export const DATASETS: Entry[] = [
   {
     name: 'polyp',
     family: 'dataset',
-    doc: 'Polyp segmentation in the PraNet layout (`TrainDataset/`, `TestDataset/<set>/`), 2 classes, masks > 127.',
+    doc:
+      'Polyp segmentation in the PraNet layout (`TrainDataset/`, `TestDataset/<set>/`), 2 ' +
+      'classes, masks > 127.',
     example: 'polyp(root = "data/polyp", test_set = "Kvasir")',
     params: [
       { name: 'root', type: str, default: 'data/polyp', doc: 'dataset folder' },
       {
         name: 'test_set',
-        type: { kind: 'string', values: ['CVC-300', 'CVC-ClinicDB', 'CVC-ColonDB', 'ETIS-LaribPolypDB', 'Kvasir'] },
+        type: {
+          kind: 'string',
+          values: ['CVC-300', 'CVC-ClinicDB', 'CVC-ColonDB', 'ETIS-LaribPolypDB', 'Kvasir'],
+        },
         default: 'Kvasir',
         doc: 'the test subset',
       },
@@ -84,7 +131,9 @@ export const DATASETS: Entry[] = [
   {
     name: 'voc',
     family: 'dataset',
-    doc: 'Pascal VOC segmentation (21 classes with the background, 255 ignored): `JPEGImages/`, `SegmentationClass/`.',
+    doc:
+      'Pascal VOC segmentation (21 classes with the background, 255 ignored): `JPEGImages/`, ' +
+      '`SegmentationClass/`.',
     example: 'voc(root = "data/VOCdevkit/VOC2012")',
     params: [
       { name: 'root', type: str, default: 'data/VOCdevkit/VOC2012', doc: 'dataset folder' },
@@ -102,8 +151,18 @@ export const DATASETS: Entry[] = [
     params: [
       { name: 'root', type: str, required: true, doc: 'the folder' },
       { name: 'size', type: pair(), default: [512, 512], doc: 'resize to this' },
-      { name: 'mean', type: numbers(3), default: [0.485, 0.456, 0.406], doc: 'channel means (images in [0, 1])' },
-      { name: 'std', type: { kind: 'list', of: num({ above: 0 }), length: 3 }, default: [0.229, 0.224, 0.225], doc: 'channel standard deviations' },
+      {
+        name: 'mean',
+        type: numbers(3),
+        default: [0.485, 0.456, 0.406],
+        doc: 'channel means (images in [0, 1])',
+      },
+      {
+        name: 'std',
+        type: { kind: 'list', of: num({ above: 0 }), length: 3 },
+        default: [0.229, 0.224, 0.225],
+        doc: 'channel standard deviations',
+      },
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, undefined, o.size),
@@ -119,19 +178,40 @@ export const DATASETS: Entry[] = [
       { name: 'patch', type: triple, default: [64, 64, 64], doc: 'size of a training patch' },
       {
         name: 'spacing',
-        type: { kind: 'either', of: [{ kind: 'string', values: ['native'] }, { kind: 'list', of: num({ above: 0 }), length: 3 }] },
+        type: {
+          kind: 'either',
+          of: [
+            { kind: 'string', values: ['native'] },
+            { kind: 'list', of: num({ above: 0 }), length: 3 },
+          ],
+        },
         default: 'native',
         doc: '"native", or a voxel spacing [d, h, w] in mm to resample to',
       },
-      { name: 'split', type: { kind: 'list', of: num({ above: 0, max: 1 }), what: 'fractions [train, val] or [train, val, test]' }, default: [0.8, 0.2], doc: 'fractions of the volumes per split, summing to 1' },
+      {
+        name: 'split',
+        type: {
+          kind: 'list',
+          of: num({ above: 0, max: 1 }),
+          what: 'fractions [train, val] or [train, val, test]',
+        },
+        default: [0.8, 0.2],
+        doc: 'fractions of the volumes per split, summing to 1',
+      },
       { name: 'seed', type: int(), default: 0, doc: 'seed of the split and the patches' },
       { name: 'channels', type: int(1), default: 1, doc: 'image channels (modalities)' },
-      { name: 'classes', type: int(2), defaultText: "the network's output channels", doc: 'classes of the label maps' },
+      {
+        name: 'classes',
+        type: int(2),
+        defaultText: "the network's output channels",
+        doc: 'classes of the label maps',
+      },
     ],
     block: pipelines,
     refine: (o) => {
       const split = o.split as number[];
-      if (split.length < 2 || split.length > 3) return [['must be [train, val] or [train, val, test]', 'split']];
+      if (split.length < 2 || split.length > 3)
+        return [['must be [train, val] or [train, val, test]', 'split']];
       const sum = split.reduce((a, b) => a + b, 0);
       return Math.abs(sum - 1) > 1e-6 ? [[`must sum to 1, got ${+sum.toFixed(6)}`, 'split']] : [];
     },
@@ -153,7 +233,15 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
     name: 'flip',
     doc: 'Flip along each of the named spatial axes, independently.',
     example: 'flip(axes = [D, H, W], p = 0.5)',
-    params: [{ name: 'axes', type: { kind: 'list', of: { kind: 'symbol', values: ['D', 'H', 'W'] } }, default: ['H', 'W'], doc: 'axes to flip' }, p()],
+    params: [
+      {
+        name: 'axes',
+        type: { kind: 'list', of: { kind: 'symbol', values: ['D', 'H', 'W'] } },
+        default: ['H', 'W'],
+        doc: 'axes to flip',
+      },
+      p(),
+    ],
   },
   {
     name: 'one_of',
@@ -163,27 +251,57 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
   },
   {
     name: 'one_or_other',
-    doc: 'With probability p the first transform (or list), otherwise the second (albumentations OneOrOther).',
+    doc:
+      'With probability p the first transform (or list), otherwise the second (albumentations ' +
+      'OneOrOther).',
     example: 'one_or_other(0.3, resize(), [random_scale(0.5, 1.5), random_crop()])',
     params: [
       p(),
-      { name: 'first', type: { kind: 'either', of: [entry('transform'), transforms] }, required: true, doc: 'taken with probability p' },
-      { name: 'second', type: { kind: 'either', of: [entry('transform'), transforms] }, required: true, doc: 'taken otherwise' },
+      {
+        name: 'first',
+        type: { kind: 'either', of: [entry('transform'), transforms] },
+        required: true,
+        doc: 'taken with probability p',
+      },
+      {
+        name: 'second',
+        type: { kind: 'either', of: [entry('transform'), transforms] },
+        required: true,
+        doc: 'taken otherwise',
+      },
     ],
   },
-  { name: 'contrast', doc: 'Random contrast change by up to ±limit.', example: 'contrast(0.2)', params: [{ name: 'limit', type: num({ min: 0 }), default: 0.2, doc: 'largest change' }, p()] },
-  { name: 'brightness', doc: 'Random brightness change by up to ±limit.', example: 'brightness(0.2)', params: [{ name: 'limit', type: num({ min: 0 }), default: 0.2, doc: 'largest change' }, p()] },
+  {
+    name: 'contrast',
+    doc: 'Random contrast change by up to ±limit.',
+    example: 'contrast(0.2)',
+    params: [{ name: 'limit', type: num({ min: 0 }), default: 0.2, doc: 'largest change' }, p()],
+  },
+  {
+    name: 'brightness',
+    doc: 'Random brightness change by up to ±limit.',
+    example: 'brightness(0.2)',
+    params: [{ name: 'limit', type: num({ min: 0 }), default: 0.2, doc: 'largest change' }, p()],
+  },
   {
     name: 'gamma',
     doc: 'Random gamma, in percent (80 to 120: gamma 0.8 to 1.2).',
     example: 'gamma(80, 120)',
-    params: [{ name: 'low', type: num({ above: 0 }), default: 80, doc: 'lowest gamma ×100' }, { name: 'high', type: num({ above: 0 }), default: 120, doc: 'highest gamma ×100' }, p()],
+    params: [
+      { name: 'low', type: num({ above: 0 }), default: 80, doc: 'lowest gamma ×100' },
+      { name: 'high', type: num({ above: 0 }), default: 120, doc: 'highest gamma ×100' },
+      p(),
+    ],
   },
   {
     name: 'brightness_contrast',
     doc: 'Random brightness and contrast changes (albumentations RandomBrightnessContrast).',
     example: 'brightness_contrast(0.3, 0.3, p = 0.5)',
-    params: [{ name: 'brightness', type: num({ min: 0 }), default: 0.2, doc: 'largest brightness change' }, { name: 'contrast', type: num({ min: 0 }), default: 0.2, doc: 'largest contrast change' }, p()],
+    params: [
+      { name: 'brightness', type: num({ min: 0 }), default: 0.2, doc: 'largest brightness change' },
+      { name: 'contrast', type: num({ min: 0 }), default: 0.2, doc: 'largest contrast change' },
+      p(),
+    ],
   },
   {
     name: 'hue_saturation_value',
@@ -211,20 +329,35 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
     name: 'grid_distortion',
     doc: 'Grid distortion (albumentations GridDistortion).',
     example: 'grid_distortion(steps = 5, limit = 0.3)',
-    params: [{ name: 'steps', type: int(1), default: 5, doc: 'grid cells per side' }, { name: 'limit', type: num({ min: 0 }), default: 0.3, doc: 'largest distortion' }, p()],
+    params: [
+      { name: 'steps', type: int(1), default: 5, doc: 'grid cells per side' },
+      { name: 'limit', type: num({ min: 0 }), default: 0.3, doc: 'largest distortion' },
+      p(),
+    ],
   },
   {
     name: 'optical_distortion',
     doc: 'Optical (barrel/pincushion) distortion (albumentations OpticalDistortion).',
     example: 'optical_distortion(limit = 2, shift = 0.5)',
-    params: [{ name: 'limit', type: num({ min: 0 }), default: 0.05, doc: 'largest distortion' }, { name: 'shift', type: num({ min: 0 }), default: 0.05, doc: 'largest centre shift' }, p()],
+    params: [
+      { name: 'limit', type: num({ min: 0 }), default: 0.05, doc: 'largest distortion' },
+      { name: 'shift', type: num({ min: 0 }), default: 0.05, doc: 'largest centre shift' },
+      p(),
+    ],
   },
   {
     name: 'shift_scale_rotate',
-    doc: 'Random shift (fraction of the size), scale (±) and rotation (± degrees); linear, reflected borders.',
+    doc:
+      'Random shift (fraction of the size), scale (±) and rotation (± degrees); linear, ' +
+      'reflected borders.',
     example: 'shift_scale_rotate(0.0625, 0.1, 45, p = 0.5)',
     params: [
-      { name: 'shift', type: num({ min: 0 }), default: 0.0625, doc: 'largest shift, as a fraction of the size' },
+      {
+        name: 'shift',
+        type: num({ min: 0 }),
+        default: 0.0625,
+        doc: 'largest shift, as a fraction of the size',
+      },
       { name: 'scale', type: num({ min: 0 }), default: 0.1, doc: 'largest scale change' },
       { name: 'rotate', type: num({ min: 0 }), default: 45, doc: 'largest rotation in degrees' },
       p(),
@@ -241,18 +374,30 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
       p(1),
     ],
   },
-  { name: 'random_crop', doc: 'A random crop.', example: 'random_crop([512, 1024])', params: [sized('crop size, [height, width] or one number for a square')] },
+  {
+    name: 'random_crop',
+    doc: 'A random crop.',
+    example: 'random_crop([512, 1024])',
+    params: [sized('crop size, [height, width] or one number for a square')],
+  },
   {
     name: 'resize',
     doc: 'Resize (image interpolated, mask nearest).',
     example: 'resize([512, 512])',
-    params: [sized('target size, [height, width] or one number for a square'), { name: 'mode', type: interpolation, default: 'linear', doc: 'image interpolation' }, p(1)],
+    params: [
+      sized('target size, [height, width] or one number for a square'),
+      { name: 'mode', type: interpolation, default: 'linear', doc: 'image interpolation' },
+      p(1),
+    ],
   },
   {
     name: 'longest_max_size',
     doc: 'Rescale so that the longest side is `size`.',
     example: 'longest_max_size(640)',
-    params: [{ name: 'size', type: int(1), required: true, doc: 'longest side' }, { name: 'mode', type: interpolation, default: 'linear', doc: 'image interpolation' }],
+    params: [
+      { name: 'size', type: int(1), required: true, doc: 'longest side' },
+      { name: 'mode', type: interpolation, default: 'linear', doc: 'image interpolation' },
+    ],
   },
   {
     name: 'pad_if_needed',
@@ -277,24 +422,46 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
       const named = given.has('mean') || given.has('std');
       if (given.has('stats') && named) return [["takes statistics or 'mean' and 'std', not both", 'mean']];
       if (!given.has('stats') && !(given.has('mean') && given.has('std'))) {
-        return [["needs statistics, as in normalize(imagenet) (import std/augment { imagenet }), or both 'mean' and 'std'"]];
+        return [
+          [
+            'needs statistics, as in normalize(imagenet) (import std/augment { imagenet }), or both ' +
+              "'mean' and 'std'",
+          ],
+        ];
       }
       return [];
     },
   },
-  { name: 'intensity_scale', doc: 'Multiply intensities by a random factor in [1 - factor, 1 + factor].', example: 'intensity_scale(0.1)', params: [{ name: 'factor', type: num({ min: 0 }), default: 0.1, doc: 'largest relative change' }, p(1)] },
-  { name: 'zscore', doc: 'Normalise each image (volume) to zero mean and unit variance over its nonzero voxels.', example: 'zscore()', params: [] },
+  {
+    name: 'intensity_scale',
+    doc: 'Multiply intensities by a random factor in [1 - factor, 1 + factor].',
+    example: 'intensity_scale(0.1)',
+    params: [{ name: 'factor', type: num({ min: 0 }), default: 0.1, doc: 'largest relative change' }, p(1)],
+  },
+  {
+    name: 'zscore',
+    doc: 'Normalise each image (volume) to zero mean and unit variance over its nonzero voxels.',
+    example: 'zscore()',
+    params: [],
+  },
 ]);
 
 export const STATS: Entry[] = [
   {
     name: 'stats',
     family: 'stats',
-    doc: 'Channel statistics for normalize (images scaled to [0, 1]); std/augment defines `imagenet` with it.',
+    doc:
+      'Channel statistics for normalize (images scaled to [0, 1]); std/augment defines ' +
+      '`imagenet` with it.',
     example: 'stats(mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])',
     params: [
       { name: 'mean', type: numbers(), required: true, doc: 'channel means' },
-      { name: 'std', type: { kind: 'list', of: num({ above: 0 }) }, required: true, doc: 'channel standard deviations' },
+      {
+        name: 'std',
+        type: { kind: 'list', of: num({ above: 0 }) },
+        required: true,
+        doc: 'channel standard deviations',
+      },
     ],
   },
 ];

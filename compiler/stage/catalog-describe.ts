@@ -1,5 +1,5 @@
-// How the checker's messages (and docs/catalogue.md) put types and values into words: family names, describeType,
-// and a value as the user wrote it.
+// How the checker's messages (and docs/catalogue.md) put types and values into words: family names,
+// describeType, and a value as the user wrote it.
 import type { Family, Type } from './catalog-types.ts';
 import type { Setting } from './settings.ts';
 
@@ -12,7 +12,9 @@ export const FAMILY_TEXT: Record<Family, { one: string; many: string; example: s
   stats: { one: 'statistics', many: 'statistics', example: 'imagenet (import std/augment { imagenet })' },
 };
 
-/** Describes a type for messages: "a whole number >= 1", "a list of 2 whole numbers >= 1 ([height, width])". */
+/**
+ * Describes a type for messages: "a whole number >= 1", "a list of 2 whole numbers >= 1 ([height, width])".
+ */
 export function describeType(type: Type): string {
   switch (type.kind) {
     case 'int':
@@ -26,8 +28,12 @@ export function describeType(type: Type): string {
     case 'symbol':
       return type.what ?? (type.values ? `one of ${type.values.join(', ')}` : 'a name');
     case 'list': {
-      if (type.of.kind === 'symbol' && type.of.values) return `a list of names among ${type.of.values.join(', ')}`;
-      if (type.of.kind === 'entry') return `a list of ${FAMILY_TEXT[type.of.family].many}, as in [${FAMILY_TEXT[type.of.family].example}]`;
+      if (type.of.kind === 'symbol' && type.of.values)
+        return `a list of names among ${type.of.values.join(', ')}`;
+      if (type.of.kind === 'entry') {
+        const family = FAMILY_TEXT[type.of.family];
+        return `a list of ${family.many}, as in [${family.example}]`;
+      }
       const of = describeType(type.of).replace(/^an? /, '');
       const items = type.length ? `${type.length} ${plural(of)}` : plural(of);
       return type.what ? `${type.what} (${items.replace(/^(\d+) /, '$1 ')})` : `a list of ${items}`;
@@ -40,8 +46,10 @@ export function describeType(type: Type): string {
 }
 
 function bounds(min?: number, above?: number, max?: number, below?: number): string {
-  const lo = min !== undefined ? { n: min, open: false } : above !== undefined ? { n: above, open: true } : undefined;
-  const hi = max !== undefined ? { n: max, open: false } : below !== undefined ? { n: below, open: true } : undefined;
+  const lo =
+    min !== undefined ? { n: min, open: false } : above !== undefined ? { n: above, open: true } : undefined;
+  const hi =
+    max !== undefined ? { n: max, open: false } : below !== undefined ? { n: below, open: true } : undefined;
   if (lo && hi && !lo.open && !hi.open) return ` from ${lo.n} to ${hi.n}`;
   if (lo && hi) return ` in ${lo.open ? '(' : '['}${lo.n}, ${hi.n}${hi.open ? ')' : ']'}`;
   if (lo) return ` ${lo.open ? '>' : '>='} ${lo.n}`;
@@ -49,7 +57,8 @@ function bounds(min?: number, above?: number, max?: number, below?: number): str
   return '';
 }
 
-export const article = (word: string) => (/^[aeiou]/.test(word) && word !== 'statistics' ? `an ${word}` : word === 'statistics' ? word : `a ${word}`);
+export const article = (word: string) =>
+  /^[aeiou]/.test(word) && word !== 'statistics' ? `an ${word}` : word === 'statistics' ? word : `a ${word}`;
 const plural = (noun: string) =>
   noun.replace(/^(whole number|number|string|name|list)/, '$1s').replace(/^(true or false)$/, 'booleans');
 
@@ -58,7 +67,8 @@ export function show(value: Setting, symbol: boolean): string {
   if (typeof value === 'string') return symbol ? `the name '${value}'` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) {
-    const text = `[${value.map((v) => (typeof v === 'object' ? '...' : typeof v === 'string' ? v : String(v))).join(', ')}]`;
+    const items = value.map((v) => (typeof v === 'object' ? '...' : typeof v === 'string' ? v : String(v)));
+    const text = `[${items.join(', ')}]`;
     return text.length <= 40 ? text : 'a list';
   }
   return `'${value.name}(...)'`;

@@ -1,5 +1,5 @@
-// docs/catalogue.md from the catalogue (compiler/stage/catalog.ts): every dataset, transform, optimizer, schedule
-// and metric with its options, types and defaults, and the section keys. Regenerate with
+// docs/catalogue.md from the catalogue (compiler/stage/catalog.ts): every dataset, transform, optimizer,
+// schedule and metric with its options, types and defaults, and the section keys. Regenerate with
 //
 //     npx tsx compiler/stage/catalog-doc.ts > docs/catalogue.md
 //
@@ -11,12 +11,24 @@ import { SECTION_KEYS, describeType, entries } from './catalog.ts';
 import type { Setting } from './settings.ts';
 
 const TITLES: Array<[Family, string, string]> = [
-  ['dataset', 'Datasets', '`data = NAME(options) { option block }`. The option block holds the augmentation pipelines.'],
-  ['transform', 'Transforms', 'Items of an augmentation pipeline (`train augment = [hflip(0.5), ...]`), applied in order.'],
+  [
+    'dataset',
+    'Datasets',
+    '`data = NAME(options) { option block }`. The option block holds the augmentation pipelines.',
+  ],
+  [
+    'transform',
+    'Transforms',
+    'Items of an augmentation pipeline (`train augment = [hflip(0.5), ...]`), applied in order.',
+  ],
   ['stats', 'Statistics', 'The argument of `normalize`.'],
   ['optimizer', 'Optimizers', '`optimizer = NAME(options)`; default `adam()`.'],
   ['schedule', 'Schedules', '`schedule = NAME(options)` (learning rate); default `constant`.'],
-  ['metric', 'Metrics', 'Items of `eval { metrics = [...] }` (and `test`), as a name or a call with options.'],
+  [
+    'metric',
+    'Metrics',
+    'Items of `eval { metrics = [...] }` (and `test`), as a name or a call with options.',
+  ],
 ];
 
 function value(v: Setting): string {
@@ -29,16 +41,30 @@ function value(v: Setting): string {
 function table(params: Param[]): string[] {
   if (params.length === 0) return ['No options.', ''];
   const rows = params.map((p) => {
-    const fallback = p.required ? '*required*' : p.default !== undefined ? `\`${value(p.default)}\`` : p.defaultText ?? '—';
-    const shown = p.default !== undefined && typeof p.default === 'string' && p.type.kind === 'string' ? `\`"${p.default}"\`` : fallback;
-    return `| \`${p.name}\` | ${describeType(p.type)} | ${shown}${p.defaultText && p.default !== undefined ? ` (${p.defaultText})` : ''} | ${p.doc} |`;
+    const fallback = p.required
+      ? '*required*'
+      : p.default !== undefined
+        ? `\`${value(p.default)}\``
+        : (p.defaultText ?? '—');
+    const shown =
+      p.default !== undefined && typeof p.default === 'string' && p.type.kind === 'string'
+        ? `\`"${p.default}"\``
+        : fallback;
+    const also = p.defaultText && p.default !== undefined ? ` (${p.defaultText})` : '';
+    return `| \`${p.name}\` | ${describeType(p.type)} | ${shown}${also} | ${p.doc} |`;
   });
   return ['| option | type | default | meaning |', '|---|---|---|---|', ...rows, ''];
 }
 
 function entry(e: Entry): string[] {
   const lines = [`### \`${e.name}\``, '', `${e.doc} Example: \`${e.example}\`.`, ''];
-  if (e.family === 'metric') lines.push(e.scalar ? 'One number: `select` may name it.' : 'A table (a value per class): it cannot be selected on.', '');
+  if (e.family === 'metric')
+    lines.push(
+      e.scalar
+        ? 'One number: `select` may name it.'
+        : 'A table (a value per class): it cannot be selected on.',
+      '',
+    );
   lines.push(...table(e.params));
   if (e.block) lines.push('Option block:', '', ...table(e.block));
   return lines;
@@ -48,24 +74,32 @@ export function catalogueMarkdown(): string {
   const lines = [
     '# The configuration catalogue',
     '',
-    '<!-- Generated from compiler/stage/catalog.ts by compiler/stage/catalog-doc.ts; do not edit by hand. -->',
+    '<!-- Generated from compiler/stage/catalog.ts by compiler/stage/catalog-doc.ts; do not ' +
+      'edit by hand. -->',
     '',
-    'Every dataset, transform, optimizer, schedule and metric an experiment may name, with its options. `segc check`',
-    'checks an experiment against this catalogue (SEG5001: unknown names and options with the valid ones, values of the',
-    'wrong type or out of range). Options are given by name, or by position in the order listed (`hflip(0.5)` is',
-    '`hflip(p = 0.5)`). A name in a setting is written without quotes (`per = iteration`); a string in quotes',
+    'Every dataset, transform, optimizer, schedule and metric an experiment may name, with its ' +
+      'options. `segc check`',
+    'checks an experiment against this catalogue (SEG5001: unknown names and options with the ' +
+      'valid ones, values of the',
+    'wrong type or out of range). Options are given by name, or by position in the order ' +
+      'listed (`hflip(0.5)` is',
+    '`hflip(p = 0.5)`). A name in a setting is written without quotes (`per = iteration`); a ' +
+      'string in quotes',
     '(`root = "data/cityscapes"`).',
     '',
     '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
-    "diagnostic before touching the GPU (`Dataset 'cityscapes' is declared but its reader is not available yet`). This",
-    "version runs the dataset `shapes` without augmentation, `adam`, `constant` and `cosine`, the metrics `dice`, `miou`",
+    "diagnostic before touching the GPU (`Dataset 'cityscapes' is declared but its reader is " +
+      'not available yet`). This',
+    'version runs the dataset `shapes` without augmentation, `adam`, `constant` and `cosine`, ' +
+      'the metrics `dice`, `miou`',
     'and `proportion_error`, `eval.batch` equal to `train.batch`, no `test { after_training = true }` and no',
     'pretrained `weights`.',
     '',
     '## Sections',
     '',
   ];
-  for (const [name, params] of Object.entries(SECTION_KEYS)) lines.push(`### \`${name} { ... }\``, '', ...table(params));
+  for (const [name, params] of Object.entries(SECTION_KEYS))
+    lines.push(`### \`${name} { ... }\``, '', ...table(params));
   for (const [family, title, intro] of TITLES) {
     lines.push(`## ${title}`, '', intro, '');
     for (const e of entries(family)) lines.push(...entry(e));
@@ -73,4 +107,5 @@ export function catalogueMarkdown(): string {
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.stdout.write(catalogueMarkdown());
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.stdout.write(catalogueMarkdown());

@@ -1,5 +1,5 @@
-// The whole catalogue and its look-ups (entries of a family, an entry by name, an option's default), the standard
-// library's setting names, and the keys of the train, eval and test sections.
+// The whole catalogue and its look-ups (entries of a family, an entry by name, an option's default), the
+// standard library's setting names, and the keys of the train, eval and test sections.
 import { DATASETS, STATS, TRANSFORMS } from './catalog-data.ts';
 import { METRICS, OPTIMIZERS, SCHEDULES } from './catalog-training.ts';
 import type { Entry, Family, Param } from './catalog-types.ts';
@@ -7,7 +7,14 @@ import { bool, entry, int, str } from './catalog-types.ts';
 import type { Setting } from './settings.ts';
 
 /** Every catalogue entry, by family. */
-export const CATALOGUE: Entry[] = [...DATASETS, ...TRANSFORMS, ...STATS, ...OPTIMIZERS, ...SCHEDULES, ...METRICS];
+export const CATALOGUE: Entry[] = [
+  ...DATASETS,
+  ...TRANSFORMS,
+  ...STATS,
+  ...OPTIMIZERS,
+  ...SCHEDULES,
+  ...METRICS,
+];
 
 /** Names that are configuration constructors in a setting (a call of one is a configuration object). */
 export const CONSTRUCTORS = new Set(CATALOGUE.map((e) => e.name));
@@ -27,7 +34,9 @@ export function defaultOf(family: Family, name: string, key: string): Setting | 
 
 /** Setting fns of the standard library, by name: a hint when one is used without its import. */
 export const LIBRARY_NAMES: Record<string, string> = Object.fromEntries(
-  ['imagenet', 'retinal_train', 'cityscapes_train', 'polyp_train', 'polyp_eval', 'voc_train', 'voc_eval'].map((n) => [n, 'std/augment']),
+  ['imagenet', 'retinal_train', 'cityscapes_train', 'polyp_train', 'polyp_eval', 'voc_train', 'voc_eval'].map(
+    (n) => [n, 'std/augment'],
+  ),
 );
 
 export const TRAIN_KEYS: Param[] = [
@@ -38,14 +47,34 @@ export const TRAIN_KEYS: Param[] = [
 
 export const EVAL_KEYS: Param[] = [
   { name: 'every', type: int(1), default: 1, doc: 'epochs between evaluations on the validation split' },
-  { name: 'metrics', type: { kind: 'list', of: entry('metric') }, default: ['dice', 'miou', 'proportion_error'], doc: 'metrics to compute' },
-  { name: 'select', type: { kind: 'symbol' }, defaultText: 'the first metric', doc: 'the metric that picks the best checkpoint (higher is better)' },
+  {
+    name: 'metrics',
+    type: { kind: 'list', of: entry('metric') },
+    default: ['dice', 'miou', 'proportion_error'],
+    doc: 'metrics to compute',
+  },
+  {
+    name: 'select',
+    type: { kind: 'symbol' },
+    defaultText: 'the first metric',
+    doc: 'the metric that picks the best checkpoint (higher is better)',
+  },
   { name: 'batch', type: int(1), defaultText: 'train batch', doc: 'images per evaluation step' },
 ];
 
 export const TEST_KEYS: Param[] = [
-  { name: 'split', type: { kind: 'symbol', values: ['train', 'val', 'test'] }, default: 'test', doc: 'the split to test on' },
-  { name: 'after_training', type: bool, default: false, doc: 'test the selected checkpoint when training ends' },
+  {
+    name: 'split',
+    type: { kind: 'symbol', values: ['train', 'val', 'test'] },
+    default: 'test',
+    doc: 'the split to test on',
+  },
+  {
+    name: 'after_training',
+    type: bool,
+    default: false,
+    doc: 'test the selected checkpoint when training ends',
+  },
   {
     name: 'checkpoint',
     type: { kind: 'either', of: [{ kind: 'symbol', values: ['best', 'last'] }, str] },
@@ -53,8 +82,18 @@ export const TEST_KEYS: Param[] = [
     doc: 'best, last, or the path of a checkpoint',
   },
   { name: 'batch', type: int(1), defaultText: 'eval batch', doc: 'images per step' },
-  { name: 'metrics', type: { kind: 'list', of: entry('metric') }, defaultText: 'eval metrics', doc: 'metrics to compute' },
-  { name: 'save_predictions', type: bool, default: false, doc: 'write each prediction as a PNG of label values' },
+  {
+    name: 'metrics',
+    type: { kind: 'list', of: entry('metric') },
+    defaultText: 'eval metrics',
+    doc: 'metrics to compute',
+  },
+  {
+    name: 'save_predictions',
+    type: bool,
+    default: false,
+    doc: 'write each prediction as a PNG of label values',
+  },
 ];
 
 export const SECTION_KEYS: Record<string, Param[]> = { train: TRAIN_KEYS, eval: EVAL_KEYS, test: TEST_KEYS };

@@ -11,8 +11,20 @@ const adamParams = (weightDecay: number): Param[] => [
 ];
 
 export const OPTIMIZERS: Entry[] = [
-  { name: 'adam', family: 'optimizer', doc: 'Adam; weight decay is L2 in the gradient (torch Adam).', example: 'adam(lr = 1e-3)', params: adamParams(0) },
-  { name: 'adamw', family: 'optimizer', doc: 'AdamW: decoupled weight decay.', example: 'adamw(lr = 1e-3, weight_decay = 1e-2)', params: adamParams(1e-2) },
+  {
+    name: 'adam',
+    family: 'optimizer',
+    doc: 'Adam; weight decay is L2 in the gradient (torch Adam).',
+    example: 'adam(lr = 1e-3)',
+    params: adamParams(0),
+  },
+  {
+    name: 'adamw',
+    family: 'optimizer',
+    doc: 'AdamW: decoupled weight decay.',
+    example: 'adamw(lr = 1e-3, weight_decay = 1e-2)',
+    params: adamParams(1e-2),
+  },
   {
     name: 'sgd',
     family: 'optimizer',
@@ -25,19 +37,32 @@ export const OPTIMIZERS: Entry[] = [
       { name: 'nesterov', type: bool, default: true, doc: 'Nesterov momentum' },
       { name: 'weight_decay', type: num({ min: 0 }), default: 0, doc: 'weight decay' },
     ],
-    refine: (o) => (o.nesterov && !((o.momentum as number) > 0 && o.dampening === 0) ? [['needs momentum > 0 and dampening = 0 for nesterov = true', 'nesterov']] : []),
+    refine: (o) =>
+      o.nesterov && !((o.momentum as number) > 0 && o.dampening === 0)
+        ? [['needs momentum > 0 and dampening = 0 for nesterov = true', 'nesterov']]
+        : [],
   },
 ];
 
 /** Whether `name` is `val.loss` or `val.<metric>`, a quantity a plateau schedule can watch. */
-const monitored = (name: string) => name === 'val.loss' || (name.startsWith('val.') && METRICS.some((m) => m.scalar && `val.${m.name}` === name));
+const monitored = (name: string) =>
+  name === 'val.loss' ||
+  (name.startsWith('val.') && METRICS.some((m) => m.scalar && `val.${m.name}` === name));
 
 export const SCHEDULES: Entry[] = [
-  { name: 'constant', family: 'schedule', doc: 'The optimizer\'s learning rate throughout.', example: 'constant', params: [] },
+  {
+    name: 'constant',
+    family: 'schedule',
+    doc: "The optimizer's learning rate throughout.",
+    example: 'constant',
+    params: [],
+  },
   {
     name: 'cosine',
     family: 'schedule',
-    doc: 'Cosine annealing per epoch from the learning rate to `min` over the training (torch CosineAnnealingLR).',
+    doc:
+      'Cosine annealing per epoch from the learning rate to `min` over the training (torch ' +
+      'CosineAnnealingLR).',
     example: 'cosine(min = 1e-5)',
     params: [{ name: 'min', type: num({ min: 0 }), default: 0, doc: 'final learning rate' }],
   },
@@ -49,20 +74,37 @@ export const SCHEDULES: Entry[] = [
     params: [
       { name: 'power', type: num({ above: 0 }), default: 0.9, doc: 'exponent' },
       { name: 'min', type: num({ min: 0 }), default: 0, doc: 'final learning rate' },
-      { name: 'per', type: { kind: 'symbol', values: ['iteration', 'epoch'] }, default: 'iteration', doc: 'step after every iteration or epoch' },
+      {
+        name: 'per',
+        type: { kind: 'symbol', values: ['iteration', 'epoch'] },
+        default: 'iteration',
+        doc: 'step after every iteration or epoch',
+      },
     ],
   },
   {
     name: 'plateau',
     family: 'schedule',
-    doc: 'Multiply the learning rate by `factor` when `monitor` stops improving for `patience` epochs (torch ReduceLROnPlateau; a loss is minimised, a metric maximised).',
+    doc:
+      'Multiply the learning rate by `factor` when `monitor` stops improving for `patience` ' +
+      'epochs (torch ReduceLROnPlateau; a loss is minimised, a metric maximised).',
     example: 'plateau(factor = 0.5, patience = 6, monitor = val.loss)',
     params: [
       { name: 'factor', type: num({ above: 0, below: 1 }), default: 0.5, doc: 'multiplier' },
       { name: 'patience', type: int(0), default: 3, doc: 'epochs without improvement before a reduction' },
-      { name: 'monitor', type: { kind: 'symbol', test: monitored, what: 'val.loss or val.<metric>' }, default: 'val.loss', doc: 'the watched quantity' },
+      {
+        name: 'monitor',
+        type: { kind: 'symbol', test: monitored, what: 'val.loss or val.<metric>' },
+        default: 'val.loss',
+        doc: 'the watched quantity',
+      },
       { name: 'min', type: num({ min: 0 }), default: 0, doc: 'lowest learning rate' },
-      { name: 'threshold', type: num({ min: 0 }), default: 1e-4, doc: 'relative change that counts as improvement' },
+      {
+        name: 'threshold',
+        type: num({ min: 0 }),
+        default: 1e-4,
+        doc: 'relative change that counts as improvement',
+      },
       { name: 'cooldown', type: int(0), default: 0, doc: 'epochs to wait after a reduction' },
     ],
   },
@@ -79,19 +121,59 @@ export const SCHEDULES: Entry[] = [
 ];
 
 export const METRICS: Entry[] = ofFamily('metric', [
-  { name: 'dice', scalar: true, doc: 'Foreground Dice over the whole split (per-class sums, mean over the foreground classes).', example: 'dice', params: [] },
-  { name: 'miou', scalar: true, doc: 'Mean IoU over all classes, sums accumulated over the split (an absent class counts as 0).', example: 'miou', params: [] },
-  { name: 'proportion_error', scalar: true, doc: 'Mean absolute error of the predicted class proportions, per image.', example: 'proportion_error', params: [] },
-  { name: 'macc', scalar: true, doc: 'Mean per-class pixel accuracy, sums accumulated over the split.', example: 'macc', params: [] },
+  {
+    name: 'dice',
+    scalar: true,
+    doc: 'Foreground Dice over the whole split (per-class sums, mean over the foreground classes).',
+    example: 'dice',
+    params: [],
+  },
+  {
+    name: 'miou',
+    scalar: true,
+    doc: 'Mean IoU over all classes, sums accumulated over the split (an absent class counts as 0).',
+    example: 'miou',
+    params: [],
+  },
+  {
+    name: 'proportion_error',
+    scalar: true,
+    doc: 'Mean absolute error of the predicted class proportions, per image.',
+    example: 'proportion_error',
+    params: [],
+  },
+  {
+    name: 'macc',
+    scalar: true,
+    doc: 'Mean per-class pixel accuracy, sums accumulated over the split.',
+    example: 'macc',
+    params: [],
+  },
   {
     name: 'dice_per_image',
     scalar: true,
-    doc: 'Dice per image and channel of the thresholded probabilities, averaged over images (retinal evaluator).',
+    doc:
+      'Dice per image and channel of the thresholded probabilities, averaged over images ' +
+      '(retinal evaluator).',
     example: 'dice_per_image(threshold = 0.5)',
-    params: [{ name: 'threshold', type: probability, default: 0.5, doc: 'probability threshold (sigmoid outputs)' }],
+    params: [
+      { name: 'threshold', type: probability, default: 0.5, doc: 'probability threshold (sigmoid outputs)' },
+    ],
   },
-  { name: 'per_class_iou', scalar: false, doc: 'IoU of each class (a table).', example: 'per_class_iou', params: [] },
-  { name: 'per_class_dice', scalar: false, doc: 'Dice of each class (a table).', example: 'per_class_dice', params: [] },
+  {
+    name: 'per_class_iou',
+    scalar: false,
+    doc: 'IoU of each class (a table).',
+    example: 'per_class_iou',
+    params: [],
+  },
+  {
+    name: 'per_class_dice',
+    scalar: false,
+    doc: 'Dice of each class (a table).',
+    example: 'per_class_dice',
+    params: [],
+  },
   {
     name: 'nsd',
     scalar: true,
@@ -99,14 +181,28 @@ export const METRICS: Entry[] = ofFamily('metric', [
     example: 'nsd(tolerance = 1)',
     params: [
       { name: 'tolerance', type: num({ min: 0 }), default: 1, doc: 'tolerance in mm' },
-      { name: 'spacing', type: { kind: 'list', of: num({ above: 0 }) }, default: [2, 1], doc: 'pixel spacing in mm, per spatial axis' },
+      {
+        name: 'spacing',
+        type: { kind: 'list', of: num({ above: 0 }) },
+        default: [2, 1],
+        doc: 'pixel spacing in mm, per spatial axis',
+      },
     ],
   },
   {
     name: 'hd95',
     scalar: true,
-    doc: '95th-percentile Hausdorff distance, per image, images with an empty prediction or ground truth skipped.',
+    doc:
+      '95th-percentile Hausdorff distance, per image, images with an empty prediction or ground ' +
+      'truth skipped.',
     example: 'hd95',
-    params: [{ name: 'spacing', type: { kind: 'list', of: num({ above: 0 }) }, defaultText: '1 per axis', doc: 'pixel spacing in mm, per spatial axis' }],
+    params: [
+      {
+        name: 'spacing',
+        type: { kind: 'list', of: num({ above: 0 }) },
+        defaultText: '1 per axis',
+        doc: 'pixel spacing in mm, per spatial axis',
+      },
+    ],
   },
 ]);

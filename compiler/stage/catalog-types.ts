@@ -1,5 +1,6 @@
-// The shape of the catalogue: families, option types, options (Param) and entries, with the small constructors of
-// types and options that the tables (catalog-data.ts, catalog-training.ts, catalog-table.ts) are written with.
+// The shape of the catalogue: families, option types, options (Param) and entries, with the small
+// constructors of types and options that the tables (catalog-data.ts, catalog-training.ts, catalog-table.ts)
+// are written with.
 import type { Setting } from './settings.ts';
 
 export type Family = 'dataset' | 'transform' | 'optimizer' | 'schedule' | 'metric' | 'stats';
@@ -14,7 +15,9 @@ export type Type =
   /** A name written without quotes (`iteration`, `val.loss`), one of `values` or passing `test`. */
   | { kind: 'symbol'; values?: string[]; test?: (name: string) => boolean; what?: string }
   | { kind: 'list'; of: Type; length?: number; what?: string }
-  /** A catalogue entry of a family, written as a name (`dice`) or a call (`dice_per_image(threshold = 0.5)`). */
+  /**
+   * A catalogue entry of a family, written as a name (`dice`) or a call (`dice_per_image(threshold = 0.5)`).
+   */
   | { kind: 'entry'; family: Family }
   | { kind: 'either'; of: Type[] };
 
@@ -60,7 +63,10 @@ export interface Entry {
 
 // Constructors of option types and of the common `p` option, for the tables.
 export const int = (min?: number, max?: number): Type => ({ kind: 'int', min, max });
-export const num = (bounds: Omit<Extract<Type, { kind: 'number' }>, 'kind'> = {}): Type => ({ kind: 'number', ...bounds });
+export const num = (bounds: Omit<Extract<Type, { kind: 'number' }>, 'kind'> = {}): Type => ({
+  kind: 'number',
+  ...bounds,
+});
 export const str: Type = { kind: 'string' };
 export const bool: Type = { kind: 'bool' };
 export const probability: Type = num({ min: 0, max: 1 });
@@ -70,7 +76,12 @@ export const numbers = (length?: number): Type => ({ kind: 'list', of: num(), le
 export const entry = (family: Family): Type => ({ kind: 'entry', family });
 export const transforms: Type = { kind: 'list', of: entry('transform') };
 export const interpolation: Type = { kind: 'symbol', values: ['nearest', 'linear', 'cubic'] };
-export const p = (value = 0.5): Param => ({ name: 'p', type: probability, default: value, doc: 'probability of applying it' });
+export const p = (value = 0.5): Param => ({
+  name: 'p',
+  type: probability,
+  default: value,
+  doc: 'probability of applying it',
+});
 
 /** Entries of one family, written without their `family`. */
 export function ofFamily(family: Family, list: Omit<Entry, 'family'>[]): Entry[] {

@@ -1,12 +1,13 @@
-// The catalogue of configuration signatures: every dataset, transform, optimizer, schedule and metric an experiment
-// may name, with its options and their types, and the keys of the train, eval and test sections. `segc check`
-// validates an experiment's settings against it (checkSettings); whether this version can *run* a declared entry is
-// a separate question (runtime/train/config.ts, `unavailable`). docs/catalogue.md is generated from this table.
+// The catalogue of configuration signatures: every dataset, transform, optimizer, schedule and metric an
+// experiment may name, with its options and their types, and the keys of the train, eval and test sections.
+// `segc check` validates an experiment's settings against it (checkSettings); whether this version can *run*
+// a declared entry is a separate question (runtime/train/config.ts, `unavailable`). docs/catalogue.md is
+// generated from this table.
 //
-// The catalogue is split by concept: catalog-types.ts (types and their constructors), catalog-data.ts (datasets,
-// transforms, statistics), catalog-training.ts (optimizers, schedules, metrics), catalog-table.ts (the whole table,
-// look-ups, section keys), catalog-describe.ts (types in words) and catalog-check.ts (the checker). This file is
-// the entry point: import from it.
+// The catalogue is split by concept: catalog-types.ts (types and their constructors), catalog-data.ts
+// (datasets, transforms, statistics), catalog-training.ts (optimizers, schedules, metrics), catalog-table.ts
+// (the whole table, look-ups, section keys), catalog-describe.ts (types in words) and catalog-check.ts (the
+// checker). This file is the entry point: import from it.
 export type { DeclaredShape, Entry, Family, Param, Type } from './catalog-types.ts';
 export {
   CATALOGUE,

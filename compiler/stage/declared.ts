@@ -1,6 +1,7 @@
-// Type-checks an experiment that this version cannot run (a dataset without a reader yet, a 3-D volume, ...): its
-// network and loss are staged on inputs of the shape the dataset declares (compiler/stage/catalog.ts), which is all
-// that checking needs. Runnable experiments are staged by stageGraph (graphs.ts) instead, with their evaluation.
+// Type-checks an experiment that this version cannot run (a dataset without a reader yet, a 3-D volume, ...):
+// its network and loss are staged on inputs of the shape the dataset declares (compiler/stage/catalog.ts),
+// which is all that checking needs. Runnable experiments are staged by stageGraph (graphs.ts) instead, with
+// their evaluation.
 import { differentiate } from '../autodiff/index.ts';
 import { SPATIAL_DIMS } from '../ir/types.ts';
 import type { DeclaredShape } from './catalog.ts';
@@ -12,9 +13,9 @@ import type { Value } from './values.ts';
 import { POISON, StageError, fail } from './values.ts';
 
 /**
- * Stages the model and the loss (and the loss's gradients) for a batch of `batch` samples of the declared shape;
- * throws a StageError with every independent error. A dataset that does not declare its classes or image channels
- * takes the network's (its output channels, its `in`).
+ * Stages the model and the loss (and the loss's gradients) for a batch of `batch` samples of the declared
+ * shape; throws a StageError with every independent error. A dataset that does not declare its classes or
+ * image channels takes the network's (its output channels, its `in`).
  */
 export function stageDeclared(spec: ExperimentSpec, shape: DeclaredShape, batch: number): void {
   const options = { mode: 'train' as const, classes: shape.classes ?? 1, recover: true };
@@ -22,27 +23,53 @@ export function stageDeclared(spec: ExperimentSpec, shape: DeclaredShape, batch:
   const b = s.b;
   const dims = SPATIAL_DIMS.slice(-shape.size.length);
   const channels = shape.channels ?? modelChannels(s, spec) ?? 3;
-  const image = b.add('input', [], { name: 'image', dims: ['N', 'C', ...dims], sizes: [batch, channels, ...shape.size], dtype: 'u8' });
-  const labels = b.add('input', [], { name: 'labels', dims: ['N', ...dims], sizes: [batch, ...shape.size], dtype: 'u8' });
+  const image = b.add('input', [], {
+    name: 'image',
+    dims: ['N', 'C', ...dims],
+    sizes: [batch, channels, ...shape.size],
+    dtype: 'u8',
+  });
+  const labels = b.add('input', [], {
+    name: 'labels',
+    dims: ['N', ...dims],
+    sizes: [batch, ...shape.size],
+    dtype: 'u8',
+  });
   const x = b.add('sub', [b.add('mul', [image, b.constant(1 / 255)]), b.constant(0)]);
   const logitsValue = s.guard(() => callModel(s, spec, shape, channels, x));
   if (logitsValue.kind === 'tensor') {
     const classes = s.b.type(logitsValue.node).dims.find((d) => d.name === 'C')?.size;
     if (shape.classes === undefined && classes !== undefined) options.classes = classes;
   }
-  const vars = new Map<string, Value>([['logits', logitsValue.kind === 'tensor' ? logitsValue : POISON], ['y', { kind: 'tensor', node: labels }]]);
+  const vars = new Map<string, Value>([
+    ['logits', logitsValue.kind === 'tensor' ? logitsValue : POISON],
+    ['y', { kind: 'tensor', node: labels }],
+  ]);
   const env: Env = { vars, scope: spec.scope };
-  for (const p of spec.params) vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
+  for (const p of spec.params)
+    vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
   const lossValue = s.guard(() => s.evaluate(spec.loss, env));
   if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
   if (logitsValue.kind !== 'tensor') return;
   s.recovering = false;
   const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
   if (b.type(loss).dims.length !== 0) {
-    fail('SEG3003', spec.loss.span, 'a scalar loss', `a tensor [${b.type(loss).dims.map((d) => d.name).join(',')}]`);
+    fail(
+      'SEG3003',
+      spec.loss.span,
+      'a scalar loss',
+      `a tensor [${b
+        .type(loss)
+        .dims.map((d) => d.name)
+        .join(',')}]`,
+    );
   }
   const trainable = b.nodes.filter((n) => n.op === 'weight');
-  differentiate(b, loss, trainable.map((n) => n.id));
+  differentiate(
+    b,
+    loss,
+    trainable.map((n) => n.id),
+  );
 }
 
 /** The model's `in` option (given, else its default), the image channels it takes. */
@@ -55,26 +82,48 @@ function modelChannels(s: Stager, spec: ExperimentSpec): number | undefined {
 }
 
 /** Calls the experiment's net on `x`, checking its image channels and its output's against the data's. */
-function callModel(s: Stager, spec: ExperimentSpec, shape: DeclaredShape, channels: number, x: number): Value {
+function callModel(
+  s: Stager,
+  spec: ExperimentSpec,
+  shape: DeclaredShape,
+  channels: number,
+  x: number,
+): Value {
   const env: Env = { vars: new Map(), scope: spec.scope };
   const model = spec.model;
   const net = s.evaluate(model.callee, env);
-  if (net.kind !== 'function' || net.def.defKind !== 'net') return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
+  if (net.kind !== 'function' || net.def.defKind !== 'net')
+    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
   const positional = model.args.find((arg) => !arg.name);
-  if (positional) return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
+  if (positional)
+    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
   const args = collectArguments(model.args, (e) => s.operand(e, env));
   if (poisoned(args)) return POISON;
   const given = args.named.get('in');
   if (shape.channels !== undefined && given?.value.kind === 'number' && given.value.value !== channels) {
     const n = (k: number) => `${k} image channel${k === 1 ? '' : 's'}`;
-    fail('SEG5001', given.valueSpan ?? model.span, `The network takes ${n(given.value.value)} (in = ${given.value.value}) but the data's images have ${channels}.`);
+    fail(
+      'SEG5001',
+      given.valueSpan ?? model.span,
+      `The network takes ${n(given.value.value)} (in = ${given.value.value}) but the data's ` +
+        `images have ${channels}.`,
+    );
   }
-  const output = callDefinition(s, net, { positional: [s.wrap(x)], positionalSpans: [model.span], named: args.named }, model.span);
+  const output = callDefinition(
+    s,
+    net,
+    { positional: [s.wrap(x)], positionalSpans: [model.span], named: args.named },
+    model.span,
+  );
   if (output.kind === 'poison') return POISON;
   const logits = s.tensor(output, model.span, 'the network output');
   const classes = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
   if (shape.classes !== undefined && classes !== shape.classes) {
-    fail('SEG5001', model.span, `The network gives ${classes} channels but the data has ${shape.classes} classes.`);
+    fail(
+      'SEG5001',
+      model.span,
+      `The network gives ${classes} channels but the data has ${shape.classes} classes.`,
+    );
   }
   return s.wrap(logits);
 }

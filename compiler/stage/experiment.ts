@@ -1,6 +1,14 @@
-// Reads an `experiment` block into plain settings, keeping the model call and loss formula for staging. Every item
-// is checked (unknown or repeated keys, params that would hide `logits` or `y`) and every error is reported.
-import type { CallExpression, Experiment, Expression, Identifier, Setting as SettingItem, Span } from '../../grammar/index.ts';
+// Reads an `experiment` block into plain settings, keeping the model call and loss formula for staging. Every
+// item is checked (unknown or repeated keys, params that would hide `logits` or `y`) and every error is
+// reported.
+import type {
+  CallExpression,
+  Experiment,
+  Expression,
+  Identifier,
+  Setting as SettingItem,
+  Span,
+} from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
@@ -18,7 +26,10 @@ export interface ParamSpec {
   /** The value at the start of training. */
   value: number;
   span: Span;
-  /** `param alpha = step(1.0, every = 10, factor = 5.0, max = 100)`: ×factor after every `every` epochs, capped. */
+  /**
+   * `param alpha = step(1.0, every = 10, factor = 5.0, max = 100)`: ×factor after every `every` epochs,
+   * capped.
+   */
   schedule?: ParamStep;
 }
 
@@ -41,8 +52,8 @@ export interface ExperimentSpec {
   /** Paths of values written as names (`dice`, `val.loss`), not string literals. */
   symbols?: Set<string>;
   /**
-   * Spans by key: `data` (its value), `train` (the section), and the key of each setting of a section or option of
-   * a call: `train.epochs`, `optimizer.lr`.
+   * Spans by key: `data` (its value), `train` (the section), and the key of each setting of a section or
+   * option of a call: `train.epochs`, `optimizer.lr`.
    */
   spans: Record<string, Span>;
   /** Spans of values by path: `train.epochs`, `data.classes`, `eval.metrics.1` (an item of a list). */
@@ -57,17 +68,24 @@ export const SECTIONS = ['train', 'eval', 'test'];
 const BOUND: Record<string, string> = { y: "the labels 'y'", logits: "the network output 'logits'" };
 
 /** Reads the experiment named `name` (or the only one) of the entry module. */
-export function readExperiment(scope: ModuleScope, name?: string): { spec?: ExperimentSpec; diagnostics: Diagnostic[] } {
+export function readExperiment(
+  scope: ModuleScope,
+  name?: string,
+): { spec?: ExperimentSpec; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const all = scope.module.experiments;
   const experiment = name ? all.find((e) => e.name.name === name) : all[0];
   if (!experiment) {
-    const message = name ? `There is no experiment '${name}' in this file.` : 'This file declares no experiment.';
+    const message = name
+      ? `There is no experiment '${name}' in this file.`
+      : 'This file declares no experiment.';
     diagnostics.push(createDiagnostic('SEG5001', scope.module.span, message));
     return { diagnostics };
   }
   for (const other of all.slice(1)) {
-    const message = `A file declares one experiment, but this file also declares '${other.name.name}' (after '${all[0].name.name}'); move it to a file of its own.`;
+    const message =
+      `A file declares one experiment, but this file also declares '${other.name.name}' (after ` +
+      `'${all[0].name.name}'); move it to a file of its own.`;
     diagnostics.push(createDiagnostic('SEG5001', other.name.span, message));
   }
   const read = readItems(scope, experiment, diagnostics);
@@ -76,8 +94,18 @@ export function readExperiment(scope: ModuleScope, name?: string): { spec?: Expe
   // `data`, `optimizer` and `schedule` are catalogue entries: a name or a call.
   for (const key of ['data', 'optimizer', 'schedule']) {
     if (settings[key] !== undefined && !asCall(settings[key])) {
-      const example: Record<string, string> = { data: 'shapes(size = [64, 64])', optimizer: 'adam(lr = 1e-3)', schedule: 'cosine(min = 1e-5)' };
-      diagnostics.push(createDiagnostic('SEG5001', spans.values[key], `'${key}' must be a name or a call, as in ${example[key]}.`));
+      const example: Record<string, string> = {
+        data: 'shapes(size = [64, 64])',
+        optimizer: 'adam(lr = 1e-3)',
+        schedule: 'cosine(min = 1e-5)',
+      };
+      diagnostics.push(
+        createDiagnostic(
+          'SEG5001',
+          spans.values[key],
+          `'${key}' must be a name or a call, as in ${example[key]}.`,
+        ),
+      );
     }
   }
   if (diagnostics.length > 0) return { diagnostics };
@@ -115,22 +143,37 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   const origins = new WeakMap<object, Expression>();
   const read = (expression: Expression, path: string): Setting =>
     toSetting(evaluateSetting(stager, expression, env, origins), expression, path, spans, origins);
-  /** Where each setting, section and section key is written (`data`, `train`, `train.epochs`), first one only. */
+  /**
+   * Where each setting, section and section key is written (`data`, `train`, `train.epochs`), first one only.
+   */
   const places: Record<string, Span> = {};
   let model: CallExpression | undefined;
   let loss: Expression | undefined;
-  const error = (span: Span, message: string, hint?: string) => diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint });
+  const error = (span: Span, message: string, hint?: string) =>
+    diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint });
   /** Whether `key` is new; else reports it at `at`. */
   const fresh = (what: string, key: string, at: Identifier, span: Span): boolean => {
     const first = places[key];
-    if (first) diagnostics.push(createDiagnostic('SEG2004', at.span, `${what} ${quote(key.replace(/^.*\./, ''))}`, 'given', first.line));
+    if (first)
+      diagnostics.push(
+        createDiagnostic(
+          'SEG2004',
+          at.span,
+          `${what} ${quote(key.replace(/^.*\./, ''))}`,
+          'given',
+          first.line,
+        ),
+      );
     else places[key] = span;
     return !first;
   };
   /** An option block where none is read: only settings (`data`) take one, and blocks do not nest further. */
   const noBlock = (path: string, key: Identifier, options: SettingItem[]) => {
     if (options.length === 0) return;
-    error(key.span, `'${path.replace(/^.*\./, '')}' takes no option block; only a setting such as 'data' has one.`);
+    error(
+      key.span,
+      `'${path.replace(/^.*\./, '')}' takes no option block; only a setting such as 'data' has one.`,
+    );
   };
   const attempt = (body: () => void) => {
     try {
@@ -144,13 +187,23 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
     if (item.kind === 'param') {
       const name = item.name.name;
       const first = params.find((p) => p.name === name);
-      if (BOUND[name]) error(item.name.span, `Param '${name}' would hide ${BOUND[name]}; give it another name.`);
-      else if (first) diagnostics.push(createDiagnostic('SEG2004', item.name.span, `Param '${name}'`, 'declared', first.span.line));
+      if (BOUND[name])
+        error(item.name.span, `Param '${name}' would hide ${BOUND[name]}; give it another name.`);
+      else if (first)
+        diagnostics.push(
+          createDiagnostic('SEG2004', item.name.span, `Param '${name}'`, 'declared', first.span.line),
+        );
       else attempt(() => params.push(readParam(stager, item.name.name, item.value, item.span, env)));
     } else if (item.kind === 'section') {
       const section = item.name.name;
       if (!SECTIONS.includes(section)) {
-        unknown(error, 'section', item.name, SECTIONS, SETTINGS.includes(section) ? `'${section}' is a setting: write '${section} = ...'.` : undefined);
+        unknown(
+          error,
+          'section',
+          item.name,
+          SECTIONS,
+          SETTINGS.includes(section) ? `'${section}' is a setting: write '${section} = ...'.` : undefined,
+        );
         continue;
       }
       if (!fresh('Section', section, item.name, item.span)) continue;
@@ -165,7 +218,13 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
     } else {
       const key = item.key.map((k) => k.name).join(' ');
       if (!SETTINGS.includes(key)) {
-        unknown(error, 'setting', item.key[0], SETTINGS, SECTIONS.includes(key) ? `'${key}' is a section: write '${key} { ... }'.` : undefined);
+        unknown(
+          error,
+          'setting',
+          item.key[0],
+          SETTINGS,
+          SECTIONS.includes(key) ? `'${key}' is a section: write '${key} { ... }'.` : undefined,
+        );
         continue;
       }
       if (!fresh('Setting', key, item.key[0], item.value.span)) continue;
@@ -180,7 +239,8 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       if (item.options && (key === 'model' || key === 'loss')) {
         noBlock(key, item.key[0], item.options);
       } else if (item.options) {
-        // An option block: `data = retinal_lesions(...) { train augment = [...] }`; the catalogue checks its keys.
+        // An option block: `data = retinal_lesions(...) { train augment = [...] }`; the catalogue checks its
+        // keys.
         const block = (blocks[key] ??= {});
         for (const option of item.options) {
           const name = option.key.map((k) => k.name).join(' ');
@@ -194,24 +254,51 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       }
     }
   }
-  const required: Record<string, string> = { data: 'a dataset', model: 'a network', loss: 'the loss formula' };
+  const required: Record<string, string> = {
+    data: 'a dataset',
+    model: 'a network',
+    loss: 'the loss formula',
+  };
   for (const [key, what] of Object.entries(required)) {
-    if (!places[key]) diagnostics.push(createDiagnostic('SEG5001', experiment.name.span, `Experiment '${experiment.name.name}' has no '${key}' (${what}).`));
+    if (!places[key])
+      diagnostics.push(
+        createDiagnostic(
+          'SEG5001',
+          experiment.name.span,
+          `Experiment '${experiment.name.name}' has no '${key}' (${what}).`,
+        ),
+      );
   }
   return { params, settings, sections, spans, places, model, loss, blocks };
 }
 
-function unknown(error: (span: Span, message: string, hint?: string) => void, what: string, name: Identifier, valid: string[], instead?: string): void {
+function unknown(
+  error: (span: Span, message: string, hint?: string) => void,
+  what: string,
+  name: Identifier,
+  valid: string[],
+  instead?: string,
+): void {
   const list = valid.map(quote).join(', ');
   // `evaluation` for `eval`: a longer spelling is too far for suggest.
-  const prefix = valid.find((v) => name.name.startsWith(v) || (name.name.length >= 3 && v.startsWith(name.name)));
-  const hint = instead ?? suggest(name.name, valid) ?? (prefix ? `Did you mean ${quote(prefix)}?` : undefined);
+  const prefix = valid.find(
+    (v) => name.name.startsWith(v) || (name.name.length >= 3 && v.startsWith(name.name)),
+  );
+  const hint =
+    instead ?? suggest(name.name, valid) ?? (prefix ? `Did you mean ${quote(prefix)}?` : undefined);
   error(name.span, `Unknown ${what} ${quote(name.name)}; valid ${what}s are ${list}.`, hint);
 }
 
-function readParam(stager: Stager, name: string, expression: Expression, span: Span, env: { vars: Map<string, Value>; scope: ModuleScope }): ParamSpec {
+function readParam(
+  stager: Stager,
+  name: string,
+  expression: Expression,
+  span: Span,
+  env: { vars: Map<string, Value>; scope: ModuleScope },
+): ParamSpec {
   const value = stager.evaluate(expression, env);
-  if (value.kind === 'config' && value.name === 'step') return { name, ...readStep(value, expression.span), span };
+  if (value.kind === 'config' && value.name === 'step')
+    return { name, ...readStep(value, expression.span), span };
   if (value.kind !== 'number') {
     const what = 'a number (or step(start, every = k, factor = f, max = m)) for a param';
     throw new StageError(createDiagnostic('SEG3003', expression.span, what, describeValue(value)));

@@ -1,5 +1,5 @@
-// Stages an experiment's network and loss into IR: the training step (loss, terms, gradients, state updates) and
-// the evaluation pass (loss terms and metric sums).
+// Stages an experiment's network and loss into IR: the training step (loss, terms, gradients, state updates)
+// and the evaluation pass (loss terms and metric sums).
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { Definition, Span } from '../../grammar/index.ts';
@@ -51,8 +51,9 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
 }
 
 /**
- * `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user errors);
- * `predictions: true` adds the predicted class map (argmax over C) to evaluation, as a 'tensor' output.
+ * `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user
+ * errors); `predictions: true` adds the predicted class map (argmax over C) to evaluation, as a 'tensor'
+ * output.
  */
 export function stageGraph(
   spec: ExperimentSpec,
@@ -79,19 +80,36 @@ export function stageGraph(
   // The model and the loss are staged recovering: every independent error is recorded (see Stager.guard).
   const logitsValue = s.guard(() => callModel(s, spec, shape, x));
   const logits = logitsValue.kind === 'tensor' ? logitsValue.node : undefined;
-  const vars = new Map<string, Value>([['logits', logits === undefined ? POISON : logitsValue], ['y', { kind: 'tensor', node: labels }]]);
+  const vars = new Map<string, Value>([
+    ['logits', logits === undefined ? POISON : logitsValue],
+    ['y', { kind: 'tensor', node: labels }],
+  ]);
   const lossEnv: Env = { vars, scope: spec.scope };
-  for (const p of spec.params) lossEnv.vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
+  for (const p of spec.params)
+    lossEnv.vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
   const lossValue = s.guard(() => s.evaluate(spec.loss, lossEnv));
   if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
   if (logits === undefined) throw new InternalError('the model failed without a diagnostic');
   s.recovering = false;
   const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
   if (b.type(loss).dims.length !== 0) {
-    fail('SEG3003', spec.loss.span, 'a scalar loss', `a tensor [${b.type(loss).dims.map((d) => d.name).join(',')}]`);
+    fail(
+      'SEG3003',
+      spec.loss.span,
+      'a scalar loss',
+      `a tensor [${b
+        .type(loss)
+        .dims.map((d) => d.name)
+        .join(',')}]`,
+    );
   }
   if (!dependsOn(s, loss, logits)) {
-    fail('SEG3003', spec.loss.span, "a loss that depends on the network's output 'logits'", 'one that does not (nothing would train)');
+    fail(
+      'SEG3003',
+      spec.loss.span,
+      "a loss that depends on the network's output 'logits'",
+      'one that does not (nothing would train)',
+    );
   }
   b.output('loss', loss);
   const terms = ['loss'];
@@ -102,7 +120,11 @@ export function stageGraph(
   const metrics: string[] = [];
   if (mode === 'train' && options.gradients !== false) {
     const trainable = b.nodes.filter((n) => n.op === 'weight');
-    const grads = differentiate(b, loss, trainable.map((n) => n.id));
+    const grads = differentiate(
+      b,
+      loss,
+      trainable.map((n) => n.id),
+    );
     for (const w of trainable) b.output(`grad:${w.attrs.name}`, grads.get(w.id)!, 'gradient');
     for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
   } else if (mode === 'eval') {
@@ -112,7 +134,10 @@ export function stageGraph(
   return { graph: b.graph(), weights: s.weights, terms, metrics };
 }
 
-/** Calls the experiment's net on the image `x` with the model options; its output must have a channel per class. */
+/**
+ * Calls the experiment's net on the image `x` with the model options; its output must have a channel per
+ * class.
+ */
 function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number): Value {
   const env: Env = { vars: new Map(), scope: spec.scope };
   const model = spec.model;
@@ -121,7 +146,8 @@ function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number)
     return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
   }
   const positional = model.args.find((arg) => !arg.name);
-  if (positional) return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
+  if (positional)
+    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
   const args = collectArguments(model.args, (e) => s.operand(e, env));
   if (poisoned(args)) return POISON;
   checkImageChannels(net.def, args, shape, model.span);
@@ -131,7 +157,11 @@ function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number)
   const logits = s.tensor(output, model.span, 'the network output');
   const channels = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
   if (channels !== shape.classes) {
-    fail('SEG5001', model.span, `The network gives ${channels} channels but the data has ${shape.classes} classes.`);
+    fail(
+      'SEG5001',
+      model.span,
+      `The network gives ${channels} channels but the data has ${shape.classes} classes.`,
+    );
   }
   return s.wrap(logits);
 }
@@ -141,11 +171,18 @@ function checkImageChannels(def: Definition, args: CallArguments, shape: DataSha
   const param = def.params.find((p) => p.name.name === 'in');
   if (!param) return;
   const given = args.named.get('in');
-  const value = given?.value ?? (param.default?.kind === 'number' ? number(param.default.value, param.default.isInteger) : undefined);
+  const value =
+    given?.value ??
+    (param.default?.kind === 'number' ? number(param.default.value, param.default.isInteger) : undefined);
   if (value?.kind !== 'number' || !value.integer || value.value === shape.channels) return;
   const channels = (n: number) => `${n} image channel${n === 1 ? '' : 's'}`;
   const where = given?.valueSpan ?? span;
-  fail('SEG5001', where, `The network takes ${channels(value.value)} (in = ${value.value}) but the data's images have ${shape.channels}.`);
+  fail(
+    'SEG5001',
+    where,
+    `The network takes ${channels(value.value)} (in = ${value.value}) but the data's images ` +
+      `have ${shape.channels}.`,
+  );
 }
 
 /** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */
@@ -161,7 +198,8 @@ function metricOutputs(s: Stager, logits: number, labels: number, shape: DataSha
   b.output('metric.predicted', n('sum', [maskedPrediction], { axes: everywhere }));
   b.output('metric.target', n('sum', [target], { axes: everywhere }));
   const pixels = n('add', [n('sum', [valid], { axes: ['H', 'W'] }), b.constant(EPS)]);
-  const proportion = (x: number) => n('div', [n('add', [n('sum', [x], { axes: ['H', 'W'] }), b.constant(EPS)]), pixels]);
+  const proportion = (x: number) =>
+    n('div', [n('add', [n('sum', [x], { axes: ['H', 'W'] }), b.constant(EPS)]), pixels]);
   const error = n('abs', [n('sub', [proportion(maskedPrediction), proportion(target)])]);
   b.output('metric.proportion_error', n('sum', [error], { axes: ['N', 'C'] }));
   return ['metric.intersection', 'metric.predicted', 'metric.target', 'metric.proportion_error'];

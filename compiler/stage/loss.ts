@@ -1,5 +1,5 @@
-// Stages one loss (or fn) definition on named input tensors: its value, named terms and gradients with respect to
-// every float input, for `segc grad`.
+// Stages one loss (or fn) definition on named input tensors: its value, named terms and gradients with
+// respect to every float input, for `segc grad`.
 import type { CallExpression, Definition, Expression } from '../../grammar/index.ts';
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
@@ -27,10 +27,13 @@ export interface StagedLoss {
 }
 
 /**
- * Splits `a + alpha * b` into named terms: a `let` variable's name, the callee's name, `l1` for mean(abs(..)),
- * else `term<i>`.
+ * Splits `a + alpha * b` into named terms: a `let` variable's name, the callee's name, `l1` for
+ * mean(abs(..)), else `term<i>`.
  */
-export function lossTerms(loss: Expression, paramNames: Set<string>): { name: string; expression: Expression }[] {
+export function lossTerms(
+  loss: Expression,
+  paramNames: Set<string>,
+): { name: string; expression: Expression }[] {
   const summands: Expression[] = [];
   const collect = (e: Expression) => {
     if (e.kind === 'binary' && e.operator === '+') {
@@ -40,7 +43,8 @@ export function lossTerms(loss: Expression, paramNames: Set<string>): { name: st
   };
   collect(loss);
   if (summands.length < 2) return [];
-  const isCoefficient = (e: Expression) => e.kind === 'number' || (e.kind === 'name' && paramNames.has(e.name));
+  const isCoefficient = (e: Expression) =>
+    e.kind === 'number' || (e.kind === 'name' && paramNames.has(e.name));
   const used = new Map<string, number>();
   return summands.map((summand, i) => {
     let term = summand;
@@ -49,12 +53,14 @@ export function lossTerms(loss: Expression, paramNames: Set<string>): { name: st
       else if (isCoefficient(term.right)) term = term.left;
     }
     let name = `term${i + 1}`;
-    // A term bound by `let` in the loss body is named after its variable (`let kl = ...; return ce + alpha * kl`).
+    // A term bound by `let` in the loss body is named after its variable
+    // (`let kl = ...; return ce + alpha * kl`).
     if (term.kind === 'name') name = term.name;
     if (term.kind === 'call') {
       const callee = term.callee.name;
       const inner = term.args[0]?.value;
-      if (['mean', 'sum'].includes(callee) && inner?.kind === 'call' && inner.callee.name === 'abs') name = 'l1';
+      if (['mean', 'sum'].includes(callee) && inner?.kind === 'call' && inner.callee.name === 'abs')
+        name = 'l1';
       else if (!['mean', 'sum'].includes(callee)) name = callee;
     }
     const seen = used.get(name) ?? 0;
@@ -65,11 +71,16 @@ export function lossTerms(loss: Expression, paramNames: Set<string>): { name: st
 
 /** Dim names of an input of rank `rank` from the parameter's annotation (`S` fills the spatial dims). */
 /**
- * The named dims of an input of `rank` bound to `param`, from its annotation (`S` expands to D,H,W as needed);
- * undefined when the annotation has no dims. With `spatialRank` known (from the logits), a `labels[N,S]` input
- * with one more axis is multilabel masks [N,C,S].
+ * The named dims of an input of `rank` bound to `param`, from its annotation (`S` expands to D,H,W as
+ * needed); undefined when the annotation has no dims. With `spatialRank` known (from the logits), a
+ * `labels[N,S]` input with one more axis is multilabel masks [N,C,S].
  */
-export function inputDims(def: Definition, param: string, rank: number, spatialRank?: number): string[] | undefined {
+export function inputDims(
+  def: Definition,
+  param: string,
+  rank: number,
+  spatialRank?: number,
+): string[] | undefined {
   const type = def.params.find((p) => p.name.name === param)?.type;
   // A scalar (rank 0) for a parameter without dims (`T = 1.0`): differentiable like any float input.
   if (!type?.dims) return rank === 0 && (!type || type.base?.name === undefined) ? [] : undefined;
@@ -110,7 +121,9 @@ export function stageLoss(
     b.output(term.name, term.node);
     terms.push(term.name);
   }
-  const leaves = differentiable.map((name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id);
+  const leaves = differentiable.map(
+    (name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id,
+  );
   const grads = differentiate(b, loss, leaves);
   differentiable.forEach((name, i) => b.output(`grad.${name}`, grads.get(leaves[i])!, 'gradient'));
   return { graph: b.graph(), terms, differentiable };
@@ -120,7 +133,11 @@ export function stageLoss(
  * Runs a loss definition's body with bound arguments and splits its result into named terms (see lossTerms);
  * returns the scalar loss node and the term nodes.
  */
-export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: number; terms: { name: string; node: number }[] } {
+export function definitionTerms(
+  s: Stager,
+  def: Definition,
+  env: Env,
+): { loss: number; terms: { name: string; node: number }[] } {
   let result: Expression;
   if (def.expression) {
     result = def.expression;
@@ -140,16 +157,25 @@ export function definitionTerms(s: Stager, def: Definition, env: Env): { loss: n
   const loss = s.tensor(s.evaluate(result, env), result.span, 'the loss');
   if (s.b.type(loss).dims.length !== 0) fail('SEG3003', result.span, 'a scalar loss', 'a tensor');
   // Coefficients are parameters bound to scalars: numbers, or scalar tensors such as an experiment's `param`.
-  const isScalar = (v: Value | undefined) => v?.kind === 'number' || (v?.kind === 'tensor' && s.b.type(v.node).dims.length === 0);
-  const scalars = new Set(def.params.filter((p) => isScalar(env.vars.get(p.name.name))).map((p) => p.name.name));
+  const isScalar = (v: Value | undefined) =>
+    v?.kind === 'number' || (v?.kind === 'tensor' && s.b.type(v.node).dims.length === 0);
+  const scalars = new Set(
+    def.params.filter((p) => isScalar(env.vars.get(p.name.name))).map((p) => p.name.name),
+  );
   return { loss, terms: stageTerms(s, result, scalars, env) };
 }
 
 /**
- * The named terms of a loss expression, staged: its top-level summands (see lossTerms) or, when it is a single
- * call of a loss definition (`loss = ce_l1(logits, y)`, `bce_l1(...) = ce_l1(...)`), that definition's terms.
+ * The named terms of a loss expression, staged: its top-level summands (see lossTerms) or, when it is a
+ * single call of a loss definition (`loss = ce_l1(logits, y)`, `bce_l1(...) = ce_l1(...)`), that definition's
+ * terms.
  */
-export function stageTerms(s: Stager, loss: Expression, scalars: Set<string>, env: Env): { name: string; node: number }[] {
+export function stageTerms(
+  s: Stager,
+  loss: Expression,
+  scalars: Set<string>,
+  env: Env,
+): { name: string; node: number }[] {
   const terms = lossTerms(loss, scalars).map((term) => ({
     name: term.name,
     node: s.tensor(s.evaluate(term.expression, env), term.expression.span),

@@ -1,5 +1,6 @@
-// Experiment settings as plain values (numbers, strings, symbols, lists, configuration calls), with the span of every
-// key and value by path (`train.epochs`, `data.classes`, `eval.metrics.1`) so a bad value is shown where it is written.
+// Experiment settings as plain values (numbers, strings, symbols, lists, configuration calls), with the span
+// of every key and value by path (`train.epochs`, `data.classes`, `eval.metrics.1`) so a bad value is shown
+// where it is written.
 import type { Definition, Expression, Span } from '../../grammar/index.ts';
 import { createDiagnostic } from '../diagnostics/index.ts';
 import { builtins } from './builtins.ts';
@@ -26,8 +27,9 @@ export interface ParamStep {
 }
 
 /**
- * Where settings are written, by path: `keys` the key of a section's setting or a call's option (`train.epochs`,
- * `optimizer.lr`), `values` each value (`train.epochs`, `data.size`, `eval.metrics.1` for an item of a list).
+ * Where settings are written, by path: `keys` the key of a section's setting or a call's option
+ * (`train.epochs`, `optimizer.lr`), `values` each value (`train.epochs`, `data.size`, `eval.metrics.1` for an
+ * item of a list).
  */
 export interface SettingSpans {
   keys: Record<string, Span>;
@@ -40,12 +42,19 @@ export interface SettingSpans {
 export type Origins = WeakMap<object, Expression>;
 
 /**
- * A setting's value. Like any expression, except that a call of a catalogue constructor (`hflip(0.5)`, `adam(...)`)
- * or of an unknown name is a configuration object (even where a built-in has the name, as `resize`), an unknown name
- * is a symbol, and a zero-parameter `fn` named (or called with no arguments) is its body evaluated the same way: a
- * *setting fn*, the way a module names a value (`train augment = retinal_train`, `normalize(imagenet)`).
+ * A setting's value. Like any expression, except that a call of a catalogue constructor (`hflip(0.5)`,
+ * `adam(...)`) or of an unknown name is a configuration object (even where a built-in has the name, as
+ * `resize`), an unknown name is a symbol, and a zero-parameter `fn` named (or called with no arguments) is
+ * its body evaluated the same way: a *setting fn*, the way a module names a value
+ * (`train augment = retinal_train`, `normalize(imagenet)`).
  */
-export function evaluateSetting(s: Stager, e: Expression, env: Env, origins: Origins, expanding: string[] = []): Value {
+export function evaluateSetting(
+  s: Stager,
+  e: Expression,
+  env: Env,
+  origins: Origins,
+  expanding: string[] = [],
+): Value {
   const evaluate = (x: Expression) => evaluateSetting(s, x, env, origins, expanding);
   switch (e.kind) {
     case 'list':
@@ -79,7 +88,14 @@ function settingFn(name: string, env: Env): Defined | undefined {
   return found && found.def.defKind === 'fn' && found.def.params.length === 0 ? found : undefined;
 }
 
-function expand(s: Stager, name: string, fn: Defined, span: Span, origins: Origins, expanding: string[]): Value {
+function expand(
+  s: Stager,
+  name: string,
+  fn: Defined,
+  span: Span,
+  origins: Origins,
+  expanding: string[],
+): Value {
   if (expanding.includes(name)) fail('SEG4003', span, `'${name}'`);
   const env: Env = { vars: new Map(), scope: fn.scope, allowSymbols: true };
   const inner = [...expanding, name];
@@ -90,8 +106,16 @@ function expand(s: Stager, name: string, fn: Defined, span: Span, origins: Origi
   return value;
 }
 
-/** A staged setting value as a plain Setting; `expression` is what it was written as, `path` where it sits. */
-export function toSetting(value: Value, expression: Expression, path: string, spans: SettingSpans, origins?: Origins): Setting {
+/**
+ * A staged setting value as a plain Setting; `expression` is what it was written as, `path` where it sits.
+ */
+export function toSetting(
+  value: Value,
+  expression: Expression,
+  path: string,
+  spans: SettingSpans,
+  origins?: Origins,
+): Setting {
   spans.values[path] = expression.span;
   // A value from a setting fn: its parts are shown where the fn's body writes them.
   expression = origins?.get(value) ?? expression;
@@ -104,8 +128,13 @@ export function toSetting(value: Value, expression: Expression, path: string, sp
       (spans.symbols ??= new Set()).add(path);
       return value.name;
     case 'list': {
-      const written = expression.kind === 'list' && expression.elements.length === value.items.length ? expression.elements : undefined;
-      return value.items.map((item, i) => toSetting(item, written?.[i] ?? expression, `${path}.${i}`, spans, origins));
+      const written =
+        expression.kind === 'list' && expression.elements.length === value.items.length
+          ? expression.elements
+          : undefined;
+      return value.items.map((item, i) =>
+        toSetting(item, written?.[i] ?? expression, `${path}.${i}`, spans, origins),
+      );
     }
     case 'config': {
       const args = expression.kind === 'call' ? expression.args : [];
@@ -116,11 +145,15 @@ export function toSetting(value: Value, expression: Expression, path: string, sp
         if (arg?.name) spans.keys[`${path}.${key}`] = arg.name.span;
         options[key] = toSetting(option, arg?.value ?? expression, `${path}.${key}`, spans, origins);
       }
-      const items = value.args.map((a, i) => toSetting(a, positional[i]?.value ?? expression, `${path}.${i}`, spans, origins));
+      const items = value.args.map((a, i) =>
+        toSetting(a, positional[i]?.value ?? expression, `${path}.${i}`, spans, origins),
+      );
       return { name: value.name, args: items, options, span: value.span };
     }
     default:
-      throw new StageError(createDiagnostic('SEG5001', expression.span, `A setting cannot be ${describeValue(value)}.`));
+      throw new StageError(
+        createDiagnostic('SEG5001', expression.span, `A setting cannot be ${describeValue(value)}.`),
+      );
   }
 }
 
@@ -131,27 +164,36 @@ export function asCall(setting: Setting | undefined): ConfigCall | undefined {
   return undefined;
 }
 
-/** `step(start, every = k, factor = f, max = m)`: a param multiplied by f after every k epochs, capped at m. */
-export function readStep(call: Extract<Value, { kind: 'config' }>, span: Span): { value: number; schedule: ParamStep } {
+/**
+ * `step(start, every = k, factor = f, max = m)`: a param multiplied by f after every k epochs, capped at m.
+ */
+export function readStep(
+  call: Extract<Value, { kind: 'config' }>,
+  span: Span,
+): { value: number; schedule: ParamStep } {
   const bad = (message: string): never => {
     throw new StageError(createDiagnostic('SEG5001', span, message));
   };
   const known = ['every', 'factor', 'max'];
   for (const key of Object.keys(call.options)) {
-    if (!known.includes(key)) bad(`Unknown option '${key}' for 'step'; valid options are 'every', 'factor', 'max'.`);
+    if (!known.includes(key))
+      bad(`Unknown option '${key}' for 'step'; valid options are 'every', 'factor', 'max'.`);
   }
   const number = (v: Value | undefined, what: string, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
-    if (v?.kind !== 'number') return bad(`'step' needs a number for ${what}, as in step(1.0, every = 10, factor = 5.0).`);
+    if (v?.kind !== 'number')
+      return bad(`'step' needs a number for ${what}, as in step(1.0, every = 10, factor = 5.0).`);
     return v.value;
   };
-  if (call.args.length !== 1) bad("'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).");
+  if (call.args.length !== 1)
+    bad("'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).");
   const value = number(call.args[0], 'the starting value');
   const every = number(call.options.every, "'every'");
   const factor = number(call.options.factor, "'factor'");
   // Upstream's cap (CompoundLoss max_alpha) is 100 and not configurable there.
   const max = number(call.options.max, "'max'", 100);
-  if (!Number.isInteger(every) || every < 1) bad(`'every' of 'step' must be a whole number of epochs >= 1, got ${every}.`);
+  if (!Number.isInteger(every) || every < 1)
+    bad(`'every' of 'step' must be a whole number of epochs >= 1, got ${every}.`);
   if (!(factor > 0)) bad(`'factor' of 'step' must be positive, got ${factor}.`);
   return { value, schedule: { every, factor, max } };
 }

@@ -1,5 +1,6 @@
-// The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for tensors. A
-// recovering Stager (an experiment's model and loss) records each error and goes on with a poison value in its place.
+// The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for
+// tensors. A recovering Stager (an experiment's model and loss) records each error and goes on with a poison
+// value in its place.
 import type { Argument, Expression, Span, Statement } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { InternalError, suggest } from '../diagnostics/index.ts';
@@ -59,8 +60,9 @@ export class Stager {
   // ---- recovery -------------------------------------------------------------------------------------------
 
   /**
-   * Runs `body`, turning a user error into a recorded diagnostic and a poison value: a poison value makes whatever
-   * uses it poison too, silently, so one mistake is reported once while independent ones are all reported.
+   * Runs `body`, turning a user error into a recorded diagnostic and a poison value: a poison value makes
+   * whatever uses it poison too, silently, so one mistake is reported once while independent ones are all
+   * reported.
    */
   guard(body: () => Value): Value {
     try {
@@ -75,7 +77,8 @@ export class Stager {
     if (error instanceof Poisoned) return POISON;
     if (!(error instanceof StageError)) throw error;
     for (const d of error.diagnostics) {
-      const same = (k: Diagnostic) => k.message === d.message && k.span?.file === d.span?.file && k.span?.start === d.span?.start;
+      const same = (k: Diagnostic) =>
+        k.message === d.message && k.span?.file === d.span?.file && k.span?.start === d.span?.start;
       if (!this.diagnostics.some(same)) this.diagnostics.push(d);
     }
     return POISON;
@@ -117,7 +120,10 @@ export class Stager {
 
   /** Spatial dims of a tensor (the `S` group). */
   spatial(node: number): string[] {
-    return this.b.type(node).dims.map((d) => d.name).filter((n) => SPATIAL_DIMS.includes(n));
+    return this.b
+      .type(node)
+      .dims.map((d) => d.name)
+      .filter((n) => SPATIAL_DIMS.includes(n));
   }
 
   /** Expands `S` and checks each axis exists in the tensor. */
@@ -203,7 +209,7 @@ export class Stager {
         const target = this.operand(e.target, env);
         if (target.kind === 'poison') return POISON;
         if (target.kind === 'symbol') return { kind: 'symbol', name: `${target.name}.${e.member.name}` };
-        return fail('SEG3003', e.span, 'a symbol before \'.\'', describeValue(target));
+        return fail('SEG3003', e.span, "a symbol before '.'", describeValue(target));
       }
       case 'call':
         return this.call(e.callee.name, e.callee.span, e.axes ?? [], e.args, env, e.span);
@@ -247,7 +253,9 @@ export class Stager {
       if (right.kind === 'number') return this.wrap(this.node('pow', [a], { exponent: right.value }, span));
       // A tensor exponent (or a param): e^(b log a), for a > 0.
       const logs = this.node('log', [a], {}, span);
-      return this.wrap(this.node('exp', [this.node('mul', [logs, this.tensor(right, span)], {}, span)], {}, span));
+      return this.wrap(
+        this.node('exp', [this.node('mul', [logs, this.tensor(right, span)], {}, span)], {}, span),
+      );
     }
     const ops: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
     if (!ops[op]) throw new InternalError(`unknown operator ${op}`);
@@ -255,8 +263,8 @@ export class Stager {
   }
 
   /**
-   * Labels are u8 class indices (255 where ignored), masks 0/1 with 255 where ignored: arithmetic on them is a
-   * mistake (a class index is no amount). Comparisons (`y == 1`), onehot, valid and `w[y]` read them.
+   * Labels are u8 class indices (255 where ignored), masks 0/1 with 255 where ignored: arithmetic on them is
+   * a mistake (a class index is no amount). Comparisons (`y == 1`), onehot, valid and `w[y]` read them.
    */
   private arithmetic(value: Value, op: string, span: Span): void {
     if (value.kind !== 'tensor' || this.b.type(value.node).dtype !== 'u8') return;
@@ -298,7 +306,8 @@ export class Stager {
     const values = bounds.map((x) => (x ? this.operand(x, env) : undefined));
     if (target.kind === 'poison' || values.some((v) => v?.kind === 'poison')) return POISON;
     if (e.slice) {
-      if (target.kind !== 'list') return fail('SEG3003', e.target.span, 'a list to slice', describeValue(target));
+      if (target.kind !== 'list')
+        return fail('SEG3003', e.target.span, 'a list to slice', describeValue(target));
       const n = target.items.length;
       const bound = (i: number, fallback: number) => {
         const x = bounds[i];
@@ -322,7 +331,12 @@ export class Stager {
       return fail('SEG3003', e.index!.span, 'labels to gather by', describeValue(index));
     }
     if (this.isMasks(index.node)) {
-      return fail('SEG3003', e.index!.span, 'class indices to gather by', 'multilabel masks (weigh their classes by broadcasting: w * ...)');
+      return fail(
+        'SEG3003',
+        e.index!.span,
+        'class indices to gather by',
+        'multilabel masks (weigh their classes by broadcasting: w * ...)',
+      );
     }
     if (target.kind === 'number') return target;
     const w = this.tensor(target, e.target.span);
@@ -332,17 +346,28 @@ export class Stager {
 
   integer(value: Value, span: Span): number {
     if (value.kind === 'poison') throw new Poisoned();
-    if (value.kind !== 'number' || !value.integer) return fail('SEG3003', span, 'an int', describeValue(value));
+    if (value.kind !== 'number' || !value.integer)
+      return fail('SEG3003', span, 'an int', describeValue(value));
     return value.value;
   }
 
   // ---- calls and statements (calls.ts, statements.ts) -----------------------------------------------------
 
-  call(name: string, nameSpan: Span, axes: { name: string; span: Span }[], args: Argument[], env: Env, span: Span): Value {
+  call(
+    name: string,
+    nameSpan: Span,
+    axes: { name: string; span: Span }[],
+    args: Argument[],
+    env: Env,
+    span: Span,
+  ): Value {
     return callByName(this, name, nameSpan, axes, args, env, span);
   }
 
-  /** Calls a definition with evaluated arguments (`positionalSpans`: where each positional argument is written). */
+  /**
+   * Calls a definition with evaluated arguments (`positionalSpans`: where each positional argument is
+   * written).
+   */
   callDefinition(
     callee: Extract<Value, { kind: 'function' }>,
     positional: Value[],
@@ -359,7 +384,12 @@ export class Stager {
   }
 }
 
-function foldNumbers(op: string, a: Extract<Value, { kind: 'number' }>, b: Extract<Value, { kind: 'number' }>, span: Span): Value {
+function foldNumbers(
+  op: string,
+  a: Extract<Value, { kind: 'number' }>,
+  b: Extract<Value, { kind: 'number' }>,
+  span: Span,
+): Value {
   const both = a.integer && b.integer;
   switch (op) {
     case '+':

@@ -1,6 +1,6 @@
-// Statements at staging time: `let`, assignment, `if`, `for` (unrolled) and `return`. A recovering Stager reports
-// an error in a statement and goes on: a `let` whose value failed binds a poison value (its uses stay silent); an `if`
-// or `for` that cannot run ends the body with a poison result.
+// Statements at staging time: `let`, assignment, `if`, `for` (unrolled) and `return`. A recovering Stager
+// reports an error in a statement and goes on: a `let` whose value failed binds a poison value (its uses stay
+// silent); an `if` or `for` that cannot run ends the body with a poison result.
 import type { Statement } from '../../grammar/index.ts';
 import type { Env, Stager } from './stager.ts';
 import type { Value } from './values.ts';
@@ -38,11 +38,16 @@ function executeOne(s: Stager, statement: Statement, env: Env): Value | undefine
     case 'for': {
       const iterable = s.operand(statement.iterable, env);
       if (iterable.kind === 'poison') throw new Poisoned();
-      if (iterable.kind !== 'list') return fail('SEG3003', statement.iterable.span, 'a list to loop over', describeValue(iterable));
+      if (iterable.kind !== 'list')
+        return fail('SEG3003', statement.iterable.span, 'a list to loop over', describeValue(iterable));
       for (const item of iterable.items) {
         if (statement.destructure) {
           if (item.kind !== 'list' || item.items.length !== statement.targets.length) {
-            fail('SEG4004', statement.iterable.span, `Each item must be a list of ${statement.targets.length} values to unpack.`);
+            fail(
+              'SEG4004',
+              statement.iterable.span,
+              `Each item must be a list of ${statement.targets.length} values to unpack.`,
+            );
           }
           statement.targets.forEach((t, i) => env.vars.set(t.name, item.items[i]));
         } else {

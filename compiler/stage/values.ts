@@ -14,7 +14,10 @@ export type Value =
   | { kind: 'builtin'; name: string }
   | { kind: 'symbol'; name: string }
   | { kind: 'config'; name: string; args: Value[]; options: Record<string, Value>; span: Span }
-  /** The value of an expression whose error was already reported: whatever uses it stays silent (see Stager.guard). */
+  /**
+   * The value of an expression whose error was already reported: whatever uses it stays silent (see
+   * Stager.guard).
+   */
   | { kind: 'poison' };
 
 /** A keyword argument: its value, the span of its keyword and the span of its value. */
@@ -26,9 +29,16 @@ export interface NamedArgument {
 
 export const POISON: Value = { kind: 'poison' };
 
-export const number = (value: number, integer = Number.isInteger(value)): Value => ({ kind: 'number', value, integer });
+export const number = (value: number, integer = Number.isInteger(value)): Value => ({
+  kind: 'number',
+  value,
+  integer,
+});
 
-/** User errors found while staging (one, or all a recovering Stager found); carries them up to the phase boundary. */
+/**
+ * User errors found while staging (one, or all a recovering Stager found); carries them up to the phase
+ * boundary.
+ */
 export class StageError extends Error {
   readonly diagnostics: Diagnostic[];
 
@@ -44,7 +54,10 @@ export class StageError extends Error {
   }
 }
 
-/** Thrown when a poison value reaches an operation: the error behind it is already reported, so nothing is added. */
+/**
+ * Thrown when a poison value reaches an operation: the error behind it is already reported, so nothing is
+ * added.
+ */
 export class Poisoned extends Error {
   constructor() {
     super('a value whose error was already reported');
@@ -56,7 +69,12 @@ export function fail(code: MessageCode, span: Span | undefined, ...args: Array<s
 }
 
 /** Like fail, with a hint line (e.g. a suggestion) when there is one. */
-export function failWithHint(hint: string | undefined, code: MessageCode, span: Span | undefined, ...args: Array<string | number>): never {
+export function failWithHint(
+  hint: string | undefined,
+  code: MessageCode,
+  span: Span | undefined,
+  ...args: Array<string | number>
+): never {
   throw new StageError({ ...createDiagnostic(code, span, ...args), hint });
 }
 

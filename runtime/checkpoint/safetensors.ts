@@ -57,7 +57,8 @@ function isValidShape(shape: unknown): shape is number[] {
 
 /** Encodes tensors (sorted by name, data in the same order) and optional string metadata. */
 export function encodeSafetensors(
-  tensors: Record<string, TensorEntry>, metadata?: Record<string, string>,
+  tensors: Record<string, TensorEntry>,
+  metadata?: Record<string, string>,
 ): Uint8Array {
   requireLittleEndian();
   const names = Object.keys(tensors).sort();
@@ -174,8 +175,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors byte
   const tensors: Record<string, TensorEntry> = {};
   const sorted = [...pending].sort((first, second) => (first.name < second.name ? -1 : 1));
   for (const { name, dtype, shape, begin, end } of sorted) {
-    // A copy is aligned for its typed array and independent of the input buffer. (Not `bytes.slice`: on a Node
-    // Buffer that is a view into a shared pool, whose `.buffer` is the whole pool.)
+    // A copy is aligned for its typed array and independent of the input buffer. (Not `bytes.slice`: on a
+    // Node Buffer that is a view into a shared pool, whose `.buffer` is the whole pool.)
     const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     tensors[name] = { dtype, shape, data: DTYPES[dtype].create(copy.buffer) };
   }
@@ -201,8 +202,10 @@ function readTensorHeader(name: string, entry: unknown, fail: (message: string) 
   if (typeof dtype !== 'string') fail(`tensor '${name}' has no dtype`);
   if (!isDType(dtype)) fail(`tensor '${name}' has unsupported dtype '${dtype}'`);
   if (!isValidShape(shape)) fail(`tensor '${name}' has invalid shape ${JSON.stringify(shape)}`);
-  const validOffsets = Array.isArray(offsets) && offsets.length === 2
-    && offsets.every((offset) => Number.isSafeInteger(offset) && offset >= 0);
+  const validOffsets =
+    Array.isArray(offsets) &&
+    offsets.length === 2 &&
+    offsets.every((offset) => Number.isSafeInteger(offset) && offset >= 0);
   if (!validOffsets) fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`tensor '${name}' data_offsets [${begin}, ${end}] end before begin`);
@@ -211,8 +214,8 @@ function readTensorHeader(name: string, entry: unknown, fail: (message: string) 
   const expectedBytes = elementCount(typedShape) * DTYPES[typedDType].itemSize;
   if (end - begin !== expectedBytes) {
     fail(
-      `tensor '${name}' has ${end - begin} data bytes but shape [${typedShape}] of ${typedDType} `
-      + `needs ${expectedBytes}`,
+      `tensor '${name}' has ${end - begin} data bytes but shape [${typedShape}] of ${typedDType} ` +
+        `needs ${expectedBytes}`,
     );
   }
   return { name, dtype: typedDType, shape: typedShape, begin, end };
@@ -253,7 +256,9 @@ async function syncDirectory(directory: string): Promise<void> {
 }
 
 export async function writeSafetensorsFile(
-  path: string, tensors: Record<string, TensorEntry>, metadata?: Record<string, string>,
+  path: string,
+  tensors: Record<string, TensorEntry>,
+  metadata?: Record<string, string>,
 ): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

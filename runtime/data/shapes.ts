@@ -27,7 +27,13 @@ export type ShapeKind = 'disc' | 'square' | 'triangle' | 'ring' | 'cross' | 'dia
 
 /** Geometry of foreground class c is SHAPE_KINDS[(c - 1) % SHAPE_KINDS.length]. */
 export const SHAPE_KINDS: readonly ShapeKind[] = [
-  'disc', 'square', 'triangle', 'ring', 'cross', 'diamond', 'ellipse',
+  'disc',
+  'square',
+  'triangle',
+  'ring',
+  'cross',
+  'diamond',
+  'ellipse',
 ];
 
 /** Base hue in degrees of foreground class c is CLASS_HUES[(c - 1) % CLASS_HUES.length]. */
@@ -98,7 +104,10 @@ export function shapeContains(shape: Shape, px: number, py: number): boolean {
  * Returns how many pixels were visited.
  */
 export function drawShape(
-  shape: Shape, height: number, width: number, paint: (y: number, x: number) => void,
+  shape: Shape,
+  height: number,
+  width: number,
+  paint: (y: number, x: number) => void,
 ): number {
   const r = shape.radius;
   const left = Math.max(0, Math.floor(shape.centerX - r - 1));
@@ -181,8 +190,8 @@ function paintBackground(pixels: Float32Array, height: number, width: number, ra
         const column = Math.min(gridColumns - 2, Math.floor(gx));
         const fx = gx - column;
         const top = grid[row * gridColumns + column] * (1 - fx) + grid[row * gridColumns + column + 1] * fx;
-        const bottom = grid[(row + 1) * gridColumns + column] * (1 - fx)
-          + grid[(row + 1) * gridColumns + column + 1] * fx;
+        const bottom =
+          grid[(row + 1) * gridColumns + column] * (1 - fx) + grid[(row + 1) * gridColumns + column + 1] * fx;
         const smooth = top * (1 - fy) + bottom * fy;
         pixels[channel * plane + y * width + x] = base + smooth + 7 * random.normal();
       }
@@ -192,7 +201,11 @@ function paintBackground(pixels: Float32Array, height: number, width: number, ra
 
 /** Chooses 1-3 shapes whose areas sum to about foreground × H × W, avoiding overlap where it can. */
 function placeShapes(
-  height: number, width: number, classes: number, foreground: number, random: Random,
+  height: number,
+  width: number,
+  classes: number,
+  foreground: number,
+  random: Random,
 ): Shape[] {
   const shapeCount = 1 + random.int(3);
   const totalArea = foreground * height * width * (0.75 + 0.5 * random.next());
@@ -228,24 +241,31 @@ function placeCoordinate(extent: number, radius: number, random: Random): number
 }
 
 function boxOverlap(first: Shape, second: Shape): number {
-  const overlapX = Math.min(first.centerX + first.radius, second.centerX + second.radius)
-    - Math.max(first.centerX - first.radius, second.centerX - second.radius);
-  const overlapY = Math.min(first.centerY + first.radius, second.centerY + second.radius)
-    - Math.max(first.centerY - first.radius, second.centerY - second.radius);
+  const overlapX =
+    Math.min(first.centerX + first.radius, second.centerX + second.radius) -
+    Math.max(first.centerX - first.radius, second.centerX - second.radius);
+  const overlapY =
+    Math.min(first.centerY + first.radius, second.centerY + second.radius) -
+    Math.max(first.centerY - first.radius, second.centerY - second.radius);
   return Math.max(0, overlapX) * Math.max(0, overlapY);
 }
 
 /** Fills the shape with its class hue (jittered), a slight shading gradient and per-pixel noise. */
 function paintShape(
-  pixels: Float32Array, labels: Uint8Array, height: number, width: number, shape: Shape, random: Random,
+  pixels: Float32Array,
+  labels: Uint8Array,
+  height: number,
+  width: number,
+  shape: Shape,
+  random: Random,
 ): void {
   const plane = height * width;
   const hue = CLASS_HUES[(shape.classIndex - 1) % CLASS_HUES.length] + 14 * (random.next() - 0.5);
   const saturation = 0.65 + 0.25 * random.next();
   const value = 0.7 + 0.25 * random.next();
   const colour = hsvToRgb(hue, saturation, value);
-  const shadeX = 10 * random.normal() / Math.max(1, shape.radius);
-  const shadeY = 10 * random.normal() / Math.max(1, shape.radius);
+  const shadeX = (10 * random.normal()) / Math.max(1, shape.radius);
+  const shadeY = (10 * random.normal()) / Math.max(1, shape.radius);
   drawShape(shape, height, width, (y, x) => {
     const pixel = y * width + x;
     const shade = shadeX * (x + 0.5 - shape.centerX) + shadeY * (y + 0.5 - shape.centerY);
@@ -263,8 +283,12 @@ function hsvToRgb(hue: number, saturation: number, value: number): [number, numb
   const second = chroma * (1 - Math.abs((h % 2) - 1));
   const sector = Math.floor(h);
   const table: [number, number, number][] = [
-    [chroma, second, 0], [second, chroma, 0], [0, chroma, second],
-    [0, second, chroma], [second, 0, chroma], [chroma, 0, second],
+    [chroma, second, 0],
+    [second, chroma, 0],
+    [0, chroma, second],
+    [0, second, chroma],
+    [second, 0, chroma],
+    [chroma, 0, second],
   ];
   const [r, g, b] = table[Math.min(5, sector)];
   const offset = value - chroma;

@@ -32,7 +32,10 @@ export function computeMetrics(sums: MetricSums): Metrics {
     if (c > 0) dicePerClass.push((2 * i) / (p + t + EPS));
     iou += i / (p + t - i + EPS);
   }
-  const foreground = dicePerClass.length > 0 ? dicePerClass : [(2 * sums.intersection[0]) / (sums.predicted[0] + sums.target[0] + EPS)];
+  const foreground =
+    dicePerClass.length > 0
+      ? dicePerClass
+      : [(2 * sums.intersection[0]) / (sums.predicted[0] + sums.target[0] + EPS)];
   return {
     dice: foreground.reduce((a, b) => a + b, 0) / foreground.length,
     dicePerClass,

@@ -1,4 +1,5 @@
-// Batches of a segmentation set as the u8 bytes the plans upload: shuffled per epoch, padded with ignored pixels.
+// Batches of a segmentation set as the u8 bytes the plans upload: shuffled per epoch, padded with ignored
+// pixels.
 import type { SegmentationSet } from '../data/shapes.ts';
 import { createRandom } from '../data/random.ts';
 

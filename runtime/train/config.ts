@@ -1,14 +1,29 @@
-// Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts: an
-// unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can run.
+// Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts:
+// an unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can
+// run.
 import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
 import type { Family } from '../../compiler/stage/catalog.ts';
-import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from '../../compiler/stage/catalog.ts';
+import {
+  EVAL_KEYS,
+  TRAIN_KEYS,
+  callOptions,
+  checkSettings,
+  findEntry,
+} from '../../compiler/stage/catalog.ts';
 import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
 import { asCall } from '../../compiler/stage/index.ts';
 
 export interface RunConfig {
-  data: { name: 'shapes'; size: [number, number]; classes: number; foreground: number; train: number; val: number; seed: number };
+  data: {
+    name: 'shapes';
+    size: [number, number];
+    classes: number;
+    foreground: number;
+    train: number;
+    val: number;
+    seed: number;
+  };
   optimizer: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
   schedule: { name: 'constant' } | { name: 'cosine'; min: number };
   train: { epochs: number; batch: number; seed: number };
@@ -25,8 +40,8 @@ export const METRICS = ['dice', 'miou', 'proportion_error'];
 const FAMILIES: Record<string, Family> = { data: 'dataset', optimizer: 'optimizer', schedule: 'schedule' };
 
 /**
- * Before a `--set` lands in a call (`adam(1e-2)`), its positional arguments become named ones (`lr = 1e-2`), so the
- * command line replaces an option the file gives by position instead of clashing with it.
+ * Before a `--set` lands in a call (`adam(1e-2)`), its positional arguments become named ones (`lr = 1e-2`),
+ * so the command line replaces an option the file gives by position instead of clashing with it.
  */
 function namePositional(spec: ExperimentSpec, section: string): void {
   const key = section as 'data' | 'optimizer' | 'schedule';
@@ -41,7 +56,9 @@ function namePositional(spec: ExperimentSpec, section: string): void {
 }
 
 function describeOverride(value: Override): string {
-  return typeof value === 'object' && !Array.isArray(value) ? `the name '${value.symbol}'` : JSON.stringify(value);
+  return typeof value === 'object' && !Array.isArray(value)
+    ? `the name '${value.symbol}'`
+    : JSON.stringify(value);
 }
 
 /** Where `--set section.key=value` lands in the experiment's settings. */
@@ -67,8 +84,8 @@ function sectionOptions(spec: ExperimentSpec, section: string): Record<string, S
  * `section.key=value` for a setting (train, eval, data, optimizer, schedule), checked like the file's own.
  */
 /**
- * A `--set` value: a number, true/false, a quoted string (`"data/x"`), or a name (`iteration`, `miou`), which a
- * setting reads as a symbol like a name written in the file.
+ * A `--set` value: a number, true/false, a quoted string (`"data/x"`), or a name (`iteration`, `miou`), which
+ * a setting reads as a symbol like a name written in the file.
  */
 export type Override = number | boolean | string | number[] | { symbol: string };
 
@@ -77,7 +94,8 @@ export function parseOverride(text: string): Override {
   if (/^(true|false)$/.test(text)) return text === 'true';
   if (/^".*"$/s.test(text)) return text.slice(1, -1);
   // Decimal numbers only (Number() would also take 0x10 and 0b1).
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text)))
+    return Number(text);
   if (/^[A-Za-z_][\w.]*$/.test(text)) return { symbol: text };
   // A list of numbers: `[64, 64]`.
   const list = /^\[(.*)\]$/s.exec(text);
@@ -88,25 +106,43 @@ export function parseOverride(text: string): Override {
   return text;
 }
 
-export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Override> = {}): { config?: RunConfig; diagnostics: Diagnostic[] } {
+export function readRunConfig(
+  spec: ExperimentSpec,
+  overrides: Record<string, Override> = {},
+): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paramOverrides: Record<string, number> = {};
   const commandLine = new Set<string>();
   const symbols = new Set(spec.symbols ?? []);
-  spec = { ...spec, symbols, train: { ...spec.train }, eval: { ...spec.eval }, data: { ...spec.data, options: { ...spec.data.options } } };
+  spec = {
+    ...spec,
+    symbols,
+    train: { ...spec.train },
+    eval: { ...spec.eval },
+    data: { ...spec.data, options: { ...spec.data.options } },
+  };
   spec.optimizer = { ...spec.optimizer, options: { ...spec.optimizer.options } };
   if (spec.schedule) spec.schedule = { ...spec.schedule, options: { ...spec.schedule.options } };
   for (const [key, value] of Object.entries(overrides)) {
     const dot = key.indexOf('.');
     if (dot < 0) {
       if (typeof value === 'number') paramOverrides[key] = value;
-      else diagnostics.push(createDiagnostic('SEG5001', undefined, `The param '${key}' takes a number in --set, got ${describeOverride(value)}.`));
+      else
+        diagnostics.push(
+          createDiagnostic(
+            'SEG5001',
+            undefined,
+            `The param '${key}' takes a number in --set, got ${describeOverride(value)}.`,
+          ),
+        );
       continue;
     }
     namePositional(spec, key.slice(0, dot));
     const options = sectionOptions(spec, key.slice(0, dot));
     if (!options) {
-      const message = `Cannot set '${key}': sections are train, eval, data, optimizer and schedule (when the experiment has one).`;
+      const message =
+        `Cannot set '${key}': sections are train, eval, data, optimizer and schedule (when the ` +
+        `experiment has one).`;
       diagnostics.push(createDiagnostic('SEG5001', undefined, message));
       continue;
     }
@@ -123,7 +159,11 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Ov
   const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
   for (const [key, value] of Object.entries(paramOverrides)) {
     if (!(key in params)) {
-      const diagnostic = createDiagnostic('SEG5001', undefined, `Unknown param '${key}' in --set; params are ${Object.keys(params).join(', ') || 'none'}.`);
+      const diagnostic = createDiagnostic(
+        'SEG5001',
+        undefined,
+        `Unknown param '${key}' in --set; params are ${Object.keys(params).join(', ') || 'none'}.`,
+      );
       diagnostics.push({ ...diagnostic, hint: suggest(key, Object.keys(params)) });
     }
     params[key] = value;
@@ -139,13 +179,17 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Ov
   };
   const data = option('dataset', spec.data);
   const adam = option('optimizer', spec.optimizer);
-  const section = (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) => <T>(key: string) =>
-    (given[key] ?? keys.find((k) => k.name === key)?.default) as T;
+  const section =
+    (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) =>
+    <T>(key: string) =>
+      (given[key] ?? keys.find((k) => k.name === key)?.default) as T;
   const train = section(spec.train, TRAIN_KEYS);
   const evaluation = section(spec.eval, EVAL_KEYS);
   const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
   const schedule: RunConfig['schedule'] =
-    spec.schedule?.name === 'cosine' ? { name: 'cosine', min: option('schedule', spec.schedule)<number>('min') } : { name: 'constant' };
+    spec.schedule?.name === 'cosine'
+      ? { name: 'cosine', min: option('schedule', spec.schedule)<number>('min') }
+      : { name: 'constant' };
   const config: RunConfig = {
     data: {
       name: 'shapes',
@@ -156,57 +200,102 @@ export function readRunConfig(spec: ExperimentSpec, overrides: Record<string, Ov
       val: data('val'),
       seed: data('seed'),
     },
-    optimizer: { lr: adam('lr'), beta1: adam('beta1'), beta2: adam('beta2'), eps: adam('eps'), weightDecay: adam('weight_decay') },
+    optimizer: {
+      lr: adam('lr'),
+      beta1: adam('beta1'),
+      beta2: adam('beta2'),
+      eps: adam('eps'),
+      weightDecay: adam('weight_decay'),
+    },
     schedule,
     train: { epochs: train('epochs'), batch: train('batch'), seed: train('seed') },
-    eval: { every: evaluation('every'), metrics, select: asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice' },
+    eval: {
+      every: evaluation('every'),
+      metrics,
+      select: asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice',
+    },
     params,
-    paramSchedules: Object.fromEntries(spec.params.filter((p) => p.schedule).map((p) => [p.name, p.schedule!])),
+    paramSchedules: Object.fromEntries(
+      spec.params.filter((p) => p.schedule).map((p) => [p.name, p.schedule!]),
+    ),
   };
   return { config, diagnostics };
 }
 
 /**
- * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets other
- * than 'shapes', augmentation, optimizers other than 'adam', schedules other than 'cosine' and 'constant', other
- * metrics, an evaluation batch other than the training one, testing after training and pretrained weights.
- * `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them before touching the GPU.
+ * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets
+ * other than 'shapes', augmentation, optimizers other than 'adam', schedules other than 'cosine' and
+ * 'constant', other metrics, an evaluation batch other than the training one, testing after training and
+ * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
+ * before touching the GPU.
  */
 export function unavailable(spec: ExperimentSpec): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const report = (span: Span | undefined, message: string) => diagnostics.push(createDiagnostic('SEG5001', span, message));
+  const report = (span: Span | undefined, message: string) =>
+    diagnostics.push(createDiagnostic('SEG5001', span, message));
   if (spec.data.name !== 'shapes') {
-    report(spec.spans.data, `Dataset '${spec.data.name}' is declared but its reader is not available yet; this version trains on 'shapes'.`);
+    report(
+      spec.spans.data,
+      `Dataset '${spec.data.name}' is declared but its reader is not available yet; this version ` +
+        `trains on 'shapes'.`,
+    );
   }
   for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
     if (Array.isArray(pipeline) && pipeline.length > 0) {
-      report(spec.spans[`data.${key}`], `Augmentation ('${key}') is declared but not available yet; this version trains on unaugmented images (remove '${key}').`);
+      report(
+        spec.spans[`data.${key}`],
+        `Augmentation ('${key}') is declared but not available yet; this version trains on ` +
+          `unaugmented images (remove '${key}').`,
+      );
     }
   }
   if (spec.optimizer.name !== 'adam') {
-    report(spec.spans.optimizer, `Optimizer '${spec.optimizer.name}' is declared but not available yet; this version trains with 'adam'.`);
+    report(
+      spec.spans.optimizer,
+      `Optimizer '${spec.optimizer.name}' is declared but not available yet; this version trains ` +
+        `with 'adam'.`,
+    );
   }
   if (spec.schedule && !['cosine', 'constant'].includes(spec.schedule.name)) {
-    report(spec.spans.schedule, `Schedule '${spec.schedule.name}' is declared but not available yet; this version has 'cosine' and 'constant'.`);
+    report(
+      spec.spans.schedule,
+      `Schedule '${spec.schedule.name}' is declared but not available yet; this version has ` +
+        `'cosine' and 'constant'.`,
+    );
   }
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
   metrics.forEach((m, i) => {
     const name = asCall(m)?.name ?? String(m);
     if (!METRICS.includes(name)) {
-      report(spec.values[`eval.metrics.${i}`], `Metric '${name}' is declared but not available yet; this version computes ${METRICS.join(', ')}.`);
+      report(
+        spec.values[`eval.metrics.${i}`],
+        `Metric '${name}' is declared but not available yet; this version computes ${METRICS.join(', ')}.`,
+      );
     }
   });
   const batch = spec.train.batch ?? TRAIN_KEYS.find((k) => k.name === 'batch')!.default;
   if (spec.eval.batch !== undefined && spec.eval.batch !== batch) {
-    report(spec.values['eval.batch'], `An evaluation batch other than the training batch (${batch}) is not available yet; remove 'batch' from 'eval' or make it ${batch}.`);
+    report(
+      spec.values['eval.batch'],
+      `An evaluation batch other than the training batch (${batch}) is not available yet; remove ` +
+        `'batch' from 'eval' or make it ${batch}.`,
+    );
   }
   if (spec.test?.after_training === true) {
-    report(spec.values['test.after_training'], "Testing after training is declared but not available yet; this version evaluates on the validation split only (remove 'after_training').");
+    report(
+      spec.values['test.after_training'],
+      'Testing after training is declared but not available yet; this version evaluates on the ' +
+        "validation split only (remove 'after_training').",
+    );
   }
   const weights = spec.model.args.find((a) => a.name?.name === 'weights');
   if (weights && !(weights.value.kind === 'string' && weights.value.value === '')) {
     const written = weights.value.kind === 'string' ? ` ('${weights.value.value}')` : '';
-    report(weights.value.span, `Pretrained weights${written} are declared but loading them is not available yet; remove 'weights' to train from random initialisation.`);
+    report(
+      weights.value.span,
+      `Pretrained weights${written} are declared but loading them is not available yet; remove ` +
+        `'weights' to train from random initialisation.`,
+    );
   }
   return diagnostics;
 }
@@ -223,7 +312,11 @@ export function learningRate(config: RunConfig, epoch: number): number {
  * Param values after epoch `epoch` (0-based) ends: each scheduled param is multiplied by its factor when
  * (epoch + 1) is a multiple of `every`, capped at `max` (UPSTREAM.md §1.6, `CompoundLoss.adjust_alpha`).
  */
-export function stepParams(config: RunConfig, params: Record<string, number>, epoch: number): Record<string, number> {
+export function stepParams(
+  config: RunConfig,
+  params: Record<string, number>,
+  epoch: number,
+): Record<string, number> {
   const next = { ...params };
   for (const [name, { every, factor, max }] of Object.entries(config.paramSchedules)) {
     if ((epoch + 1) % every === 0) next[name] = Math.min(next[name] * factor, max);

@@ -1,5 +1,5 @@
-// After a non-finite loss: re-runs the failing batch with every node stored and names the first op whose value is
-// not finite although its operands are, with the .seg source it came from.
+// After a non-finite loss: re-runs the failing batch with every node stored and names the first op whose
+// value is not finite although its operands are, with the .seg source it came from.
 import { generatePlan } from '../../compiler/codegen/plan.ts';
 import type { Graph, Node } from '../../compiler/ir/types.ts';
 import { liveNodes } from '../../compiler/ir/types.ts';
@@ -22,14 +22,20 @@ export async function findNonFinite(
 ): Promise<NonFinite | undefined> {
   const live = liveNodes(graph);
   const nodes = graph.nodes.filter((n) => live.has(n.id) && !LEAVES.has(n.op));
-  const debug: Graph = { nodes: graph.nodes, outputs: nodes.map((n) => ({ name: `n${n.id}`, node: n.id, role: 'value' })) };
+  const debug: Graph = {
+    nodes: graph.nodes,
+    outputs: nodes.map((n) => ({ name: `n${n.id}`, node: n.id, role: 'value' })),
+  };
   const plan = generatePlan(debug, { name: 'diagnose', fuse: false, target });
   const loaded = await loadPlan(store, plan);
   executePlan(loaded, step);
   const bad = new Set<number>();
   let found: NonFinite | undefined;
   for (const output of plan.outputs) {
-    const values = (await readBuffer(store.device, loaded.buffers[output.buffer])).subarray(0, output.elements);
+    const values = (await readBuffer(store.device, loaded.buffers[output.buffer])).subarray(
+      0,
+      output.elements,
+    );
     const index = values.findIndex((v) => !Number.isFinite(v));
     if (index < 0) continue;
     const node = graph.nodes[Number(output.name.slice(1))];

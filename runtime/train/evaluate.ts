@@ -1,5 +1,5 @@
-// Evaluation of a compiled experiment on a dataset split (loss terms and metrics accumulated on the GPU, read once),
-// shared by training (every `eval.every` epochs) and `segc test`.
+// Evaluation of a compiled experiment on a dataset split (loss terms and metrics accumulated on the GPU, read
+// once), shared by training (every `eval.every` epochs) and `segc test`.
 import type { CompiledExperiment } from '../compile.ts';
 import type { SegmentationSet } from '../data/shapes.ts';
 import { generateShapes } from '../data/shapes.ts';
@@ -52,7 +52,12 @@ export async function evaluate(
     proportionError: get('metric.proportion_error')[0],
     images: set.count,
   });
-  const values = { ...terms, dice: metrics.dice, miou: metrics.miou, proportion_error: metrics.proportion_error };
+  const values = {
+    ...terms,
+    dice: metrics.dice,
+    miou: metrics.miou,
+    proportion_error: metrics.proportion_error,
+  };
   return { values, dicePerClass: metrics.dicePerClass };
 }
 
@@ -65,13 +70,17 @@ async function readAccumulator(loaded: LoadedPlan): Promise<Map<string, Float64A
   const data = await readBuffer(loaded.device, loaded.buffers[loaded.plan.accumulator!]);
   const values = new Map<string, Float64Array>();
   for (const o of loaded.plan.outputs) {
-    if (o.offset !== undefined) values.set(o.name, Float64Array.from(data.subarray(o.offset, o.offset + o.elements)));
+    if (o.offset !== undefined)
+      values.set(o.name, Float64Array.from(data.subarray(o.offset, o.offset + o.elements)));
   }
   return values;
 }
 
-export async function readTerms(loaded: LoadedPlan, terms: string[], steps: number): Promise<Record<string, number>> {
+export async function readTerms(
+  loaded: LoadedPlan,
+  terms: string[],
+  steps: number,
+): Promise<Record<string, number>> {
   const values = await readAccumulator(loaded);
   return Object.fromEntries(terms.map((t) => [t, values.get(t)![0] / steps]));
 }
-

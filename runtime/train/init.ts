@@ -1,4 +1,5 @@
-// Initial weight values, seeded: PyTorch's default conv init (uniform in ±1/sqrt(fan_in)) and constants for norms.
+// Initial weight values, seeded: PyTorch's default conv init (uniform in ±1/sqrt(fan_in)) and constants for
+// norms.
 import type { WeightSpec } from '../../compiler/stage/index.ts';
 import { createRandom } from '../data/random.ts';
 

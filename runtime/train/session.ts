@@ -1,4 +1,5 @@
-// runExperiment: trains and evaluates a compiled experiment on a WebGPU device; logs, metrics and checkpoints.
+// runExperiment: trains and evaluates a compiled experiment on a WebGPU device; logs, metrics and
+// checkpoints.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,20 +62,26 @@ export class RunError extends Error {}
 export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = performance.now();
-  // .seg errors and a taken output directory are reported before the GPU is touched (checking stages the forward
-  // pass only); the plans are then generated once, tuned for the adapter and checked against its limits.
+  // .seg errors and a taken output directory are reported before the GPU is touched (checking stages the
+  // forward pass only); the plans are then generated once, tuned for the adapter and checked against its
+  // limits.
   const checked = stageExperiment(file, { overrides: options.overrides, check: true });
   const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
   const target = opened.software ? 'cpu' : 'gpu';
-  const compiled = compileExperiment(file, { overrides: options.overrides, target, limits: planLimits(device.limits) });
+  const compiled = compileExperiment(file, {
+    overrides: options.overrides,
+    target,
+    limits: planLimits(device.limits),
+  });
   const { config, spec } = compiled;
   log(`segc: ${spec.name} on ${opened.description}${opened.software ? ' (software)' : ''}, output in ${out}`);
   const { train: trainSet, val: valSet } = datasetSplits(config);
   const batch = config.train.batch;
   const steps = Math.floor(trainSet.count / batch);
-  if (steps === 0) throw new RunError(`The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`);
+  if (steps === 0)
+    throw new RunError(`The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`);
 
   const store = new BufferStore(device);
   const train = await loadPlan(store, compiled.trainPlan);
@@ -83,7 +90,13 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     const trainable = compiled.train.weights.find((w) => w.name === name)!.trainable;
     writeBuffer(device, store.get(`${trainable ? 'weight' : 'state'}:${name}`, values.byteLength), values);
   }
-  const summary: RunSummary = { experiment: spec.name, device: opened.description, epochs: [], wallSeconds: 0, out };
+  const summary: RunSummary = {
+    experiment: spec.name,
+    device: opened.description,
+    epochs: [],
+    wallSeconds: 0,
+    out,
+  };
   let values = { ...config.params };
   let step = 0;
   let first = 0;
@@ -92,16 +105,22 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       throw new RunError(error.message);
     });
     if (state.epoch >= config.train.epochs) {
-      throw new RunError(`Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise train.epochs with --set).`);
+      throw new RunError(
+        `Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise ` +
+          `train.epochs with --set).`,
+      );
     }
     // The params continue where they were (upstream restarts alpha from the config on resume, quirk Q3);
     // a param given with --set wins.
     values = { ...values, ...state.params, ...pick(options.overrides ?? {}, Object.keys(values)) };
     ({ epoch: first, step } = state);
     Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
-    // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten from the
-    // state's history, so the resumed epochs follow it exactly once.
-    await writeFileAtomic(join(out, 'metrics.jsonl'), summary.epochs.map((e) => `${JSON.stringify(flatten(e))}\n`).join(''));
+    // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten
+    // from the state's history, so the resumed epochs follow it exactly once.
+    await writeFileAtomic(
+      join(out, 'metrics.jsonl'),
+      summary.epochs.map((e) => `${JSON.stringify(flatten(e))}\n`).join(''),
+    );
     log(`segc: resuming ${spec.name} after epoch ${first} (step ${step}) from ${out}`);
   }
   const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);
@@ -131,7 +150,12 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       const k = failed - 1 - epoch * steps;
       const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
       const inputs = { image: b.image, labels: b.labels };
-      const culprit = await findNonFinite(store, compiled.train.graph, { uniforms: { ...params, step: failed }, inputs }, target);
+      const culprit = await findNonFinite(
+        store,
+        compiled.train.graph,
+        { uniforms: { ...params, step: failed }, inputs },
+        target,
+      );
       throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
     }
     const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
@@ -145,7 +169,8 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     await saveModel(device, store, compiled, join(out, 'model.safetensors'));
     const select = config.eval.select;
     const value = record.val?.values[select];
-    const better = select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
+    const better =
+      select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
     if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
       summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
     }
@@ -155,7 +180,12 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     }
     values = next;
     const history = { epochs: summary.epochs, best: summary.best };
-    await saveTrainingState(store, join(out, STATE_FILE), spec.name, { epoch: epoch + 1, step, params: values, history });
+    await saveTrainingState(store, join(out, STATE_FILE), spec.name, {
+      epoch: epoch + 1,
+      step,
+      params: values,
+      history,
+    });
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
   summary.wallSeconds = (performance.now() - started) / 1000;
@@ -164,7 +194,12 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   return summary;
 }
 
-async function saveModel(device: GPUDevice, store: BufferStore, compiled: CompiledExperiment, path: string): Promise<void> {
+async function saveModel(
+  device: GPUDevice,
+  store: BufferStore,
+  compiled: CompiledExperiment,
+  path: string,
+): Promise<void> {
   const tensors: Record<string, TensorEntry> = {};
   for (const w of compiled.train.weights) {
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`)!;
@@ -177,21 +212,34 @@ async function saveModel(device: GPUDevice, store: BufferStore, compiled: Compil
 
 /** The param values among `--set` overrides (numbers for the named params). */
 function pick(record: Record<string, Override>, keys: string[]): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).filter((e): e is [string, number] => keys.includes(e[0]) && typeof e[1] === 'number'));
+  return Object.fromEntries(
+    Object.entries(record).filter(
+      (e): e is [string, number] => keys.includes(e[0]) && typeof e[1] === 'number',
+    ),
+  );
 }
 
 function outputDirectory(requested: string | undefined, name: string): string {
-  const taken = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => ['metrics.jsonl', 'model.safetensors', 'summary.json'].includes(f));
+  const taken = (dir: string) =>
+    existsSync(dir) &&
+    readdirSync(dir).some((f) => ['metrics.jsonl', 'model.safetensors', 'summary.json'].includes(f));
   let out = requested ?? join('runs', name);
   if (requested && taken(out)) {
-    throw new RunError(`Output directory '${out}' already holds a run; choose another --out or move it away.`);
+    throw new RunError(
+      `Output directory '${out}' already holds a run; choose another --out or move it away.`,
+    );
   }
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
   mkdirSync(out, { recursive: true });
   return out;
 }
 
-function nonFiniteMessage(epoch: number, step: number, culprit: NonFinite | undefined, sources: Map<string, string>): string {
+function nonFiniteMessage(
+  epoch: number,
+  step: number,
+  culprit: NonFinite | undefined,
+  sources: Map<string, string>,
+): string {
   const head = `Training stopped in epoch ${epoch}, step ${step}: the loss is not finite.`;
   if (!culprit) return `${head} No single op could be blamed when the batch was replayed.`;
   const { node, value } = culprit;
@@ -202,7 +250,12 @@ function nonFiniteMessage(epoch: number, step: number, culprit: NonFinite | unde
 }
 
 function flatten(record: EpochRecord): Record<string, unknown> {
-  const flat: Record<string, unknown> = { epoch: record.epoch, lr: record.lr, params: record.params, ...record.train };
+  const flat: Record<string, unknown> = {
+    epoch: record.epoch,
+    lr: record.lr,
+    params: record.params,
+    ...record.train,
+  };
   for (const [k, v] of Object.entries(record.val?.values ?? {})) {
     flat[record.train[k] !== undefined ? `val_${k}` : k] = v;
   }
@@ -213,7 +266,14 @@ function flatten(record: EpochRecord): Record<string, unknown> {
 
 function progressLine(record: EpochRecord, epochs: number, metrics: string[]): string {
   const f = (v: number) => v.toFixed(4);
-  const terms = Object.entries(record.train).map(([k, v]) => `${k} ${f(v)}`).join('  ');
-  const val = record.val ? `  | val ${metrics.map((m) => `${m} ${f(record.val!.values[m])}`).join('  ')}` : '';
-  return `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  (${record.seconds.toFixed(1)} s)`;
+  const terms = Object.entries(record.train)
+    .map(([k, v]) => `${k} ${f(v)}`)
+    .join('  ');
+  const val = record.val
+    ? `  | val ${metrics.map((m) => `${m} ${f(record.val!.values[m])}`).join('  ')}`
+    : '';
+  return (
+    `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  ` +
+    `(${record.seconds.toFixed(1)} s)`
+  );
 }

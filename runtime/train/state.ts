@@ -1,5 +1,6 @@
 // The training state a run can resume from: weights, running statistics and Adam moments (every buffer of the
-// model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so far.
+// model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so
+// far.
 import { existsSync } from 'node:fs';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
@@ -15,14 +16,23 @@ export interface TrainingState {
   step: number;
   /** Param values for the next epoch. */
   params: Record<string, number>;
-  /** What the run recorded so far (metrics.jsonl records, best epoch), so the summary covers the whole run. */
+  /**
+   * What the run recorded so far (metrics.jsonl records, best epoch), so the summary covers the whole run.
+   */
   history: unknown;
 }
 
 const PERSISTENT = /^(weight|state|optimizer):/;
 
-/** Writes the state atomically (temporary file, then rename): an interrupted write leaves the previous one. */
-export async function saveTrainingState(store: BufferStore, path: string, experiment: string, state: TrainingState): Promise<void> {
+/**
+ * Writes the state atomically (temporary file, then rename): an interrupted write leaves the previous one.
+ */
+export async function saveTrainingState(
+  store: BufferStore,
+  path: string,
+  experiment: string,
+  state: TrainingState,
+): Promise<void> {
   const tensors: Record<string, TensorEntry> = {};
   for (const [name, buffer] of [...store.buffers].sort(([a], [b]) => a.localeCompare(b))) {
     if (!PERSISTENT.test(name)) continue;
@@ -37,38 +47,58 @@ export async function saveTrainingState(store: BufferStore, path: string, experi
 }
 
 /**
- * Reads a state written by saveTrainingState into the store's buffers; every persistent buffer must be there with
- * its size, so a checkpoint of another model or experiment is an error naming the file, never a silent mix.
+ * Reads a state written by saveTrainingState into the store's buffers; every persistent buffer must be there
+ * with its size, so a checkpoint of another model or experiment is an error naming the file, never a silent
+ * mix.
  */
-export async function loadTrainingState(store: BufferStore, path: string, experiment: string): Promise<TrainingState> {
-  if (!existsSync(path)) throw new Error(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
+export async function loadTrainingState(
+  store: BufferStore,
+  path: string,
+  experiment: string,
+): Promise<TrainingState> {
+  if (!existsSync(path))
+    throw new Error(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
   const { tensors, metadata } = await readSafetensorsFile(path);
   if (metadata?.format !== 'segc-training-state' || !metadata.state) {
     throw new Error(`Cannot resume from '${path}': it is not a segc training state.`);
   }
   if (metadata.experiment !== experiment) {
-    throw new Error(`Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`);
+    throw new Error(
+      `Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`,
+    );
   }
   const state = parseState(metadata.state, path);
   const wanted = [...store.buffers.keys()].filter((name) => PERSISTENT.test(name));
   for (const name of wanted) {
     const entry = tensors[name];
     const elements = store.buffers.get(name)!.size / 4;
-    if (!entry) throw new Error(`Cannot resume from '${path}': it has no tensor '${name}' (was the model changed?).`);
-    if (entry.dtype !== 'F32') throw new Error(`Cannot resume from '${path}': '${name}' is ${entry.dtype}, a training state holds F32.`);
+    if (!entry)
+      throw new Error(`Cannot resume from '${path}': it has no tensor '${name}' (was the model changed?).`);
+    if (entry.dtype !== 'F32')
+      throw new Error(
+        `Cannot resume from '${path}': '${name}' is ${entry.dtype}, a training state holds F32.`,
+      );
     if (entry.data.length !== elements) {
-      throw new Error(`Cannot resume from '${path}': '${name}' has ${entry.data.length} values, the model needs ${elements}.`);
+      throw new Error(
+        `Cannot resume from '${path}': '${name}' has ${entry.data.length} values, the model needs ` +
+          `${elements}.`,
+      );
     }
   }
   const extra = Object.keys(tensors).filter((name) => !store.buffers.has(name));
-  if (extra.length > 0) throw new Error(`Cannot resume from '${path}': '${extra[0]}' is not part of this model.`);
-  for (const name of wanted) writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
+  if (extra.length > 0)
+    throw new Error(`Cannot resume from '${path}': '${extra[0]}' is not part of this model.`);
+  for (const name of wanted)
+    writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
   return state;
 }
 
-/** The state's JSON, checked field by field: a damaged file is an error naming it, never a half-restored run. */
+/**
+ * The state's JSON, checked field by field: a damaged file is an error naming it, never a half-restored run.
+ */
 function parseState(text: string, path: string): TrainingState {
-  const bad = (what: string) => new Error(`Cannot resume from '${path}': its training state is damaged (${what}).`);
+  const bad = (what: string) =>
+    new Error(`Cannot resume from '${path}': its training state is damaged (${what}).`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -80,11 +110,20 @@ function parseState(text: string, path: string): TrainingState {
   const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (!count(state.epoch) || !count(state.step)) throw bad("'epoch' and 'step' must be whole numbers");
   const params = state.params as unknown;
-  if (typeof params !== 'object' || params === null || Object.values(params).some((v) => typeof v !== 'number')) {
+  if (
+    typeof params !== 'object' ||
+    params === null ||
+    Object.values(params).some((v) => typeof v !== 'number')
+  ) {
     throw bad("'params' must map names to numbers");
   }
   const history = state.history as { epochs?: unknown } | null | undefined;
-  if (typeof history !== 'object' || history === null || !Array.isArray(history.epochs) || history.epochs.length !== state.epoch) {
+  if (
+    typeof history !== 'object' ||
+    history === null ||
+    !Array.isArray(history.epochs) ||
+    history.epochs.length !== state.epoch
+  ) {
     throw bad("'history' must hold one record per epoch done");
   }
   return state as TrainingState;

@@ -1,6 +1,6 @@
-// `segc test`: evaluates the model a run saved (DIR/model.safetensors) on a split of the experiment's dataset, with
-// the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes DIR/test-<split>.json
-// (and, asked, the predicted class maps to DIR/predictions-<split>.safetensors).
+// `segc test`: evaluates the model a run saved (DIR/model.safetensors) on a split of the experiment's
+// dataset, with the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes
+// DIR/test-<split>.json (and, asked, the predicted class maps to DIR/predictions-<split>.safetensors).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
@@ -17,7 +17,9 @@ import { STATE_FILE } from './state.ts';
 export interface TestOptions {
   checkpoint: string;
   split?: 'train' | 'val';
-  /** Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W]. */
+  /**
+   * Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W].
+   */
   savePredictions?: boolean;
   overrides?: Record<string, Override>;
   device?: DevicePreference;
@@ -33,13 +35,21 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const split = options.split ?? 'val';
   const modelPath = join(options.checkpoint, 'model.safetensors');
-  if (!existsSync(modelPath)) throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
+  if (!existsSync(modelPath))
+    throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
   const opened = await openDevice(options.device ?? 'auto');
   const target = opened.software ? 'cpu' : 'gpu';
-  const compiled = compileExperiment(file, { overrides: options.overrides, target, predictions: options.savePredictions });
+  const compiled = compileExperiment(file, {
+    overrides: options.overrides,
+    target,
+    predictions: options.savePredictions,
+  });
   const { tensors, metadata } = await readSafetensorsFile(modelPath);
   if (metadata?.experiment !== undefined && metadata.experiment !== compiled.spec.name) {
-    throw new RunError(`Cannot test '${modelPath}': it belongs to experiment '${metadata.experiment}', not '${compiled.spec.name}'.`);
+    throw new RunError(
+      `Cannot test '${modelPath}': it belongs to experiment '${metadata.experiment}', not ` +
+        `'${compiled.spec.name}'.`,
+    );
   }
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, compiled.evalPlan);
@@ -47,7 +57,12 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const entry = tensors[w.name];
     const count = w.sizes.reduce((a, b) => a * b, 1);
     if (!entry || entry.data.length !== count) {
-      throw new RunError(`Cannot test '${modelPath}': ${entry ? `'${w.name}' has ${entry.data.length} values, the model needs ${count}` : `it has no tensor '${w.name}' (was the model changed?)`}.`);
+      throw new RunError(
+        `Cannot test '${modelPath}': ` +
+          (entry
+            ? `'${w.name}' has ${entry.data.length} values, the model needs ${count}.`
+            : `it has no tensor '${w.name}' (was the model changed?).`),
+      );
     }
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
     if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(entry.data as Float32Array));
@@ -59,25 +74,33 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const state = (await readSafetensorsFile(statePath)).metadata?.state;
     if (state) params = { ...params, ...(JSON.parse(state) as { params: Record<string, number> }).params };
   }
-  for (const [key, value] of Object.entries(options.overrides ?? {})) if (key in params && typeof value === 'number') params[key] = value;
+  for (const [key, value] of Object.entries(options.overrides ?? {}))
+    if (key in params && typeof value === 'number') params[key] = value;
   const uniforms = Object.fromEntries(Object.entries(params).map(([k, v]) => [`param.${k}`, v]));
   const set = datasetSplits(compiled.config)[split];
   const plane = set.height * set.width;
   const predictions = new Uint8Array(options.savePredictions ? set.count * plane : 0);
   const output = compiled.evalPlan.outputs.find((o) => o.name === 'prediction');
-  const readPredictions = output && (async (first: number, count: number) => {
-    const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
-    for (let i = 0; i < count * plane; i++) predictions[first * plane + i] = values[i];
-  });
+  const readPredictions =
+    output &&
+    (async (first: number, count: number) => {
+      const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
+      for (let i = 0; i < count * plane; i++) predictions[first * plane + i] = values[i];
+    });
   const result = await evaluate(compiled, loaded, set, uniforms, readPredictions);
   opened.device.destroy();
   const shown = compiled.config.eval.metrics.map((m) => `${m} ${result.values[m].toFixed(4)}`).join('  ');
   log(`segc test: ${compiled.spec.name} on ${split} (${set.count} images) from ${modelPath}: ${shown}`);
   const record: TestResult = { split, params, ...result };
-  await writeFileAtomic(join(options.checkpoint, `test-${split}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(
+    join(options.checkpoint, `test-${split}.json`),
+    `${JSON.stringify(record, null, 2)}\n`,
+  );
   if (options.savePredictions) {
     const path = join(options.checkpoint, `predictions-${split}.safetensors`);
-    const tensors = { predictions: { dtype: 'U8' as const, shape: [set.count, set.height, set.width], data: predictions } };
+    const tensors = {
+      predictions: { dtype: 'U8' as const, shape: [set.count, set.height, set.width], data: predictions },
+    };
     await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, split });
     log(`  predictions: ${path}`);
   }

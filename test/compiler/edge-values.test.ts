@@ -48,8 +48,12 @@ describe('edge values', () => {
       '}',
     ].join('\n');
     expect(compileExperiment('positional.seg', { text }).config.optimizer.lr).toBe(1e-2);
-    expect(compileExperiment('positional.seg', { text, overrides: { 'optimizer.lr': 3e-3 } }).config.optimizer.lr).toBe(3e-3);
+    expect(
+      compileExperiment('positional.seg', { text, overrides: { 'optimizer.lr': 3e-3 } }).config.optimizer.lr,
+    ).toBe(3e-3);
     // A list setting from the command line: the image size.
-    expect(compileExperiment('positional.seg', { text, overrides: { 'data.size': [16, 24] } }).config.data.size).toEqual([16, 24]);
+    expect(
+      compileExperiment('positional.seg', { text, overrides: { 'data.size': [16, 24] } }).config.data.size,
+    ).toEqual([16, 24]);
   });
 });

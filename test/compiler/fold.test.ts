@@ -25,8 +25,14 @@ describe('GraphBuilder folding', () => {
   it('drops x * 1, 1 * x, x + 0, 0 + x, x - 0 and x / 1, but keeps x * 0 and 0 - x', () => {
     const b = new GraphBuilder();
     const x = leaf(b);
-    for (const [op, a, c] of [['mul', x, b.constant(1)], ['mul', b.constant(1), x], ['add', x, b.constant(0)],
-      ['add', b.constant(0), x], ['sub', x, b.constant(0)], ['div', x, b.constant(1)]] as const) {
+    for (const [op, a, c] of [
+      ['mul', x, b.constant(1)],
+      ['mul', b.constant(1), x],
+      ['add', x, b.constant(0)],
+      ['add', b.constant(0), x],
+      ['sub', x, b.constant(0)],
+      ['div', x, b.constant(1)],
+    ] as const) {
       expect(b.binary(op, a, c)).toBe(x);
     }
     expect(b.node(b.binary('mul', x, b.constant(0))).op).toBe('mul');

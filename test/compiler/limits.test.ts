@@ -1,9 +1,14 @@
-// Plans against device limits without a GPU: validatePlan's diagnostic for a tensor over the buffer limits (exact
-// text), internal errors for kernels over per-kernel limits, compileExperiment with a small device's limits, and
-// how dispatches are laid out as 2-D grids past the per-dimension limit.
+// Plans against device limits without a GPU: validatePlan's diagnostic for a tensor over the buffer limits
+// (exact text), internal errors for kernels over per-kernel limits, compileExperiment with a small device's
+// limits, and how dispatches are laid out as 2-D grids past the per-dimension limit.
 import { describe, expect, it } from 'vitest';
 import { compileErrorText } from '../../cli/check.ts';
-import { WEBGPU_DEFAULT_LIMITS, planLimits, validatePlan, workgroupStorageBytes } from '../../compiler/codegen/limits.ts';
+import {
+  WEBGPU_DEFAULT_LIMITS,
+  planLimits,
+  validatePlan,
+  workgroupStorageBytes,
+} from '../../compiler/codegen/limits.ts';
 import { generatePlan } from '../../compiler/codegen/plan.ts';
 import { MAX_GROUPS_PER_DIM, dispatchFor, gridFor } from '../../compiler/codegen/wgsl.ts';
 import { renderDiagnostic } from '../../compiler/diagnostics/index.ts';
@@ -30,13 +35,17 @@ describe('validatePlan', () => {
   it('names a tensor over maxStorageBufferBindingSize: its node, type, bytes, the limit and its .seg span', () => {
     const { graph, product } = bigProduct();
     const plan = generatePlan(graph, { name: 'big' });
-    const diagnostics = validatePlan(plan, { maxStorageBufferBindingSize: 16 * MiB, maxBufferSize: 256 * MiB });
+    const diagnostics = validatePlan(plan, {
+      maxStorageBufferBindingSize: 16 * MiB,
+      maxBufferSize: 256 * MiB,
+    });
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0].code).toBe('SEG6002');
     expect(renderDiagnostic(diagnostics[0], source)).toBe(
       [
-        `big.seg:1:13: error SEG6002: Tensor %${product} (mul, f32[N=8,C=32,H=64,W=512]) needs 32.0 MiB (33554432 bytes), ` +
-          'more than one buffer may hold on this device: maxStorageBufferBindingSize is 16.0 MiB (16777216 bytes).',
+        `big.seg:1:13: error SEG6002: Tensor %${product} (mul, f32[N=8,C=32,H=64,W=512]) needs ` +
+          '32.0 MiB (33554432 bytes), more than one buffer may hold on this device: ' +
+          'maxStorageBufferBindingSize is 16.0 MiB (16777216 bytes).',
         '  loss = mean(exp(x) * y)',
         '              ^~~~~~~~~~',
         '  hint: use a smaller batch or patch size',
@@ -48,7 +57,9 @@ describe('validatePlan', () => {
     const { graph } = bigProduct();
     const plan = generatePlan(graph, { name: 'big' });
     const [d] = validatePlan(plan, { maxStorageBufferBindingSize: 64 * MiB, maxBufferSize: 1024 });
-    expect(d.message).toMatch(/needs 32\.0 MiB .* maxBufferSize is 1\.0 KiB \(1024 bytes\); 3 more tensors are over it too\.$/);
+    expect(d.message).toMatch(
+      /needs 32\.0 MiB .* maxBufferSize is 1\.0 KiB \(1024 bytes\); 3 more tensors are over it too\.$/,
+    );
   });
 
   it('names weights by their path and gives a gradient the span of its nearest staged operand', () => {
@@ -60,8 +71,13 @@ describe('validatePlan', () => {
     b.output('grad:net.conv.weight', b.add('mul', [g, b.constant(2)]), 'gradient');
     const plan = generatePlan(b.graph(), { name: 'w', fuse: false });
     const [d] = validatePlan(plan, { maxStorageBufferBindingSize: 4 * MiB - 4 });
-    expect(d.message).toMatch(/^Weight 'net\.conv\.weight' \(f32\[K=1048576\]\) needs 4\.0 MiB \(4194304 bytes\),/);
-    const [onlyGradient] = validatePlan({ ...plan, buffers: plan.buffers.filter((x) => x.role === 'activation') }, { maxBufferSize: 1024 });
+    expect(d.message).toMatch(
+      /^Weight 'net\.conv\.weight' \(f32\[K=1048576\]\) needs 4\.0 MiB \(4194304 bytes\),/,
+    );
+    const [onlyGradient] = validatePlan(
+      { ...plan, buffers: plan.buffers.filter((x) => x.role === 'activation') },
+      { maxBufferSize: 1024 },
+    );
     expect(onlyGradient.message).toMatch(/^Tensor %\d+ \(\w+, f32\[K=1048576\]\)/);
     expect(onlyGradient.span).toEqual(weightSpan);
   });
@@ -79,16 +95,23 @@ describe('validatePlan', () => {
     expect(() => validatePlan(plan, { maxStorageBuffersPerShaderStage: 1 })).toThrow(
       /internal error .*kernel big_000_mul binds storage buffers: 3, over this device's maxStorageBuffersPerShaderStage of 1/,
     );
-    expect(() => validatePlan(plan, { maxComputeInvocationsPerWorkgroup: 128 })).toThrow(/kernel big_000_mul has workgroups of 256/);
-    expect(() => validatePlan(plan, { maxComputeWorkgroupStorageSize: 1024 })).toThrow(/kernel big_001_sum uses workgroup memory \(bytes\): 2048/);
+    expect(() => validatePlan(plan, { maxComputeInvocationsPerWorkgroup: 128 })).toThrow(
+      /kernel big_000_mul has workgroups of 256/,
+    );
+    expect(() => validatePlan(plan, { maxComputeWorkgroupStorageSize: 1024 })).toThrow(
+      /kernel big_001_sum uses workgroup memory \(bytes\): 2048/,
+    );
   });
 
   it('sizes workgroup memory from the WGSL declarations', () => {
-    const wgsl = 'var<workgroup> a: array<f32, 256>;\nvar<workgroup> b: array<vec4<f32>, 64>;\nvar<workgroup> c : array<array<u32, 33>, 4>;';
+    const wgsl =
+      'var<workgroup> a: array<f32, 256>;\n' +
+      'var<workgroup> b: array<vec4<f32>, 64>;\n' +
+      'var<workgroup> c : array<array<u32, 33>, 4>;';
     expect(workgroupStorageBytes(wgsl)).toBe(1024 + 1024 + 528);
   });
 
-  it('copies a device\'s limits into a plain object', () => {
+  it("copies a device's limits into a plain object", () => {
     class Limits {
       get maxBufferSize() {
         return 1234;
@@ -102,15 +125,18 @@ describe('compileExperiment with a small device', () => {
   it('is an ExperimentError naming the largest tensor, before any GPU is involved', () => {
     let error: unknown;
     try {
-      compileExperiment('test/fixtures/experiments/tiny.seg', { limits: { maxStorageBufferBindingSize: 1024 } });
+      compileExperiment('test/fixtures/experiments/tiny.seg', {
+        limits: { maxStorageBufferBindingSize: 1024 },
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ExperimentError);
     expect(compileErrorText(error)).toBe(
       [
-        'stdlib/nets.seg:17:35: error SEG6002: Tensor %123 (concat, f32[N=2,C=6,H=8,W=8]) needs 3.0 KiB (3072 bytes), ' +
-          'more than one buffer may hold on this device: maxStorageBufferBindingSize is 1.0 KiB (1024 bytes); 7 more tensors are over it too.',
+        'stdlib/nets.seg:17:35: error SEG6002: Tensor %123 (concat, f32[N=2,C=6,H=8,W=8]) needs ' +
+          '3.0 KiB (3072 bytes), more than one buffer may hold on this device: ' +
+          'maxStorageBufferBindingSize is 1.0 KiB (1024 bytes); 7 more tensors are over it too.',
         '      x = conv_bn_relu(conv_bn_relu(concat[C](upsample(x, 2), s), w), w)',
         '                                    ^~~~~~~~~~~~~~~~~~~~~~~~~~~~',
         '  hint: use a smaller batch or patch size',
@@ -119,12 +145,22 @@ describe('compileExperiment with a small device', () => {
     );
   });
 
-  it('fits a lavapipe-sized device at the experiment\'s batch, not at a batch 32 times larger', () => {
-    const lavapipe = { ...WEBGPU_DEFAULT_LIMITS, maxStorageBuffersPerShaderStage: 16, maxComputeWorkgroupStorageSize: 32768 };
-    expect(() => compileExperiment('experiments/quickstart.seg', { limits: lavapipe, target: 'cpu' })).not.toThrow();
-    expect(() => compileExperiment('experiments/quickstart.seg', { limits: lavapipe, target: 'cpu', overrides: { 'train.batch': 512 } })).toThrow(
-      /Tensor %\d+ \(concat, f32\[N=512,C=24,H=64,W=64\]\) needs 192\.0 MiB \(201326592 bytes\)/,
-    );
+  it("fits a lavapipe-sized device at the experiment's batch, not at a batch 32 times larger", () => {
+    const lavapipe = {
+      ...WEBGPU_DEFAULT_LIMITS,
+      maxStorageBuffersPerShaderStage: 16,
+      maxComputeWorkgroupStorageSize: 32768,
+    };
+    expect(() =>
+      compileExperiment('experiments/quickstart.seg', { limits: lavapipe, target: 'cpu' }),
+    ).not.toThrow();
+    expect(() =>
+      compileExperiment('experiments/quickstart.seg', {
+        limits: lavapipe,
+        target: 'cpu',
+        overrides: { 'train.batch': 512 },
+      }),
+    ).toThrow(/Tensor %\d+ \(concat, f32\[N=512,C=24,H=64,W=64\]\) needs 192\.0 MiB \(201326592 bytes\)/);
   });
 });
 
@@ -152,10 +188,22 @@ describe('dispatch grids', () => {
       ['reduce', [32800, 2, 1]],
     ]);
     // The device's limit, when lower than 65535, splits earlier; the WGSL stays the same.
-    const lower = generatePlan(b.graph(), { name: 'wide', limits: { maxComputeWorkgroupsPerDimension: 40000 } });
-    expect(lower.kernels.map((k) => k.dispatch)).toEqual([[32768, 2, 1], [32800, 2, 1]]);
-    const tiny = generatePlan(b.graph(), { name: 'wide', limits: { maxComputeWorkgroupsPerDimension: 8192 } });
-    expect(tiny.kernels.map((k) => k.dispatch)).toEqual([[8192, 8, 1], [7289, 9, 1]]);
+    const lower = generatePlan(b.graph(), {
+      name: 'wide',
+      limits: { maxComputeWorkgroupsPerDimension: 40000 },
+    });
+    expect(lower.kernels.map((k) => k.dispatch)).toEqual([
+      [32768, 2, 1],
+      [32800, 2, 1],
+    ]);
+    const tiny = generatePlan(b.graph(), {
+      name: 'wide',
+      limits: { maxComputeWorkgroupsPerDimension: 8192 },
+    });
+    expect(tiny.kernels.map((k) => k.dispatch)).toEqual([
+      [8192, 8, 1],
+      [7289, 9, 1],
+    ]);
     expect(tiny.kernels.map((k) => k.wgsl)).toEqual(plan.kernels.map((k) => k.wgsl));
   });
 });

@@ -7,8 +7,8 @@ export interface LeafSpec {
   dims: string[];
   sizes: number[];
   /**
-   * 'positive' for log/sqrt domains, 'labels' for class indices (u8, some 255), 'small' for values near 0 of both
-   * signs (|x| < 1e-3), 'mask' for 0/1 conditions, 'seed' for a whole-number random seed.
+   * 'positive' for log/sqrt domains, 'labels' for class indices (u8, some 255), 'small' for values near 0 of
+   * both signs (|x| < 1e-3), 'mask' for 0/1 conditions, 'seed' for a whole-number random seed.
    */
   values?: 'normal' | 'positive' | 'labels' | 'small' | 'mask' | 'seed';
 }
@@ -22,7 +22,12 @@ export interface OpCase {
   gpuOnly?: boolean;
 }
 
-const x3 = (values: LeafSpec['values'] = 'normal'): LeafSpec => ({ name: 'x', dims: ['N', 'C', 'W'], sizes: [2, 3, 7], values });
+const x3 = (values: LeafSpec['values'] = 'normal'): LeafSpec => ({
+  name: 'x',
+  dims: ['N', 'C', 'W'],
+  sizes: [2, 3, 7],
+  values,
+});
 const nchw = (name: string, c: number, h: number, w: number): LeafSpec => ({
   name,
   dims: ['N', 'C', 'H', 'W'],
@@ -50,32 +55,103 @@ export const opCases: OpCase[] = [
   { op: 'clamp', leaves: [x3()], attrs: { min: -0.5, max: 0.7 } },
   ...['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'gt', 'eq'].map((op) => ({
     op,
-    leaves: [x3(op === 'div' ? 'normal' : 'normal'), op === 'div' ? { ...perClass, values: 'positive' as const } : perClass],
+    leaves: [
+      x3(op === 'div' ? 'normal' : 'normal'),
+      op === 'div' ? { ...perClass, values: 'positive' as const } : perClass,
+    ],
   })),
   { op: 'expand', leaves: [perClass], attrs: { dims: ['N', 'C', 'W'], sizes: [2, 3, 7] } },
   { op: 'onehot', leaves: [labels], attrs: { dim: 'C', size: 3 } },
   { op: 'valid', leaves: [labels], attrs: { ignore: 255 } },
   { op: 'sum', label: 'sum over C', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'sum', label: 'sum over N,W', leaves: [x3()], attrs: { axes: ['N', 'W'] } },
-  { op: 'sum', label: 'sum of a large tensor', leaves: [nchw('x', 3, 19, 23)], attrs: { axes: ['N', 'H', 'W'] } },
-  { op: 'sum', label: 'sum split into chunks', leaves: [nchw('x', 3, 80, 80)], attrs: { axes: ['N', 'H', 'W'] }, gpuOnly: true },
-  { op: 'max', label: 'max split into chunks', leaves: [nchw('x', 1, 90, 90)], attrs: { axes: ['N', 'C', 'H', 'W'] }, gpuOnly: true },
+  {
+    op: 'sum',
+    label: 'sum of a large tensor',
+    leaves: [nchw('x', 3, 19, 23)],
+    attrs: { axes: ['N', 'H', 'W'] },
+  },
+  {
+    op: 'sum',
+    label: 'sum split into chunks',
+    leaves: [nchw('x', 3, 80, 80)],
+    attrs: { axes: ['N', 'H', 'W'] },
+    gpuOnly: true,
+  },
+  {
+    op: 'max',
+    label: 'max split into chunks',
+    leaves: [nchw('x', 1, 90, 90)],
+    attrs: { axes: ['N', 'C', 'H', 'W'] },
+    gpuOnly: true,
+  },
   { op: 'max', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'argmax', leaves: [x3()], attrs: { axes: ['C'] } },
-  { op: 'conv2d', label: 'conv2d 3x3 pad 1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1 } },
-  { op: 'conv2d', label: 'conv2d 3x3 pad 0', leaves: [nchw('x', 2, 6, 5), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [3, 2, 3, 3] }], attrs: { pad: 0 } },
-  { op: 'conv2d', label: 'conv2d 1x1', leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }], attrs: { pad: 0 } },
-  { op: 'conv2d', label: 'conv2d full tiles', leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }], attrs: { pad: 1 } },
+  {
+    op: 'conv2d',
+    label: 'conv2d 3x3 pad 1',
+    leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }],
+    attrs: { pad: 1 },
+  },
+  {
+    op: 'conv2d',
+    label: 'conv2d 3x3 pad 0',
+    leaves: [nchw('x', 2, 6, 5), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [3, 2, 3, 3] }],
+    attrs: { pad: 0 },
+  },
+  {
+    op: 'conv2d',
+    label: 'conv2d 1x1',
+    leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }],
+    attrs: { pad: 0 },
+  },
+  {
+    op: 'conv2d',
+    label: 'conv2d full tiles',
+    leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }],
+    attrs: { pad: 1 },
+  },
   ...convolutionCases(),
   ...poolingCases(),
-  { op: 'channel_mix', label: 'channel_mix [N,C]', leaves: [{ name: 'x', dims: ['N', 'C'], sizes: [3, 5] }, { name: 'w', dims: ['O', 'I'], sizes: [4, 5] }] },
-  { op: 'channel_mix', label: 'channel_mix [N,C,H,W] transposed', leaves: [nchw('x', 4, 3, 5), { name: 'w', dims: ['O', 'I'], sizes: [4, 6] }], attrs: { transpose: true } },
+  {
+    op: 'channel_mix',
+    label: 'channel_mix [N,C]',
+    leaves: [
+      { name: 'x', dims: ['N', 'C'], sizes: [3, 5] },
+      { name: 'w', dims: ['O', 'I'], sizes: [4, 5] },
+    ],
+  },
+  {
+    op: 'channel_mix',
+    label: 'channel_mix [N,C,H,W] transposed',
+    leaves: [nchw('x', 4, 3, 5), { name: 'w', dims: ['O', 'I'], sizes: [4, 6] }],
+    attrs: { transpose: true },
+  },
   { op: 'channel_outer', leaves: [nchw('x', 3, 4, 5), nchw('g', 2, 4, 5)] },
-  { op: 'pad', label: 'pad 2-D (and crop)', leaves: [nchw('x', 2, 4, 5)], attrs: { before: [1, -1], after: [2, 0], value: 0.5 } },
-  { op: 'pad', label: 'pad 3-D', leaves: [ncdhw('x', 2, 2, 3, 2)], attrs: { before: [0, 1, 2], after: [1, 0, 1], value: 0 } },
+  {
+    op: 'pad',
+    label: 'pad 2-D (and crop)',
+    leaves: [nchw('x', 2, 4, 5)],
+    attrs: { before: [1, -1], after: [2, 0], value: 0.5 },
+  },
+  {
+    op: 'pad',
+    label: 'pad 3-D',
+    leaves: [ncdhw('x', 2, 2, 3, 2)],
+    attrs: { before: [0, 1, 2], after: [1, 0, 1], value: 0 },
+  },
   { op: 'group_sum', leaves: [{ name: 'x', dims: ['N', 'C', 'W'], sizes: [2, 6, 5] }], attrs: { groups: 3 } },
-  { op: 'group_sum', label: 'group_sum of [N,C] in one group', leaves: [{ name: 'x', dims: ['N', 'C'], sizes: [3, 4] }], attrs: { groups: 1 } },
-  { op: 'random_mask', leaves: [{ name: 's', dims: [], sizes: [], values: 'seed' }], attrs: { p: 0.3, salt: 17, dims: ['N', 'C', 'W'], sizes: [3, 5, 67] } },
+  {
+    op: 'group_sum',
+    label: 'group_sum of [N,C] in one group',
+    leaves: [{ name: 'x', dims: ['N', 'C'], sizes: [3, 4] }],
+    attrs: { groups: 1 },
+  },
+  {
+    op: 'random_mask',
+    leaves: [{ name: 's', dims: [], sizes: [], values: 'seed' }],
+    attrs: { p: 0.3, salt: 17, dims: ['N', 'C', 'W'], sizes: [3, 5, 67] },
+  },
   { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
   { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
   { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },
@@ -83,9 +159,22 @@ export const opCases: OpCase[] = [
   { op: 'concat', label: 'concat 3-D', leaves: [ncdhw('a', 2, 3, 4, 5), ncdhw('b', 3, 3, 4, 5)] },
   { op: 'slice', label: 'slice 3-D', leaves: [ncdhw('x', 5, 2, 3, 4)], attrs: { start: 2, size: 2 } },
   { op: 'slice', leaves: [nchw('x', 5, 3, 4)], attrs: { start: 1, size: 3 } },
-  { op: 'conv2d_grad_input', leaves: [nchw('g', 4, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }], attrs: { pad: 1, height: 5, width: 7 } },
-  { op: 'conv2d_grad_weight', leaves: [nchw('x', 3, 5, 7), nchw('g', 4, 5, 7)], attrs: { pad: 1, kernel: 3 } },
-  { op: 'conv2d_grad_weight', label: 'conv2d_grad_weight split into chunks', leaves: [nchw('x', 4, 72, 72), nchw('g', 8, 72, 72)], attrs: { pad: 1, kernel: 3 } },
+  {
+    op: 'conv2d_grad_input',
+    leaves: [nchw('g', 4, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }],
+    attrs: { pad: 1, height: 5, width: 7 },
+  },
+  {
+    op: 'conv2d_grad_weight',
+    leaves: [nchw('x', 3, 5, 7), nchw('g', 4, 5, 7)],
+    attrs: { pad: 1, kernel: 3 },
+  },
+  {
+    op: 'conv2d_grad_weight',
+    label: 'conv2d_grad_weight split into chunks',
+    leaves: [nchw('x', 4, 72, 72), nchw('g', 8, 72, 72)],
+    attrs: { pad: 1, kernel: 3 },
+  },
   { op: 'maxpool2d_grad', leaves: [nchw('x', 3, 6, 8), nchw('g', 3, 3, 4)], attrs: { size: 2 } },
   { op: 'upsample_nearest_grad', leaves: [nchw('g', 3, 6, 8)], attrs: { scale: 2 } },
 ];
@@ -112,17 +201,58 @@ function convolutionCases(): OpCase[] {
     sizes: [o, i, ...kernel],
   });
   const configs = [
-    { label: '2-D stride 2 pad 3 (a ResNet stem)', x: [3, 9, 11], w: [4, 3, 3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 1, out: [5, 6] },
-    { label: '2-D stride 2x1, dilation 2, groups 2', x: [4, 9, 8], w: [6, 2, 3, 2], stride: [2, 1], pad: [2, 0], dilation: [2, 2], groups: 2, out: [5, 6] },
-    { label: '2-D depthwise 1x1 stride 3', x: [3, 7, 8], w: [3, 1, 1, 1], stride: [3, 3], pad: [0, 0], dilation: [1, 1], groups: 3, out: [3, 3] },
-    { label: '3-D stride 2 pad 1', x: [2, 5, 4, 6], w: [3, 2, 3, 3, 3], stride: [2, 2, 2], pad: [1, 1, 1], dilation: [1, 1, 1], groups: 1, out: [3, 2, 3] },
+    {
+      label: '2-D stride 2 pad 3 (a ResNet stem)',
+      x: [3, 9, 11],
+      w: [4, 3, 3, 3],
+      stride: [2, 2],
+      pad: [1, 1],
+      dilation: [1, 1],
+      groups: 1,
+      out: [5, 6],
+    },
+    {
+      label: '2-D stride 2x1, dilation 2, groups 2',
+      x: [4, 9, 8],
+      w: [6, 2, 3, 2],
+      stride: [2, 1],
+      pad: [2, 0],
+      dilation: [2, 2],
+      groups: 2,
+      out: [5, 6],
+    },
+    {
+      label: '2-D depthwise 1x1 stride 3',
+      x: [3, 7, 8],
+      w: [3, 1, 1, 1],
+      stride: [3, 3],
+      pad: [0, 0],
+      dilation: [1, 1],
+      groups: 3,
+      out: [3, 3],
+    },
+    {
+      label: '3-D stride 2 pad 1',
+      x: [2, 5, 4, 6],
+      w: [3, 2, 3, 3, 3],
+      stride: [2, 2, 2],
+      pad: [1, 1, 1],
+      dilation: [1, 1, 1],
+      groups: 1,
+      out: [3, 2, 3],
+    },
   ];
   return configs.flatMap((c) => {
     const attrs = { stride: c.stride, pad: c.pad, dilation: c.dilation, groups: c.groups };
     const [ci, ...spatial] = c.x;
     const [co, , ...kernel] = c.w;
     return [
-      { op: 'convolution', label: `convolution ${c.label}`, leaves: [act('x', ci, spatial), weight(co, c.w[1], kernel)], attrs },
+      {
+        op: 'convolution',
+        label: `convolution ${c.label}`,
+        leaves: [act('x', ci, spatial), weight(co, c.w[1], kernel)],
+        attrs,
+      },
       {
         op: 'convolution_grad_input',
         label: `convolution_grad_input ${c.label}`,
@@ -147,27 +277,81 @@ function poolingCases(): OpCase[] {
     sizes: [2, c, ...spatial],
   });
   const pools = [
-    { label: 'max 3x3 stride 2 pad 1 (a ResNet stem)', x: [2, 9, 8], out: [5, 4], attrs: { mode: 'max', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: true } },
-    { label: 'avg 2x3 stride 1x2 pad 1 (padding counted)', x: [3, 5, 7], out: [6, 4], attrs: { mode: 'avg', kernel: [2, 3], stride: [1, 2], pad: [1, 1], count_pad: true } },
-    { label: 'avg 3x3 stride 2 pad 1 (padding not counted)', x: [2, 7, 6], out: [4, 3], attrs: { mode: 'avg', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: false } },
-    { label: '3-D max 2x2x2', x: [2, 4, 5, 4], out: [2, 2, 2], attrs: { mode: 'max', kernel: [2, 2, 2], stride: [2, 2, 2], pad: [0, 0, 0], count_pad: true } },
+    {
+      label: 'max 3x3 stride 2 pad 1 (a ResNet stem)',
+      x: [2, 9, 8],
+      out: [5, 4],
+      attrs: { mode: 'max', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: true },
+    },
+    {
+      label: 'avg 2x3 stride 1x2 pad 1 (padding counted)',
+      x: [3, 5, 7],
+      out: [6, 4],
+      attrs: { mode: 'avg', kernel: [2, 3], stride: [1, 2], pad: [1, 1], count_pad: true },
+    },
+    {
+      label: 'avg 3x3 stride 2 pad 1 (padding not counted)',
+      x: [2, 7, 6],
+      out: [4, 3],
+      attrs: { mode: 'avg', kernel: [3, 3], stride: [2, 2], pad: [1, 1], count_pad: false },
+    },
+    {
+      label: '3-D max 2x2x2',
+      x: [2, 4, 5, 4],
+      out: [2, 2, 2],
+      attrs: { mode: 'max', kernel: [2, 2, 2], stride: [2, 2, 2], pad: [0, 0, 0], count_pad: true },
+    },
   ];
   const resizes = [
-    { label: 'bilinear x2 align_corners false', x: [2, 3, 4], attrs: { mode: 'linear', size: [6, 8], align_corners: false } },
-    { label: 'bilinear to 5x7 align_corners true', x: [2, 3, 4], attrs: { mode: 'linear', size: [5, 7], align_corners: true } },
-    { label: 'bilinear down 7x9 to 3x4', x: [2, 7, 9], attrs: { mode: 'linear', size: [3, 4], align_corners: false } },
-    { label: 'nearest 3x4 to 7x6', x: [2, 3, 4], attrs: { mode: 'nearest', size: [7, 6], align_corners: false } },
-    { label: 'nearest 26x3 to 22x5 (float32 source rule)', x: [1, 26, 3], attrs: { mode: 'nearest', size: [22, 5], align_corners: false } },
-    { label: 'trilinear x2', x: [2, 2, 3, 2], attrs: { mode: 'linear', size: [4, 6, 4], align_corners: false } },
+    {
+      label: 'bilinear x2 align_corners false',
+      x: [2, 3, 4],
+      attrs: { mode: 'linear', size: [6, 8], align_corners: false },
+    },
+    {
+      label: 'bilinear to 5x7 align_corners true',
+      x: [2, 3, 4],
+      attrs: { mode: 'linear', size: [5, 7], align_corners: true },
+    },
+    {
+      label: 'bilinear down 7x9 to 3x4',
+      x: [2, 7, 9],
+      attrs: { mode: 'linear', size: [3, 4], align_corners: false },
+    },
+    {
+      label: 'nearest 3x4 to 7x6',
+      x: [2, 3, 4],
+      attrs: { mode: 'nearest', size: [7, 6], align_corners: false },
+    },
+    {
+      label: 'nearest 26x3 to 22x5 (float32 source rule)',
+      x: [1, 26, 3],
+      attrs: { mode: 'nearest', size: [22, 5], align_corners: false },
+    },
+    {
+      label: 'trilinear x2',
+      x: [2, 2, 3, 2],
+      attrs: { mode: 'linear', size: [4, 6, 4], align_corners: false },
+    },
   ];
   return [
     ...pools.flatMap((p) => [
       { op: 'pool', label: `pool ${p.label}`, leaves: [act('x', p.x[0], p.x.slice(1))], attrs: p.attrs },
-      { op: 'pool_grad', label: `pool_grad ${p.label}`, leaves: [act('x', p.x[0], p.x.slice(1)), act('g', p.x[0], p.out)], attrs: p.attrs },
+      {
+        op: 'pool_grad',
+        label: `pool_grad ${p.label}`,
+        leaves: [act('x', p.x[0], p.x.slice(1)), act('g', p.x[0], p.out)],
+        attrs: p.attrs,
+      },
     ]),
     ...resizes.flatMap((r) => [
       { op: 'resize', label: `resize ${r.label}`, leaves: [act('x', r.x[0], r.x.slice(1))], attrs: r.attrs },
-      { op: 'resize_grad', label: `resize_grad ${r.label}`, leaves: [act('g', r.x[0], r.attrs.size)], attrs: { ...r.attrs, input: r.x.slice(1) } },
+      {
+        op: 'resize_grad',
+        label: `resize_grad ${r.label}`,
+        leaves: [act('g', r.x[0], r.attrs.size)],
+        attrs: { ...r.attrs, input: r.x.slice(1) },
+      },
     ]),
   ];
 }

@@ -1,5 +1,5 @@
-// Every IR op: its vjp against float64 central differences (oracle), and its GPU kernel (lavapipe) against the
-// oracle, forward and backward, on odd sizes.
+// Every IR op: its vjp against float64 central differences (oracle), and its GPU kernel (lavapipe) against
+// the oracle, forward and backward, on odd sizes.
 import { describe, expect, it } from 'vitest';
 import { differentiate } from '../../compiler/autodiff/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
@@ -51,15 +51,26 @@ function build(testCase: OpCase, seed: number): Built {
     }
   }
   // Labels and 0/1 conditions take no gradient (a finite difference would flip a condition).
-  const differentiable = testCase.leaves.filter((l) => l.values !== 'labels' && l.values !== 'mask' && l.values !== 'seed').map((l) => l.name);
+  const differentiable = testCase.leaves
+    .filter((l) => l.values !== 'labels' && l.values !== 'mask' && l.values !== 'seed')
+    .map((l) => l.name);
   const hasLoss = getOp(testCase.op).vjp !== undefined && differentiable.length > 0;
   if (hasLoss) {
     const type = b.type(out);
-    const r = b.add('input', [], { name: 'r', dims: type.dims.map((d) => d.name), sizes: type.dims.map((d) => d.size) });
+    const r = b.add('input', [], {
+      name: 'r',
+      dims: type.dims.map((d) => d.name),
+      sizes: type.dims.map((d) => d.size),
+    });
     tensors.r = Array.from({ length: elementCount(type) }, () => Math.fround(random.normal()));
-    const loss = b.sum(b.binary('mul', out, r), type.dims.map((d) => d.name));
+    const loss = b.sum(
+      b.binary('mul', out, r),
+      type.dims.map((d) => d.name),
+    );
     b.output('loss', loss);
-    const weights = differentiable.map((name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id);
+    const weights = differentiable.map(
+      (name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id,
+    );
     const grads = differentiate(b, loss, weights);
     differentiable.forEach((name, i) => b.output(`grad:${name}`, grads.get(weights[i])!, 'gradient'));
   }
@@ -76,13 +87,17 @@ const caseName = (c: OpCase) => c.label ?? c.op;
 describe('op table', () => {
   it('has a test case for every non-leaf op', () => {
     const covered = new Set(opCases.map((c) => c.op));
-    const missing = [...opTable.values()].filter((op) => op.kind !== 'leaf' && !covered.has(op.name)).map((o) => o.name);
+    const missing = [...opTable.values()]
+      .filter((op) => op.kind !== 'leaf' && !covered.has(op.name))
+      .map((o) => o.name);
     expect(missing).toEqual([]);
   });
 });
 
 const cases = opCases.map((c) => ({ name: caseName(c), testCase: c, built: build(c, 1234) }));
-const differentiable = cases.filter((c) => c.built.hasLoss && !NO_FD.has(c.testCase.op) && !c.testCase.gpuOnly);
+const differentiable = cases.filter(
+  (c) => c.built.hasLoss && !NO_FD.has(c.testCase.op) && !c.testCase.gpuOnly,
+);
 
 describe('vjp matches float64 central differences', () => {
   it.each(differentiable.map((c) => [c.name, c.built] as const))('%s', (_name, built) => {

@@ -1,5 +1,5 @@
-// planMemory: buffers that share an allocation never have overlapping lifetimes, outputs keep their own, and the
-// quickstart training plan needs far less memory with sharing.
+// planMemory: buffers that share an allocation never have overlapping lifetimes, outputs keep their own, and
+// the quickstart training plan needs far less memory with sharing.
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../compiler/codegen/plan.ts';
 import { memoryReport } from '../../compiler/passes/plan-memory.ts';
@@ -22,11 +22,14 @@ describe('planMemory', () => {
   ])('%s plan: buffers sharing an allocation have disjoint lifetimes', (_name, plan) => {
     const spans = lifetimes(plan);
     const bySlot = new Map<number, number[]>();
-    plan.buffers.forEach((b) => bySlot.set(plan.slots![b.index], [...(bySlot.get(plan.slots![b.index]) ?? []), b.index]));
+    plan.buffers.forEach((b) =>
+      bySlot.set(plan.slots![b.index], [...(bySlot.get(plan.slots![b.index]) ?? []), b.index]),
+    );
     let shared = 0;
     for (const members of bySlot.values()) {
       if (members.length > 1) shared++;
-      for (const m of members) expect(plan.slotBytes![plan.slots![m]]).toBeGreaterThanOrEqual(plan.buffers[m].bytes);
+      for (const m of members)
+        expect(plan.slotBytes![plan.slots![m]]).toBeGreaterThanOrEqual(plan.buffers[m].bytes);
       const sorted = members.map((m) => spans.get(m)!).sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < sorted.length; i++) expect(sorted[i][0]).toBeGreaterThan(sorted[i - 1][1]);
       if (members.length > 1) for (const m of members) expect(plan.buffers[m].role).toBe('activation');
@@ -39,11 +42,14 @@ describe('planMemory', () => {
     for (const plan of [compiled.trainPlan, compiled.evalPlan]) {
       const spans = lifetimes(plan);
       const pinned = new Set(plan.outputs.map((o) => o.buffer));
-      const shareable = (b: Plan['buffers'][number]) => b.role === 'activation' && !pinned.has(b.index) && spans.has(b.index);
+      const shareable = (b: Plan['buffers'][number]) =>
+        b.role === 'activation' && !pinned.has(b.index) && spans.has(b.index);
       const fixed = plan.buffers.filter((b) => !shareable(b)).reduce((n, b) => n + b.bytes, 0);
       let peak = 0;
       plan.kernels.forEach((_, k) => {
-        const live = plan.buffers.filter((b) => shareable(b) && spans.get(b.index)![0] <= k && k <= spans.get(b.index)![1]);
+        const live = plan.buffers.filter(
+          (b) => shareable(b) && spans.get(b.index)![0] <= k && k <= spans.get(b.index)![1],
+        );
         peak = Math.max(peak, fixed + live.reduce((n, b) => n + b.bytes, 0));
       });
       const report = memoryReport(plan);

@@ -1,10 +1,12 @@
-// The dropout masks' random draws (shared bit for bit by the oracle and the WGSL kernel, see ops.test.ts): uniform
-// enough that the kept fraction and the mean match their expectations, and different per seed and per salt.
+// The dropout masks' random draws (shared bit for bit by the oracle and the WGSL kernel, see ops.test.ts):
+// uniform enough that the kept fraction and the mean match their expectations, and different per seed and per
+// salt.
 import { describe, expect, it } from 'vitest';
 import { randomDraw } from '../../compiler/ops/channels.ts';
 
 describe('random draws of the dropout masks', () => {
-  const draws = (seed: number, salt: number) => Array.from({ length: 200_000 }, (_, i) => randomDraw(seed, salt, i));
+  const draws = (seed: number, salt: number) =>
+    Array.from({ length: 200_000 }, (_, i) => randomDraw(seed, salt, i));
 
   it('are uniform on [0, 1): mean 1/2, deciles 1/10 each', () => {
     const values = draws(1, 7);

@@ -1,4 +1,5 @@
-// Shape rules reject impossible layer settings with a message instead of producing Infinity or negative sizes.
+// Shape rules reject impossible layer settings with a message instead of producing Infinity or negative
+// sizes.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { ShapeError } from '../../compiler/ir/types.ts';
@@ -20,10 +21,15 @@ describe('shape rules', () => {
   it('conv: no output channels, negative padding, channel mismatch', () => {
     const b = new GraphBuilder();
     const x = image(b);
-    const weight = (o: number, i: number) => b.add('weight', [], { name: `w${o}${i}`, dims: ['O', 'I', 'KH', 'KW'], sizes: [o, i, 3, 3] });
+    const weight = (o: number, i: number) =>
+      b.add('weight', [], { name: `w${o}${i}`, dims: ['O', 'I', 'KH', 'KW'], sizes: [o, i, 3, 3] });
     expect(() => b.add('conv2d', [x, weight(0, 2)], { pad: 1 })).toThrow('at least one output channel');
-    expect(() => b.add('conv2d', [x, weight(4, 2)], { pad: -1 })).toThrow('conv padding must be a non-negative int, not -1');
-    expect(() => b.add('conv2d', [x, weight(4, 3)], { pad: 1 })).toThrow('conv input has 2 channels but the weight expects 3');
+    expect(() => b.add('conv2d', [x, weight(4, 2)], { pad: -1 })).toThrow(
+      'conv padding must be a non-negative int, not -1',
+    );
+    expect(() => b.add('conv2d', [x, weight(4, 3)], { pad: 1 })).toThrow(
+      'conv input has 2 channels but the weight expects 3',
+    );
   });
 
   it('broadcasting by name names both shapes', () => {

@@ -1,6 +1,7 @@
-// "Every error at once": staging records each independent error in the model and the loss (StageError.diagnostics),
-// and nothing that follows from one. The cases are test/fixtures/malformed/many-errors-*.seg, whose goldens
-// `segc check` prints once runtime/compile.ts renders every staging diagnostic.
+// "Every error at once": staging records each independent error in the model and the loss
+// (StageError.diagnostics), and nothing that follows from one. The cases are
+// test/fixtures/malformed/many-errors-*.seg, whose goldens `segc check` prints once runtime/compile.ts
+// renders every staging diagnostic.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
@@ -14,11 +15,21 @@ function stagingErrors(file: string, text?: string): string[] {
   const { spec } = readExperiment(resolved.entry);
   const { config } = readRunConfig(spec!);
   const c = config!;
-  const shape = { batch: c.train.batch, channels: 3, height: c.data.size[0], width: c.data.size[1], classes: c.data.classes, mean: 0.5, std: 0.25, ignore: 255 };
+  const shape = {
+    batch: c.train.batch,
+    channels: 3,
+    height: c.data.size[0],
+    width: c.data.size[1],
+    classes: c.data.classes,
+    mean: 0.5,
+    std: 0.25,
+    ignore: 255,
+  };
   try {
     stageGraph(spec!, shape, 'train');
   } catch (error) {
-    if (error instanceof StageError) return error.diagnostics.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`);
+    if (error instanceof StageError)
+      return error.diagnostics.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`);
     throw error;
   }
   return [];
@@ -30,7 +41,8 @@ describe('staging reports every independent error', () => {
   it('in one loss formula', () => {
     expect(stagingErrors(`${pending}/many-errors-loss.seg`)).toEqual([
       "8:31 Unknown name 'sharpen'.",
-      "8:57 Expected a float tensor or a number for '*' but found labels (class indices: use onehot(y) or valid(y)).",
+      "8:57 Expected a float tensor or a number for '*' but found labels (class indices: use " +
+        'onehot(y) or valid(y)).',
       "8:73 'softmax' needs axes, as in 'softmax[C](...)'.",
     ]);
   });
@@ -66,6 +78,9 @@ experiment tiny {
   train { batch = 2 }
 }
 `;
-    expect(stagingErrors('overlay.seg', text)).toEqual(["3:19 Unknown name 'nosuch'.", "6:13 Unknown name 'missing'."]);
+    expect(stagingErrors('overlay.seg', text)).toEqual([
+      "3:19 Unknown name 'nosuch'.",
+      "6:13 Unknown name 'missing'.",
+    ]);
   });
 });

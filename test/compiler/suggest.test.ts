@@ -1,5 +1,5 @@
-// "Did you mean": the closest name within a third of its length (a swap of two letters is one edit), nothing for
-// far-off names.
+// "Did you mean": the closest name within a third of its length (a swap of two letters is one edit), nothing
+// for far-off names.
 import { describe, expect, it } from 'vitest';
 import { suggest } from '../../compiler/diagnostics/index.ts';
 

@@ -28,14 +28,23 @@ interface Case {
   state_after?: Record<string, TensorJson>;
 }
 
-const cases = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as Case[]).filter((c) => c.op !== 'adam');
+const cases = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as Case[]).filter(
+  (c) => c.op !== 'adam',
+);
 const NCHW = ['N', 'C', 'H', 'W'];
 const span = { file: 'golden', start: 0, end: 0, line: 1, col: 1 };
 const losses = resolveModules('stdlib/losses.seg').entry;
 
 /** Builds the graph of one golden case: output, its vjp with grad_output, and state updates. */
-function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; bytes: Record<string, Uint8Array> } {
-  const s = new Stager({ mode: c.op === 'batchnorm_eval' ? 'eval' : 'train', classes: c.inputs.z?.shape[1] ?? 1 });
+function build(c: Case): {
+  graph: Graph;
+  tensors: Record<string, number[]>;
+  bytes: Record<string, Uint8Array>;
+} {
+  const s = new Stager({
+    mode: c.op === 'batchnorm_eval' ? 'eval' : 'train',
+    classes: c.inputs.z?.shape[1] ?? 1,
+  });
   const b = s.b;
   const tensors: Record<string, number[]> = {};
   const bytes: Record<string, Uint8Array> = {};
@@ -44,7 +53,15 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
     return b.add(op, [], { name, dims, sizes: c.inputs[name].shape });
   };
   const call = (name: string, positional: Value[], axes: string[] = []) =>
-    builtins.get(name)!(s, { name, axes: axes.map((a) => ({ name: a, span })), positional, named: new Map(), span, argSpans: [], env: { vars: new Map(), scope: losses } });
+    builtins.get(name)!(s, {
+      name,
+      axes: axes.map((a) => ({ name: a, span })),
+      positional,
+      named: new Map(),
+      span,
+      argSpans: [],
+      env: { vars: new Map(), scope: losses },
+    });
   const tensor = (node: number): Value => ({ kind: 'tensor', node });
   let out: number;
   const weights: number[] = [];
@@ -59,12 +76,22 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
       const spatial = rank === 3 ? ['D', 'H', 'W'] : ['H', 'W'];
       weights.push(leaf('x', ['N', 'C', ...spatial]), leaf('w', ['O', 'I', ...spatial.map((d) => `K${d}`)]));
       const stride = c.attrs.stride as number[];
-      const attrs = { stride, pad: c.attrs.pad as number[], dilation: (c.attrs.dilation as number[]) ?? stride.map(() => 1), groups: c.attrs.groups as number };
+      const attrs = {
+        stride,
+        pad: c.attrs.pad as number[],
+        dilation: (c.attrs.dilation as number[]) ?? stride.map(() => 1),
+        groups: c.attrs.groups as number,
+      };
       if (c.op === 'convolution') {
         out = b.add('convolution', weights, attrs);
       } else {
         const kernel = c.inputs.w.shape.slice(2);
-        const input = transposedSizes(c.inputs.x.shape.slice(2), kernel, attrs, c.attrs.output_padding as number[]);
+        const input = transposedSizes(
+          c.inputs.x.shape.slice(2),
+          kernel,
+          attrs,
+          c.attrs.output_padding as number[],
+        );
         out = b.add('convolution_grad_input', weights, { ...attrs, input });
       }
       break;
@@ -102,7 +129,8 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
       tensors[named('.running_mean').attrs.name as string] = c.inputs.running_mean?.data ?? Array(c3).fill(0);
       tensors[named('.running_var').attrs.name as string] = c.inputs.running_var?.data ?? Array(c3).fill(1);
       weights.push(named('.weight').id, named('.bias').id);
-      for (const update of s.stateUpdates) b.output(update.name.replace(/.*\./, 'state.'), update.node, 'value');
+      for (const update of s.stateUpdates)
+        b.output(update.name.replace(/.*\./, 'state.'), update.node, 'value');
       break;
     }
     case 'groupnorm': {
@@ -129,12 +157,26 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
     }
     case 'cross_entropy': {
       const z = leaf('z', NCHW);
-      const y = b.add('input', [], { name: 'y', dims: ['N', 'H', 'W'], sizes: c.inputs.y.shape, dtype: 'u8' });
+      const y = b.add('input', [], {
+        name: 'y',
+        dims: ['N', 'H', 'W'],
+        sizes: c.inputs.y.shape,
+        dtype: 'u8',
+      });
       tensors.y = c.inputs.y.data;
       bytes.y = Uint8Array.from(c.inputs.y.data);
       weights.push(z);
       const ce = losses.definitions.get('ce')!;
-      out = s.tensor(s.callDefinition({ kind: 'function', def: ce.def, scope: ce.scope }, [tensor(z), tensor(y)], new Map(), span, []), span);
+      out = s.tensor(
+        s.callDefinition(
+          { kind: 'function', def: ce.def, scope: ce.scope },
+          [tensor(z), tensor(y)],
+          new Map(),
+          span,
+          [],
+        ),
+        span,
+      );
       break;
     }
     default:
@@ -143,9 +185,16 @@ function build(c: Case): { graph: Graph; tensors: Record<string, number[]>; byte
   b.output('out', out);
   if (c.grad_output) {
     const type = b.type(out);
-    const g = b.add('input', [], { name: 'grad_output', dims: type.dims.map((d) => d.name), sizes: type.dims.map((d) => d.size) });
+    const g = b.add('input', [], {
+      name: 'grad_output',
+      dims: type.dims.map((d) => d.name),
+      sizes: type.dims.map((d) => d.size),
+    });
     tensors.grad_output = c.grad_output.data;
-    const loss = b.sum(b.binary('mul', out, g), type.dims.map((d) => d.name));
+    const loss = b.sum(
+      b.binary('mul', out, g),
+      type.dims.map((d) => d.name),
+    );
     const grads = differentiate(b, loss, weights);
     const names = Object.keys(c.grads);
     weights.forEach((w, i) => b.output(`grad.${names[i]}`, grads.get(w)!, 'gradient'));
@@ -164,11 +213,13 @@ describe.each(cases.map((c) => [c.name, c] as const))('torch golden %s', (_name,
 
   it('oracle matches PyTorch (float64)', () => {
     const values = evaluateGraph(graph, { tensors });
-    for (const o of graph.outputs) expect(relativeError(values.get(o.node)!.data, expected(c, o.name)), o.name).toBeLessThan(1e-9);
+    for (const o of graph.outputs)
+      expect(relativeError(values.get(o.node)!.data, expected(c, o.name)), o.name).toBeLessThan(1e-9);
   });
 
   it('GPU matches PyTorch (float32)', async () => {
     const gpu = await runOnGpu(graph, { tensors, bytes });
-    for (const o of graph.outputs) expect(relativeError(gpu[o.name], expected(c, o.name)), o.name).toBeLessThan(1e-4);
+    for (const o of graph.outputs)
+      expect(relativeError(gpu[o.name], expected(c, o.name)), o.name).toBeLessThan(1e-4);
   });
 });

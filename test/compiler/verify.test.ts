@@ -23,7 +23,9 @@ describe('verifyGraph', () => {
   it('reports a node whose type is not what its shape rule gives', () => {
     const g = small();
     g.nodes[1] = { ...g.nodes[1], type: { dims: [{ name: 'N', size: 2 }], dtype: 'f32' } };
-    expect(() => verifyGraph(g, 'test')).toThrow(/IR verifier \(test\): its type differs[\s\S]*> %1: f32\[N=2\] = exp %0/);
+    expect(() => verifyGraph(g, 'test')).toThrow(
+      /IR verifier \(test\): its type differs[\s\S]*> %1: f32\[N=2\] = exp %0/,
+    );
   });
 
   it('reports an input that does not come before its user, duplicate leaves and duplicate outputs', () => {

@@ -1,6 +1,7 @@
-// The catalogue of configuration signatures (compiler/stage/catalog.ts): every spec example checks clean, checking is
-// separate from availability (`segc check` accepts what the catalogue declares, `segc run` refuses what this version
-// cannot run yet, before touching the GPU), the catalogue is self-consistent and docs/catalogue.md is generated from it.
+// The catalogue of configuration signatures (compiler/stage/catalog.ts): every spec example checks clean,
+// checking is separate from availability (`segc check` accepts what the catalogue declares, `segc run`
+// refuses what this version cannot run yet, before touching the GPU), the catalogue is self-consistent and
+// docs/catalogue.md is generated from it.
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../cli/check.ts';
 import { resolveModules } from '../../compiler/resolve/index.ts';
-import { CATALOGUE, LIBRARY_NAMES, SECTION_KEYS, checkSettings, defaultFits, describeType } from '../../compiler/stage/catalog.ts';
+import {
+  CATALOGUE,
+  LIBRARY_NAMES,
+  SECTION_KEYS,
+  checkSettings,
+  defaultFits,
+  describeType,
+} from '../../compiler/stage/catalog.ts';
 import { catalogueMarkdown } from '../../compiler/stage/catalog-doc.ts';
 import { readExperiment } from '../../compiler/stage/index.ts';
 import { readRunConfig } from '../../runtime/train/config.ts';
@@ -36,10 +44,20 @@ function segc(...args: string[]): Promise<{ code: number; stdout: string; stderr
 }
 
 describe('spec examples', () => {
-  const files = readdirSync(examples).filter((f) => f.endsWith('.seg')).sort();
+  const files = readdirSync(examples)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 
   it('are all here (a new example is checked by the next test as soon as it is added)', () => {
-    expect(files).toEqual(expect.arrayContaining(['brain3d_ce-l1.seg', 'cityscapes_fpn101_ce-l1.seg', 'my_losses.seg', 'quickstart.seg', 'retinal_unet_bce-l1_512.seg']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'brain3d_ce-l1.seg',
+        'cityscapes_fpn101_ce-l1.seg',
+        'my_losses.seg',
+        'quickstart.seg',
+        'retinal_unet_bce-l1_512.seg',
+      ]),
+    );
   });
 
   it.each(files)('segc check %s prints nothing and exits 0', (file) => {
@@ -51,18 +69,32 @@ describe('spec examples', () => {
     expect(retinal.config).toBeUndefined();
     const lines = retinal.diagnostics.map((d) => `${d.span?.line}: ${d.message}`);
     expect(lines).toEqual([
-      "7: Dataset 'retinal_lesions' is declared but its reader is not available yet; this version trains on 'shapes'.",
-      "9: Augmentation ('train augment') is declared but not available yet; this version trains on unaugmented images (remove 'train augment').",
-      "10: Augmentation ('eval augment') is declared but not available yet; this version trains on unaugmented images (remove 'eval augment').",
-      "12: Pretrained weights ('pretrained/resnet50.safetensors') are declared but loading them is not available yet; remove 'weights' to train from random initialisation.",
+      "7: Dataset 'retinal_lesions' is declared but its reader is not available yet; this " +
+        "version trains on 'shapes'.",
+      "9: Augmentation ('train augment') is declared but not available yet; this version trains " +
+        "on unaugmented images (remove 'train augment').",
+      "10: Augmentation ('eval augment') is declared but not available yet; this version trains " +
+        "on unaugmented images (remove 'eval augment').",
+      "12: Pretrained weights ('pretrained/resnet50.safetensors') are declared but loading them " +
+        "is not available yet; remove 'weights' to train from random initialisation.",
       "15: Schedule 'plateau' is declared but not available yet; this version has 'cosine' and 'constant'.",
-      "17: Metric 'dice_per_image' is declared but not available yet; this version computes dice, miou, proportion_error.",
-      "17: Metric 'nsd' is declared but not available yet; this version computes dice, miou, proportion_error.",
-      "18: Testing after training is declared but not available yet; this version evaluates on the validation split only (remove 'after_training').",
+      "17: Metric 'dice_per_image' is declared but not available yet; this version computes " +
+        'dice, miou, proportion_error.',
+      "17: Metric 'nsd' is declared but not available yet; this version computes dice, miou, " +
+        'proportion_error.',
+      '18: Testing after training is declared but not available yet; this version evaluates on ' +
+        "the validation split only (remove 'after_training').",
     ]);
-    const cityscapes = readRunConfig(spec(join(examples, 'cityscapes_fpn101_ce-l1.seg'))).diagnostics.map((d) => d.message);
-    expect(cityscapes).toContain("Optimizer 'sgd' is declared but not available yet; this version trains with 'adam'.");
-    expect(cityscapes).toContain('Pretrained weights (\'pretrained/resnet101.safetensors\') are declared but loading them is not available yet; remove \'weights\' to train from random initialisation.');
+    const cityscapes = readRunConfig(spec(join(examples, 'cityscapes_fpn101_ce-l1.seg'))).diagnostics.map(
+      (d) => d.message,
+    );
+    expect(cityscapes).toContain(
+      "Optimizer 'sgd' is declared but not available yet; this version trains with 'adam'.",
+    );
+    expect(cityscapes).toContain(
+      "Pretrained weights ('pretrained/resnet101.safetensors') are declared but loading them is " +
+        "not available yet; remove 'weights' to train from random initialisation.",
+    );
   });
 });
 
@@ -79,10 +111,12 @@ describe('checking is separate from availability', () => {
     expect(r.stdout).toBe('');
     expect(portable(r.stderr)).toBe(
       [
-        `${declared}:6:10: error SEG5001: Dataset 'cityscapes' is declared but its reader is not available yet; this version trains on 'shapes'.`,
+        `${declared}:6:10: error SEG5001: Dataset 'cityscapes' is declared but its reader is not ` +
+          `available yet; this version trains on 'shapes'.`,
         '    data = cityscapes(root = "data/cityscapes", train_crop = [64, 128], eval_size = [64, 128])',
         '           ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
-        `${declared}:9:15: error SEG5001: Optimizer 'sgd' is declared but not available yet; this version trains with 'adam'.`,
+        `${declared}:9:15: error SEG5001: Optimizer 'sgd' is declared but not available yet; this ` +
+          `version trains with 'adam'.`,
         '    optimizer = sgd(lr = 0.01, momentum = 0.9)',
         '                ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
         '',
@@ -95,7 +129,8 @@ describe('checking is separate from availability', () => {
     expect(runCheck([file])).toEqual({ stderr: '', exitCode: 0 });
     const messages = readRunConfig(spec(file)).diagnostics.map((d) => d.message);
     expect(messages).toEqual([
-      "Pretrained weights ('pretrained/resnet18.safetensors') are declared but loading them is not available yet; remove 'weights' to train from random initialisation.",
+      "Pretrained weights ('pretrained/resnet18.safetensors') are declared but loading them is " +
+        "not available yet; remove 'weights' to train from random initialisation.",
     ]);
   });
 
@@ -115,21 +150,34 @@ describe('the catalogue', () => {
     for (const entry of CATALOGUE) {
       for (const param of [...entry.params, ...(entry.block ?? [])]) {
         expect(describeType(param.type), `${entry.name}.${param.name}`).not.toBe('');
-        expect(Boolean(param.required) && param.default !== undefined, `${entry.name}.${param.name}: required with a default`).toBe(false);
-        if (param.default !== undefined) expect(defaultFits(param.default, param.type), `${entry.name}.${param.name} = ${JSON.stringify(param.default)}`).toBe(true);
+        expect(
+          Boolean(param.required) && param.default !== undefined,
+          `${entry.name}.${param.name}: required with a default`,
+        ).toBe(false);
+        if (param.default !== undefined)
+          expect(
+            defaultFits(param.default, param.type),
+            `${entry.name}.${param.name} = ${JSON.stringify(param.default)}`,
+          ).toBe(true);
       }
     }
     for (const [section, params] of Object.entries(SECTION_KEYS)) {
       for (const param of params) {
         expect(describeType(param.type), `${section}.${param.name}`).not.toBe('');
-        if (param.default !== undefined) expect(defaultFits(param.default, param.type), `${section}.${param.name}`).toBe(true);
+        if (param.default !== undefined)
+          expect(defaultFits(param.default, param.type), `${section}.${param.name}`).toBe(true);
       }
     }
   });
 
   it('runs with the defaults the catalogue documents', () => {
     const minimal = spec(join(root, 'test/fixtures/experiments/tiny.seg'));
-    const { config } = readRunConfig({ ...minimal, optimizer: { name: 'adam', args: [], options: {} }, train: {}, eval: {} });
+    const { config } = readRunConfig({
+      ...minimal,
+      optimizer: { name: 'adam', args: [], options: {} },
+      train: {},
+      eval: {},
+    });
     expect(config?.optimizer).toEqual({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
     expect(config?.train).toEqual({ epochs: 10, batch: 8, seed: 0 });
     expect(config?.eval).toEqual({ every: 1, metrics: ['dice', 'miou', 'proportion_error'], select: 'dice' });
@@ -137,7 +185,10 @@ describe('the catalogue', () => {
 
   it("std/augment's setting fns are the library names it hints at, and each is a valid pipeline", () => {
     const augment = resolveModules(join(root, 'stdlib/augment.seg')).entry.module.definitions;
-    const fns = augment.filter((d) => d.defKind === 'fn').map((d) => d.name.name).sort();
+    const fns = augment
+      .filter((d) => d.defKind === 'fn')
+      .map((d) => d.name.name)
+      .sort();
     expect(fns).toEqual(Object.keys(LIBRARY_NAMES).sort());
     for (const f of fns.filter((name) => name !== 'imagenet')) {
       const text = [
@@ -155,7 +206,9 @@ describe('the catalogue', () => {
       const read = readExperiment(resolved.entry);
       expect(read.diagnostics, f).toEqual([]);
       expect(checkSettings(read.spec!), f).toEqual([]);
-      expect(read.spec!.blocks?.data['train augment'], f).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'normalize' })]));
+      expect(read.spec!.blocks?.data['train augment'], f).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'normalize' })]),
+      );
     }
   });
 

@@ -21,10 +21,15 @@ interface Result {
 function segc(...args: string[]): Promise<Result> {
   const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
   return new Promise((done) => {
-    execFile(process.execPath, ['bin/segc.mjs', ...args], { cwd: root, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/segc.mjs', ...args],
+      { cwd: root, env, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,7 +39,8 @@ const portable = (text: string) => text.replaceAll(`${root}/`, '');
 /** Splits `segc wgsl` output into kernels, each starting at its `// kernel NAME` line. */
 const kernels = (text: string) => text.split(/^(?=\/\/ kernel )/m).filter((k) => k.length > 0);
 /** The leading `// ` comment lines of a kernel. */
-const header = (kernel: string) => kernel.split('\n').filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('// ')));
+const header = (kernel: string) =>
+  kernel.split('\n').filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('// ')));
 
 let wgslOnce: Promise<Result> | undefined;
 /** `segc wgsl tiny.seg`, spawned once and shared by the tests that only read it. */
@@ -73,7 +79,9 @@ describe('segc wgsl', () => {
     expect(origins.length).toBeGreaterThan(0);
     expect(origins.some((l) => /\b(losses|nets)\.seg:\d+:\d+/.test(l))).toBe(true);
     // the first conv of the U-Net comes from conv_bn_relu in std/nets
-    expect(all.find((k) => k.startsWith('// kernel train_001_conv2d\n'))).toContain('\n// from: nets.seg:4:50\n');
+    expect(all.find((k) => k.startsWith('// kernel train_001_conv2d\n'))).toContain(
+      '\n// from: nets.seg:4:50\n',
+    );
   });
 
   it('--kernel keeps only kernels whose name contains the filter', async () => {
@@ -83,7 +91,9 @@ describe('segc wgsl', () => {
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name).toContain('conv2d_grad_weight');
     const everything = kernels((await tinyWgsl()).stdout);
-    expect(names.length).toBe(everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length);
+    expect(names.length).toBe(
+      everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length,
+    );
   });
 
   it('--out writes each kernel to DIR/<name>.wgsl, the same text as printed, and never over saved files', async () => {
@@ -96,7 +106,9 @@ describe('segc wgsl', () => {
     expect(readFileSync(join(dir, `${first}.wgsl`), 'utf8').trim()).toBe(printed[0].trim());
     const again = await segc('wgsl', tiny, '--out', dir);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe(`segc: error: '${dir}' already holds .wgsl files; choose another --out or move them away.\n`);
+    expect(again.stderr).toBe(
+      `segc: error: '${dir}' already holds .wgsl files; choose another --out or move them away.\n`,
+    );
   });
 });
 
@@ -104,12 +116,18 @@ describe('segc check --explain', () => {
   it('prints the loss terms and the docs of exactly the definitions the experiment uses', async () => {
     const r = await segc('check', 'experiments/quickstart.seg', '--explain');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('experiment quickstart: the loss is reported with its terms ce, l1.');
+    expect(r.stdout.split('\n')[0]).toBe(
+      'experiment quickstart: the loss is reported with its terms ce, l1.',
+    );
     for (const used of ['unet', 'conv_bn_relu', 'ce', 'proportion', 'sigmoid_mode', 'bce_with_logits']) {
       expect(r.stdout, used).toContain(`\n## ${used}\n`);
     }
-    for (const unused of ['focal', 'dice', 'ce_l1', 'unet_resnet']) expect(r.stdout, unused).not.toContain(`\n## ${unused}\n`);
-    expect(r.stdout).toContain('```seg\nnet unet(x: image[N,Cin,H,W], in: int = 3, classes: int = 2, widths = [64, 128, 256, 512])\n```');
+    for (const unused of ['focal', 'dice', 'ce_l1', 'unet_resnet'])
+      expect(r.stdout, unused).not.toContain(`\n## ${unused}\n`);
+    expect(r.stdout).toContain(
+      '```seg\n' +
+        'net unet(x: image[N,Cin,H,W], in: int = 3, classes: int = 2, widths = [64, 128, 256, 512])\n```',
+    );
   });
 });
 
@@ -117,7 +135,11 @@ describe('segc plan', () => {
   it('reports kernel counts and planned memory, smaller with sharing', async () => {
     const r = await segc('plan', tiny);
     expect(r.code).toBe(0);
-    const memory = [...r.stdout.matchAll(/memory: (\d+) bytes \([\d.]+ MiB\) without sharing, (\d+) bytes \([\d.]+ MiB\) allocated/g)];
+    const memory = [
+      ...r.stdout.matchAll(
+        /memory: (\d+) bytes \([\d.]+ MiB\) without sharing, (\d+) bytes \([\d.]+ MiB\) allocated/g,
+      ),
+    ];
     expect(r.stdout).toMatch(/^train: \d+ kernels \(elementwise \d+, conv \d+/);
     expect(memory).toHaveLength(2);
     for (const m of memory) expect(Number(m[2])).toBeLessThan(Number(m[1]));
@@ -130,7 +152,11 @@ describe('segc check', () => {
   });
 
   it('accepts a module of definitions only (the spec example my_losses.seg)', async () => {
-    expect(await segc('check', 'test/fixtures/spec-examples/my_losses.seg')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await segc('check', 'test/fixtures/spec-examples/my_losses.seg')).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
   });
 
   it('fails on the first bad file of several', async () => {
@@ -175,13 +201,16 @@ test/fixtures/cli/missing-module.seg:3:1: error SEG2002: Cannot find module 'std
 };
 
 describe('diagnostics', () => {
-  it.each(Object.entries(diagnostics))('%s: exit 1 and the rendered diagnostic, no stack trace', async (name, text) => {
-    const r = await segc('check', `test/fixtures/cli/${name}.seg`);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    noStackTrace(r);
-    expect(portable(r.stderr)).toBe(`${text.slice(1)}\n`);
-  });
+  it.each(Object.entries(diagnostics))(
+    '%s: exit 1 and the rendered diagnostic, no stack trace',
+    async (name, text) => {
+      const r = await segc('check', `test/fixtures/cli/${name}.seg`);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      noStackTrace(r);
+      expect(portable(r.stderr)).toBe(`${text.slice(1)}\n`);
+    },
+  );
 
   it('graph and wgsl report the same diagnostic as check', async () => {
     for (const command of ['graph', 'wgsl']) {
@@ -210,11 +239,26 @@ describe('segc run', () => {
   it('--set section.key overrides a setting; an unknown key lists the valid ones', async () => {
     const bad = await segc('run', tiny, '--set', 'train.epcohs=2', '--out', join(scratch, 'epcohs'));
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe("error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', 'batch', 'seed'.");
-    const good = await segc('run', tiny, '--set', 'train.epochs=2', '--set', 'optimizer.lr=0.01', '--out', join(scratch, 'two'));
+    expect(bad.stderr.trim()).toBe(
+      "error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', " +
+        "'batch', 'seed'.",
+    );
+    const good = await segc(
+      'run',
+      tiny,
+      '--set',
+      'train.epochs=2',
+      '--set',
+      'optimizer.lr=0.01',
+      '--out',
+      join(scratch, 'two'),
+    );
     expect(good.code).toBe(0);
     const epochs = good.stdout.split('\n').filter((l) => l.startsWith('epoch '));
-    expect(epochs.map((l) => l.split('  ').slice(0, 2).join('  '))).toEqual(['epoch 1/2  lr 1.00e-2', 'epoch 2/2  lr 1.00e-2']);
+    expect(epochs.map((l) => l.split('  ').slice(0, 2).join('  '))).toEqual([
+      'epoch 1/2  lr 1.00e-2',
+      'epoch 2/2  lr 1.00e-2',
+    ]);
   });
 
   it('segc plan --memory compares fused and unfused plans', async () => {
@@ -234,11 +278,22 @@ describe('segc run', () => {
     noStackTrace(r);
     expect(r.stderr).toBe("error SEG5001: Unknown param 'nosuch' in --set; params are alpha, T.\n");
     const near = await segc('run', tiny, '--set', 'alpah=1', '--out', join(scratch, 'alpah'));
-    expect(near.stderr).toBe("error SEG5001: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n");
+    expect(near.stderr).toBe(
+      "error SEG5001: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n",
+    );
   });
 
   it('type-checks --set values against the declaration: a number for a param, the catalogue type for a setting', async () => {
-    const r = await segc('run', tiny, '--set', 'alpha=half', '--set', 'train.epochs=two', '--set', 'eval.select=miou');
+    const r = await segc(
+      'run',
+      tiny,
+      '--set',
+      'alpha=half',
+      '--set',
+      'train.epochs=two',
+      '--set',
+      'eval.select=miou',
+    );
     expect(r.code).toBe(1);
     noStackTrace(r);
     expect(r.stderr).toContain("The param 'alpha' takes a number in --set, got the name 'half'.");
@@ -254,7 +309,9 @@ describe('segc run', () => {
     noStackTrace(r);
     expect(r.stdout).toContain(`output in ${out}\n`);
     const epoch = r.stdout.split('\n').find((l) => l.startsWith('epoch 1/1'));
-    expect(epoch).toMatch(/ lr 1\.00e-3 +loss \d+\.\d{4} +ce \d+\.\d{4} +l1 \d+\.\d{4} .*\| val dice \d\.\d{4}/);
+    expect(epoch).toMatch(
+      / lr 1\.00e-3 +loss \d+\.\d{4} +ce \d+\.\d{4} +l1 \d+\.\d{4} .*\| val dice \d\.\d{4}/,
+    );
 
     const metricsText = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
     const lines = metricsText.trimEnd().split('\n');
@@ -276,7 +333,10 @@ describe('segc run', () => {
     }
 
     const summaryText = readFileSync(join(out, 'summary.json'), 'utf8');
-    const summary = JSON.parse(summaryText) as { experiment: string; final: { values: Record<string, number> } };
+    const summary = JSON.parse(summaryText) as {
+      experiment: string;
+      final: { values: Record<string, number> };
+    };
     expect(summary.experiment).toBe('tiny');
     expect(summary.final.values.dice).toBe(metrics.dice);
 
@@ -292,16 +352,22 @@ describe('segc run', () => {
     const again = await segc('run', tiny, '--out', out, '--set', 'alpha=0.5');
     expect(again.code).toBe(1);
     noStackTrace(again);
-    expect(again.stderr).toContain(`segc: error: Output directory '${out}' already holds a run; choose another --out or move it away.\n`);
+    expect(again.stderr).toContain(
+      `segc: error: Output directory '${out}' already holds a run; choose another --out or move it away.\n`,
+    );
     expect(again.stdout).not.toContain('epoch 1/1');
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metricsText);
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(summaryText);
     expect(readFileSync(join(out, 'model.safetensors')).equals(checkpointBytes)).toBe(true);
 
-    // segc test on the saved model gives the run's last evaluation again (alpha 0.5 from --set, as in the run).
+    // segc test on the saved model gives the run's last evaluation again (alpha 0.5 from --set, as in the
+    // run).
     const tested = await segc('test', tiny, '--checkpoint', out, '--set', 'alpha=0.5');
     expect(tested.code, tested.stderr).toBe(0);
-    expect(tested.stdout).toContain(`segc test: tiny on val (2 images) from ${join(out, 'model.safetensors')}: dice ${metrics.dice.toFixed(4)}`);
+    expect(tested.stdout).toContain(
+      `segc test: tiny on val (2 images) from ${join(out, 'model.safetensors')}: dice ` +
+        `${metrics.dice.toFixed(4)}`,
+    );
     const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
     expect(wrongSplit.code).toBe(1);
     expect(wrongSplit.stderr).toBe("segc: error: Unknown split 'test'; the splits are train and val.\n");

@@ -1,15 +1,62 @@
-// Mutation fuzzing of the whole front end (parse, resolve, check, stage, plan): random token-level edits of the
-// experiments and fixtures must give diagnostics or success, never an exception.
+// Mutation fuzzing of the whole front end (parse, resolve, check, stage, plan): random token-level edits of
+// the experiments and fixtures must give diagnostics or success, never an exception.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../runtime/data/random.ts';
 import { ExperimentError, compileExperiment, stageExperiment } from '../../runtime/compile.ts';
 
-const files = ['experiments/quickstart.seg', 'test/fixtures/experiments/tiny.seg', 'test/fixtures/experiments/nan.seg'];
-const vocabulary = ['(', ')', '[', ']', '{', '}', ',', '=', '+', '-', '*', '/', '^', ':', '.', 'let', 'for', 'in',
-  'return', 'if', 'param', 'loss', 'net', 'x', 'C', 'S', 'N', 'logits', 'y', 'unet', 'ce', 'sum', 'softmax',
-  'onehot', '0', '1', '-1', '2.5', '1e-3', '"s"', 'true', 'widths', 'train', 'epochs'];
+const files = [
+  'experiments/quickstart.seg',
+  'test/fixtures/experiments/tiny.seg',
+  'test/fixtures/experiments/nan.seg',
+];
+const vocabulary = [
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '^',
+  ':',
+  '.',
+  'let',
+  'for',
+  'in',
+  'return',
+  'if',
+  'param',
+  'loss',
+  'net',
+  'x',
+  'C',
+  'S',
+  'N',
+  'logits',
+  'y',
+  'unet',
+  'ce',
+  'sum',
+  'softmax',
+  'onehot',
+  '0',
+  '1',
+  '-1',
+  '2.5',
+  '1e-3',
+  '"s"',
+  'true',
+  'widths',
+  'train',
+  'epochs',
+];
 
 /** Splits into tokens and the whitespace between them, so edits keep the rest of the text intact. */
 function tokens(text: string): string[] {
@@ -41,7 +88,13 @@ function mutate(text: string, seed: number): string {
 }
 
 /** Compiles (or only checks) each mutant; anything but a diagnostic is a failure naming the mutant. */
-function survive(label: string, count: number, salt: number, source: string, compile: (mutant: string) => void): number {
+function survive(
+  label: string,
+  count: number,
+  salt: number,
+  source: string,
+  compile: (mutant: string) => void,
+): number {
   let rejected = 0;
   for (let seed = 0; seed < count; seed++) {
     const mutant = mutate(source, seed * 7919 + salt);
@@ -60,19 +113,22 @@ function survive(label: string, count: number, salt: number, source: string, com
 
 const modules = ['stdlib/nets.seg', 'stdlib/losses.seg'];
 
-// Thousands of mutants through what `segc check` runs (parse, resolve, check, stage), a few hundred through the
-// whole compiler (plans and WGSL too). Most mutants are broken programs; some still compile.
+// Thousands of mutants through what `segc check` runs (parse, resolve, check, stage), a few hundred through
+// the whole compiler (plans and WGSL too). Most mutants are broken programs; some still compile.
 describe('front-end mutation fuzzing', () => {
   it.each(files)('%s: 600 mutants checked give diagnostics or success, never an exception', (file) => {
     const source = readFileSync(file, 'utf8');
-    const rejected = survive(file, 600, file.length, source, (text) => stageExperiment(file, { text, check: true }));
+    const rejected = survive(file, 600, file.length, source, (text) =>
+      stageExperiment(file, { text, check: true }),
+    );
     expect(rejected).toBeGreaterThan(200);
   });
 
   it.each(modules)('%s: 600 mutants imported by quickstart and checked never throw', (module) => {
     const path = resolve(module);
     const source = readFileSync(path, 'utf8');
-    const check = (text: string) => stageExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), check: true });
+    const check = (text: string) =>
+      stageExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), check: true });
     expect(survive(module, 600, 104729 + module.length, source, check)).toBeGreaterThan(200);
   });
 
@@ -80,7 +136,8 @@ describe('front-end mutation fuzzing', () => {
     const path = resolve(file);
     const source = readFileSync(path, 'utf8');
     const compile = modules.includes(file)
-      ? (text: string) => compileExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), target: 'cpu' })
+      ? (text: string) =>
+          compileExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), target: 'cpu' })
       : (text: string) => compileExperiment(file, { text, target: 'cpu' });
     expect(survive(file, 60, 31 + file.length, source, compile)).toBeGreaterThan(10);
   });

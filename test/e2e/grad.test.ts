@@ -14,7 +14,15 @@ interface TensorJson {
   data: number[];
 }
 
-const golden = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as { op: string; inputs: Record<string, TensorJson>; output: TensorJson; grad_output: TensorJson; grads: Record<string, TensorJson> }[]).find((c) => c.op === 'cross_entropy')!;
+const golden = (
+  JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as {
+    op: string;
+    inputs: Record<string, TensorJson>;
+    output: TensorJson;
+    grad_output: TensorJson;
+    grads: Record<string, TensorJson>;
+  }[]
+).find((c) => c.op === 'cross_entropy')!;
 const dir = mkdtempSync(join(tmpdir(), 'segc-grad-'));
 
 async function saveInputs(name: string, y = golden.inputs.y): Promise<string> {
@@ -42,7 +50,12 @@ describe('segc grad', () => {
 
   it('reports the compound loss terms of ce_l1 and checks them against their sum', async () => {
     const inputs = await saveInputs('l1.safetensors');
-    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce_l1', inputs, out: join(dir, 'l1-out.safetensors'), overrides: { alpha: 2 } });
+    const results = await computeGrad('stdlib/losses.seg', {
+      loss: 'ce_l1',
+      inputs,
+      out: join(dir, 'l1-out.safetensors'),
+      overrides: { alpha: 2 },
+    });
     expect(Object.keys(results)).toEqual(['loss', 'ce', 'l1', 'grad.z']);
     expect(results.loss[0]).toBeCloseTo(results.ce[0] + 2 * results.l1[0], 5);
     expect(Math.abs(results.ce[0] - golden.output.data[0]) / golden.output.data[0]).toBeLessThan(1e-5);
@@ -55,8 +68,13 @@ describe('segc grad', () => {
       y: { dtype: 'U8', shape: [1, 2, 2], data: Uint8Array.from([0, 1, 1, 255]) },
       w: { dtype: 'F32', shape: [1], data: Float32Array.from([3]) },
     });
-    const results = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'binary-w-out.safetensors') });
-    // BCE with logits over the three valid pixels: softplus(0), softplus(-1) and softplus(1), scaled by w = 3.
+    const results = await computeGrad('stdlib/losses.seg', {
+      loss: 'ce',
+      inputs,
+      out: join(dir, 'binary-w-out.safetensors'),
+    });
+    // BCE with logits over the three valid pixels: softplus(0), softplus(-1) and softplus(1), scaled by w =
+    // 3.
     const softplus = (x: number) => Math.log(1 + Math.exp(x));
     const mean = (softplus(0) + softplus(-1) + softplus(1)) / 3;
     expect(results.loss[0]).toBeCloseTo(3 * mean, 5);
@@ -72,18 +90,30 @@ describe('segc grad', () => {
       y: { dtype: 'U8', shape: [1, 1, 2], data: Uint8Array.from([0, 255]) },
       w: { dtype: 'F32', shape: [2], data: Float32Array.from([3, 4]) },
     });
-    const results = await computeGrad(module, { loss: 'total', inputs, out: join(dir, 'unused-out.safetensors') });
+    const results = await computeGrad(module, {
+      loss: 'total',
+      inputs,
+      out: join(dir, 'unused-out.safetensors'),
+    });
     expect(results.loss).toEqual([-1]);
     expect(results['grad.z']).toEqual([1, 0, 1, 0]);
     expect(results['grad.w']).toEqual([0, 0]);
   });
 
   it('rejects labels outside 0..255 and tensors that are not parameters, naming the file', async () => {
-    const negative = await saveInputs('neg.safetensors', { shape: golden.inputs.y.shape, data: golden.inputs.y.data.map((v) => (v === 255 ? -100 : v)) });
-    const run = (inputs: string) => computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
-    await expect(run(negative)).rejects.toThrow(new RunError(`${negative}: labels 'y' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`));
+    const negative = await saveInputs('neg.safetensors', {
+      shape: golden.inputs.y.shape,
+      data: golden.inputs.y.data.map((v) => (v === 255 ? -100 : v)),
+    });
+    const run = (inputs: string) =>
+      computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
+    await expect(run(negative)).rejects.toThrow(
+      new RunError(`${negative}: labels 'y' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`),
+    );
     const extra = join(dir, 'extra.safetensors');
     await writeSafetensorsFile(extra, { q: { dtype: 'F32', shape: [1], data: Float32Array.from([1]) } });
-    await expect(run(extra)).rejects.toThrow(`${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w, ignore).`);
+    await expect(run(extra)).rejects.toThrow(
+      `${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w, ignore).`,
+    );
   });
 });

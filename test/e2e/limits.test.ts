@@ -1,6 +1,7 @@
-// Dispatches past the per-dimension workgroup limit, on the GPU (lavapipe in CI): every kernel kind laid out as a
-// 2-D grid gives the float64 oracle's values. The limit is lowered (a plan option) so small tensors split; one
-// elementwise kernel splits at the real 65535. And `segc grad` on a device too small for a tensor is a diagnostic.
+// Dispatches past the per-dimension workgroup limit, on the GPU (lavapipe in CI): every kernel kind laid out
+// as a 2-D grid gives the float64 oracle's values. The limit is lowered (a plan option) so small tensors
+// split; one elementwise kernel splits at the real 65535. And `segc grad` on a device too small for a tensor
+// is a diagnostic.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,14 @@ import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
 import { generateShapes } from '../../runtime/data/shapes.ts';
 import { createRandom } from '../../runtime/data/random.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from '../../runtime/executor.ts';
+import {
+  BufferStore,
+  executePlan,
+  loadPlan,
+  readBuffer,
+  releasePlan,
+  writeBuffer,
+} from '../../runtime/executor.ts';
 import { computeGrad } from '../../runtime/grad.ts';
 import { initialValues } from '../../runtime/train/init.ts';
 import type { GraphFeeds } from '../helpers/gpu.ts';
@@ -27,12 +35,19 @@ function random(count: number, seed: number): Float32Array {
 }
 
 /** Plans `graph` with at most `limit` workgroups per dimension and checks every output against the oracle. */
-async function expectOracle(graph: Graph, feeds: GraphFeeds, options: Omit<PlanOptions, 'name'>, tolerance = 1e-5): Promise<Plan> {
+async function expectOracle(
+  graph: Graph,
+  feeds: GraphFeeds,
+  options: Omit<PlanOptions, 'name'>,
+  tolerance = 1e-5,
+): Promise<Plan> {
   const plan = generatePlan(graph, { name: 'split', ...options });
   const gpu = await run(plan, feeds);
   const oracle = evaluateGraph(graph, feeds);
   for (const output of graph.outputs) {
-    expect(relativeError(gpu[output.name], oracle.get(output.node)!.data), output.name).toBeLessThan(tolerance);
+    expect(relativeError(gpu[output.name], oracle.get(output.node)!.data), output.name).toBeLessThan(
+      tolerance,
+    );
   }
   return plan;
 }
@@ -87,7 +102,10 @@ describe('dispatches split into 2-D grids', () => {
     const tensors = { x: random(2 * 3 * 20 * 22, 6), g: random(2 * 3 * 10 * 11, 7) };
     const plan = await expectOracle(b.graph(), { tensors }, { limits });
     // 660 outputs (3 workgroups) stay along x; 2640 (11 workgroups) split.
-    expect(split(plan, 'movement').map((k) => k.dispatch)).toEqual([[6, 2, 1], [6, 2, 1]]);
+    expect(split(plan, 'movement').map((k) => k.dispatch)).toEqual([
+      [6, 2, 1],
+      [6, 2, 1],
+    ]);
   });
 
   it('Adam and the loss accumulation: the same update as without splitting', async () => {
@@ -104,11 +122,19 @@ describe('dispatches split into 2-D grids', () => {
     const p0 = random(n, 7);
     const grad = random(n, 8);
     const step = async (options: Omit<PlanOptions, 'name'>) => {
-      const plan = generatePlan(build(), { name: 'adam', accumulate: true, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }, ...options });
+      const plan = generatePlan(build(), {
+        name: 'adam',
+        accumulate: true,
+        adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
+        ...options,
+      });
       const store = new BufferStore(device);
       const loaded = await loadPlan(store, plan);
       writeBuffer(device, store.get('weight:p', 4 * n), p0);
-      executePlan(loaded, { uniforms: { 'adam.step_size': 1e-3 / (1 - 0.9), 'adam.bias2': Math.sqrt(1 - 0.999), step: 1 }, inputs: { g: grad } });
+      executePlan(loaded, {
+        uniforms: { 'adam.step_size': 1e-3 / (1 - 0.9), 'adam.bias2': Math.sqrt(1 - 0.999), step: 1 },
+        inputs: { g: grad },
+      });
       const weights = (await readBuffer(device, store.get('weight:p', 4 * n))).slice(0, n);
       const accumulated = (await readBuffer(device, loaded.buffers[plan.accumulator!])).slice(0, 1);
       releasePlan(loaded);
@@ -124,23 +150,40 @@ describe('dispatches split into 2-D grids', () => {
       const g = grad[i] + 0.01 * p;
       const m = 0.1 * g;
       const v = 0.001 * g * g;
-      return -(1e-3 / 0.1) * m / (Math.sqrt(v) / Math.sqrt(0.001) + 1e-8);
+      return (-(1e-3 / 0.1) * m) / (Math.sqrt(v) / Math.sqrt(0.001) + 1e-8);
     });
-    expect(relativeError(Array.from(parts.weights, (w, i) => w - p0[i]), moved)).toBeLessThan(1e-3);
+    expect(
+      relativeError(
+        Array.from(parts.weights, (w, i) => w - p0[i]),
+        moved,
+      ),
+    ).toBeLessThan(1e-3);
   });
 
   it('a whole training step of the tiny U-Net (conv kernels included) matches the oracle', async () => {
     const kinds = new Set<string>();
-    // Tuned for lavapipe its conv kernels have up to 18 workgroups (a 5 x 5 grid holds them); tuned for a GPU its
-    // reductions and pooling have 3 (a 2 x 2 grid).
-    for (const [target, limit] of [['cpu', 5], ['gpu', 2]] as const) {
+    // Tuned for lavapipe its conv kernels have up to 18 workgroups (a 5 x 5 grid holds them); tuned for a GPU
+    // its reductions and pooling have 3 (a 2 x 2 grid).
+    for (const [target, limit] of [
+      ['cpu', 5],
+      ['gpu', 2],
+    ] as const) {
       const compiled = compileExperiment('test/fixtures/experiments/tiny.seg', { target });
       const { graph, weights } = compiled.train;
       const data = generateShapes({ size: [8, 8], classes: 3, foreground: 0.2, count: 2, seed: 3 });
       const tensors: Record<string, ArrayLike<number>> = { image: data.images, labels: data.labels };
       for (const [name, values] of initialValues(weights, 1)) tensors[name] = values;
-      const feeds = { tensors, bytes: { image: data.images, labels: Uint8Array.from(data.labels) }, uniforms: { 'param.alpha': 1, 'param.T': 10 } };
-      const plan = await expectOracle(graph, feeds, { target, limits: { maxComputeWorkgroupsPerDimension: limit } }, 1e-4);
+      const feeds = {
+        tensors,
+        bytes: { image: data.images, labels: Uint8Array.from(data.labels) },
+        uniforms: { 'param.alpha': 1, 'param.T': 10 },
+      };
+      const plan = await expectOracle(
+        graph,
+        feeds,
+        { target, limits: { maxComputeWorkgroupsPerDimension: limit } },
+        1e-4,
+      );
       for (const k of plan.kernels) if (k.dispatch[1] > 1) kinds.add(k.kind);
     }
     expect([...kinds].sort()).toEqual(['conv', 'movement', 'reduce']);
@@ -172,11 +215,19 @@ describe('segc grad on a device too small for a tensor', () => {
     });
     const opened = await testDevice();
     const limits = { maxStorageBufferBindingSize: 4096 };
-    const error = await computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'out.safetensors'), opened, limits }).catch((e: unknown) => e);
+    const error = await computeGrad('stdlib/losses.seg', {
+      loss: 'ce',
+      inputs,
+      out: join(dir, 'out.safetensors'),
+      opened,
+      limits,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExperimentError);
     expect(compileErrorText(error)).toBe(
-      "error SEG6002: Weight 'z' (f32[N=2,C=3,H=16,W=16]) needs 6.0 KiB (6144 bytes), more than one buffer may hold on this " +
-        'device: maxStorageBufferBindingSize is 4.0 KiB (4096 bytes); 1 more tensor is over it too.\n  hint: use a smaller batch or patch size\n',
+      "error SEG6002: Weight 'z' (f32[N=2,C=3,H=16,W=16]) needs 6.0 KiB (6144 bytes), more than " +
+        'one buffer may hold on this device: maxStorageBufferBindingSize is 4.0 KiB (4096 bytes); ' +
+        '1 more tensor is over it too.\n' +
+        '  hint: use a smaller batch or patch size\n',
     );
   });
 });
@@ -187,15 +238,23 @@ describe('loadPlan on a device too small for a tensor', () => {
     const file = 'test/fixtures/experiments/tiny.seg';
     const b = new GraphBuilder();
     const x = b.add('input', [], { name: 'x', dims: ['N'], sizes: [4] });
-    const k = b.add('input', [], { name: 'k', dims: ['K'], sizes: [device.limits.maxStorageBufferBindingSize / 8] });
+    const k = b.add('input', [], {
+      name: 'k',
+      dims: ['K'],
+      sizes: [device.limits.maxStorageBufferBindingSize / 8],
+    });
     b.currentSpan = { file, start: 0, end: 2, line: 1, col: 1 };
     b.output('y', b.binary('mul', x, k));
-    const error = await loadPlan(new BufferStore(device), generatePlan(b.graph(), { name: 'big' })).catch((e: unknown) => e);
+    const error = await loadPlan(new BufferStore(device), generatePlan(b.graph(), { name: 'big' })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ExperimentError);
     const mib = device.limits.maxStorageBufferBindingSize / 2 ** 20;
     expect(compileErrorText(error)).toMatch(
-      new RegExp(`^${file}:1:1: error SEG6002: Tensor %2 \\(mul, f32\\[N=4,K=\\d+\\]\\) needs ${(2 * mib).toFixed(1)} MiB .*\\.\n  // A tiny`),
+      new RegExp(
+        `^${file}:1:1: error SEG6002: Tensor %2 \\(mul, f32\\[N=4,K=\\d+\\]\\) needs ` +
+          `${(2 * mib).toFixed(1)} MiB .*\\.\n  // A tiny`,
+      ),
     );
   });
 });
-

@@ -1,6 +1,7 @@
-// Every stdlib loss with PyTorch golden values (test/golden/losses, from the upstream formulas, float64): value,
-// named terms and gradients w.r.t. the logits (and the class weights) through `segc grad` on the GPU, for each
-// loss x mode (multiclass, binary, multilabel) x ignore (none, some, an image all ignored) x weights x T x 2-D/3-D.
+// Every stdlib loss with PyTorch golden values (test/golden/losses, from the upstream formulas, float64):
+// value, named terms and gradients w.r.t. the logits (and the class weights) through `segc grad` on the GPU,
+// for each loss x mode (multiclass, binary, multilabel) x ignore (none, some, an image all ignored) x weights
+// x T x 2-D/3-D.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,35 +50,59 @@ afterAll(() => opened.device.destroy());
 
 describe('stdlib losses match PyTorch', () => {
   it('covers every loss definition in std/losses', () => {
-    const covered = new Set(cases.filter(([, module]) => module === 'stdlib/losses.seg').map(([, , loss]) => loss));
-    const losses = [...definitions.values()].filter((d) => d.def.defKind === 'loss').map((d) => d.def.name.name);
+    const covered = new Set(
+      cases.filter(([, module]) => module === 'stdlib/losses.seg').map(([, , loss]) => loss),
+    );
+    const losses = [...definitions.values()]
+      .filter((d) => d.def.defKind === 'loss')
+      .map((d) => d.def.name.name);
     expect(losses.filter((l) => !covered.has(l))).toEqual([]);
   });
 
   it.each(cases)('%s', async (label, module, loss, c) => {
     const inputs = join(scratch, `${label.replaceAll(' ', '-')}.safetensors`);
     // Multilabel masks are saved as float 0/1 (255 ignored), as PyTorch users keep them; labels as int64.
-    const y = c.mode === 'multilabel'
-      ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
-      : { dtype: 'I64' as const, shape: c.y.shape, data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))) };
+    const y =
+      c.mode === 'multilabel'
+        ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
+        : {
+            dtype: 'I64' as const,
+            shape: c.y.shape,
+            data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))),
+          };
     await writeSafetensorsFile(inputs, {
       z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
       y,
       ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
       // The temperature as a scalar tensor, so its gradient is computed too.
-      ...(c.grad_T !== undefined ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } } : {}),
+      ...(c.grad_T !== undefined
+        ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } }
+        : {}),
     });
     const own = resolveModules(module).entry.definitions.get(loss)!.def;
     const params = own.params.map((p) => p.name.name);
     // The example's losses run with their own defaults; the stdlib's with the case's alpha and T.
     const given = (k: string) => params.includes(k) && !(k === 'T' && c.grad_T !== undefined);
-    const overrides = module === 'stdlib/losses.seg' ? Object.fromEntries(Object.entries(c.params).filter(([k]) => given(k))) : {};
-    const results = await computeGrad(module, { loss, inputs, out: join(scratch, 'out.safetensors'), overrides, opened });
+    const overrides =
+      module === 'stdlib/losses.seg'
+        ? Object.fromEntries(Object.entries(c.params).filter(([k]) => given(k)))
+        : {};
+    const results = await computeGrad(module, {
+      loss,
+      inputs,
+      out: join(scratch, 'out.safetensors'),
+      overrides,
+      opened,
+    });
     expect(relativeError(results.loss, [c.loss]), 'loss').toBeLessThan(1e-4);
-    expect(Object.keys(results).filter((k) => k !== 'loss' && !k.startsWith('grad.'))).toEqual(Object.keys(c.terms));
-    for (const [term, value] of Object.entries(c.terms)) expect(relativeError(results[term], [value]), term).toBeLessThan(1e-4);
+    expect(Object.keys(results).filter((k) => k !== 'loss' && !k.startsWith('grad.'))).toEqual(
+      Object.keys(c.terms),
+    );
+    for (const [term, value] of Object.entries(c.terms))
+      expect(relativeError(results[term], [value]), term).toBeLessThan(1e-4);
     expect(relativeError(results['grad.z'], c.grad_z), 'grad.z').toBeLessThan(1e-4);
     if (c.grad_w) expect(relativeError(results['grad.w'], c.grad_w), 'grad.w').toBeLessThan(1e-4);
-    if (c.grad_T !== undefined) expect(relativeError(results['grad.T'], [c.grad_T]), 'grad.T').toBeLessThan(1e-4);
+    if (c.grad_T !== undefined)
+      expect(relativeError(results['grad.T'], [c.grad_T]), 'grad.T').toBeLessThan(1e-4);
   });
 });

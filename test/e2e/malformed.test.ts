@@ -1,15 +1,17 @@
-// The malformed corpus: every test/fixtures/malformed/NAME.seg goes through `segc check` in-process (runCheck in
-// cli/check.ts, the code the command runs) and its stderr followed by `exit: N` must equal NAME.expected exactly.
+// The malformed corpus: every test/fixtures/malformed/NAME.seg goes through `segc check` in-process (runCheck
+// in cli/check.ts, the code the command runs) and its stderr followed by `exit: N` must equal NAME.expected
+// exactly.
 //
 // Regenerate the goldens after an intended change to a diagnostic:
 //
 //     UPDATE_GOLDEN=1 npx vitest run test/e2e/malformed.test.ts
 //
-// then read every changed golden (git diff) before committing it: each diagnostic must point at the right place and
-// tell the user what to do. Cases whose diagnostic is still wrong live in test/fixtures/malformed-pending/ with the
-// golden they should print; they are not run here. Move one into the corpus once `segc check` prints its golden.
-// Helper modules the cases import live in test/fixtures/malformed/modules/ and are not cases themselves.
-// Run from the repository root: diagnostics name files relative to the working directory (displayPath).
+// then read every changed golden (git diff) before committing it: each diagnostic must point at the right
+// place and tell the user what to do. Cases whose diagnostic is still wrong live in
+// test/fixtures/malformed-pending/ with the golden they should print; they are not run here. Move one into
+// the corpus once `segc check` prints its golden. Helper modules the cases import live in
+// test/fixtures/malformed/modules/ and are not cases themselves. Run from the repository root: diagnostics
+// name files relative to the working directory (displayPath).
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,10 @@ const corpus = join(root, 'test/fixtures/malformed');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 const files = readdirSync(corpus);
-const cases = files.filter((f) => f.endsWith('.seg')).map((f) => f.slice(0, -'.seg'.length)).sort();
+const cases = files
+  .filter((f) => f.endsWith('.seg'))
+  .map((f) => f.slice(0, -'.seg'.length))
+  .sort();
 
 /** What `segc check NAME.seg` prints on stderr, then its exit code; paths relative to the checkout. */
 function check(name: string): string {

@@ -1,6 +1,6 @@
 // The stdlib networks against independent figures: ResNet encoders have torchvision's parameter counts
-// (resnet18: 11,689,512 and resnet50: 25,557,032, minus their 1000-class fc layers), the smp-style U-Net decoder
-// adds what its formula says, and unet3d stages on volumes.
+// (resnet18: 11,689,512 and resnet50: 25,557,032, minus their 1000-class fc layers), the smp-style U-Net
+// decoder adds what its formula says, and unet3d stages on volumes.
 import { describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
 import { Stager } from '../../compiler/stage/stager.ts';
@@ -27,7 +27,10 @@ function trainableParams(model: string): { params: number; output: number[] } {
   return { params, output: [] };
 }
 
-/** Parameters of the U-Net decoder and head: two 3x3 conv (no bias) + batch norm per block, a 3x3 head with bias. */
+/**
+ * Parameters of the U-Net decoder and head: two 3x3 conv (no bias) + batch norm per block, a 3x3 head with
+ * bias.
+ */
 function decoderParams(encoder: number[], classes: number): number {
   const widths = [256, 128, 64, 32, 16];
   const skips = [encoder[3], encoder[2], encoder[1], encoder[0], 0];
@@ -54,7 +57,8 @@ describe('stdlib networks', () => {
   it('fpn_resnet(depth = 50) is the ResNet-50 encoder plus the FPN decoder of its formula', () => {
     const { params } = trainableParams('fpn_resnet(in = 3, classes = 3, depth = 50)');
     // Laterals: 1x1 convs with bias to 256 from 2048, 1024, 512, 256 channels. Segmentation blocks: 3x3 convs
-    // (no bias) + group norm (weight, bias) to 128: 3 + 2 + 1 + 1 of them, the first of each from 256. Head: 1x1.
+    // (no bias) + group norm (weight, bias) to 128: 3 + 2 + 1 + 1 of them, the first of each from 256. Head:
+    // 1x1.
     const laterals = [2048, 1024, 512, 256].reduce((a, c) => a + c * 256 + 256, 0);
     const block = (cin: number) => cin * 128 * 9 + 2 * 128;
     const segmentation = 4 * block(256) + 3 * block(128);
@@ -70,14 +74,31 @@ describe('stdlib networks', () => {
     const net = nets.definitions.get('unet3d')!;
     const named = new Map([
       ['classes', { value: { kind: 'number' as const, value: 2, integer: true }, span }],
-      ['widths', { value: { kind: 'list' as const, items: [2, 4].map((v) => ({ kind: 'number' as const, value: v, integer: true })) }, span }],
+      [
+        'widths',
+        {
+          value: {
+            kind: 'list' as const,
+            items: [2, 4].map((v) => ({ kind: 'number' as const, value: v, integer: true })),
+          },
+          span,
+        },
+      ],
     ]);
-    const out = s.callDefinition({ kind: 'function', def: net.def, scope: net.scope }, [{ kind: 'tensor', node: x }], named, span, [span]);
+    const out = s.callDefinition(
+      { kind: 'function', def: net.def, scope: net.scope },
+      [{ kind: 'tensor', node: x }],
+      named,
+      span,
+      [span],
+    );
     const type = s.b.type(s.tensor(out, span));
     expect(type.dims.map((d) => `${d.name}=${d.size}`)).toEqual(['N=1', 'C=2', 'D=8', 'H=6', 'W=4']);
-    // Per level two 3x3x3 convs (no bias) + batch norm; the decoder's first conv sees the concatenation; 1x1 head.
+    // Per level two 3x3x3 convs (no bias) + batch norm; the decoder's first conv sees the concatenation; 1x1
+    // head.
     const conv = (cin: number, cout: number) => cin * cout * 27 + 2 * cout;
-    const expected = conv(1, 2) + conv(2, 2) + conv(2, 4) + conv(4, 4) + conv(4 + 2, 2) + conv(2, 2) + 2 * 2 + 2;
+    const expected =
+      conv(1, 2) + conv(2, 2) + conv(2, 4) + conv(4, 4) + conv(4 + 2, 2) + conv(2, 2) + 2 * 2 + 2;
     expect(s.weights.filter((w) => w.trainable).reduce((a, w) => a + count(w.sizes), 0)).toBe(expected);
   });
 });

@@ -1,5 +1,6 @@
-// experiments/quickstart.seg trains on the CPU adapter (lavapipe) in CI: the loss falls and foreground Dice is
-// well above chance. (The Dice the run reaches is reported in the project notes, not asserted tightly here.)
+// experiments/quickstart.seg trains on the CPU adapter (lavapipe) in CI: the loss falls and foreground Dice
+// is well above chance. (The Dice the run reaches is reported in the project notes, not asserted tightly
+// here.)
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,10 @@ describe('quickstart', () => {
     // Chance level: a uniform guess over 3 classes gives a foreground Dice near 0.05 at 5% foreground.
     expect(summary.final!.values.dice).toBeGreaterThan(0.3);
     expect(summary.final!.values.proportion_error).toBeLessThan(epochs[0].val!.values.proportion_error);
-    const logged = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const logged = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logged).toHaveLength(5);
     expect(logged[4].dice).toBeCloseTo(summary.final!.values.dice, 10);
     expect(lines.filter((l) => l.startsWith('epoch '))).toHaveLength(5);

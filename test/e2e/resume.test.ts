@@ -1,5 +1,6 @@
 // Step schedules of params and resuming a run: an interrupted run continued with --resume ends with the same
-// weights, Adam state and scheduled alpha as an uninterrupted one (upstream restarts alpha on resume, quirk Q3).
+// weights, Adam state and scheduled alpha as an uninterrupted one (upstream restarts alpha on resume, quirk
+// Q3).
 import { copyFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,11 @@ import { compileExperiment } from '../../runtime/compile.ts';
 
 const file = 'test/fixtures/experiments/alpha-step.seg';
 const quiet = { log: () => {} };
-const records = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const records = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('param step schedule and --resume', () => {
   const root = mkdtempSync(join(tmpdir(), 'segc-resume-'));
@@ -24,7 +29,8 @@ describe('param step schedule and --resume', () => {
     await runExperiment(file, { ...quiet, out: straight });
     // 1.5, then x2 = 3, then x2 = 6 capped at 5.
     expect(records(straight).map((r) => r.params.alpha)).toEqual([1.5, 3, 5]);
-    // The terms of ce_l1 stay `ce` and `l1` with a param as alpha, and the loss is ce + alpha * l1 each epoch.
+    // The terms of ce_l1 stay `ce` and `l1` with a param as alpha, and the loss is ce + alpha * l1 each
+    // epoch.
     for (const r of records(straight)) expect(r.loss).toBeCloseTo(r.ce + r.params.alpha * r.l1, 5);
   });
 
@@ -41,7 +47,9 @@ describe('param step schedule and --resume', () => {
     expect(Object.keys(b)).toEqual(Object.keys(a));
     expect(Object.keys(a).some((k) => k.endsWith('.exp_avg_sq'))).toBe(true);
     for (const name of Object.keys(a)) {
-      const diff = Math.max(...Array.from(a[name].data as Float32Array, (v, i) => Math.abs(v - Number(b[name].data[i]))));
+      const diff = Math.max(
+        ...Array.from(a[name].data as Float32Array, (v, i) => Math.abs(v - Number(b[name].data[i]))),
+      );
       expect(diff, name).toBeLessThan(1e-6);
     }
     const lossesA = records(straight).map((r) => r.loss);
@@ -50,17 +58,23 @@ describe('param step schedule and --resume', () => {
 
   it('refuses to resume a finished run, or a state from another experiment', async () => {
     await expect(runExperiment(file, { ...quiet, resume: straight })).rejects.toThrow(
-      new RunError(`Nothing to resume in '${straight}': all 3 epochs are done (raise train.epochs with --set).`),
+      new RunError(
+        `Nothing to resume in '${straight}': all 3 epochs are done (raise train.epochs with --set).`,
+      ),
     );
-    await expect(runExperiment('test/fixtures/experiments/tiny.seg', { ...quiet, resume: straight })).rejects.toThrow(
-      `it belongs to experiment 'alpha_step', not 'tiny'.`,
-    );
+    await expect(
+      runExperiment('test/fixtures/experiments/tiny.seg', { ...quiet, resume: straight }),
+    ).rejects.toThrow(`it belongs to experiment 'alpha_step', not 'tiny'.`);
   });
 
   it('segc test evaluates the saved model: the same metrics and losses as the last evaluation of the run', async () => {
     const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
     const lines: string[] = [];
-    const result = await testCheckpoint(file, { checkpoint: straight, savePredictions: true, log: (l) => lines.push(l) });
+    const result = await testCheckpoint(file, {
+      checkpoint: straight,
+      savePredictions: true,
+      log: (l) => lines.push(l),
+    });
     // The saved class maps are the float64 oracle's argmax of the saved model on the validation images.
     const { tensors } = await readSafetensorsFile(join(straight, 'predictions-val.safetensors'));
     expect(tensors.predictions.shape).toEqual([4, 16, 16]);
@@ -77,10 +91,17 @@ describe('param step schedule and --resume', () => {
     for (const [name, value] of Object.entries(summary.final.values as Record<string, number>)) {
       expect(result.values[name], name).toBeCloseTo(value, 6);
     }
-    expect(lines[0]).toMatch(/^segc test: alpha_step on val \(4 images\) from .*model\.safetensors: dice \d\.\d{4}  proportion_error /);
-    expect(JSON.parse(readFileSync(join(straight, 'test-val.json'), 'utf8')).values.dice).toBe(result.values.dice);
+    expect(lines[0]).toMatch(
+      /^segc test: alpha_step on val \(4 images\) from .*model\.safetensors: dice \d\.\d{4}  proportion_error /,
+    );
+    expect(JSON.parse(readFileSync(join(straight, 'test-val.json'), 'utf8')).values.dice).toBe(
+      result.values.dice,
+    );
     await expect(testCheckpoint(file, { checkpoint: join(root, 'nothing'), log: () => {} })).rejects.toThrow(
-      new RunError(`Cannot test: '${join(root, 'nothing', 'model.safetensors')}' does not exist (segc run writes it after each epoch).`),
+      new RunError(
+        `Cannot test: '${join(root, 'nothing', 'model.safetensors')}' does not exist (segc run ` +
+          `writes it after each epoch).`,
+      ),
     );
   });
 
@@ -108,14 +129,24 @@ describe('param step schedule and --resume', () => {
     };
     const path = (name: string) => join(root, name, 'checkpoint.safetensors');
     await expect(damaged('null-state', (_t, m) => (m.state = 'null'))).rejects.toThrow(
-      new RunError(`Cannot resume from '${path('null-state')}': its training state is damaged (not an object).`),
+      new RunError(
+        `Cannot resume from '${path('null-state')}': its training state is damaged (not an object).`,
+      ),
     );
-    await expect(damaged('string-epoch', (_t, m) => (m.state = m.state.replace('"epoch":3', '"epoch":"3"')))).rejects.toThrow(
-      "its training state is damaged ('epoch' and 'step' must be whole numbers)",
-    );
+    await expect(
+      damaged('string-epoch', (_t, m) => (m.state = m.state.replace('"epoch":3', '"epoch":"3"'))),
+    ).rejects.toThrow("its training state is damaged ('epoch' and 'step' must be whole numbers)");
     const moment = Object.keys(tensors).find((k) => k.endsWith('.exp_avg'))!;
-    await expect(damaged('f64-tensor', (t) => (t[moment] = { ...t[moment], dtype: 'F64', data: Float64Array.from(t[moment].data as Float32Array) }))).rejects.toThrow(
-      `'${moment}' is F64, a training state holds F32.`,
-    );
+    await expect(
+      damaged(
+        'f64-tensor',
+        (t) =>
+          (t[moment] = {
+            ...t[moment],
+            dtype: 'F64',
+            data: Float64Array.from(t[moment].data as Float32Array),
+          }),
+      ),
+    ).rejects.toThrow(`'${moment}' is F64, a training state holds F32.`);
   });
 });

@@ -25,13 +25,32 @@ function stageStep() {
   const call = (scope: typeof nets, name: string, positional: Value[], named: [string, Value][] = []) => {
     const found = scope.definitions.get(name)!;
     const args = new Map(named.map(([k, v]) => [k, { value: v, span }]));
-    return s.callDefinition({ kind: 'function', def: found.def, scope: found.scope }, positional, args, span, positional.map(() => span));
+    return s.callDefinition(
+      { kind: 'function', def: found.def, scope: found.scope },
+      positional,
+      args,
+      span,
+      positional.map(() => span),
+    );
   };
-  const logits = call(nets, 'unet3d', [{ kind: 'tensor', node: x }], [['in', int(1)], ['classes', int(3)], ['widths', { kind: 'list', items: [int(2), int(4)] }]]);
+  const logits = call(
+    nets,
+    'unet3d',
+    [{ kind: 'tensor', node: x }],
+    [
+      ['in', int(1)],
+      ['classes', int(3)],
+      ['widths', { kind: 'list', items: [int(2), int(4)] }],
+    ],
+  );
   const loss = s.tensor(call(losses, 'ce_l1', [logits, { kind: 'tensor', node: y }], [['T', int(4)]]), span);
   b.output('loss', loss);
   const trainable = b.nodes.filter((n) => n.op === 'weight');
-  const grads = differentiate(b, loss, trainable.map((n) => n.id));
+  const grads = differentiate(
+    b,
+    loss,
+    trainable.map((n) => n.id),
+  );
   for (const w of trainable) b.output(`grad:${w.attrs.name}`, grads.get(w.id)!, 'gradient');
   for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
   return { graph: b.graph(), weights: s.weights, sizes };
@@ -52,9 +71,13 @@ describe('3-D U-Net training step', () => {
     for (const [name, values] of initialValues(weights, 1)) tensors[name] = values;
     const expected = evaluateGraph(graph, { tensors });
     const gpu = await runOnGpu(graph, { tensors, bytes: { y: Uint8Array.from(labels) } });
-    expect(graph.outputs.filter((o) => o.role === 'gradient').length).toBe(weights.filter((w) => w.trainable).length);
+    expect(graph.outputs.filter((o) => o.role === 'gradient').length).toBe(
+      weights.filter((w) => w.trainable).length,
+    );
     for (const output of graph.outputs) {
-      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(
+        1e-4,
+      );
     }
   });
 });

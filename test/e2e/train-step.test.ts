@@ -38,9 +38,15 @@ describe('tiny U-Net training step', () => {
     const feeds: Record<string, ArrayLike<number>> = { image: set.images, labels: set.labels };
     for (const [name, values] of initialValues(small.train.weights, 1)) feeds[name] = values;
     const expected = evaluateGraph(small.train.graph, { tensors: feeds, uniforms });
-    const gpu = await runOnGpu(small.train.graph, { tensors: feeds, bytes: { image: set.images, labels: set.labels }, uniforms });
+    const gpu = await runOnGpu(small.train.graph, {
+      tensors: feeds,
+      bytes: { image: set.images, labels: set.labels },
+      uniforms,
+    });
     for (const output of small.train.graph.outputs) {
-      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(
+        1e-4,
+      );
     }
   });
 
@@ -50,11 +56,21 @@ describe('tiny U-Net training step', () => {
     for (const [name, values] of initialValues(strided.train.weights, 1)) feeds[name] = values;
     // The step seeds the dropout masks.
     const expected = evaluateGraph(strided.train.graph, { tensors: feeds, uniforms: { step: 3 } });
-    const gpu = await runOnGpu(strided.train.graph, { tensors: feeds, bytes: { image: data.images, labels }, uniforms: { step: 3 } });
+    const gpu = await runOnGpu(strided.train.graph, {
+      tensors: feeds,
+      bytes: { image: data.images, labels },
+      uniforms: { step: 3 },
+    });
     expect(strided.train.graph.nodes.some((n) => n.op === 'random_mask')).toBe(true);
-    expect(strided.train.graph.outputs.filter((o) => o.role === 'value').map((o) => o.name)).toEqual(['loss', 'ce', 'kl']);
+    expect(strided.train.graph.outputs.filter((o) => o.role === 'value').map((o) => o.name)).toEqual([
+      'loss',
+      'ce',
+      'kl',
+    ]);
     for (const output of strided.train.graph.outputs) {
-      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(
+        1e-4,
+      );
     }
   });
 
@@ -68,12 +84,20 @@ describe('tiny U-Net training step', () => {
     for (const [name, values] of initialValues(small.eval.weights, 1)) feeds[name] = values;
     // Running statistics away from their initial 0 and 1, so the epilogue's normalisation is exercised.
     for (const w of small.eval.weights.filter((x) => !x.trainable)) {
-      feeds[w.name] = Array.from(feeds[w.name], (_, i) => (w.name.endsWith('running_var') ? 0.5 + 0.1 * (i % 7) : 0.05 * ((i % 5) - 2)));
+      feeds[w.name] = Array.from(feeds[w.name], (_, i) =>
+        w.name.endsWith('running_var') ? 0.5 + 0.1 * (i % 7) : 0.05 * ((i % 5) - 2),
+      );
     }
     const expected = evaluateGraph(evalGraph, { tensors: feeds, uniforms });
-    const gpu = await runOnGpu(evalGraph, { tensors: feeds, bytes: { image: set.images, labels: set.labels }, uniforms });
+    const gpu = await runOnGpu(evalGraph, {
+      tensors: feeds,
+      bytes: { image: set.images, labels: set.labels },
+      uniforms,
+    });
     for (const output of evalGraph.outputs) {
-      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(1e-4);
+      expect(relativeError(gpu[output.name], expected.get(output.node)!.data), output.name).toBeLessThan(
+        1e-4,
+      );
     }
   });
 
@@ -88,11 +112,16 @@ describe('tiny U-Net training step', () => {
       for (const i of [0, Math.floor(base.length / 2), base.length - 1]) {
         const loss = (delta: number) => {
           const moved = { ...tensors, [name]: base.map((v, k) => (k === i ? v + delta : v)) };
-          const values = evaluateGraph({ ...graph, outputs: [graph.outputs[0]] }, { tensors: moved, uniforms });
+          const values = evaluateGraph(
+            { ...graph, outputs: [graph.outputs[0]] },
+            { tensors: moved, uniforms },
+          );
           return values.get(graph.outputs[0].node)!.data[0];
         };
         const numeric = (loss(h) - loss(-h)) / (2 * h);
-        expect(Math.abs(analytic[i] - numeric), `${name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+        expect(Math.abs(analytic[i] - numeric), `${name}[${i}]`).toBeLessThan(
+          1e-6 * Math.max(1, Math.abs(numeric)),
+        );
       }
     }
   });

@@ -22,11 +22,9 @@ describe('syntax errors', () => {
   it('reports a missing closing parenthesis on the next line and keeps the rest of the experiment', () => {
     const text = 'experiment e {\n  data = shapes(size = [64, 64]\n  model = unet()\n}\n';
     expect(rendered(text)).toEqual([
-      [
-        "bad.seg:3:3: error SEG1003: Expected ')' but found 'model'.",
-        '    model = unet()',
-        '    ^~~~~',
-      ].join('\n'),
+      ["bad.seg:3:3: error SEG1003: Expected ')' but found 'model'.", '    model = unet()', '    ^~~~~'].join(
+        '\n',
+      ),
     ]);
     expect(parseSource(text, 'bad.seg').module.experiments.map((e) => e.name.name)).toEqual(['e']);
   });
@@ -43,11 +41,9 @@ describe('syntax errors', () => {
 
   it('reports an unexpected character and the stray token after it', () => {
     expect(rendered('fn f(x) = x # 2\n')).toEqual([
-      [
-        "bad.seg:1:13: error SEG1001: Unexpected character '#'.",
-        '  fn f(x) = x # 2',
-        '              ^',
-      ].join('\n'),
+      ["bad.seg:1:13: error SEG1001: Unexpected character '#'.", '  fn f(x) = x # 2', '              ^'].join(
+        '\n',
+      ),
       [
         "bad.seg:1:15: error SEG1003: Expected an import, a definition or an experiment but found '2'.",
         '  fn f(x) = x # 2',

@@ -82,8 +82,19 @@ describe('segc fmt on the repository', () => {
 
 describe('segc fmt on scrambled layouts', () => {
   // Each gap between tokens becomes spaces, newlines, blank lines, a tab or a comment (trailing or own-line,
-  // `//` or `///`), from a fixed-seed generator: the formatter must still keep AST and comments, and be stable.
-  const gaps = [' ', ' ', '\n', '  \n\n   ', '\t', ' // trailing\n', '\n// own line\n', '\n/// doc\n', ' /// t\n'];
+  // `//` or `///`), from a fixed-seed generator: the formatter must still keep AST and comments, and be
+  // stable.
+  const gaps = [
+    ' ',
+    ' ',
+    '\n',
+    '  \n\n   ',
+    '\t',
+    ' // trailing\n',
+    '\n// own line\n',
+    '\n/// doc\n',
+    ' /// t\n',
+  ];
   const files = ['experiments/quickstart.seg', 'stdlib/nets.seg', 'test/fixtures/grammar/unet.seg'];
 
   it.each(files)('%s, 20 scramblings', (file) => {
@@ -196,8 +207,8 @@ describe('segc fmt canonical style', () => {
     const header = 'loss long_header(prediction: logits[N,C,S], labels_of_pixels: labels[N,S], alpha = 1.0,';
     const products = 'first_long_function_name(a, b) * second_long_function_name(a, b)';
     const returned = 'first_long_function_name(x, 1) * second_long_function_name(x, 2)';
-    const data = 'data = shapes(size = [64, 64], classes = 3, foreground = 0.05, train = 256, val = 64, ' +
-      'seed = 7,';
+    const data =
+      'data = shapes(size = [64, 64], classes = 3, foreground = 0.05, train = 256, val = 64, ' + 'seed = 7,';
     const loss =
       'ce(logits, y) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))';
     const source = lines(

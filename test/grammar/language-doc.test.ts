@@ -1,5 +1,6 @@
-// docs/language.md: every ```seg block parses without diagnostics, every ```seg-error block has at least one, and
-// the reference names every keyword token (grammar/tokens.ts) and every built-in (compiler/stage/builtins.ts).
+// docs/language.md: every ```seg block parses without diagnostics, every ```seg-error block has at least one,
+// and the reference names every keyword token (grammar/tokens.ts) and every built-in
+// (compiler/stage/builtins.ts).
 import { readFileSync } from 'node:fs';
 import { Lexer } from 'chevrotain';
 import { describe, expect, it } from 'vitest';

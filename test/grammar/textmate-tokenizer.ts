@@ -1,6 +1,7 @@
 // A tiny interpreter of TextMate grammar rules (match, begin/end, captures with patterns, include) for tests.
-// Regexes run as JS RegExps, an approximation of Oniguruma that holds for the constructs the .seg grammar uses.
-// Like vscode-textmate: the earliest match wins, ties go to the end pattern, then to the first rule listed.
+// Regexes run as JS RegExps, an approximation of Oniguruma that holds for the constructs the .seg grammar
+// uses. Like vscode-textmate: the earliest match wins, ties go to the end pattern, then to the first rule
+// listed.
 
 export interface Capture {
   name?: string;
@@ -114,8 +115,9 @@ export class Tokenizer {
   /** Tokenises line[from, to) with the given rule stack, writing each character's scopes. */
   private run(line: string, from: number, to: number, scopes: string[][], stack: Frame[]): void {
     const text = line.slice(0, to);
-    // pos === to is scanned too, so zero-length end patterns (`$`, `(?<=\})`) close rules at the end of a line.
-    for (let pos = from; pos <= to; ) {
+    // pos === to is scanned too, so zero-length end patterns (`$`, `(?<=\})`) close rules at the end of a
+    // line.
+    for (let pos = from; pos <= to;) {
       const frame = stack[stack.length - 1];
       let best: Candidate | undefined;
       const consider = (rule: Rule, kind: Candidate['kind'], source: string) => {
@@ -127,7 +129,11 @@ export class Tokenizer {
         consider(rule, rule.match !== undefined ? 'match' : 'begin', (rule.match ?? rule.begin)!);
       }
       const found = best?.found;
-      if (best === undefined || found === undefined || (found[0].length === 0 && best.kind !== 'end' && pos === to)) {
+      if (
+        best === undefined ||
+        found === undefined ||
+        (found[0].length === 0 && best.kind !== 'end' && pos === to)
+      ) {
         fill(scopes, pos, to, frame.scopes);
         return;
       }
@@ -136,7 +142,9 @@ export class Tokenizer {
       const end = start + found[0].length;
       fill(scopes, pos, start, frame.scopes);
       if (kind !== 'end' && end === start) {
-        throw new Error(`zero-length match of ${rule.match ?? rule.begin} at ${start} in ${JSON.stringify(line)}`);
+        throw new Error(
+          `zero-length match of ${rule.match ?? rule.begin} at ${start} in ${JSON.stringify(line)}`,
+        );
       }
       const outer = rule.name ? [...frame.scopes, rule.name] : frame.scopes;
       if (kind === 'end') {

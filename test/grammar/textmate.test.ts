@@ -1,5 +1,6 @@
-// The VS Code TextMate grammar (editors/vscode/): valid JSON, regexes valid in JS and Oniguruma alike, every keyword
-// token of grammar/tokens.ts and every built-in highlighted, and known words of stdlib and experiment files scoped.
+// The VS Code TextMate grammar (editors/vscode/): valid JSON, regexes valid in JS and Oniguruma alike, every
+// keyword token of grammar/tokens.ts and every built-in highlighted, and known words of stdlib and experiment
+// files scoped.
 import { readFileSync } from 'node:fs';
 import type { TokenType } from 'chevrotain';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,9 @@ const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 const grammar = JSON.parse(read('editors/vscode/syntaxes/seg.tmLanguage.json')) as Grammar;
 
-/** Keyword tokens: a word pattern with Identifier as its longer alternative (see `keyword()` in tokens.ts). */
+/**
+ * Keyword tokens: a word pattern with Identifier as its longer alternative (see `keyword()` in tokens.ts).
+ */
 function keywordWords(): string[] {
   const isWord = (t: TokenType) => t.PATTERN instanceof RegExp && /^[A-Za-z_]\w*$/.test(t.PATTERN.source);
   const longerAlt = (t: TokenType) => [t.LONGER_ALT ?? []].flat().includes(Identifier);
@@ -28,15 +31,20 @@ function tokenize(text: string): { lines: Token[][]; depth: number } {
   return { lines, depth: tokenizer.depth };
 }
 
-/** Scopes of `word` (its `nth` occurrence as a whole word) on a tokenised line; every character must agree. */
+/**
+ * Scopes of `word` (its `nth` occurrence as a whole word) on a tokenised line; every character must agree.
+ */
 function scopesOf(tokens: Token[], word: string, nth = 0): string[] {
   const line = tokens.map((t) => t.text).join('');
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const edge = (c: string) => (/\w/.test(c) ? '\\b' : '');
-  const matches = [...line.matchAll(new RegExp(`${edge(word[0])}${escaped}${edge(word[word.length - 1])}`, 'g'))];
+  const matches = [
+    ...line.matchAll(new RegExp(`${edge(word[0])}${escaped}${edge(word[word.length - 1])}`, 'g')),
+  ];
   const at = matches[nth]?.index;
   if (at === undefined) throw new Error(`'${word}' (#${nth}) is not on line ${JSON.stringify(line)}`);
-  const scopeAt = (i: number) => tokens.find((t) => t.start <= i && i < t.start + t.text.length)!.scopes.join(' ');
+  const scopeAt = (i: number) =>
+    tokens.find((t) => t.start <= i && i < t.start + t.text.length)!.scopes.join(' ');
   const first = scopeAt(at);
   for (let i = at; i < at + word.length; i++) {
     expect(scopeAt(i), `'${word}' is split into differently scoped parts`).toBe(first);
@@ -46,7 +54,12 @@ function scopesOf(tokens: Token[], word: string, nth = 0): string[] {
 
 /** The line of `lines` whose text contains `needle`. */
 function lineWith(lines: Token[][], needle: string): Token[] {
-  const found = lines.find((tokens) => tokens.map((t) => t.text).join('').includes(needle));
+  const found = lines.find((tokens) =>
+    tokens
+      .map((t) => t.text)
+      .join('')
+      .includes(needle),
+  );
   if (!found) throw new Error(`no line contains ${JSON.stringify(needle)}`);
   return found;
 }
@@ -60,9 +73,15 @@ describe('the VS Code extension', () => {
     const contributed = manifest.contributes.grammars[0];
     expect(contributed).toMatchObject({ language: 'seg', scopeName: 'source.seg' });
     expect(JSON.parse(read(`editors/vscode/${contributed.path}`)).scopeName).toBe('source.seg');
-    const configuration = JSON.parse(read(`editors/vscode/${manifest.contributes.languages[0].configuration}`));
+    const configuration = JSON.parse(
+      read(`editors/vscode/${manifest.contributes.languages[0].configuration}`),
+    );
     expect(configuration.comments.lineComment).toBe('//');
-    expect(configuration.brackets).toEqual([['{', '}'], ['[', ']'], ['(', ')']]);
+    expect(configuration.brackets).toEqual([
+      ['{', '}'],
+      ['[', ']'],
+      ['(', ')'],
+    ]);
   });
 });
 
@@ -101,7 +120,9 @@ describe('seg.tmLanguage.json', () => {
 
   it('highlights every keyword token of grammar/tokens.ts with the keyword rule', () => {
     const words = keywordWords();
-    expect(words).toEqual(expect.arrayContaining(['import', 'experiment', 'fn', 'loss', 'in', 'param', 'true', 'not']));
+    expect(words).toEqual(
+      expect.arrayContaining(['import', 'experiment', 'fn', 'loss', 'in', 'param', 'true', 'not']),
+    );
     const rules = (grammar.repository?.keywords.patterns ?? []) as Rule[];
     const matches = (text: string, word: string) =>
       rules.some((rule) => {
@@ -125,7 +146,8 @@ describe('seg.tmLanguage.json', () => {
   });
 });
 
-// Definitions in the style of stdlib/losses.seg and stdlib/nets.seg, fixed here so that library edits keep this test.
+// Definitions in the style of stdlib/losses.seg and stdlib/nets.seg, fixed here so that library edits keep
+// this test.
 const definitions = `// std/losses: the loss formulas of segc.
 
 /// Cross-entropy over valid pixels.
@@ -205,7 +227,9 @@ describe('tokenising definitions', () => {
     const ifSize = lineWith(lines, 'if size[C](z) == 1 {');
     expect(scopesOf(ifSize, 'if')).toContain('keyword.control.conditional.seg');
     expect(scopesOf(ifSize, '==')).toContain('keyword.operator.comparison.seg');
-    expect(scopesOf(lineWith(lines, 'return sum(w[y] * v * nll)'), 'return')).toContain('keyword.control.return.seg');
+    expect(scopesOf(lineWith(lines, 'return sum(w[y] * v * nll)'), 'return')).toContain(
+      'keyword.control.return.seg',
+    );
     const proportion = lineWith(lines, 'fn proportion(p: [N,C,S]');
     expect(innermost(scopesOf(proportion, 'S', 2))).toBe('entity.name.type.dimension.seg'); // sum[S](...)
     expect(scopesOf(proportion, '1e-10')).toContain('constant.numeric.seg');
@@ -280,7 +304,9 @@ describe('tokenising experiments', () => {
     const loss = lineWith(lines, 'loss = ce_l1(logits, y, alpha = 1.0, T = 10.0)');
     expect(scopesOf(loss, 'loss')).toContain('variable.other.property.seg'); // a setting, not the keyword
     expect(scopesOf(loss, 'loss')).not.toContain('storage.type.function.seg');
-    expect(scopesOf(lineWith(lines, 'optimizer = adam(lr = 3e-4)'), '3e-4')).toContain('constant.numeric.seg');
+    expect(scopesOf(lineWith(lines, 'optimizer = adam(lr = 3e-4)'), '3e-4')).toContain(
+      'constant.numeric.seg',
+    );
     const train = lineWith(lines, 'train { epochs = 100, batch = 2 }');
     expect(scopesOf(train, 'train')).toContain('entity.name.section.seg');
     expect(scopesOf(train, 'epochs')).toContain('variable.other.property.seg');

@@ -4,7 +4,14 @@ import type { Plan } from '../../compiler/codegen/plan.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { openDevice } from '../../runtime/device.ts';
 import type { OpenedDevice } from '../../runtime/device.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from '../../runtime/executor.ts';
+import {
+  BufferStore,
+  executePlan,
+  loadPlan,
+  readBuffer,
+  releasePlan,
+  writeBuffer,
+} from '../../runtime/executor.ts';
 
 let opened: Promise<OpenedDevice> | undefined;
 
@@ -22,7 +29,11 @@ export interface GraphFeeds {
 }
 
 /** Runs the graph on the GPU and returns each output's values, by output name. */
-export async function runOnGpu(graph: Graph, feeds: GraphFeeds, fuse = true): Promise<Record<string, Float32Array>> {
+export async function runOnGpu(
+  graph: Graph,
+  feeds: GraphFeeds,
+  fuse = true,
+): Promise<Record<string, Float32Array>> {
   return runPlanOnGpu(generatePlan(graph, { name: 'test', fuse }), feeds);
 }
 
@@ -33,13 +44,15 @@ export async function runPlanOnGpu(plan: Plan, feeds: GraphFeeds): Promise<Recor
   const inputs: Record<string, ArrayBufferView> = {};
   plan.buffers.forEach((b, i) => {
     const name = b.name.slice(b.name.indexOf(':') + 1);
-    if (b.role === 'weight' || b.role === 'state') writeBuffer(device, loaded.buffers[i], Float32Array.from(feeds.tensors[name]));
+    if (b.role === 'weight' || b.role === 'state')
+      writeBuffer(device, loaded.buffers[i], Float32Array.from(feeds.tensors[name]));
     // Raw bytes when given (u8 labels, large f32 inputs), else the values as f32.
     if (b.role === 'input') inputs[name] = feeds.bytes?.[name] ?? Float32Array.from(feeds.tensors[name]);
   });
   executePlan(loaded, { uniforms: feeds.uniforms, inputs });
   const result: Record<string, Float32Array> = {};
-  for (const output of plan.outputs) result[output.name] = (await readBuffer(device, loaded.buffers[output.buffer])).slice(0, output.elements);
+  for (const output of plan.outputs)
+    result[output.name] = (await readBuffer(device, loaded.buffers[output.buffer])).slice(0, output.elements);
   releasePlan(loaded);
   return result;
 }

@@ -13,7 +13,9 @@ interface Golden {
   steps: number[][];
 }
 
-const golden = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as Golden[]).find((c) => c.op === 'adam')!;
+const golden = (JSON.parse(readFileSync('test/golden/torch/ops.json', 'utf8')) as Golden[]).find(
+  (c) => c.op === 'adam',
+)!;
 
 describe('adam update', () => {
   it('matches torch.optim.Adam step by step', async () => {
@@ -34,7 +36,10 @@ describe('adam update', () => {
     writeBuffer(device, weights, Float32Array.from(golden.inputs.p0.data));
     for (let step = 1; step <= golden.steps.length; step++) {
       const grad = Float32Array.from(golden.inputs.grads.data.slice((step - 1) * count, step * count));
-      const uniforms = { 'adam.step_size': lr / (1 - beta1 ** step), 'adam.bias2': Math.sqrt(1 - beta2 ** step) };
+      const uniforms = {
+        'adam.step_size': lr / (1 - beta1 ** step),
+        'adam.bias2': Math.sqrt(1 - beta2 ** step),
+      };
       executePlan(loaded, { uniforms, inputs: { g: grad } });
       const after = (await readBuffer(device, weights)).subarray(0, count);
       const moved = golden.steps[step - 1].map((v, i) => v - golden.inputs.p0.data[i]);

@@ -41,8 +41,9 @@ describe('encode and decode', () => {
       expect(tensors[name].dtype).toBe(entry.dtype);
       expect(tensors[name].shape).toEqual(entry.shape);
       expect(tensors[name].data.constructor).toBe(entry.data.constructor);
-      expect(Array.from(tensors[name].data as ArrayLike<number | bigint>))
-        .toEqual(Array.from(entry.data as ArrayLike<number | bigint>));
+      expect(Array.from(tensors[name].data as ArrayLike<number | bigint>)).toEqual(
+        Array.from(entry.data as ArrayLike<number | bigint>),
+      );
     }
     expect(Object.is(tensors.running.data[1], -0)).toBe(true);
   });
@@ -61,13 +62,29 @@ describe('encode and decode', () => {
   });
 
   it('decodes a file laid out like PyTorch safetensors writes it (metadata, I64 first, scalar)', () => {
-    const header = '{"__metadata__":{"format":"pt"},'
-      + '"step":{"dtype":"I64","shape":[],"data_offsets":[0,8]},'
-      + '"weight":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}      ';
+    const header =
+      '{"__metadata__":{"format":"pt"},' +
+      '"step":{"dtype":"I64","shape":[],"data_offsets":[0,8]},' +
+      '"weight":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}      ';
     const bytes = new Uint8Array([
-      ...lengthPrefix(152), ...ascii(header),
-      3, 0, 0, 0, 0, 0, 0, 0,
-      0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0,
+      ...lengthPrefix(152),
+      ...ascii(header),
+      3,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x80,
+      0x3f,
+      0,
+      0,
+      0,
+      0xc0,
     ]);
     const { tensors, metadata } = decodeSafetensors(bytes, 'torch.safetensors');
     expect(metadata).toEqual({ format: 'pt' });
@@ -76,10 +93,12 @@ describe('encode and decode', () => {
   });
 
   it('rejects tensors whose data does not match dtype or shape', () => {
-    expect(() => encodeSafetensors({ x: { dtype: 'F64', shape: [1], data: new Float32Array(1) } }))
-      .toThrow(/'x'.*F64/);
-    expect(() => encodeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }))
-      .toThrow(/'x'.*3 elements/);
+    expect(() => encodeSafetensors({ x: { dtype: 'F64', shape: [1], data: new Float32Array(1) } })).toThrow(
+      /'x'.*F64/,
+    );
+    expect(() => encodeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(
+      /'x'.*3 elements/,
+    );
   });
 });
 
@@ -105,18 +124,34 @@ describe('corrupt input', () => {
     ['unknown dtype', withHeader('{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', [0, 0]), /BF16/],
     ['bad shape', withHeader('{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}', [0]), /shape/],
     ['bad offsets', withHeader('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}', [0]), /data_offsets/],
-    ['size mismatch', withHeader('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]),
-      /needs 8/],
-    ['offsets past the end', withHeader('{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}', [0]),
-      /past the 1 data bytes/],
-    ['overlapping tensors', withHeader(
-      '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},'
-      + '"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}',
-      [0, 0, 0]), /overlaps/],
-    ['gap between tensors', withHeader(
-      '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},'
-      + '"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}',
-      [0, 0, 0]), /gap/],
+    [
+      'size mismatch',
+      withHeader('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]),
+      /needs 8/,
+    ],
+    [
+      'offsets past the end',
+      withHeader('{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}', [0]),
+      /past the 1 data bytes/,
+    ],
+    [
+      'overlapping tensors',
+      withHeader(
+        '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},' +
+          '"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}',
+        [0, 0, 0],
+      ),
+      /overlaps/,
+    ],
+    [
+      'gap between tensors',
+      withHeader(
+        '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},' +
+          '"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}',
+        [0, 0, 0],
+      ),
+      /gap/,
+    ],
     ['metadata not strings', withHeader('{"__metadata__":{"epoch":3}}'), /__metadata__/],
     ['entry not an object', withHeader('{"a":7}'), /'a'.*not an object/],
   ];

@@ -41,9 +41,12 @@ export function channelKernel(ctx: KernelContext, node: Node): KernelBody {
     case 'random_mask': {
       // The seed: the step uniform while training, else a constant or a scalar tensor.
       const seed = ctx.graph.nodes[node.inputs[0]];
-      const seedValue = seed.op === 'uniform'
-        ? `u32(${ctx.uniform(seed.attrs.name as string)})`
-        : seed.op === 'const' ? `${(seed.attrs.value as number) >>> 0}u` : `u32(${ctx.bindNode(seed.id)}[0])`;
+      const seedValue =
+        seed.op === 'uniform'
+          ? `u32(${ctx.uniform(seed.attrs.name as string)})`
+          : seed.op === 'const'
+            ? `${(seed.attrs.value as number) >>> 0}u`
+            : `u32(${ctx.bindNode(seed.id)}[0])`;
       const p = node.attrs.p as number;
       return perThreadKernel(total, [
         ...HASH(`${seedValue} ^ ${saltBits(node.attrs.salt as number)}u`),

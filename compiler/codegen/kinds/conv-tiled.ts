@@ -1,6 +1,6 @@
-// Register-tiled direct convolution: each thread computes 4 (or 8) output channels x 4 adjacent columns, reusing each
-// loaded input row segment across output channels and each weight vector across columns. The input gradient
-// is the same kernel with the weight flipped and transposed and padding k - 1 - pad.
+// Register-tiled direct convolution: each thread computes 4 (or 8) output channels x 4 adjacent columns,
+// reusing each loaded input row segment across output channels and each weight vector across columns. The
+// input gradient is the same kernel with the weight flipped and transposed and padding k - 1 - pad.
 import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
@@ -26,8 +26,8 @@ export interface TiledConv {
   /** Output channels per thread, a multiple of 4 (default TILE_CHANNELS). */
   channelTile?: number;
   /**
-   * A pointwise epilogue: WGSL lines of a function `epilogue(acc, n, c, y, x) -> f32` applied to each result before
-   * it is stored (bias, eval batch norm, activation fused into the convolution).
+   * A pointwise epilogue: WGSL lines of a function `epilogue(acc, n, c, y, x) -> f32` applied to each result
+   * before it is stored (bias, eval batch norm, activation fused into the convolution).
    */
   epilogue?: string;
 }
@@ -62,7 +62,8 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   const loadRow = spanRange.map((i) =>
     [
       `      let ix${i} = i32(x0 + ${i}u) - ${g.offset};`,
-      `      let r${i} = select(0.0, ${g.input}[base + u32(max(ix${i}, 0))], ix${i} >= 0 && ix${i} < ${g.w});`,
+      `      let r${i} = ` +
+        `select(0.0, ${g.input}[base + u32(max(ix${i}, 0))], ix${i} >= 0 && ix${i} < ${g.w});`,
     ].join('\n'),
   );
   const multiply = taps.map((kx) =>
@@ -71,7 +72,9 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
         const vector = lanes.slice(4 * q, 4 * q + 4).map((r) => weight(r).replaceAll('kx', `${kx}u`));
         return `      let w${kx}_${q} = vec4<f32>(${vector.join(', ')});`;
       }),
-      ...columnsRange.flatMap((j) => groups.map((q) => `      a${j}_${q} = a${j}_${q} + r${j + kx} * w${kx}_${q};`)),
+      ...columnsRange.flatMap((j) =>
+        groups.map((q) => `      a${j}_${q} = a${j}_${q} + r${j + kx} * w${kx}_${q};`),
+      ),
     ].join('\n'),
   );
   const store = columnsRange.map((j) =>
@@ -80,7 +83,8 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
       ...lanes.map(
         (r) =>
           `    if (o0 + ${r}u < ${g.outChannels}u) { ` +
-          `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + c_y) * ${g.ow}u + x0 + ${j}u] = ` +
+          `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + ` +
+          `c_y) * ${g.ow}u + x0 + ${j}u] = ` +
           `${stored(`a${j}_${Math.floor(r / 4)}[${r % 4}]`, `o0 + ${r}u`, `x0 + ${j}u`)}; }`,
       ),
       `  }`,

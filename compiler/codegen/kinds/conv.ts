@@ -1,5 +1,5 @@
-// 2-D convolution kernels: forward and input gradient through the register-tiled direct kernel, and the weight
-// gradient as a workgroup-per-tile reduction over N and the output positions.
+// 2-D convolution kernels: forward and input gradient through the register-tiled direct kernel, and the
+// weight gradient as a workgroup-per-tile reduction over N and the output positions.
 import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { convGeometry } from '../../ops/conv.ts';
@@ -21,10 +21,19 @@ export interface Epilogue {
   inlined: Set<number>;
 }
 
-/** The WGSL function `epilogue(acc, n, c, y, x)` evaluating the root's pointwise tree with the conv's value `acc`. */
+/**
+ * The WGSL function `epilogue(acc, n, c, y, x)` evaluating the root's pointwise tree with the conv's value
+ * `acc`.
+ */
 function epilogueFunction(ctx: KernelContext, conv: Node, e: Epilogue): string {
   const [n, c, h, w] = e.root.type.dims.map((d) => d.name);
-  const { lines, value } = ctx.emitExpression(e.root.id, e.inlined, undefined, true, new Map([[conv.id, 'acc']]));
+  const { lines, value } = ctx.emitExpression(
+    e.root.id,
+    e.inlined,
+    undefined,
+    true,
+    new Map([[conv.id, 'acc']]),
+  );
   return [
     `fn epilogue(acc: f32, n: u32, c: u32, y: u32, x: u32) -> f32 {`,
     `  let i_${n} = n;`,
@@ -37,21 +46,44 @@ function epilogueFunction(ctx: KernelContext, conv: Node, e: Epilogue): string {
   ].join('\n');
 }
 
-function forward(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu', e?: Epilogue): KernelBody {
+function forward(
+  ctx: KernelContext,
+  node: Node,
+  g: ConvGeometry,
+  target: 'gpu' | 'cpu',
+  e?: Epilogue,
+): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
   const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   return tiledConvKernel({
     channelTile: target === 'gpu' ? 8 : 4,
-    n, inChannels: ci, outChannels: co, h, w, oh, ow, k, offset: pad, input, output, weights,
+    n,
+    inChannels: ci,
+    outChannels: co,
+    h,
+    w,
+    oh,
+    ow,
+    k,
+    offset: pad,
+    input,
+    output,
+    weights,
     weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
     epilogue: e && epilogueFunction(ctx, node, e),
   });
 }
 
 /** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
-function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu' | 'cpu', e?: Epilogue): KernelBody {
+function gradInput(
+  ctx: KernelContext,
+  node: Node,
+  g: ConvGeometry,
+  target: 'gpu' | 'cpu',
+  e?: Epilogue,
+): KernelBody {
   const input = ctx.bindNode(node.inputs[0]);
   const weights = ctx.bindNode(node.inputs[1]);
   const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
@@ -59,8 +91,20 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu
   const last = k - 1;
   return tiledConvKernel({
     channelTile: target === 'gpu' ? 8 : 4,
-    n, inChannels: co, outChannels: ci, h: oh, w: ow, oh: h, ow: w, k, offset: last - pad, input, output, weights,
-    weightIndex: (oc, c, ky, kx) => `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
+    n,
+    inChannels: co,
+    outChannels: ci,
+    h: oh,
+    w: ow,
+    oh: h,
+    ow: w,
+    k,
+    offset: last - pad,
+    input,
+    output,
+    weights,
+    weightIndex: (oc, c, ky, kx) =>
+      `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
     epilogue: e && epilogueFunction(ctx, node, e),
   });
 }
@@ -69,8 +113,9 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometry, target: 'gpu
 const GRAD_WEIGHT_THREADS = 64;
 
 /**
- * Weight gradient: a workgroup owns a 4 (out) x 4 (in) channel tile at one tap (ky, kx); each thread accumulates
- * the 16 products over a strided share of the N x OH x OW positions, then the workgroup sums the shares.
+ * Weight gradient: a workgroup owns a 4 (out) x 4 (in) channel tile at one tap (ky, kx); each thread
+ * accumulates the 16 products over a strided share of the N x OH x OW positions, then the workgroup sums the
+ * shares.
  */
 function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Split): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
@@ -93,7 +138,9 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     ...groupEntry('g', groups * chunks, threads),
     `  let chunk = g / ${groups}u;`,
     `  let t = g % ${groups}u;`,
-    ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map((l) => `  ${l}`),
+    ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map(
+      (l) => `  ${l}`,
+    ),
     `  let o0 = c_ob * ${T}u;`,
     `  let i0 = c_ib * ${T}u;`,
     ...lanes.map((r) => `  var a${r} = vec4<f32>(0.0);`),
@@ -104,15 +151,25 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `    let ix = i32(p_x + c_kx) - ${g.pad};`,
     `    let inside = iy >= 0 && iy < ${g.h} && ix >= 0 && ix < ${g.w};`,
     `    let at = u32(max(iy, 0)) * ${g.w}u + u32(max(ix, 0));`,
-    `    let xs = vec4<f32>(${lanes.map((r) => `${x}[(p_n * ${g.ci}u + ${clampIn(r)}) * ${g.h * g.w}u + at]`).join(', ')});`,
+    `    let xs = vec4<f32>(` +
+      lanes.map((r) => `${x}[(p_n * ${g.ci}u + ${clampIn(r)}) * ${g.h * g.w}u + at]`).join(', ') +
+      `);`,
     `    let xv = select(vec4<f32>(0.0), xs, inside);`,
-    ...lanes.map((r) => `    a${r} = a${r} + ${grad}[((p_n * ${g.co}u + ${clampOut(r)}) * ${g.oh}u + p_y) * ${g.ow}u + p_x] * xv;`),
+    ...lanes.map(
+      (r) =>
+        `    a${r} = ` +
+        `a${r} + ${grad}[((p_n * ${g.co}u + ${clampOut(r)}) * ${g.oh}u + p_y) * ${g.ow}u + p_x] * xv;`,
+    ),
     `  }`,
     ...lanes.map((r) => `  partial[lid * ${T}u + ${r}u] = a${r};`),
     `  workgroupBarrier();`,
     `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
     `    if (lid < s) {`,
-    ...lanes.map((r) => `      partial[lid * ${T}u + ${r}u] = partial[lid * ${T}u + ${r}u] + partial[(lid + s) * ${T}u + ${r}u];`),
+    ...lanes.map(
+      (r) =>
+        `      partial[lid * ${T}u + ${r}u] = ` +
+        `partial[lid * ${T}u + ${r}u] + partial[(lid + s) * ${T}u + ${r}u];`,
+    ),
     `    }`,
     `    workgroupBarrier();`,
     `  }`,
@@ -122,7 +179,8 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
     `    if (o < ${g.co}u && i < ${g.ci}u) {`,
-    `      ${out}[chunk * ${weightCount}u + ((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = partial[r][q];`,
+    `      ${out}[chunk * ${weightCount}u + ((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = ` +
+      `partial[r][q];`,
     `    }`,
     `  }`,
     `}`,
@@ -136,7 +194,12 @@ export interface Split {
 }
 
 /** Chunks of output positions for the weight gradient: up to `target` workgroups, >= 8192 positions each. */
-export function gradWeightChunks(node: Node, input: Node, target: number, kind: 'gpu' | 'cpu' = 'cpu'): number {
+export function gradWeightChunks(
+  node: Node,
+  input: Node,
+  target: number,
+  kind: 'gpu' | 'cpu' = 'cpu',
+): number {
   if (kind === 'gpu') {
     const [n, ci, h, w] = input.type.dims.map((d) => d.size);
     const [co, , k] = node.type.dims.map((d) => d.size);
@@ -148,7 +211,13 @@ export function gradWeightChunks(node: Node, input: Node, target: number, kind: 
   return Math.max(1, Math.min(Math.ceil((n * h * w) / 8192), Math.floor(target / groups)));
 }
 
-export function convKernel(ctx: KernelContext, node: Node, split?: Split, target: 'gpu' | 'cpu' = 'gpu', e?: Epilogue): KernelBody {
+export function convKernel(
+  ctx: KernelContext,
+  node: Node,
+  split?: Split,
+  target: 'gpu' | 'cpu' = 'gpu',
+  e?: Epilogue,
+): KernelBody {
   if (node.op.startsWith('convolution')) return convolutionKernel(ctx, node);
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const pad = node.attrs.pad as number;

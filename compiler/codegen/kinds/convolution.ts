@@ -6,15 +6,26 @@ import type { Node } from '../../ir/types.ts';
 import type { ConvGeometryNd } from '../../ops/convolution.ts';
 import { convAttrs, convGeometryNd } from '../../ops/convolution.ts';
 import type { KernelContext } from '../context.ts';
-import { WORKGROUP, decompose, dispatchFor, groupEntry, namedDims, rowMajor, threadEntry, workgroupPartial, workgroupSum } from '../wgsl.ts';
+import {
+  WORKGROUP,
+  decompose,
+  dispatchFor,
+  groupEntry,
+  namedDims,
+  rowMajor,
+  threadEntry,
+  workgroupPartial,
+  workgroupSum,
+} from '../wgsl.ts';
 import { product } from '../../ops/spatial.ts';
 import type { KernelBody } from './elementwise.ts';
-
 
 /** Nested loops over the kernel taps `k0, k1, ...` around `inner` lines. */
 function tapLoops(g: ConvGeometryNd, inner: string[], indent: string): string[] {
   const lines: string[] = [];
-  g.kernel.forEach((k, d) => lines.push(`${indent}${'  '.repeat(d)}for (var k${d} = 0u; k${d} < ${k}u; k${d}++) {`));
+  g.kernel.forEach((k, d) =>
+    lines.push(`${indent}${'  '.repeat(d)}for (var k${d} = 0u; k${d} < ${k}u; k${d}++) {`),
+  );
   const deep = indent + '  '.repeat(g.kernel.length);
   lines.push(...inner.map((l) => `${deep}${l}`));
   for (let d = g.kernel.length - 1; d >= 0; d--) lines.push(`${indent}${'  '.repeat(d)}}`);
@@ -23,7 +34,9 @@ function tapLoops(g: ConvGeometryNd, inner: string[], indent: string): string[] 
 
 /** Input coordinates `ip<d>` of output position `op<d>` at tap `k<d>`, and whether all are inside. */
 function inputAt(g: ConvGeometryNd): string[] {
-  const lines = g.input.map((_, d) => `let ip${d} = i32(op${d} * ${g.stride[d]}u + k${d} * ${g.dilation[d]}u) - ${g.pad[d]};`);
+  const lines = g.input.map(
+    (_, d) => `let ip${d} = i32(op${d} * ${g.stride[d]}u + k${d} * ${g.dilation[d]}u) - ${g.pad[d]};`,
+  );
   const inside = g.input.map((size, d) => `ip${d} >= 0 && ip${d} < ${size}`).join(' && ');
   return [...lines, `let inside = ${inside};`];
 }
@@ -37,29 +50,42 @@ function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody 
   const taps = product(g.kernel);
   const total = g.n * g.co * product(g.output);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = rowMajor(g.input.map((_, d) => `u32(ip${d})`), g.input);
-  const tapFlat = rowMajor(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const inFlat = rowMajor(
+    g.input.map((_, d) => `u32(ip${d})`),
+    g.input,
+  );
+  const tapFlat = rowMajor(
+    g.kernel.map((_, d) => `k${d}`),
+    g.kernel,
+  );
   const body = [
     ...threadEntry('t', total),
     ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), '').map((l) => `  ${l}`),
     `  let ic0 = (o / ${cog}u) * ${cig}u;`,
     `  var acc = 0.0;`,
-    ...tapLoops(g, [
-      ...inputAt(g),
-      `if (inside) {`,
-      `  let at = ${inFlat};`,
-      `  for (var i = 0u; i < ${cig}u; i++) {`,
-      `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ${w}[(o * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
-      `  }`,
-      `}`,
-    ], '  '),
+    ...tapLoops(
+      g,
+      [
+        ...inputAt(g),
+        `if (inside) {`,
+        `  let at = ${inFlat};`,
+        `  for (var i = 0u; i < ${cig}u; i++) {`,
+        `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ` +
+          `${w}[(o * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+        `  }`,
+        `}`,
+      ],
+      '  ',
+    ),
     `  ${out}[t] = acc;`,
     `}`,
   ].join('\n');
   return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
 }
 
-/** One thread per input element: every (output channel of its group, tap) whose output position it reaches. */
+/**
+ * One thread per input element: every (output channel of its group, tap) whose output position it reaches.
+ */
 function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
   const gy = ctx.bindNode(node.inputs[0]);
   const w = ctx.bindNode(node.inputs[1]);
@@ -76,23 +102,34 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
   const valid = g.input
     .map((_, d) => `num${d} >= 0 && u32(num${d}) % ${g.stride[d]}u == 0u && op${d} < ${g.output[d]}u`)
     .join(' && ');
-  const outFlat = rowMajor(g.output.map((_, d) => `op${d}`), g.output);
-  const tapFlat = rowMajor(g.kernel.map((_, d) => `k${d}`), g.kernel);
+  const outFlat = rowMajor(
+    g.output.map((_, d) => `op${d}`),
+    g.output,
+  );
+  const tapFlat = rowMajor(
+    g.kernel.map((_, d) => `k${d}`),
+    g.kernel,
+  );
   const body = [
     ...threadEntry('t', total),
     ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), '').map((l) => `  ${l}`),
     `  let group = ic / ${cig}u;`,
     `  let i = ic % ${cig}u;`,
     `  var acc = 0.0;`,
-    ...tapLoops(g, [
-      ...reach,
-      `if (${valid}) {`,
-      `  let at = ${outFlat};`,
-      `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
-      `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ${w}[(oc * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
-      `  }`,
-      `}`,
-    ], '  '),
+    ...tapLoops(
+      g,
+      [
+        ...reach,
+        `if (${valid}) {`,
+        `  let at = ${outFlat};`,
+        `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
+        `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ` +
+          `${w}[(oc * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+        `  }`,
+        `}`,
+      ],
+      '  ',
+    ),
     `  ${out}[t] = acc;`,
     `}`,
   ].join('\n');
@@ -101,7 +138,9 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
 
 const GRAD_WEIGHT_THREADS = 64;
 
-/** One workgroup per weight element: its threads fold strided shares of the N x output positions, then sum. */
+/**
+ * One workgroup per weight element: its threads fold strided shares of the N x output positions, then sum.
+ */
 function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
   const gy = ctx.bindNode(node.inputs[1]);
@@ -113,7 +152,10 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
   const threads = GRAD_WEIGHT_THREADS;
   const kNames = g.kernel.map((_, d) => `k${d}`);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = rowMajor(g.input.map((_, d) => `u32(ip${d})`), g.input);
+  const inFlat = rowMajor(
+    g.input.map((_, d) => `u32(ip${d})`),
+    g.input,
+  );
   const outFlat = rowMajor(outNames, g.output);
   const body = [
     workgroupPartial(threads),
@@ -125,7 +167,8 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
     ...decompose('p', namedDims(['n', ...outNames], [g.n, ...g.output]), '').map((l) => `    ${l}`),
     ...inputAt(g).map((l) => `    ${l}`),
     `    if (inside) {`,
-    `      acc += ${gy}[(n * ${g.co}u + o) * ${product(g.output)}u + ${outFlat}] * ${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,
+    `      acc += ${gy}[(n * ${g.co}u + o) * ${product(g.output)}u + ${outFlat}] * ` +
+      `${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,
     `    }`,
     `  }`,
     ...workgroupSum(threads, 'acc', (sum) => `${out}[e] = ${sum};`),

@@ -8,9 +8,9 @@ export interface KernelBody {
   body: string;
   workgroup: number;
   /**
-   * Workgroups to dispatch, along x (linearDispatch) or already split (dispatchFor); generatePlan lays them out
-   * in a grid within the device's per-dimension limit (gridFor), so the body must number its workgroups with
-   * LINEAR_GROUP (threadEntry, groupEntry) and return past its last item.
+   * Workgroups to dispatch, along x (linearDispatch) or already split (dispatchFor); generatePlan lays them
+   * out in a grid within the device's per-dimension limit (gridFor), so the body must number its workgroups
+   * with LINEAR_GROUP (threadEntry, groupEntry) and return past its last item.
    */
   dispatch: [number, number, number];
 }

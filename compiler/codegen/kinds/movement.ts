@@ -65,7 +65,13 @@ export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
   switch (node.op) {
     case 'maxpool2d': {
       const x = input(0);
-      return perOutput(node, self, windowArgmax(x, type(0), node.attrs.size as number, 'c_y', 'c_x'), 'best', out);
+      return perOutput(
+        node,
+        self,
+        windowArgmax(x, type(0), node.attrs.size as number, 'c_y', 'c_x'),
+        'best',
+        out,
+      );
     }
     case 'maxpool2d_grad': {
       // Each input element takes the gradient of its window if it is that window's first maximum.
@@ -85,7 +91,13 @@ export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
     }
     case 'upsample_nearest': {
       const k = node.attrs.scale as number;
-      return perOutput(node, self, [], `${input(0)}[${at(type(0), 'c_n', 'c_c', `c_y / ${k}u`, `c_x / ${k}u`)}]`, out);
+      return perOutput(
+        node,
+        self,
+        [],
+        `${input(0)}[${at(type(0), 'c_n', 'c_c', `c_y / ${k}u`, `c_x / ${k}u`)}]`,
+        out,
+      );
     }
     case 'upsample_nearest_grad': {
       const k = node.attrs.scale as number;
@@ -114,7 +126,13 @@ export function movementKernel(ctx: KernelContext, node: Node): KernelBody {
     }
     case 'slice': {
       const start = node.attrs.start as number;
-      return perOutput(node, self, [], `${input(0)}[${at(type(0), 'c_n', `(c_c + ${start}u)`, 'c_y', 'c_x')}]`, out);
+      return perOutput(
+        node,
+        self,
+        [],
+        `${input(0)}[${at(type(0), 'c_n', `(c_c + ${start}u)`, 'c_y', 'c_x')}]`,
+        out,
+      );
     }
     default:
       throw new InternalError(`'${node.op}' is not a movement op`);

@@ -18,7 +18,10 @@ function windowLoops(s: Spatial, a: PoolAttrs, inner: string[]): string[] {
   const body = [
     ...s.sizes.map((_, d) => `let ip${d} = i32(op${d} * ${a.stride[d]}u + k${d}) - ${a.pad[d]};`),
     `let inside = ${s.sizes.map((size, d) => `ip${d} >= 0 && ip${d} < ${size}`).join(' && ')};`,
-    `let at = plane * ${product(s.sizes)}u + ${rowMajor(s.sizes.map((_, d) => `u32(max(ip${d}, 0))`), s.sizes)};`,
+    `let at = plane * ${product(s.sizes)}u + ${rowMajor(
+      s.sizes.map((_, d) => `u32(max(ip${d}, 0))`),
+      s.sizes,
+    )};`,
     ...inner,
   ].map((l) => `${'  '.repeat(rank)}${l}`);
   const close = a.kernel.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
@@ -66,14 +69,21 @@ function poolGrad(ctx: KernelContext, node: Node): KernelBody {
   const names = s.sizes.map((_, d) => `i${d}`);
   const ranges = s.sizes.flatMap((_, d) => [
     // o·stride − pad <= i <= o·stride − pad + k − 1
-    `let lo${d} = u32(max(i32(i${d}) + ${a.pad[d] - a.kernel[d] + 1 + a.stride[d] - 1}, 0)) / ${a.stride[d]}u;`,
+    `let lo${d} = u32(max(i32(i${d}) + ${a.pad[d] - a.kernel[d] + 1 + a.stride[d] - 1}, 0)) ` +
+      `/ ${a.stride[d]}u;`,
     `let hi${d} = min((i${d} + ${a.pad[d]}u) / ${a.stride[d]}u, ${output[d] - 1}u);`,
   ]);
-  const open = s.sizes.map((_, d) => `${'  '.repeat(d)}for (var op${d} = lo${d}; op${d} <= hi${d}; op${d}++) {`);
-  const gradAt = `${g}[plane * ${product(output)}u + ${rowMajor(output.map((_, d) => `op${d}`), output)}]`;
-  const inner = a.mode === 'max'
-    ? [...reduceWindow(x, s, a), `if (best_at == me) { acc += ${gradAt}; }`]
-    : [...reduceWindow(x, s, a), `acc += ${gradAt} / count;`];
+  const open = s.sizes.map(
+    (_, d) => `${'  '.repeat(d)}for (var op${d} = lo${d}; op${d} <= hi${d}; op${d}++) {`,
+  );
+  const gradAt = `${g}[plane * ${product(output)}u + ${rowMajor(
+    output.map((_, d) => `op${d}`),
+    output,
+  )}]`;
+  const inner =
+    a.mode === 'max'
+      ? [...reduceWindow(x, s, a), `if (best_at == me) { acc += ${gradAt}; }`]
+      : [...reduceWindow(x, s, a), `acc += ${gradAt} / count;`];
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
   return perThreadKernel(s.n * s.c * product(s.sizes), [
     ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
@@ -91,7 +101,11 @@ function poolGrad(ctx: KernelContext, node: Node): KernelBody {
 function source(o: string, d: number, inSize: number, outSize: number, a: ResizeAttrs): string[] {
   if (a.mode === 'nearest') {
     const scale = f32Literal(Math.fround(inSize / outSize));
-    return [`let i0${d} = min(u32(floor(f32(${o}) * ${scale})), ${inSize - 1}u);`, `let i1${d} = i0${d};`, `let l${d} = 0.0;`];
+    return [
+      `let i0${d} = min(u32(floor(f32(${o}) * ${scale})), ${inSize - 1}u);`,
+      `let i1${d} = i0${d};`,
+      `let l${d} = 0.0;`,
+    ];
   }
   const src = a.alignCorners
     ? `f32(${o}) * ${f32Literal(outSize > 1 ? (inSize - 1) / (outSize - 1) : 0)}`
@@ -114,8 +128,12 @@ function resize(ctx: KernelContext, node: Node): KernelBody {
   // Every corner of the interpolation cell: a bit per dim picks i0 (weight 1 - l) or i1 (weight l).
   const corners = Array.from({ length: a.mode === 'nearest' ? 1 : 2 ** rank }, (_, c) => {
     const bit = (d: number) => (c >> (rank - 1 - d)) & 1;
-    const index = rowMajor(s.sizes.map((_, d) => `i${bit(d)}${d}`), s.sizes);
-    const weight = a.mode === 'nearest' ? '1.0' : s.sizes.map((_, d) => (bit(d) ? `l${d}` : `(1.0 - l${d})`)).join(' * ');
+    const index = rowMajor(
+      s.sizes.map((_, d) => `i${bit(d)}${d}`),
+      s.sizes,
+    );
+    const weight =
+      a.mode === 'nearest' ? '1.0' : s.sizes.map((_, d) => (bit(d) ? `l${d}` : `(1.0 - l${d})`)).join(' * ');
     return `${weight} * ${x}[plane * ${product(s.sizes)}u + ${index}]`;
   });
   return perThreadKernel(s.n * s.c * product(a.size), [
@@ -125,7 +143,9 @@ function resize(ctx: KernelContext, node: Node): KernelBody {
   ]);
 }
 
-/** One thread per input element: every output along each dim within reach, weighted by its taps on this index. */
+/**
+ * One thread per input element: every output along each dim within reach, weighted by its taps on this index.
+ */
 function resizeGrad(ctx: KernelContext, node: Node): KernelBody {
   const g = ctx.bindNode(node.inputs[0]);
   const out = ctx.bindNode(node.id, 'read_write');
@@ -148,14 +168,19 @@ function resizeGrad(ctx: KernelContext, node: Node): KernelBody {
       ? `let w${d} = select(0.0, 1.0, i0${d} == i${d});`
       : `let w${d} = select(0.0, 1.0 - l${d}, i0${d} == i${d}) + select(0.0, l${d}, i1${d} == i${d});`,
   ]);
-  const gradAt = `${g}[plane * ${product(a.size)}u + ${rowMajor(a.size.map((_, d) => `o${d}`), a.size)}]`;
+  const gradAt = `${g}[plane * ${product(a.size)}u + ${rowMajor(
+    a.size.map((_, d) => `o${d}`),
+    a.size,
+  )}]`;
   const close = s.sizes.map((_, d) => `${'  '.repeat(rank - 1 - d)}}`);
   return perThreadKernel(s.n * s.c * product(s.sizes), [
     ...decompose('t', namedDims(['plane', ...names], [s.n * s.c, ...s.sizes]), ''),
     ...ranges,
     `var acc = 0.0;`,
     ...open,
-    ...[...weights, `acc += ${s.sizes.map((_, d) => `w${d}`).join(' * ')} * ${gradAt};`].map((l) => `${'  '.repeat(rank)}${l}`),
+    ...[...weights, `acc += ${s.sizes.map((_, d) => `w${d}`).join(' * ')} * ${gradAt};`].map(
+      (l) => `${'  '.repeat(rank)}${l}`,
+    ),
     ...close,
     `${out}[t] = acc;`,
   ]);

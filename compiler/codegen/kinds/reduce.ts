@@ -1,4 +1,5 @@
-// Reduction kernels (sum, max, argmax over named axes) with the fused pointwise prologue evaluated per element.
+// Reduction kernels (sum, max, argmax over named axes) with the fused pointwise prologue evaluated per
+// element.
 import type { Dim, Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import type { KernelContext } from '../context.ts';
@@ -15,7 +16,8 @@ interface Fold {
 
 function foldFor(op: string): Fold {
   if (op === 'sum') return { init: '0.0', step: (acc, v) => [`${acc} = ${acc} + ${v};`] };
-  if (op === 'max') return { init: 'bitcast<f32>(0xff7fffffu)', step: (acc, v) => [`${acc} = max(${acc}, ${v});`] };
+  if (op === 'max')
+    return { init: 'bitcast<f32>(0xff7fffffu)', step: (acc, v) => [`${acc} = max(${acc}, ${v});`] };
   // argmax keeps (value, index) and prefers the lower index on ties.
   return {
     init: 'bitcast<f32>(0xff7fffffu)',
@@ -76,6 +78,8 @@ export function reduceKernel(
     ].join('\n');
     return { body, workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(outputs / WORKGROUP)) };
   }
+  const pairwise =
+    root.op === 'sum' ? 'partial[lid] + partial[lid + s]' : 'max(partial[lid], partial[lid + s])';
   const combine = argmax
     ? [
         `      let other = partial[lid + s];`,
@@ -85,7 +89,7 @@ export function reduceKernel(
         `        partial_index[lid] = other_index;`,
         `      }`,
       ]
-    : [`      partial[lid] = ${root.op === 'sum' ? 'partial[lid] + partial[lid + s]' : 'max(partial[lid], partial[lid + s])'};`];
+    : [`      partial[lid] = ${pairwise};`];
   const chunks = split?.chunks ?? 1;
   const chunkSize = Math.ceil(count / chunks);
   const body = [
@@ -116,11 +120,21 @@ export function reduceKernel(
   return { body, workgroup: WORKGROUP, dispatch: linearDispatch(outputs * chunks) };
 }
 
-/** Folds `chunks` chunk-major partial results per output: out[o] = fold over k of partial[k * outputs + o]. */
-export function combineKernel(ctx: KernelContext, op: string, partial: number, output: number, outputs: number, chunks: number): KernelBody {
+/**
+ * Folds `chunks` chunk-major partial results per output: out[o] = fold over k of partial[k * outputs + o].
+ */
+export function combineKernel(
+  ctx: KernelContext,
+  op: string,
+  partial: number,
+  output: number,
+  outputs: number,
+  chunks: number,
+): KernelBody {
   const source = ctx.bind(partial, 'read');
   const out = ctx.bind(output, 'read_write');
-  const fold = op === 'max' ? (a: string, b: string) => `max(${a}, ${b})` : (a: string, b: string) => `${a} + ${b}`;
+  const fold =
+    op === 'max' ? (a: string, b: string) => `max(${a}, ${b})` : (a: string, b: string) => `${a} + ${b}`;
   const body = [
     ...threadEntry('o', outputs),
     `  var acc = ${source}[o];`,

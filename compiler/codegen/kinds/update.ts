@@ -9,12 +9,11 @@ export interface AdamSettings {
   weightDecay: number;
 }
 
-
 /**
- * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v, then the non-finite flag (b4);
- * `stepSize` is lr / (1 - beta1^t), `bias2` is sqrt(1 - beta2^t), both uniform reads so the schedule never
- * recompiles. Once a step's loss was non-finite the flag is set and no weight changes any more, so the run can
- * be diagnosed from the weights that produced it.
+ * torch.optim.Adam (L2 weight decay added to the gradient): bindings p, g, m, v, then the non-finite flag
+ * (b4); `stepSize` is lr / (1 - beta1^t), `bias2` is sqrt(1 - beta2^t), both uniform reads so the schedule
+ * never recompiles. Once a step's loss was non-finite the flag is set and no weight changes any more, so the
+ * run can be diagnosed from the weights that produced it.
  */
 export function adamKernel(count: number, s: AdamSettings, stepSize: string, bias2: string): KernelBody {
   const body = [
@@ -35,10 +34,17 @@ export function adamKernel(count: number, s: AdamSettings, stepSize: string, bia
 /** acc[offset + t] += value[t]: bindings value (b0), accumulator (b1). */
 export function accumulateKernel(count: number, offset: number): KernelBody {
   const body = [...threadEntry('t', count), `  b1[${offset}u + t] = b1[${offset}u + t] + b0[t];`, `}`];
-  return { body: body.join('\n'), workgroup: WORKGROUP, dispatch: linearDispatch(Math.ceil(count / WORKGROUP)) };
+  return {
+    body: body.join('\n'),
+    workgroup: WORKGROUP,
+    dispatch: linearDispatch(Math.ceil(count / WORKGROUP)),
+  };
 }
 
-/** Records the step (a uniform read) of the first non-finite loss into the flag: bindings loss (b0), flag (b1). */
+/**
+ * Records the step (a uniform read) of the first non-finite loss into the flag: bindings loss (b0), flag
+ * (b1).
+ */
 export function guardKernel(step: string): KernelBody {
   const body = [
     ...threadEntry('t', 1),
