@@ -13,6 +13,8 @@ export interface Metrics {
   /** Mean over foreground classes (1..C-1) of 2I / (P + T + 1e-10). */
   dice: number;
   dicePerClass: number[];
+  /** Foreground classes present in the labels that were never predicted (the run may be stuck on them). */
+  unpredicted: number[];
   /** Mean over all classes of I / (P + T - I + 1e-10); an absent class counts as 0. */
   miou: number;
   /** Mean over images and classes of |predicted proportion - true proportion| (argmax predictions). */
@@ -24,12 +26,14 @@ const EPS = 1e-10;
 export function computeMetrics(sums: MetricSums): Metrics {
   const classes = sums.intersection.length;
   const dicePerClass: number[] = [];
+  const unpredicted: number[] = [];
   let iou = 0;
   for (let c = 0; c < classes; c++) {
     const i = sums.intersection[c];
     const p = sums.predicted[c];
     const t = sums.target[c];
     if (c > 0) dicePerClass.push((2 * i) / (p + t + EPS));
+    if (c > 0 && t > 0 && p === 0) unpredicted.push(c);
     iou += i / (p + t - i + EPS);
   }
   const foreground =
@@ -39,6 +43,7 @@ export function computeMetrics(sums: MetricSums): Metrics {
   return {
     dice: foreground.reduce((a, b) => a + b, 0) / foreground.length,
     dicePerClass,
+    unpredicted,
     miou: iou / classes,
     proportion_error: sums.proportionError / Math.max(1, sums.images * classes),
   };

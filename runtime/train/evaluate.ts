@@ -13,6 +13,8 @@ import type { RunConfig } from './config.ts';
 export interface Evaluation {
   values: Record<string, number>;
   dicePerClass: number[];
+  /** Foreground classes in the split's labels that the model never predicted. */
+  unpredicted: number[];
 }
 
 /** The training and validation splits of the experiment's dataset (seeded: the same images every time). */
@@ -58,7 +60,7 @@ export async function evaluate(
     miou: metrics.miou,
     proportion_error: metrics.proportion_error,
   };
-  return { values, dicePerClass: metrics.dicePerClass };
+  return { values, dicePerClass: metrics.dicePerClass, unpredicted: metrics.unpredicted };
 }
 
 export function zero(device: GPUDevice, loaded: LoadedPlan): void {

@@ -53,6 +53,8 @@ export interface RunSummary {
   best?: { epoch: number; metric: string; value: number; values: Record<string, number> };
   wallSeconds: number;
   out: string;
+  /** What the run noticed that a user should know (a class the model never predicts). */
+  warnings?: string[];
 }
 
 /** A training failure a user can act on (divergence, bad data), with what went wrong. */
@@ -188,10 +190,31 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     });
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
+  const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
+  if (stuck) {
+    summary.warnings = [stuck];
+    log(`segc: warning: ${stuck}`);
+  }
   summary.wallSeconds = (performance.now() - started) / 1000;
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   device.destroy();
   return summary;
+}
+
+/**
+ * A warning when the last evaluation never predicted a class its labels hold: the usual sign of a run stuck
+ * on a rare class (a short budget, a small network), which a mean Dice alone hides.
+ */
+export function unpredictedWarning(evaluation: Evaluation): string | undefined {
+  const classes = evaluation.unpredicted ?? []; // absent in states saved before it existed
+  if (classes.length === 0) return undefined;
+  const one = classes.length === 1;
+  const names = one ? `class ${classes[0]} is` : `classes ${classes.join(', ')} are`;
+  const remedies =
+    'more epochs, a larger learning rate (--set optimizer.lr=...) or another seed (--set train.seed=...)';
+  const it = one ? 'it' : 'them';
+  const stuck = `the run may be stuck on ${it}`;
+  return `${names} in the validation labels but never predicted (Dice 0): ${stuck}; ${remedies} can help.`;
 }
 
 async function saveModel(
