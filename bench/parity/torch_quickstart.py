@@ -75,14 +75,17 @@ print()
 m = fresh()
 opt = torch.optim.Adam(m.parameters(), lr=lr)
 sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 5, 1e-5)
+ces = []
 for epoch in range(5):
     m.train()
     for k in range(len(xt) // 16):
-        loss = loss_fn(m(xt[k * 16:(k + 1) * 16]), yt[k * 16:(k + 1) * 16])
+        z, y = m(xt[k * 16:(k + 1) * 16]), yt[k * 16:(k + 1) * 16]
+        loss = loss_fn(z, y)
+        ces.append(F.cross_entropy(z, y).item())
         opt.zero_grad(); loss.backward(); opt.step()
     sched.step()
     m.eval()
     with torch.no_grad():
         p = m(xv).argmax(1)
     dice = [2 * ((p == c) & (yv == c)).sum().item() / ((p == c).sum().item() + (yv == c).sum().item() + 1e-10) for c in (1, 2)]
-    print(f'epoch {epoch + 1}: foreground dice {sum(dice) / 2:.4f} {[round(d, 3) for d in dice]}')
+    print(f'epoch {epoch + 1}: train ce {sum(ces[-16:]) / 16:.4f}, foreground dice {sum(dice) / 2:.4f} {[round(d, 3) for d in dice]}')

@@ -2,7 +2,7 @@
 # quickstart's 80 Adam steps, with CE alone, CE + L1 at T = 10 (quickstart's loss) or at T = 1; prints each seed's
 # foreground Dice with eval-mode and with train-mode batch norm (to tell an optimisation failure from running
 # statistics that lag). Needs the data dump of bench/parity/dump-quickstart.ts (runs/parity).
-# Run: /usr/bin/python3 bench/parity/torch_seed_sweep.py ce|l1t10|l1t1 [lr]
+# Run: /usr/bin/python3 bench/parity/torch_seed_sweep.py ce|l1t10|l1t1 [lr] [epochs]
 import json, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -33,12 +33,12 @@ def loss_fn(z, y, alpha, T):
     if alpha == 0: return ce
     l1 = (proportion(torch.softmax(T * z, 1), y) - proportion(F.one_hot(y, 3).permute(0, 3, 1, 2).float(), y)).abs().mean()
     return ce + alpha * l1
-variant = sys.argv[1]; lr = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-3; alpha, T = {'ce': (0, 1), 'l1t10': (1, 10), 'l1t1': (1, 1)}[variant]
+variant = sys.argv[1]; lr = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-3; epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 5; alpha, T = {'ce': (0, 1), 'l1t10': (1, 10), 'l1t1': (1, 1)}[variant]
 for seed in range(1, 7):
     torch.manual_seed(seed); m = UNet(); opt = torch.optim.Adam(m.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 5, 1e-5)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs, 1e-5)
     g = torch.Generator().manual_seed(seed)
-    for epoch in range(5):
+    for epoch in range(epochs):
         m.train(); perm = torch.randperm(len(xt), generator=g)
         for k in range(len(xt) // 16):
             idx = perm[k * 16:(k + 1) * 16]
