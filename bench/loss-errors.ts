@@ -5,24 +5,11 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModules } from '../compiler/resolve/index.ts';
-import { writeSafetensorsFile } from '../runtime/checkpoint/safetensors.ts';
 import { openDevice } from '../runtime/device.ts';
 import { computeGrad } from '../runtime/grad.ts';
 import { relativeError } from '../test/helpers/gpu.ts';
-
-interface Case {
-  name: string;
-  params: Record<string, number>;
-  z: { shape: number[]; data: number[] };
-  y: { shape: number[]; data: number[] };
-  loss: number;
-  terms: Record<string, number>;
-  grad_z: number[];
-  mode?: string;
-  w?: number[];
-  grad_w?: number[];
-  grad_T?: number;
-}
+import type { LossCase } from '../test/helpers/losses.ts';
+import { writeLossInputs } from '../test/helpers/losses.ts';
 
 const opened = await openDevice('auto');
 const dir = mkdtempSync(join(tmpdir(), 'segc-loss-errors-'));
@@ -35,24 +22,9 @@ let cases = 0;
 for (const file of readdirSync('test/golden/losses').sort()) {
   const loss = file.replace(/\.json$/, '');
   const params = definitions.get(loss)!.def.params.map((p) => p.name.name);
-  for (const c of JSON.parse(readFileSync(join('test/golden/losses', file), 'utf8')) as Case[]) {
+  for (const c of JSON.parse(readFileSync(join('test/golden/losses', file), 'utf8')) as LossCase[]) {
     const inputs = join(dir, 'in.safetensors');
-    const y =
-      c.mode === 'multilabel'
-        ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
-        : {
-            dtype: 'I64' as const,
-            shape: c.y.shape,
-            data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))),
-          };
-    await writeSafetensorsFile(inputs, {
-      z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
-      y,
-      ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
-      ...(c.grad_T !== undefined
-        ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } }
-        : {}),
-    });
+    await writeLossInputs(inputs, c);
     const given = (k: string) => params.includes(k) && !(k === 'T' && c.grad_T !== undefined);
     const overrides = Object.fromEntries(Object.entries(c.params).filter(([k]) => given(k)));
     const r = await computeGrad('stdlib/losses.seg', {

@@ -75,6 +75,20 @@ function powWgsl(a: string, exponent: number): string {
 const typeOf = (b: GraphBuilder, node: Node, i: number): TensorType => b.type(node.inputs[i]);
 const mul = (b: GraphBuilder, x: number, y: number) => b.binary('mul', x, y);
 
+/** Vjp of maximum (`larger`) or minimum: the gradient goes to the winning operand, split evenly on ties. */
+function extremumVjp(larger: boolean): Vjp {
+  return (b, n, g) => {
+    const [x, y] = n.inputs;
+    const wins = larger ? b.binary('gt', x, y) : b.binary('gt', y, x);
+    const first = b.binary('add', wins, b.scale(b.binary('eq', x, y), 0.5));
+    const second = b.binary('sub', b.constant(1), first);
+    return [
+      b.unbroadcast(mul(b, g, first), typeOf(b, n, 0)),
+      b.unbroadcast(mul(b, g, second), typeOf(b, n, 1)),
+    ];
+  };
+}
+
 export const elementwiseOps: OpDef[] = [
   pointwise(
     'add',
@@ -176,30 +190,14 @@ export const elementwiseOps: OpDef[] = [
     'larger of a and b (ties split the gradient)',
     Math.max,
     (a, b) => `max(${a}, ${b})`,
-    (b, n, g) => {
-      const [x, y] = n.inputs;
-      const first = b.binary('add', b.binary('gt', x, y), b.scale(b.binary('eq', x, y), 0.5));
-      const second = b.binary('sub', b.constant(1), first);
-      return [
-        b.unbroadcast(mul(b, g, first), typeOf(b, n, 0)),
-        b.unbroadcast(mul(b, g, second), typeOf(b, n, 1)),
-      ];
-    },
+    extremumVjp(true),
   ),
   pointwise(
     'minimum',
     'smaller of a and b (ties split the gradient)',
     Math.min,
     (a, b) => `min(${a}, ${b})`,
-    (b, n, g) => {
-      const [x, y] = n.inputs;
-      const first = b.binary('add', b.binary('gt', y, x), b.scale(b.binary('eq', x, y), 0.5));
-      const second = b.binary('sub', b.constant(1), first);
-      return [
-        b.unbroadcast(mul(b, g, first), typeOf(b, n, 0)),
-        b.unbroadcast(mul(b, g, second), typeOf(b, n, 1)),
-      ];
-    },
+    extremumVjp(false),
   ),
   pointwise(
     'gt',

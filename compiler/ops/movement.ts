@@ -6,6 +6,16 @@ import { foldedNchw, foldedType, nchw, nchwType } from './spatial.ts';
 
 const flat = (s: Nchw, n: number, c: number, y: number, x: number) => ((n * s.c + c) * s.h + y) * s.w + x;
 
+/** The attribute `value` as a positive int, or a ShapeError naming it as `what`. */
+function positiveInt(value: unknown, what: string): number {
+  const k = value as number;
+  if (!Number.isInteger(k) || k < 1) throw new ShapeError(`the ${what} must be a positive int, not ${k}`);
+  return k;
+}
+
+/** Zeros, one per element of s. */
+const zeros = (s: Nchw) => new Float64Array(s.n * s.c * s.h * s.w);
+
 /** Calls visit(n, c, y, x) for every element of s. */
 function each(s: Nchw, visit: (n: number, c: number, y: number, x: number) => void): void {
   for (let n = 0; n < s.n; n++)
@@ -43,16 +53,14 @@ export const movementOps: OpDef[] = [
     doc: 'max pooling with a square window equal to its stride (floor mode)',
     inferType: ([x], attrs) => {
       const s = nchw(x, 'maxpool2d');
-      const k = attrs.size as number;
-      if (!Number.isInteger(k) || k < 1)
-        throw new ShapeError(`the maxpool window must be a positive int, not ${k}`);
+      const k = positiveInt(attrs.size, 'maxpool window');
       if (s.h < k || s.w < k) throw new ShapeError(`maxpool window ${k} is larger than ${s.h}x${s.w}`);
       return nchwType({ ...s, h: Math.floor(s.h / k), w: Math.floor(s.w / k) });
     },
     reference: ([x], attrs, type) => {
       const s = nchw(x.type, 'maxpool2d');
       const o = nchw(type, 'maxpool2d');
-      const out = new Float64Array(o.n * o.c * o.h * o.w);
+      const out = zeros(o);
       const k = attrs.size as number;
       each(o, (n, c, y, xx) => (out[flat(o, n, c, y, xx)] = x.data[windowArgmax(x.data, s, k, n, c, y, xx)]));
       return out;
@@ -82,16 +90,14 @@ export const movementOps: OpDef[] = [
     doc: 'nearest-neighbour upsampling by an integer factor',
     inferType: ([x], attrs) => {
       const s = nchw(x, 'upsample_nearest');
-      const k = attrs.scale as number;
-      if (!Number.isInteger(k) || k < 1)
-        throw new ShapeError(`the upsampling scale must be a positive int, not ${k}`);
+      const k = positiveInt(attrs.scale, 'upsampling scale');
       return nchwType({ ...s, h: s.h * k, w: s.w * k });
     },
     reference: ([x], attrs, type) => {
       const s = nchw(x.type, 'upsample_nearest');
       const o = nchw(type, 'upsample_nearest');
       const k = attrs.scale as number;
-      const out = new Float64Array(o.n * o.c * o.h * o.w);
+      const out = zeros(o);
       each(
         o,
         (n, c, y, xx) =>
@@ -114,7 +120,7 @@ export const movementOps: OpDef[] = [
       const s = nchw(g.type, 'upsample_nearest_grad');
       const o = nchw(type, 'upsample_nearest_grad');
       const k = attrs.scale as number;
-      const out = new Float64Array(o.n * o.c * o.h * o.w);
+      const out = zeros(o);
       each(
         s,
         (n, c, y, xx) =>
@@ -140,7 +146,7 @@ export const movementOps: OpDef[] = [
       const x = foldedNchw(a.type, 'concat');
       const y = foldedNchw(b.type, 'concat');
       const o = foldedNchw(type, 'concat');
-      const out = new Float64Array(o.n * o.c * o.h * o.w);
+      const out = zeros(o);
       each(x, (n, c, yy, xx) => (out[flat(o, n, c, yy, xx)] = a.data[flat(x, n, c, yy, xx)]));
       each(y, (n, c, yy, xx) => (out[flat(o, n, c + x.c, yy, xx)] = b.data[flat(y, n, c, yy, xx)]));
       return out;
@@ -166,7 +172,7 @@ export const movementOps: OpDef[] = [
     reference: ([x], attrs, type) => {
       const s = foldedNchw(x.type, 'slice');
       const o = foldedNchw(type, 'slice');
-      const out = new Float64Array(o.n * o.c * o.h * o.w);
+      const out = zeros(o);
       const start = attrs.start as number;
       each(o, (n, c, y, xx) => (out[flat(o, n, c, y, xx)] = x.data[flat(s, n, c + start, y, xx)]));
       return out;

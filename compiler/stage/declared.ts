@@ -5,8 +5,9 @@
 import { differentiate } from '../autodiff/index.ts';
 import { SPATIAL_DIMS } from '../ir/types.ts';
 import type { DeclaredShape } from './catalog.ts';
-import { callDefinition, collectArguments, poisoned } from './calls.ts';
+import { callDefinition } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
+import { modelOptions, scalarLoss } from './graphs.ts';
 import type { Env } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
@@ -51,19 +52,7 @@ export function stageDeclared(spec: ExperimentSpec, shape: DeclaredShape, batch:
   const lossValue = s.guard(() => s.evaluate(spec.loss, env));
   if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
   if (logitsValue.kind !== 'tensor') return;
-  s.recovering = false;
-  const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
-  if (b.type(loss).dims.length !== 0) {
-    fail(
-      'SEG3003',
-      spec.loss.span,
-      'a scalar loss',
-      `a tensor [${b
-        .type(loss)
-        .dims.map((d) => d.name)
-        .join(',')}]`,
-    );
-  }
+  const loss = scalarLoss(s, spec, lossValue);
   const trainable = b.nodes.filter((n) => n.op === 'weight');
   differentiate(
     b,
@@ -89,16 +78,10 @@ function callModel(
   channels: number,
   x: number,
 ): Value {
-  const env: Env = { vars: new Map(), scope: spec.scope };
   const model = spec.model;
-  const net = s.evaluate(model.callee, env);
-  if (net.kind !== 'function' || net.def.defKind !== 'net')
-    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
-  const positional = model.args.find((arg) => !arg.name);
-  if (positional)
-    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
-  const args = collectArguments(model.args, (e) => s.operand(e, env));
-  if (poisoned(args)) return POISON;
+  const options = modelOptions(s, spec);
+  if (!options) return POISON;
+  const { net, args } = options;
   const given = args.named.get('in');
   if (shape.channels !== undefined && given?.value.kind === 'number' && given.value.value !== channels) {
     const n = (k: number) => `${k} image channel${k === 1 ? '' : 's'}`;

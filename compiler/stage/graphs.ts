@@ -90,19 +90,7 @@ export function stageGraph(
   const lossValue = s.guard(() => s.evaluate(spec.loss, lossEnv));
   if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
   if (logits === undefined) throw new InternalError('the model failed without a diagnostic');
-  s.recovering = false;
-  const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
-  if (b.type(loss).dims.length !== 0) {
-    fail(
-      'SEG3003',
-      spec.loss.span,
-      'a scalar loss',
-      `a tensor [${b
-        .type(loss)
-        .dims.map((d) => d.name)
-        .join(',')}]`,
-    );
-  }
+  const loss = scalarLoss(s, spec, lossValue);
   if (!dependsOn(s, loss, logits)) {
     fail(
       'SEG3003',
@@ -139,17 +127,10 @@ export function stageGraph(
  * class.
  */
 function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number): Value {
-  const env: Env = { vars: new Map(), scope: spec.scope };
   const model = spec.model;
-  const net = s.evaluate(model.callee, env);
-  if (net.kind !== 'function' || net.def.defKind !== 'net') {
-    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
-  }
-  const positional = model.args.find((arg) => !arg.name);
-  if (positional)
-    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
-  const args = collectArguments(model.args, (e) => s.operand(e, env));
-  if (poisoned(args)) return POISON;
+  const options = modelOptions(s, spec);
+  if (!options) return POISON;
+  const { net, args } = options;
   checkImageChannels(net.def, args, shape, model.span);
   const call = { positional: [s.wrap(x)], positionalSpans: [model.span], named: args.named };
   const output = callDefinition(s, net, call, model.span);
@@ -183,6 +164,45 @@ function checkImageChannels(def: Definition, args: CallArguments, shape: DataSha
     `The network takes ${channels(value.value)} (in = ${value.value}) but the data's images ` +
       `have ${shape.channels}.`,
   );
+}
+
+/** The staged loss as a node, staged no longer recovering; SEG3003 unless it is a scalar. */
+export function scalarLoss(s: Stager, spec: ExperimentSpec, lossValue: Value): number {
+  s.recovering = false;
+  const loss = s.tensor(lossValue, spec.loss.span, 'the loss');
+  if (s.b.type(loss).dims.length !== 0) {
+    fail(
+      'SEG3003',
+      spec.loss.span,
+      'a scalar loss',
+      `a tensor [${s.b
+        .type(loss)
+        .dims.map((d) => d.name)
+        .join(',')}]`,
+    );
+  }
+  return loss;
+}
+
+/**
+ * The experiment's net and its options given by name (undefined where an option's error was already
+ * reported); SEG5001 where the model is not a net or is given a positional argument.
+ */
+export function modelOptions(
+  s: Stager,
+  spec: ExperimentSpec,
+): { net: Extract<Value, { kind: 'function' }>; args: CallArguments } | undefined {
+  const env: Env = { vars: new Map(), scope: spec.scope };
+  const model = spec.model;
+  const net = s.evaluate(model.callee, env);
+  if (net.kind !== 'function' || net.def.defKind !== 'net') {
+    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
+  }
+  const positional = model.args.find((arg) => !arg.name);
+  if (positional)
+    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
+  const args = collectArguments(model.args, (e) => s.operand(e, env));
+  return poisoned(args) ? undefined : { net, args };
 }
 
 /** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */

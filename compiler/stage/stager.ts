@@ -1,7 +1,7 @@
 // The staging interpreter: evaluates .seg expressions and statements at compile time, emitting IR for
 // tensors. A recovering Stager (an experiment's model and loss) records each error and goes on with a poison
 // value in its place.
-import type { Argument, Expression, Span, Statement } from '../../grammar/index.ts';
+import type { Expression, Span, Statement } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { InternalError, suggest } from '../diagnostics/index.ts';
 import { GraphBuilder } from '../ir/builder.ts';
@@ -212,7 +212,7 @@ export class Stager {
         return fail('SEG3003', e.span, "a symbol before '.'", describeValue(target));
       }
       case 'call':
-        return this.call(e.callee.name, e.callee.span, e.axes ?? [], e.args, env, e.span);
+        return callByName(this, e.callee.name, e.callee.span, e.axes ?? [], e.args, env, e.span);
     }
   }
 
@@ -352,17 +352,6 @@ export class Stager {
   }
 
   // ---- calls and statements (calls.ts, statements.ts) -----------------------------------------------------
-
-  call(
-    name: string,
-    nameSpan: Span,
-    axes: { name: string; span: Span }[],
-    args: Argument[],
-    env: Env,
-    span: Span,
-  ): Value {
-    return callByName(this, name, nameSpan, axes, args, env, span);
-  }
 
   /**
    * Calls a definition with evaluated arguments (`positionalSpans`: where each positional argument is

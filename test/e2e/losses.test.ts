@@ -7,24 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
-import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { openDevice } from '../../runtime/device.ts';
 import { computeGrad } from '../../runtime/grad.ts';
 import { relativeError } from '../helpers/gpu.ts';
-
-interface Case {
-  name: string;
-  params: Record<string, number>;
-  z: { shape: number[]; data: number[] };
-  y: { shape: number[]; data: number[] };
-  loss: number;
-  terms: Record<string, number>;
-  grad_z: number[];
-  mode?: 'multiclass' | 'binary' | 'multilabel';
-  w?: number[];
-  grad_w?: number[];
-  grad_T?: number;
-}
+import type { LossCase } from '../helpers/losses.ts';
+import { writeLossInputs } from '../helpers/losses.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segc-losses-'));
 const definitions = resolveModules('stdlib/losses.seg').entry.definitions;
@@ -33,7 +20,7 @@ const definitions = resolveModules('stdlib/losses.seg').entry.definitions;
 function goldenCases(directory: string, module: string) {
   return readdirSync(directory).flatMap((file) => {
     const loss = file.replace(/\.json$/, '');
-    const entries = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Case[];
+    const entries = JSON.parse(readFileSync(join(directory, file), 'utf8')) as LossCase[];
     return entries.map((c) => [`${module.split('/').pop()} ${loss} ${c.name}`, module, loss, c] as const);
   });
 }
@@ -61,24 +48,7 @@ describe('stdlib losses match PyTorch', () => {
 
   it.each(cases)('%s', async (label, module, loss, c) => {
     const inputs = join(scratch, `${label.replaceAll(' ', '-')}.safetensors`);
-    // Multilabel masks are saved as float 0/1 (255 ignored), as PyTorch users keep them; labels as int64.
-    const y =
-      c.mode === 'multilabel'
-        ? { dtype: 'F64' as const, shape: c.y.shape, data: Float64Array.from(c.y.data) }
-        : {
-            dtype: 'I64' as const,
-            shape: c.y.shape,
-            data: BigInt64Array.from(c.y.data.map((v) => BigInt(v))),
-          };
-    await writeSafetensorsFile(inputs, {
-      z: { dtype: 'F64', shape: c.z.shape, data: Float64Array.from(c.z.data) },
-      y,
-      ...(c.w ? { w: { dtype: 'F64', shape: [c.w.length], data: Float64Array.from(c.w) } } : {}),
-      // The temperature as a scalar tensor, so its gradient is computed too.
-      ...(c.grad_T !== undefined
-        ? { T: { dtype: 'F64', shape: [], data: Float64Array.from([c.params.T]) } }
-        : {}),
-    });
+    await writeLossInputs(inputs, c);
     const own = resolveModules(module).entry.definitions.get(loss)!.def;
     const params = own.params.map((p) => p.name.name);
     // The example's losses run with their own defaults; the stdlib's with the case's alpha and T.

@@ -8,6 +8,7 @@ import type { KernelContext } from '../context.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
+import type { TiledConv } from './conv-tiled.ts';
 import { convolutionKernel } from './convolution.ts';
 import type { KernelBody } from './elementwise.ts';
 
@@ -46,19 +47,13 @@ function epilogueFunction(ctx: KernelContext, conv: Node, e: Epilogue): string {
   ].join('\n');
 }
 
-function forward(
-  ctx: KernelContext,
-  node: Node,
-  g: ConvGeometry,
-  target: 'gpu' | 'cpu',
-  e?: Epilogue,
-): KernelBody {
-  const input = ctx.bindNode(node.inputs[0]);
-  const weights = ctx.bindNode(node.inputs[1]);
-  const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
+/** The tiled kernel's sizes and weight layout, without its bindings. */
+type TiledShape = Omit<TiledConv, 'input' | 'output' | 'weights' | 'channelTile' | 'epilogue'>;
+
+/** The forward convolution as a tiled kernel: input channels to output channels over the padded input. */
+function forwardShape(g: ConvGeometry): TiledShape {
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
-  return tiledConvKernel({
-    channelTile: target === 'gpu' ? 8 : 4,
+  return {
     n,
     inChannels: ci,
     outChannels: co,
@@ -68,29 +63,15 @@ function forward(
     ow,
     k,
     offset: pad,
-    input,
-    output,
-    weights,
     weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
-    epilogue: e && epilogueFunction(ctx, node, e),
-  });
+  };
 }
 
 /** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
-function gradInput(
-  ctx: KernelContext,
-  node: Node,
-  g: ConvGeometry,
-  target: 'gpu' | 'cpu',
-  e?: Epilogue,
-): KernelBody {
-  const input = ctx.bindNode(node.inputs[0]);
-  const weights = ctx.bindNode(node.inputs[1]);
-  const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
+function gradInputShape(g: ConvGeometry): TiledShape {
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   const last = k - 1;
-  return tiledConvKernel({
-    channelTile: target === 'gpu' ? 8 : 4,
+  return {
     n,
     inChannels: co,
     outChannels: ci,
@@ -100,11 +81,28 @@ function gradInput(
     ow: w,
     k,
     offset: last - pad,
+    weightIndex: (oc, c, ky, kx) =>
+      `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
+  };
+}
+
+/** Runs the tiled kernel of `shape` on the node's input and weight, into the epilogue's root when fused. */
+function tiled(
+  ctx: KernelContext,
+  node: Node,
+  shape: TiledShape,
+  target: 'gpu' | 'cpu',
+  e?: Epilogue,
+): KernelBody {
+  const input = ctx.bindNode(node.inputs[0]);
+  const weights = ctx.bindNode(node.inputs[1]);
+  const output = ctx.bindNode(e ? e.root.id : node.id, 'read_write');
+  return tiledConvKernel({
+    channelTile: target === 'gpu' ? 8 : 4,
+    ...shape,
     input,
     output,
     weights,
-    weightIndex: (oc, c, ky, kx) =>
-      `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
     epilogue: e && epilogueFunction(ctx, node, e),
   });
 }
@@ -223,9 +221,9 @@ export function convKernel(
   const pad = node.attrs.pad as number;
   switch (node.op) {
     case 'conv2d':
-      return forward(ctx, node, convGeometry(type(0), type(1), pad), target, e);
+      return tiled(ctx, node, forwardShape(convGeometry(type(0), type(1), pad)), target, e);
     case 'conv2d_grad_input':
-      return gradInput(ctx, node, convGeometry(node.type, type(1), pad), target, e);
+      return tiled(ctx, node, gradInputShape(convGeometry(node.type, type(1), pad)), target, e);
     case 'conv2d_grad_weight': {
       const g = convGeometry(type(0), node.type, pad);
       if (target === 'cpu') return gradWeight(ctx, node, g, split);

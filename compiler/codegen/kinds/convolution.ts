@@ -7,13 +7,12 @@ import type { ConvGeometryNd } from '../../ops/convolution.ts';
 import { convAttrs, convGeometryNd } from '../../ops/convolution.ts';
 import type { KernelContext } from '../context.ts';
 import {
-  WORKGROUP,
   decompose,
   dispatchFor,
   groupEntry,
   namedDims,
+  perThreadKernel,
   rowMajor,
-  threadEntry,
   workgroupPartial,
   workgroupSum,
 } from '../wgsl.ts';
@@ -41,6 +40,22 @@ function inputAt(g: ConvGeometryNd): string[] {
   return [...lines, `let inside = ${inside};`];
 }
 
+/** Row-major flat index of the input coordinates `ip<d>` (inside the input). */
+function inputIndex(g: ConvGeometryNd): string {
+  return rowMajor(
+    g.input.map((_, d) => `u32(ip${d})`),
+    g.input,
+  );
+}
+
+/** Row-major flat index of the kernel tap `k<d>`. */
+function tapIndex(g: ConvGeometryNd): string {
+  return rowMajor(
+    g.kernel.map((_, d) => `k${d}`),
+    g.kernel,
+  );
+}
+
 function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
   const w = ctx.bindNode(node.inputs[1]);
@@ -50,37 +65,26 @@ function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody 
   const taps = product(g.kernel);
   const total = g.n * g.co * product(g.output);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = rowMajor(
-    g.input.map((_, d) => `u32(ip${d})`),
-    g.input,
-  );
-  const tapFlat = rowMajor(
-    g.kernel.map((_, d) => `k${d}`),
-    g.kernel,
-  );
-  const body = [
-    ...threadEntry('t', total),
-    ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), '').map((l) => `  ${l}`),
-    `  let ic0 = (o / ${cog}u) * ${cig}u;`,
-    `  var acc = 0.0;`,
+  return perThreadKernel(total, [
+    ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), ''),
+    `let ic0 = (o / ${cog}u) * ${cig}u;`,
+    `var acc = 0.0;`,
     ...tapLoops(
       g,
       [
         ...inputAt(g),
         `if (inside) {`,
-        `  let at = ${inFlat};`,
+        `  let at = ${inputIndex(g)};`,
         `  for (var i = 0u; i < ${cig}u; i++) {`,
         `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ` +
-          `${w}[(o * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+          `${w}[(o * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
         `  }`,
         `}`,
       ],
-      '  ',
+      '',
     ),
-    `  ${out}[t] = acc;`,
-    `}`,
-  ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+    `${out}[t] = acc;`,
+  ]);
 }
 
 /**
@@ -106,16 +110,11 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
     g.output.map((_, d) => `op${d}`),
     g.output,
   );
-  const tapFlat = rowMajor(
-    g.kernel.map((_, d) => `k${d}`),
-    g.kernel,
-  );
-  const body = [
-    ...threadEntry('t', total),
-    ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), '').map((l) => `  ${l}`),
-    `  let group = ic / ${cig}u;`,
-    `  let i = ic % ${cig}u;`,
-    `  var acc = 0.0;`,
+  return perThreadKernel(total, [
+    ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), ''),
+    `let group = ic / ${cig}u;`,
+    `let i = ic % ${cig}u;`,
+    `var acc = 0.0;`,
     ...tapLoops(
       g,
       [
@@ -124,16 +123,14 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
         `  let at = ${outFlat};`,
         `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
         `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ` +
-          `${w}[(oc * ${cig}u + i) * ${taps}u + ${tapFlat}];`,
+          `${w}[(oc * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
         `  }`,
         `}`,
       ],
-      '  ',
+      '',
     ),
-    `  ${out}[t] = acc;`,
-    `}`,
-  ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: dispatchFor(Math.ceil(total / WORKGROUP)) };
+    `${out}[t] = acc;`,
+  ]);
 }
 
 const GRAD_WEIGHT_THREADS = 64;
@@ -152,10 +149,7 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
   const threads = GRAD_WEIGHT_THREADS;
   const kNames = g.kernel.map((_, d) => `k${d}`);
   const outNames = g.output.map((_, d) => `op${d}`);
-  const inFlat = rowMajor(
-    g.input.map((_, d) => `u32(ip${d})`),
-    g.input,
-  );
+  const inFlat = inputIndex(g);
   const outFlat = rowMajor(outNames, g.output);
   const body = [
     workgroupPartial(threads),
