@@ -3,6 +3,7 @@
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { planLimits } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
+import { InternalError } from '../compiler/diagnostics/index.ts';
 import { verifyGraph } from '../compiler/ir/verify.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';
@@ -128,6 +129,11 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     if (buffer.role === 'input') bytes[name] = Uint8Array.from(data.get(name)!);
     if (buffer.role === 'weight')
       writeBuffer(opened.device, loaded.buffers[i], Float32Array.from(data.get(name)!));
+    if (buffer.role === 'state') {
+      const values = staged.constants.get(name);
+      if (!values) throw new InternalError(`segc grad: no values for state '${name}'`);
+      writeBuffer(opened.device, loaded.buffers[i], Float32Array.from(values));
+    }
   });
   executePlan(loaded, { inputs: bytes });
   const results: Record<string, number[]> = {};

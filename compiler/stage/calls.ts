@@ -2,7 +2,7 @@
 // objects of settings, and definitions (binding, annotations, naming scopes, the standard library's
 // boundary).
 import { sep } from 'node:path';
-import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
+import type { Argument, Definition, Expression, Parameter, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { displayPath } from '../diagnostics/index.ts';
 import { stdlibDirectory } from '../resolve/index.ts';
@@ -100,6 +100,7 @@ export function callDefinition(
   s.callStack.push(name);
   try {
     const vars = bindArguments(s, def, args.positional, args.named, span, scope);
+    listsAsTensors(s, def, vars, (i) => argumentSpan(def, i, args, span));
     def.params.forEach((p, i) =>
       checkAnnotation(s, p, vars.get(p.name.name)!, argumentSpan(def, i, args, span)),
     );
@@ -113,6 +114,52 @@ export function callDefinition(
     s.callStack.pop();
     s.recovering = recovering;
   }
+}
+
+/**
+ * Lists of numbers given for one-axis tensor parameters (`w: [C]`, as in `ce(z, y, w = [1, 2, 0.5])`)
+ * become constant tensors along that axis: non-trainable state named after the first call, saved with the
+ * model. A list's length must equal the axis's size in the other tensor arguments.
+ */
+export function listsAsTensors(
+  s: Stager,
+  def: Definition,
+  vars: Map<string, Value>,
+  spanOf: (param: number) => Span,
+): void {
+  def.params.forEach((param, i) => {
+    const value = vars.get(param.name.name);
+    const axes = param.type?.dims;
+    if (value?.kind !== 'list' || param.type?.base || axes?.length !== 1 || axes[0].name === 'S') return;
+    if (!value.items.every((item) => item.kind === 'number')) return;
+    const values = value.items.map((item) => (item as { value: number }).value);
+    const axis = axes[0].name;
+    const size = axisSize(s, def, vars, axis);
+    if (size !== undefined && size !== values.length) {
+      const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+      const want = `a tensor [${axis}] of ${count(size, 'value')} for '${param.name.name}'`;
+      fail('SEG3003', spanOf(i), want, `a list of ${count(values.length, 'number')}`);
+    }
+    const key = `${axis}:${values.join(',')}`;
+    let node = s.listConstants.get(key);
+    if (node === undefined) {
+      const init = { kind: 'values' as const, values };
+      node = s.scoped(def.name.name, () => s.weight(param.name.name, [axis], [values.length], init, false));
+      s.listConstants.set(key, node);
+    }
+    vars.set(param.name.name, s.wrap(node));
+  });
+}
+
+/** The size of `axis` in the tensor arguments whose annotations name it, if any does. */
+function axisSize(s: Stager, def: Definition, vars: Map<string, Value>, axis: string): number | undefined {
+  for (const p of def.params) {
+    const value = vars.get(p.name.name);
+    if (value?.kind !== 'tensor' || !p.type?.dims?.some((d) => d.name === axis)) continue;
+    const size = s.b.type(value.node).dims.find((d) => d.name === axis)?.size;
+    if (size !== undefined) return size;
+  }
+  return undefined;
 }
 
 /** Where the value bound to parameter `i` is written: the argument, else the default, else the call. */

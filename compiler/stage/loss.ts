@@ -4,7 +4,7 @@ import type { CallExpression, Definition, Expression } from '../../grammar/index
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
-import { collectArguments } from './calls.ts';
+import { collectArguments, listsAsTensors } from './calls.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import { Stager } from './stager.ts';
 import type { Env } from './stager.ts';
@@ -24,6 +24,8 @@ export interface StagedLoss {
   terms: string[];
   /** Float inputs, whose gradients are outputs named `grad.<input>`. */
   differentiable: string[];
+  /** Constant tensors written as lists in the loss (`w = [1, 2]`): state leaves with their values. */
+  constants: Map<string, number[]>;
 }
 
 /**
@@ -126,7 +128,10 @@ export function stageLoss(
   );
   const grads = differentiate(b, loss, leaves);
   differentiable.forEach((name, i) => b.output(`grad.${name}`, grads.get(leaves[i])!, 'gradient'));
-  return { graph: b.graph(), terms, differentiable };
+  const constants = new Map(
+    s.weights.flatMap((w) => (w.init.kind === 'values' ? [[w.name, w.init.values] as const] : [])),
+  );
+  return { graph: b.graph(), terms, differentiable, constants };
 }
 
 /**
@@ -190,5 +195,7 @@ export function callTerms(s: Stager, call: CallExpression, env: Env): { name: st
   if (!callee || callee.def.defKind !== 'loss') return [];
   const { positional, named } = collectArguments(call.args, (e) => s.evaluate(e, env));
   const vars = bindArguments(s, callee.def, positional, named, call.span, callee.scope);
+  const names = callee.def.params.map((p) => p.name.name);
+  listsAsTensors(s, callee.def, vars, (i) => named.get(names[i])?.span ?? call.span);
   return definitionTerms(s, callee.def, { vars, scope: callee.scope }).terms;
 }

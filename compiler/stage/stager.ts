@@ -21,9 +21,16 @@ export interface Env {
   allowSymbols?: boolean;
 }
 
-export type WeightInit = { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };
+export type WeightInit =
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'constant'; value: number }
+  /** Given values (a list of numbers passed for a tensor parameter, such as class weights). */
+  | { kind: 'values'; values: number[] };
 
-/** A tensor the model owns: trainable weights and non-trainable state (running statistics). */
+/**
+ * A tensor the model owns: trainable weights and non-trainable state (running statistics, constants written
+ * as lists).
+ */
 export interface WeightSpec {
   name: string;
   dims: string[];
@@ -43,6 +50,8 @@ export interface StageOptions {
 export class Stager {
   readonly b = new GraphBuilder();
   readonly weights: WeightSpec[] = [];
+  /** Constant tensors written as lists, by axis and values: a list staged twice is one tensor. */
+  readonly listConstants = new Map<string, number>();
   readonly stateUpdates: { name: string; node: number }[] = [];
   private readonly path: string[] = [];
   private readonly counters = new Map<string, Map<string, number>>();

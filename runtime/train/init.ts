@@ -9,6 +9,7 @@ export function initialValues(weights: WeightSpec[], seed: number): Map<string, 
   for (const w of weights) {
     const data = new Float32Array(w.sizes.reduce((a, b) => a * b, 1));
     if (w.init.kind === 'constant') data.fill(w.init.value);
+    else if (w.init.kind === 'values') data.set(w.init.values);
     else for (let i = 0; i < data.length; i++) data[i] = (2 * random.next() - 1) * w.init.bound;
     values.set(w.name, data);
   }
