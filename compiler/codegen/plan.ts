@@ -97,8 +97,14 @@ export interface PlanOptions {
 /** Workgroups to aim for when splitting reductions (chunks) and weight gradients. */
 const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 65536 }, cpu: { reduce: 1, weights: 1 } };
 
+/** Storage buffers a kernel may bind when no device is given (`segc wgsl`, `plan`): what lavapipe offers. */
+const STORAGE_BUFFERS_WITHOUT_DEVICE = 16;
+/** Bindings a fused kernel needs besides the tensors its tree reads: its output and a conv host's two inputs. */
+const OWN_BINDINGS = 3;
+
 export function generatePlan(graph: Graph, options: PlanOptions): Plan {
-  const fusion = fuseElementwise(graph, options.fuse ?? true);
+  const storage = options.limits?.maxStorageBuffersPerShaderStage ?? STORAGE_BUFFERS_WITHOUT_DEVICE;
+  const fusion = fuseElementwise(graph, options.fuse ?? true, storage - OWN_BINDINGS);
   const buffers: PlanBuffer[] = [];
   const named = new Map<string, number>();
   const addBuffer = (

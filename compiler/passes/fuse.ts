@@ -32,8 +32,12 @@ const EPILOGUE_HOSTS = new Set(['conv2d', 'conv2d_grad_input']);
 
 const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);
 
-/** fuseElementwise: with `enabled` false every non-leaf node gets its own kernel (for comparisons). */
-export function fuseElementwise(graph: Graph, enabled = true): Fusion {
+/**
+ * fuseElementwise: with `enabled` false every non-leaf node gets its own kernel (for comparisons). A kernel
+ * reads at most `maxReads` stored tensors (the device's storage-binding limit less the kernel's own): wider
+ * pointwise trees are split by storing a subtree.
+ */
+export function fuseElementwise(graph: Graph, enabled = true, maxReads = Infinity): Fusion {
   const live = liveNodes(graph);
   const consumers = new Map<number, Node[]>();
   for (const node of graph.nodes) {
@@ -71,28 +75,62 @@ export function fuseElementwise(graph: Graph, enabled = true): Fusion {
       roots.push(node.id);
     }
   }
-  const inlined = new Map<number, number[]>();
-  for (const root of roots) {
-    const members = new Set<number>();
-    const stack = [...graph.nodes[root].inputs];
-    if (!fusable(graph.nodes[root])) stack.length = 0;
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (stored.has(id) || members.has(id)) continue;
-      members.add(id);
-      stack.push(...graph.nodes[id].inputs);
-    }
-    inlined.set(
-      root,
-      [...members].sort((a, b) => a - b),
-    );
-  }
+  if (enabled) limitReads(graph, roots, stored, maxReads);
+  const inlined = new Map(roots.map((root) => [root, kernelMembers(graph, root, stored)]));
   const epilogues = enabled
     ? findEpilogues(graph, roots, inlined, consumers, outputs)
     : new Map<number, number>();
   const hosts = new Set(epilogues.values());
   for (const conv of hosts) stored.delete(conv);
   return { live, roots: roots.filter((r) => !hosts.has(r)), stored, inlined, epilogues };
+}
+
+/** The nodes a root's kernel evaluates inline: its inputs' pointwise trees down to stored nodes. */
+function kernelMembers(graph: Graph, root: number, stored: Set<number>): number[] {
+  const members = new Set<number>();
+  const stack = fusable(graph.nodes[root]) ? [...graph.nodes[root].inputs] : [];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (stored.has(id) || members.has(id)) continue;
+    members.add(id);
+    stack.push(...graph.nodes[id].inputs);
+  }
+  return [...members].sort((a, b) => a - b);
+}
+
+/** The stored tensors a kernel of `root` reads (inputs of it and its inline members that are stored). */
+function kernelReads(graph: Graph, root: number, stored: Set<number>): Set<number> {
+  const members = new Set([root, ...kernelMembers(graph, root, stored)]);
+  const inputs = [...members].flatMap((id) => graph.nodes[id].inputs);
+  return new Set(inputs.filter((i) => !members.has(i) && stored.has(i)));
+}
+
+/**
+ * Stores inline subtrees of kernels that read more than `maxReads` tensors until each fits: each time the
+ * member whose storing leaves the kernel the fewest reads (ties: the lowest id), so the split is shallow.
+ */
+function limitReads(graph: Graph, roots: number[], stored: Set<number>, maxReads: number): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const root of [...roots]) {
+      while (kernelReads(graph, root, stored).size > maxReads) {
+        let best: { id: number; reads: number } | undefined;
+        for (const id of kernelMembers(graph, root, stored)) {
+          if (RECOMPUTE.has(graph.nodes[id].op)) continue;
+          stored.add(id);
+          const reads = kernelReads(graph, root, stored).size;
+          stored.delete(id);
+          if (!best || reads < best.reads) best = { id, reads };
+        }
+        if (!best) break;
+        stored.add(best.id);
+        roots.push(best.id);
+        changed = true; // the new root may be wide itself
+      }
+    }
+  }
+  roots.sort((a, b) => a - b);
 }
 
 /**
