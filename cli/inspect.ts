@@ -18,10 +18,18 @@ export function printGraphs(compiled: CompiledExperiment): string {
   ].join('\n');
 }
 
+/** The kernels whose names contain `filter` (all without one); none matching is an error with examples. */
 function selectKernels(compiled: CompiledExperiment, filter?: string) {
-  return [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].filter(
-    (k) => !filter || k.name.includes(filter),
-  );
+  const all = [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels];
+  const chosen = all.filter((k) => !filter || k.name.includes(filter));
+  if (chosen.length === 0) {
+    const examples = [all[0], all[all.length - 1]].map((k) => `'${k.name}'`).join(' ... ');
+    throw new RunError(
+      `No kernel name contains '${filter}'; the ${all.length} kernels are named ${examples} ` +
+        "(see 'segc wgsl FILE' or 'segc plan FILE').",
+    );
+  }
+  return chosen;
 }
 
 export function printKernels(compiled: CompiledExperiment, filter?: string): string {

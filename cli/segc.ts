@@ -85,8 +85,9 @@ program
   .argument('<file>', '.seg experiment file')
   .requiredOption(
     '--checkpoint <dir>',
-    'the directory of the run (model.safetensors, checkpoint.safetensors)',
+    'the directory of the run (model-best.safetensors or model.safetensors, checkpoint.safetensors)',
   )
+  .option('--last', "test the model after the last epoch instead of the one 'eval.select' picked")
   .option('--split <name>', 'train or val', 'val')
   .option('--save-predictions', 'also write DIR/predictions-<split>.safetensors (u8 class maps)')
   .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
@@ -98,6 +99,7 @@ program
         checkpoint: string;
         split: string;
         savePredictions?: boolean;
+        last?: boolean;
         set: Record<string, Override>;
         device: DevicePreference;
       },
@@ -110,6 +112,7 @@ program
           checkpoint,
           split,
           savePredictions,
+          last: opts.last,
           overrides: opts.set,
           device: opts.device,
         });

@@ -99,7 +99,7 @@ const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 65536 }, cpu: { reduce: 1,
 
 /** Storage buffers a kernel may bind when no device is given (`segc wgsl`, `plan`): what lavapipe offers. */
 const STORAGE_BUFFERS_WITHOUT_DEVICE = 16;
-/** Bindings a fused kernel needs besides the tensors its tree reads: its output and a conv host's two inputs. */
+/** Bindings a fused kernel needs besides the tensors its tree reads: its output, a conv host's two inputs. */
 const OWN_BINDINGS = 3;
 
 export function generatePlan(graph: Graph, options: PlanOptions): Plan {

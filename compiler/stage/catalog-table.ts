@@ -57,7 +57,9 @@ export const EVAL_KEYS: Param[] = [
     name: 'select',
     type: { kind: 'symbol' },
     defaultText: 'the first metric',
-    doc: 'the metric that picks the best checkpoint (higher is better)',
+    doc:
+      'the metric that picks the best epoch, saved as model-best.safetensors ' +
+      '(higher is better; lower for proportion_error)',
   },
   { name: 'batch', type: int(1), defaultText: 'train batch', doc: 'images per evaluation step' },
 ];

@@ -11,7 +11,7 @@ import { modelOptions, scalarLoss } from './graphs.ts';
 import type { Env } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { POISON, StageError, fail } from './values.ts';
+import { POISON, StageError, fail, plural } from './values.ts';
 
 /**
  * Stages the model and the loss (and the loss's gradients) for a batch of `batch` samples of the declared
@@ -105,7 +105,7 @@ function callModel(
     fail(
       'SEG5001',
       model.span,
-      `The network gives ${classes} channels but the data has ${shape.classes} classes.`,
+      `The network gives ${plural(classes ?? 0, 'channel')} but the data has ${shape.classes} classes.`,
     );
   }
   return s.wrap(logits);

@@ -11,7 +11,7 @@ import { stageTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { POISON, StageError, fail, number } from './values.ts';
+import { POISON, StageError, fail, number, plural } from './values.ts';
 
 export interface DataShape {
   batch: number;
@@ -141,7 +141,7 @@ function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number)
     fail(
       'SEG5001',
       model.span,
-      `The network gives ${channels} channels but the data has ${shape.classes} classes.`,
+      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${shape.classes} classes.`,
     );
   }
   return s.wrap(logits);

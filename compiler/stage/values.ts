@@ -94,3 +94,8 @@ export function describeValue(value: Value): string {
       return `a ${value.kind}`;
   }
 }
+
+/** `1 channel`, `3 channels`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,6 +1,6 @@
 // runExperiment: trains and evaluates a compiled experiment on a WebGPU device; logs, metrics and
 // checkpoints.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledExperiment } from '../compile.ts';
@@ -56,6 +56,10 @@ export interface RunSummary {
   /** What the run noticed that a user should know (a class the model never predicts). */
   warnings?: string[];
 }
+
+/** The model after the last epoch, and the one of the epoch `eval.select` picked (upstream's best.pth). */
+export const MODEL_FILE = 'model.safetensors';
+export const BEST_MODEL_FILE = 'model-best.safetensors';
 
 /** A training failure a user can act on (divergence, bad data), with what went wrong. */
 export class RunError extends Error {}
@@ -168,13 +172,16 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     summary.epochs.push(record);
     log(progressLine(record, config.train.epochs, config.eval.metrics));
     await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(flatten(record))}\n`);
-    await saveModel(device, store, compiled, join(out, 'model.safetensors'));
+    await saveModel(device, store, compiled, join(out, MODEL_FILE));
     const select = config.eval.select;
     const value = record.val?.values[select];
     const better =
       select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
     if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
       summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
+      // The selected model, with the params it was evaluated with (what segc test uses by default).
+      const selected = { epoch: String(epoch + 1), params: JSON.stringify(values) };
+      await saveModel(device, store, compiled, join(out, BEST_MODEL_FILE), selected);
     }
     const next = stepParams(config, values, epoch);
     for (const [name, value] of Object.entries(next)) {
@@ -222,6 +229,7 @@ async function saveModel(
   store: BufferStore,
   compiled: CompiledExperiment,
   path: string,
+  metadata: Record<string, string> = {},
 ): Promise<void> {
   const tensors: Record<string, TensorEntry> = {};
   for (const w of compiled.train.weights) {
@@ -230,7 +238,7 @@ async function saveModel(
     const data = (await readBuffer(device, buffer)).slice(0, count);
     tensors[w.name] = { dtype: 'F32', shape: w.sizes, data };
   }
-  await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc' });
+  await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc', ...metadata });
 }
 
 /** The param values among `--set` overrides (numbers for the named params). */
@@ -247,13 +255,20 @@ function outputDirectory(requested: string | undefined, name: string): string {
     existsSync(dir) &&
     readdirSync(dir).some((f) => ['metrics.jsonl', 'model.safetensors', 'summary.json'].includes(f));
   let out = requested ?? join('runs', name);
+  if (requested && existsSync(out) && !statSync(out).isDirectory()) {
+    throw new RunError(`--out '${out}' is a file, not a directory; choose another --out.`);
+  }
   if (requested && taken(out)) {
     throw new RunError(
       `Output directory '${out}' already holds a run; choose another --out or move it away.`,
     );
   }
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
-  mkdirSync(out, { recursive: true });
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (error) {
+    throw new RunError(`Cannot create the output directory '${out}': ${(error as Error).message}`);
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
-// `segc test`: evaluates the model a run saved (DIR/model.safetensors) on a split of the experiment's
-// dataset, with the params the run ended with (DIR/checkpoint.safetensors, when there is one), and writes
+// `segc test`: evaluates the model a run saved on a split of the experiment's dataset: the model of the epoch
+// `eval.select` picked (DIR/model-best.safetensors, with the params of that epoch), or with `last` the model
+// after the last epoch (DIR/model.safetensors, with the params of DIR/checkpoint.safetensors), and writes
 // DIR/test-<split>.json (and, asked, the predicted class maps to DIR/predictions-<split>.safetensors).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { openDevice } from '../device.ts';
 import { BufferStore, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { Evaluation } from './evaluate.ts';
 import { datasetSplits, evaluate } from './evaluate.ts';
-import { RunError } from './session.ts';
+import { BEST_MODEL_FILE, MODEL_FILE, RunError } from './session.ts';
 import { STATE_FILE } from './state.ts';
 
 export interface TestOptions {
@@ -22,6 +23,8 @@ export interface TestOptions {
    */
   savePredictions?: boolean;
   overrides?: Record<string, Override>;
+  /** Test the model after the last epoch instead of the selected (best) one. */
+  last?: boolean;
   device?: DevicePreference;
   log?: (line: string) => void;
 }
@@ -34,7 +37,9 @@ export interface TestResult extends Evaluation {
 export async function testCheckpoint(file: string, options: TestOptions): Promise<TestResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const split = options.split ?? 'val';
-  const modelPath = join(options.checkpoint, 'model.safetensors');
+  const bestPath = join(options.checkpoint, BEST_MODEL_FILE);
+  // Runs without an evaluation (or from before best models were saved) have only the last model.
+  const modelPath = !options.last && existsSync(bestPath) ? bestPath : join(options.checkpoint, MODEL_FILE);
   if (!existsSync(modelPath))
     throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
   const opened = await openDevice(options.device ?? 'auto');
@@ -44,7 +49,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     target,
     predictions: options.savePredictions,
   });
-  const { tensors, metadata } = await readSafetensorsFile(modelPath);
+  const { tensors, metadata } = await readModel(modelPath);
   if (metadata?.experiment !== undefined && metadata.experiment !== compiled.spec.name) {
     throw new RunError(
       `Cannot test '${modelPath}': it belongs to experiment '${metadata.experiment}', not ` +
@@ -67,11 +72,14 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
     if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(entry.data as Float32Array));
   }
-  // The params the run ended with (a scheduled alpha), else the experiment's; --set wins over both.
+  // The params of the selected epoch (a scheduled alpha) or those the run ended with, else the experiment's;
+  // --set wins over all.
   let params = { ...compiled.config.params };
   const statePath = join(options.checkpoint, STATE_FILE);
-  if (existsSync(statePath)) {
-    const state = (await readSafetensorsFile(statePath)).metadata?.state;
+  if (metadata?.params) {
+    params = { ...params, ...parseParams(metadata.params, modelPath) };
+  } else if (existsSync(statePath)) {
+    const state = (await readModel(statePath)).metadata?.state;
     if (state) params = { ...params, ...(JSON.parse(state) as { params: Record<string, number> }).params };
   }
   for (const [key, value] of Object.entries(options.overrides ?? {}))
@@ -105,4 +113,22 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     log(`  predictions: ${path}`);
   }
   return record;
+}
+
+/** A saved file read for testing; damage (truncation, a bad header) is a RunError naming the file. */
+async function readModel(path: string): ReturnType<typeof readSafetensorsFile> {
+  try {
+    return await readSafetensorsFile(path);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new RunError(`Cannot test: ${message.includes(path) ? message : `${path}: ${message}`}`);
+  }
+}
+
+function parseParams(text: string, path: string): Record<string, number> {
+  try {
+    return JSON.parse(text) as Record<string, number>;
+  } catch {
+    throw new RunError(`Cannot test: ${path}: its 'params' metadata is not JSON.`);
+  }
 }

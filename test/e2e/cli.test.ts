@@ -1,7 +1,7 @@
 // The segc command end to end: spawns `node bin/segc.mjs`, checks exit codes, the exact text of diagnostics,
 // determinism of `graph` and `wgsl`, and what `run` writes (metrics, summary, checkpoint) on lavapipe.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,15 @@ describe('segc wgsl', () => {
     const everything = kernels((await tinyWgsl()).stdout);
     expect(names.length).toBe(
       everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length,
+    );
+  });
+
+  it('--kernel matching nothing is an error naming the kernels', async () => {
+    const none = await segc('wgsl', tiny, '--kernel', 'no_such_kernel');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(
+      /^segc: error: No kernel name contains 'no_such_kernel'; the \d+ kernels are named 'train_000_/,
     );
   });
 
@@ -360,16 +369,33 @@ describe('segc run', () => {
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(summaryText);
     expect(readFileSync(join(out, 'model.safetensors')).equals(checkpointBytes)).toBe(true);
 
-    // segc test on the saved model gives the run's last evaluation again (alpha 0.5 from --set, as in the
-    // run).
+    // segc test on the saved (selected) model gives the run's evaluation again (alpha 0.5 from --set, as in
+    // the run).
     const tested = await segc('test', tiny, '--checkpoint', out, '--set', 'alpha=0.5');
     expect(tested.code, tested.stderr).toBe(0);
     expect(tested.stdout).toContain(
-      `segc test: tiny on val (2 images) from ${join(out, 'model.safetensors')}: dice ` +
+      `segc test: tiny on val (2 images) from ${join(out, 'model-best.safetensors')}: dice ` +
         `${metrics.dice.toFixed(4)}`,
     );
     const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
     expect(wrongSplit.code).toBe(1);
     expect(wrongSplit.stderr).toBe("segc: error: Unknown split 'test'; the splits are train and val.\n");
+
+    // --last tests the model after the last epoch; a damaged model file is an error naming it, not a trace.
+    const last = await segc('test', tiny, '--checkpoint', out, '--set', 'alpha=0.5', '--last');
+    expect(last.stdout).toContain(`from ${join(out, 'model.safetensors')}: dice ${metrics.dice.toFixed(4)}`);
+    const damaged = join(out, 'model-best.safetensors');
+    writeFileSync(damaged, readFileSync(damaged).subarray(0, 40));
+    const broken = await segc('test', tiny, '--checkpoint', out);
+    expect(broken.code).toBe(1);
+    noStackTrace(broken);
+    expect(broken.stderr).toContain(`segc: error: Cannot test: ${damaged}: `);
+
+    // An --out that is a file is refused in one line.
+    const file = join(out, 'summary.json');
+    const onFile = await segc('run', tiny, '--out', file);
+    expect(onFile.code).toBe(1);
+    noStackTrace(onFile);
+    expect(onFile.stderr).toContain(`segc: error: --out '${file}' is a file, not a directory`);
   }, 180_000);
 });

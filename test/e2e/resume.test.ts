@@ -73,6 +73,7 @@ describe('param step schedule and --resume', () => {
     const result = await testCheckpoint(file, {
       checkpoint: straight,
       savePredictions: true,
+      last: true,
       log: (l) => lines.push(l),
     });
     // The saved class maps are the float64 oracle's argmax of the saved model on the validation images.
@@ -103,6 +104,18 @@ describe('param step schedule and --resume', () => {
           `writes it after each epoch).`,
       ),
     );
+  });
+
+  it('segc test evaluates the selected model by default: the metrics and losses of the best epoch', async () => {
+    const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
+    const lines: string[] = [];
+    const result = await testCheckpoint(file, { checkpoint: straight, log: (l) => lines.push(l) });
+    // The best epoch's alpha (the schedule's value then), so its loss terms come out the same too.
+    expect(result.params.alpha).toBe(summary.epochs[summary.best.epoch - 1].params.alpha);
+    for (const [name, value] of Object.entries(summary.best.values as Record<string, number>)) {
+      expect(result.values[name], name).toBeCloseTo(value, 6);
+    }
+    expect(lines[0]).toContain(`from ${join(straight, 'model-best.safetensors')}: dice`);
   });
 
   it('after a stop between writing metrics.jsonl and the state, resumes with each epoch logged once', async () => {
