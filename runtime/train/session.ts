@@ -15,7 +15,7 @@ import { learningRate, stepParams } from './config.ts';
 import { datasetSplits, evaluate, readTerms, zero } from './evaluate.ts';
 import type { Evaluation } from './evaluate.ts';
 import type { Override } from './config.ts';
-import { STATE_FILE, loadTrainingState, saveTrainingState } from './state.ts';
+import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
 import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
@@ -71,13 +71,16 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   // .seg errors and a taken output directory are reported before the GPU is touched (checking stages the
   // forward pass only); the plans are then generated once, tuned for the adapter and checked against its
   // limits.
-  const checked = stageExperiment(file, { overrides: options.overrides, check: true });
+  // A resumed run keeps the --set overrides it was started with; ones given now are added on top.
+  const saved = options.resume ? await savedOverrides(join(options.resume, STATE_FILE)) : {};
+  const overrides = { ...saved, ...options.overrides };
+  const checked = stageExperiment(file, { overrides, check: true });
   const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
   const target = opened.software ? 'cpu' : 'gpu';
   const compiled = compileExperiment(file, {
-    overrides: options.overrides,
+    overrides,
     target,
     limits: planLimits(device.limits),
   });
@@ -119,6 +122,11 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     // The params continue where they were (upstream restarts alpha from the config on resume, quirk Q3);
     // a param given with --set wins.
     values = { ...values, ...state.params, ...pick(options.overrides ?? {}, Object.keys(values)) };
+    const kept = Object.entries(saved).filter(([key]) => !(key in (options.overrides ?? {})));
+    if (kept.length > 0) {
+      const shown = kept.map(([key, value]) => `--set ${key}=${formatOverride(value)}`).join(' ');
+      log(`segc: the run's settings are kept: ${shown}`);
+    }
     ({ epoch: first, step } = state);
     Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
     // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten
@@ -194,6 +202,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       step,
       params: values,
       history,
+      overrides,
     });
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
@@ -314,4 +323,12 @@ function progressLine(record: EpochRecord, epochs: number, metrics: string[]): s
     `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  ` +
     `(${record.seconds.toFixed(1)} s)`
   );
+}
+
+/** An override as it is written after `--set key=`. */
+function formatOverride(value: Override): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  if (typeof value === 'object') return value.symbol;
+  return String(value);
 }

@@ -1,6 +1,7 @@
 // The training state a run can resume from: weights, running statistics and Adam moments (every buffer of the
 // model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so
 // far.
+import type { Override } from './config.ts';
 import { existsSync } from 'node:fs';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
@@ -20,6 +21,8 @@ export interface TrainingState {
    * What the run recorded so far (metrics.jsonl records, best epoch), so the summary covers the whole run.
    */
   history: unknown;
+  /** The run's `--set` overrides (absent in states written before they were kept). */
+  overrides?: Record<string, Override>;
 }
 
 const PERSISTENT = /^(weight|state|optimizer):/;
@@ -126,5 +129,25 @@ function parseState(text: string, path: string): TrainingState {
   ) {
     throw bad("'history' must hold one record per epoch done");
   }
+  const overrides = state.overrides as unknown;
+  if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null)) {
+    throw bad("'overrides' must map settings to values");
+  }
   return state as TrainingState;
+}
+
+/**
+ * The `--set` overrides a run was started (or last resumed) with, read from its training state before the
+ * experiment is compiled, so a resumed run trains on the same data, model and settings; a damaged or missing
+ * state reads as none (loadTrainingState reports it).
+ */
+export async function savedOverrides(path: string): Promise<Record<string, Override>> {
+  if (!existsSync(path)) return {};
+  try {
+    const { metadata } = await readSafetensorsFile(path);
+    const overrides = metadata?.state ? (JSON.parse(metadata.state) as TrainingState).overrides : undefined;
+    return typeof overrides === 'object' && overrides !== null ? overrides : {};
+  } catch {
+    return {};
+  }
 }

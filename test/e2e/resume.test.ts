@@ -106,6 +106,29 @@ describe('param step schedule and --resume', () => {
     );
   });
 
+  it('keeps the --set overrides the run was started with when resumed without them', async () => {
+    const overrides = { 'optimizer.lr': 5e-3, 'data.seed': 11, alpha: 0.5 };
+    const setStraight = join(root, 'set-straight');
+    const setResumed = join(root, 'set-resumed');
+    await runExperiment(file, { ...quiet, out: setStraight, overrides });
+    await runExperiment(file, { ...quiet, out: setResumed, overrides, stopAfter: 1 });
+    const lines: string[] = [];
+    await runExperiment(file, { resume: setResumed, log: (l) => lines.push(l) });
+    expect(lines).toContain(
+      "segc: the run's settings are kept: --set optimizer.lr=0.005 --set data.seed=11 --set alpha=0.5",
+    );
+    // Same learning rate, images and alpha as the uninterrupted run: the same losses and weights.
+    expect(records(setResumed).map((r) => [r.lr, r.loss])).toEqual(
+      records(setStraight).map((r) => [r.lr, r.loss]),
+    );
+    const a = (await readSafetensorsFile(join(setStraight, 'model.safetensors'))).tensors;
+    const b = (await readSafetensorsFile(join(setResumed, 'model.safetensors'))).tensors;
+    for (const name of Object.keys(a))
+      expect(Array.from(b[name].data as Float32Array), name).toEqual(
+        Array.from(a[name].data as Float32Array),
+      );
+  });
+
   it('segc test evaluates the selected model by default: the metrics and losses of the best epoch', async () => {
     const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
     const lines: string[] = [];
