@@ -91,7 +91,8 @@ class Checker {
       : ((atKey ? this.s.spans[path] : this.s.values[path]) ?? this.s.values[path] ?? this.nearest(path));
     this.diagnostics.push({
       ...createDiagnostic('SEG5001', span, message),
-      hint: fromSet ? undefined : hint,
+      // A did-you-mean for an unknown key helps in --set too; other hints point into the file.
+      hint: fromSet && !atKey ? undefined : hint,
     });
   }
 

@@ -87,6 +87,9 @@ function sectionOptions(spec: ExperimentSpec, section: string): Record<string, S
  * A `--set` value: a number, true/false, a quoted string (`"data/x"`), or a name (`iteration`, `miou`), which
  * a setting reads as a symbol like a name written in the file.
  */
+/** The sections of an experiment `--set section.key=value` reaches. */
+const SECTIONS = ['train', 'eval', 'data', 'optimizer', 'schedule'];
+
 export type Override = number | boolean | string | number[] | { symbol: string };
 
 /** Parses the text after `key=` in `--set key=value`. */
@@ -127,7 +130,12 @@ export function readRunConfig(
     const dot = key.indexOf('.');
     if (dot < 0) {
       if (typeof value === 'number') paramOverrides[key] = value;
-      else
+      else if (SECTIONS.includes(key)) {
+        const message =
+          `'${key}' is a section, not a param: --set takes one of its options ('${key}.NAME=VALUE'); ` +
+          `the ${key} itself is chosen in the experiment.`;
+        diagnostics.push(createDiagnostic('SEG5001', undefined, message));
+      } else
         diagnostics.push(
           createDiagnostic(
             'SEG5001',
@@ -164,7 +172,11 @@ export function readRunConfig(
         undefined,
         `Unknown param '${key}' in --set; params are ${Object.keys(params).join(', ') || 'none'}.`,
       );
-      diagnostics.push({ ...diagnostic, hint: suggest(key, Object.keys(params)) });
+      const declare = `Declare it in the experiment ('param ${key} = ...') to set it from the command line.`;
+      diagnostics.push({
+        ...diagnostic,
+        hint: suggest(key, Object.keys(params)) ?? declare,
+      });
     }
     params[key] = value;
   }

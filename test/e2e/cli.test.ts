@@ -250,7 +250,12 @@ describe('segc run', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(
       "error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', " +
-        "'batch', 'seed'.",
+        "'batch', 'seed'.\n  hint: Did you mean 'epochs'?",
+    );
+    const section = await segc('run', tiny, '--set', 'schedule=cosine', '--out', join(scratch, 'section'));
+    expect(section.stderr).toBe(
+      "error SEG5001: 'schedule' is a section, not a param: --set takes one of its options " +
+        "('schedule.NAME=VALUE'); the schedule itself is chosen in the experiment.\n",
     );
     const good = await segc(
       'run',
@@ -285,7 +290,10 @@ describe('segc run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     noStackTrace(r);
-    expect(r.stderr).toBe("error SEG5001: Unknown param 'nosuch' in --set; params are alpha, T.\n");
+    expect(r.stderr).toBe(
+      "error SEG5001: Unknown param 'nosuch' in --set; params are alpha, T.\n" +
+        "  hint: Declare it in the experiment ('param nosuch = ...') to set it from the command line.\n",
+    );
     const near = await segc('run', tiny, '--set', 'alpah=1', '--out', join(scratch, 'alpah'));
     expect(near.stderr).toBe(
       "error SEG5001: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n",
