@@ -1,4 +1,6 @@
 // The segc command: argument parsing, diagnostics and exit codes, thin over the compiler and runtime.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { compileExperiment } from '../runtime/compile.ts';
 import { computeGrad } from '../runtime/grad.ts';
@@ -6,6 +8,7 @@ import { checkFiles, compileErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError, runExperiment } from '../runtime/train/session.ts';
+import { STATE_FILE } from '../runtime/train/state.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
 import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
@@ -70,12 +73,28 @@ program
           throw new RunError(
             'Give --out or --resume, not both: a resumed run continues in its own directory.',
           );
-        await runExperiment(file, {
-          overrides: opts.set,
-          device: opts.device,
-          out: opts.out,
-          resume: opts.resume,
-        });
+        // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
+        let directory: string | undefined;
+        const interrupted = () => {
+          const saved = directory && existsSync(join(directory, STATE_FILE));
+          const resume = saved
+            ? ` The epochs done are saved: resume with 'segc run ${file} --resume ${directory}'.`
+            : ' No epoch was finished, so there is nothing to resume.';
+          process.stderr.write(`\nsegc: interrupted.${resume}\n`);
+          process.exit(130);
+        };
+        process.once('SIGINT', interrupted);
+        try {
+          await runExperiment(file, {
+            overrides: opts.set,
+            device: opts.device,
+            out: opts.out,
+            resume: opts.resume,
+            onDirectory: (dir) => (directory = dir),
+          });
+        } finally {
+          process.off('SIGINT', interrupted);
+        }
       }),
   );
 

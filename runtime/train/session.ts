@@ -32,6 +32,8 @@ export interface RunOptions {
   /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
   stopAfter?: number;
   log?: (line: string) => void;
+  /** Told the run's directory as soon as it is chosen (for the CLI's message on Ctrl-C). */
+  onDirectory?: (dir: string) => void;
 }
 
 export interface EpochRecord {
@@ -76,6 +78,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const overrides = { ...saved, ...options.overrides };
   const checked = stageExperiment(file, { overrides, check: true });
   const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
+  options.onDirectory?.(out);
   const opened = await openDevice(options.device ?? 'auto');
   const { device } = opened;
   const target = opened.software ? 'cpu' : 'gpu';

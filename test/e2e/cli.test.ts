@@ -1,6 +1,6 @@
 // The segc command end to end: spawns `node bin/segc.mjs`, checks exit codes, the exact text of diagnostics,
 // determinism of `graph` and `wgsl`, and what `run` writes (metrics, summary, checkpoint) on lavapipe.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -273,6 +273,37 @@ describe('segc run', () => {
       'epoch 1/2  lr 1.00e-2',
       'epoch 2/2  lr 1.00e-2',
     ]);
+  });
+
+  it('Ctrl-C stops a run with exit code 130 and says how to resume it; the resume continues it', async () => {
+    const out = join(scratch, 'interrupted');
+    const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() };
+    const child = spawn(
+      process.execPath,
+      ['bin/segc.mjs', 'run', tiny, '--out', out, '--set', 'train.epochs=500'],
+      {
+        cwd: root,
+        env,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((done) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('epoch 2/500')) child.kill('SIGINT');
+      });
+      child.on('exit', (exitCode) => done(exitCode));
+    });
+    expect(code).toBe(130);
+    noStackTrace({ code: 130, stdout, stderr });
+    expect(stderr).toContain(
+      `segc: interrupted. The epochs done are saved: resume with 'segc run ${tiny} --resume ${out}'.`,
+    );
+    const resumed = await segc('run', tiny, '--resume', out, '--set', 'train.epochs=3');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/segc: resuming tiny after epoch [12] /);
   });
 
   it('segc plan --memory compares fused and unfused plans', async () => {
