@@ -192,7 +192,8 @@ export function modelOptions(
   s: Stager,
   spec: ExperimentSpec,
 ): { net: Extract<Value, { kind: 'function' }>; args: CallArguments } | undefined {
-  const env: Env = { vars: new Map(), scope: spec.scope };
+  const hiddenParams = new Set(spec.params.map((p) => p.name));
+  const env: Env = { vars: new Map(), scope: spec.scope, hiddenParams };
   const model = spec.model;
   const net = s.evaluate(model.callee, env);
   if (net.kind !== 'function' || net.def.defKind !== 'net') {

@@ -19,6 +19,8 @@ export interface Env {
   scope: ModuleScope;
   /** Experiment settings may name symbols (`dice`, `iteration`) that are not definitions. */
   allowSymbols?: boolean;
+  /** The experiment's params where they are not visible (the model): named in the error if used. */
+  hiddenParams?: Set<string>;
 }
 
 export type WeightInit =
@@ -232,6 +234,10 @@ export class Stager {
     if (def) return { kind: 'function', def: def.def, scope: def.scope };
     if (builtins.has(name)) return { kind: 'builtin', name };
     if (env.allowSymbols) return { kind: 'symbol', name };
+    if (env.hiddenParams?.has(name)) {
+      const why = "params are the loss's scalars; a network's sizes are fixed when it is compiled";
+      return failWithHint(`Write a number here (${why}).`, 'SEG2001', span, `'${name}'`);
+    }
     const known = [...env.vars.keys(), ...env.scope.definitions.keys(), ...builtins.keys()];
     return failWithHint(suggest(name, known), 'SEG2001', span, `'${name}'`);
   }
