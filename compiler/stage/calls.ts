@@ -131,7 +131,11 @@ export function listsAsTensors(
     const value = vars.get(param.name.name);
     const axes = param.type?.dims;
     if (value?.kind !== 'list' || param.type?.base || axes?.length !== 1 || axes[0].name === 'S') return;
-    if (!value.items.every((item) => item.kind === 'number')) return;
+    if (!value.items.every((item) => item.kind === 'number')) {
+      const want = `a list of numbers for '${param.name.name}'`;
+      const why = 'only numbers written out make a constant tensor';
+      return fail('SEG3003', spanOf(i), want, `a list holding ${describeNonNumber(value.items)} (${why})`);
+    }
     const values = value.items.map((item) => (item as { value: number }).value);
     const axis = axes[0].name;
     const size = axisSize(s, def, vars, axis);
@@ -143,12 +147,20 @@ export function listsAsTensors(
     const key = `${axis}:${values.join(',')}`;
     let node = s.listConstants.get(key);
     if (node === undefined) {
+      // Named `<definition>.<parameter>.<k>` (k counts the loss's constants) under the current scope, without
+      // opening a scope of its own, so the names of the definition's weights do not shift.
       const init = { kind: 'values' as const, values };
-      node = s.scoped(def.name.name, () => s.weight(param.name.name, [axis], [values.length], init, false));
+      const local = `${def.name.name}.${param.name.name}.${s.listConstants.size}`;
+      node = s.weight(local, [axis], [values.length], init, false);
       s.listConstants.set(key, node);
     }
     vars.set(param.name.name, s.wrap(node));
   });
+}
+
+/** What a list holds that is not a number, for the error: `a param`, `a tensor`, ... */
+function describeNonNumber(items: Value[]): string {
+  return describeValue(items.find((item) => item.kind !== 'number')!);
 }
 
 /** The size of `axis` in the tensor arguments whose annotations name it, if any does. */

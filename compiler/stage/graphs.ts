@@ -7,12 +7,15 @@ import { InternalError } from '../diagnostics/index.ts';
 import type { CallArguments } from './calls.ts';
 import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
+import { METRICS } from './catalog-training.ts';
 import { stageTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { POISON, StageError, fail, number, plural } from './values.ts';
 
+/** The metrics' names (every declared metric), which loss terms must not take. */
+const METRIC_NAMES = new Set(METRICS.map((m) => m.name));
 export interface DataShape {
   batch: number;
   channels: number;
@@ -102,8 +105,10 @@ export function stageGraph(
   b.output('loss', loss);
   const terms = ['loss'];
   for (const term of stageTerms(s, spec.loss, new Set(spec.params.map((p) => p.name)), lossEnv)) {
-    b.output(term.name, term.node);
-    terms.push(term.name);
+    // A term named like a metric (`+ dice(logits, y)`) is reported as `dice_loss`, beside the metric `dice`.
+    const name = METRIC_NAMES.has(term.name) ? `${term.name}_loss` : term.name;
+    b.output(name, term.node);
+    terms.push(name);
   }
   const metrics: string[] = [];
   if (mode === 'train' && options.gradients !== false) {

@@ -96,6 +96,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     throw new RunError(`The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`);
 
   const store = new BufferStore(device);
+  const constants = lossConstants(compiled);
   const train = await loadPlan(store, compiled.trainPlan);
   const evaluation = await loadPlan(store, compiled.evalPlan);
   for (const [name, values] of initialValues(compiled.train.weights, config.train.seed)) {
@@ -113,9 +114,11 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   let step = 0;
   let first = 0;
   if (options.resume) {
-    const state = await loadTrainingState(store, join(out, STATE_FILE), spec.name).catch((error: Error) => {
-      throw new RunError(error.message);
-    });
+    const state = await loadTrainingState(store, join(out, STATE_FILE), spec.name, constants).catch(
+      (error: Error) => {
+        throw new RunError(error.message);
+      },
+    );
     if (state.epoch >= config.train.epochs) {
       throw new RunError(
         `Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise ` +
@@ -200,13 +203,19 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     }
     values = next;
     const history = { epochs: summary.epochs, best: summary.best };
-    await saveTrainingState(store, join(out, STATE_FILE), spec.name, {
-      epoch: epoch + 1,
-      step,
-      params: values,
-      history,
-      overrides,
-    });
+    await saveTrainingState(
+      store,
+      join(out, STATE_FILE),
+      spec.name,
+      {
+        epoch: epoch + 1,
+        step,
+        params: values,
+        history,
+        overrides,
+      },
+      constants,
+    );
   }
   summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
   const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
@@ -245,6 +254,7 @@ async function saveModel(
 ): Promise<void> {
   const tensors: Record<string, TensorEntry> = {};
   for (const w of compiled.train.weights) {
+    if (w.init.kind === 'values') continue; // the loss's constants come from the .seg file
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`)!;
     const count = w.sizes.reduce((a, b) => a * b, 1);
     const data = (await readBuffer(device, buffer)).slice(0, count);
@@ -334,4 +344,9 @@ function formatOverride(value: Override): string {
   if (Array.isArray(value)) return `[${value.join(', ')}]`;
   if (typeof value === 'object') return value.symbol;
   return String(value);
+}
+
+/** The loss's constant tensors (lists in the .seg file): never saved, never loaded, always the file's. */
+export function lossConstants(compiled: CompiledExperiment): Set<string> {
+  return new Set(compiled.train.weights.filter((w) => w.init.kind === 'values').map((w) => w.name));
 }

@@ -28,6 +28,13 @@ export interface TrainingState {
 const PERSISTENT = /^(weight|state|optimizer):/;
 
 /**
+ * Buffers to persist: weights, running statistics and Adam moments, but not the loss's constants (lists in
+ * the .seg file such as class weights), which always come from the file.
+ */
+const persistent = (name: string, constants: Set<string>) =>
+  PERSISTENT.test(name) && !constants.has(name.slice(name.indexOf(':') + 1));
+
+/**
  * Writes the state atomically (temporary file, then rename): an interrupted write leaves the previous one.
  */
 export async function saveTrainingState(
@@ -35,10 +42,11 @@ export async function saveTrainingState(
   path: string,
   experiment: string,
   state: TrainingState,
+  constants: Set<string> = new Set(),
 ): Promise<void> {
   const tensors: Record<string, TensorEntry> = {};
   for (const [name, buffer] of [...store.buffers].sort(([a], [b]) => a.localeCompare(b))) {
-    if (!PERSISTENT.test(name)) continue;
+    if (!persistent(name, constants)) continue;
     const data = await readBuffer(store.device, buffer);
     tensors[name] = { dtype: 'F32', shape: [data.length], data };
   }
@@ -58,6 +66,7 @@ export async function loadTrainingState(
   store: BufferStore,
   path: string,
   experiment: string,
+  constants: Set<string> = new Set(),
 ): Promise<TrainingState> {
   if (!existsSync(path))
     throw new Error(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
@@ -71,7 +80,7 @@ export async function loadTrainingState(
     );
   }
   const state = parseState(metadata.state, path);
-  const wanted = [...store.buffers.keys()].filter((name) => PERSISTENT.test(name));
+  const wanted = [...store.buffers.keys()].filter((name) => persistent(name, constants));
   for (const name of wanted) {
     const entry = tensors[name];
     const elements = store.buffers.get(name)!.size / 4;

@@ -13,7 +13,8 @@ import { BufferStore, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { Evaluation } from './evaluate.ts';
 import { datasetSplits, evaluate } from './evaluate.ts';
 import { BEST_MODEL_FILE, MODEL_FILE, RunError } from './session.ts';
-import { STATE_FILE } from './state.ts';
+import { STATE_FILE, savedOverrides } from './state.ts';
+import type { TrainingState } from './state.ts';
 
 export interface TestOptions {
   checkpoint: string;
@@ -44,8 +45,10 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
   const opened = await openDevice(options.device ?? 'auto');
   const target = opened.software ? 'cpu' : 'gpu';
+  // The run's --set overrides (its data, model and settings), then those given now.
+  const saved = await savedOverrides(join(options.checkpoint, STATE_FILE));
   const compiled = compileExperiment(file, {
-    overrides: options.overrides,
+    overrides: { ...saved, ...options.overrides },
     target,
     predictions: options.savePredictions,
   });
@@ -59,6 +62,12 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, compiled.evalPlan);
   for (const w of compiled.eval.weights) {
+    const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
+    if (w.init.kind === 'values') {
+      // The loss's constants (class weights written as lists) are the file's, not the run's.
+      if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(w.init.values));
+      continue;
+    }
     const entry = tensors[w.name];
     const count = w.sizes.reduce((a, b) => a * b, 1);
     if (!entry || entry.data.length !== count) {
@@ -69,7 +78,6 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
             : `it has no tensor '${w.name}' (was the model changed?).`),
       );
     }
-    const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
     if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(entry.data as Float32Array));
   }
   // The params of the selected epoch (a scheduled alpha) or those the run ended with, else the experiment's;
@@ -80,7 +88,8 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     params = { ...params, ...parseParams(metadata.params, modelPath) };
   } else if (existsSync(statePath)) {
     const state = (await readModel(statePath)).metadata?.state;
-    if (state) params = { ...params, ...(JSON.parse(state) as { params: Record<string, number> }).params };
+    // The params the last epoch trained and was evaluated with (state.params are the next epoch's).
+    if (state) params = { ...params, ...lastEpochParams(state, statePath) };
   }
   for (const [key, value] of Object.entries(options.overrides ?? {}))
     if (key in params && typeof value === 'number') params[key] = value;
@@ -130,5 +139,15 @@ function parseParams(text: string, path: string): Record<string, number> {
     return JSON.parse(text) as Record<string, number>;
   } catch {
     throw new RunError(`Cannot test: ${path}: its 'params' metadata is not JSON.`);
+  }
+}
+
+function lastEpochParams(text: string, path: string): Record<string, number> {
+  try {
+    const state = JSON.parse(text) as TrainingState & { history: { epochs?: { params?: object }[] } };
+    const epochs = state.history?.epochs ?? [];
+    return (epochs[epochs.length - 1]?.params ?? state.params) as Record<string, number>;
+  } catch {
+    throw new RunError(`Cannot test: ${path}: its training state is not JSON.`);
   }
 }

@@ -1,7 +1,7 @@
 // Class weights written as a list in .seg (`ce(z, y, w = [0.5, 1.0, 1.3])`) become a constant tensor: the
-// loss and its gradient equal PyTorch's weighted cross-entropy (golden), and an experiment trains with it (the
-// constant is saved with the model); the run whose class 1 has weight 0 stops predicting it, and segc run
-// warns. A list of the wrong length: test/fixtures/malformed/class-weights-list.seg.
+// loss and its gradient equal PyTorch's weighted cross-entropy (golden), and an experiment trains with it
+// (the constant comes from the file, never from saved runs); the run whose class 1 has weight 0 stops
+// predicting it, and segc run warns. A list of the wrong length: test/fixtures/malformed/class-weights-list.seg.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,12 @@ import { openDevice } from '../../runtime/device.ts';
 import { computeGrad } from '../../runtime/grad.ts';
 import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { runExperiment, unpredictedWarning } from '../../runtime/train/session.ts';
+import { testCheckpoint } from '../../runtime/train/test-run.ts';
 import { relativeError } from '../helpers/gpu.ts';
 import type { LossCase } from '../helpers/losses.ts';
 import { writeLossInputs } from '../helpers/losses.ts';
 
+const fixture = 'test/fixtures/experiments/unpredicted.seg';
 const scratch = mkdtempSync(join(tmpdir(), 'segc-class-weights-'));
 const opened = await openDevice('auto');
 afterAll(() => opened.device.destroy());
@@ -45,7 +47,7 @@ describe('class weights written as a list', () => {
   it('trains an experiment; a class weighted 0 is never predicted and the run warns', async () => {
     const out = join(scratch, 'run');
     const lines: string[] = [];
-    const summary = await runExperiment('test/fixtures/experiments/unpredicted.seg', {
+    const summary = await runExperiment(fixture, {
       out,
       log: (l) => lines.push(l),
     });
@@ -58,7 +60,18 @@ describe('class weights written as a list', () => {
     expect(lines).toContain(`segc: warning: ${warning}`);
     const saved = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(saved.warnings).toEqual([warning]);
+    // The constant belongs to the loss, so it is not saved: segc test takes the file's list. The run's own
+    // file gives the run's last validation loss; the same model with other weights gives another loss.
     const { tensors } = await readSafetensorsFile(join(out, 'model.safetensors'));
-    expect(Array.from(tensors['ce.0.w'].data as Float32Array)).toEqual([1, 0, 1]);
+    expect(Object.keys(tensors).filter((name) => name.includes('.w.'))).toEqual([]);
+    const same = await testCheckpoint(fixture, { checkpoint: out, last: true, log: () => {} });
+    expect(same.values.loss).toBeCloseTo(summary.final!.values.loss, 5);
+    const edited = join(scratch, 'edited.seg');
+    writeFileSync(
+      edited,
+      readFileSync(fixture, 'utf8').replace('w = [1.0, 0.0, 1.0]', 'w = [1.0, 1.0, 1.0]'),
+    );
+    const other = await testCheckpoint(edited, { checkpoint: out, last: true, log: () => {} });
+    expect(Math.abs(other.values.loss - same.values.loss)).toBeGreaterThan(1e-3);
   });
 });

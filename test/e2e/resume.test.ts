@@ -123,6 +123,11 @@ describe('param step schedule and --resume', () => {
     );
     const a = (await readSafetensorsFile(join(setStraight, 'model.safetensors'))).tensors;
     const b = (await readSafetensorsFile(join(setResumed, 'model.safetensors'))).tensors;
+    // segc test evaluates on the run's images too (data.seed from the saved overrides), not the file's.
+    const saved = JSON.parse(readFileSync(join(setResumed, 'summary.json'), 'utf8'));
+    const tested = await testCheckpoint(file, { checkpoint: setResumed, last: true, log: () => {} });
+    expect(tested.values.dice).toBeCloseTo(saved.final.values.dice, 6);
+    expect(tested.values.loss).toBeCloseTo(saved.final.values.loss, 5);
     for (const name of Object.keys(a))
       expect(Array.from(b[name].data as Float32Array), name).toEqual(
         Array.from(a[name].data as Float32Array),
