@@ -168,11 +168,12 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
     return !first;
   };
   /** An option block where none is read: only settings (`data`) take one, and blocks do not nest further. */
-  const noBlock = (path: string, key: Identifier, options: SettingItem[]) => {
+  const noBlock = (path: string, key: Identifier, options: SettingItem[], value?: Expression) => {
     if (options.length === 0) return;
     error(
       key.span,
       `'${path.replace(/^.*\./, '')}' takes no option block; only a setting such as 'data' has one.`,
+      strayOperatorHint(value),
     );
   };
   const attempt = (body: () => void) => {
@@ -237,7 +238,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
         attempt(() => (settings[key] = read(item.value, key)));
       }
       if (item.options && (key === 'model' || key === 'loss')) {
-        noBlock(key, item.key[0], item.options);
+        noBlock(key, item.key[0], item.options, item.value);
       } else if (item.options) {
         // An option block: `data = retinal_lesions(...) { train augment = [...] }`; the catalogue checks its
         // keys.
@@ -304,4 +305,17 @@ function readParam(
     throw new StageError(createDiagnostic('SEG3003', expression.span, what, describeValue(value)));
   }
   return { name, value: value.value, span };
+}
+
+/**
+ * `loss = ce(logits, y) +` followed by `train { ... }`: an operator at the end of a line continues the
+ * expression, so the next section was read as its last operand and its block as the loss's option block.
+ */
+function strayOperatorHint(value: Expression | undefined): string | undefined {
+  if (value?.kind !== 'binary' || value.right.kind !== 'name') return undefined;
+  if (value.right.span.line === value.operatorSpan.line) return undefined;
+  const section = value.right.name;
+  const op = value.operator;
+  const fix = `remove the '${op}' or finish the expression`;
+  return `The line ending in '${op}' continues onto '${section}', read as part of the value; ${fix}.`;
 }
