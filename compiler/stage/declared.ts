@@ -101,7 +101,9 @@ function callModel(
   if (output.kind === 'poison') return POISON;
   const logits = s.tensor(output, model.span, 'the network output');
   const classes = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
-  if (shape.classes !== undefined && classes !== shape.classes) {
+  if (classes === 1 && shape.classes === 2)
+    s.options.classes = 1; // binary mode, as in stageGraph
+  else if (shape.classes !== undefined && classes !== shape.classes) {
     fail(
       'SEG5001',
       model.span,

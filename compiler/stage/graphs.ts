@@ -122,7 +122,7 @@ export function stageGraph(
     for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
   } else if (mode === 'eval') {
     metrics.push(...metricOutputs(s, logits, labels, shape));
-    if (options.predictions) b.output('prediction', b.add('argmax', [logits], { axes: ['C'] }), 'tensor');
+    if (options.predictions) b.output('prediction', predictedClass(s, logits), 'tensor');
   }
   return { graph: b.graph(), weights: s.weights, terms, metrics };
 }
@@ -142,11 +142,15 @@ function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number)
   if (output.kind === 'poison') return POISON;
   const logits = s.tensor(output, model.span, 'the network output');
   const channels = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
-  if (channels !== shape.classes) {
+  // Binary mode: one logit channel (sigmoid) for background/foreground data; the loss's onehot(y) is then
+  // [y == 1] over that channel.
+  if (channels === 1 && shape.classes === 2) s.options.classes = 1;
+  else if (channels !== shape.classes) {
     fail(
       'SEG5001',
       model.span,
-      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${shape.classes} classes.`,
+      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${shape.classes} classes` +
+        (shape.classes === 2 ? ' (one channel would be binary mode).' : '.'),
     );
   }
   return s.wrap(logits);
@@ -211,11 +215,19 @@ export function modelOptions(
   return poisoned(args) ? undefined : { net, args };
 }
 
+/** Each pixel's predicted class: argmax over C, or in binary mode (one channel) 1 where the logit > 0. */
+function predictedClass(s: Stager, logits: number): number {
+  const b = s.b;
+  if (b.type(logits).dims.find((d) => d.name === 'C')?.size !== 1)
+    return b.add('argmax', [logits], { axes: ['C'] });
+  return b.add('sum', [b.add('gt', [logits, b.constant(0)])], { axes: ['C'] });
+}
+
 /** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */
 function metricOutputs(s: Stager, logits: number, labels: number, shape: DataShape): string[] {
   const b = s.b;
   const n = (op: string, inputs: number[], attrs = {}) => b.add(op, inputs, attrs);
-  const predicted = n('onehot', [n('argmax', [logits], { axes: ['C'] })], { dim: 'C', size: shape.classes });
+  const predicted = n('onehot', [predictedClass(s, logits)], { dim: 'C', size: shape.classes });
   const target = n('onehot', [labels], { dim: 'C', size: shape.classes });
   const valid = n('valid', [labels], { ignore: shape.ignore });
   const everywhere = ['N', 'H', 'W'];
