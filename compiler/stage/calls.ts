@@ -2,7 +2,7 @@
 // objects of settings, and definitions (binding, annotations, naming scopes, the standard library's
 // boundary).
 import { sep } from 'node:path';
-import type { Argument, Definition, Expression, Parameter, Span } from '../../grammar/index.ts';
+import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { displayPath } from '../diagnostics/index.ts';
 import { stdlibDirectory } from '../resolve/index.ts';

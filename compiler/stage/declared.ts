@@ -7,11 +7,11 @@ import { SPATIAL_DIMS } from '../ir/types.ts';
 import type { DeclaredShape } from './catalog.ts';
 import { callDefinition } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
-import { modelOptions, scalarLoss } from './graphs.ts';
+import { modelLogits, modelOptions, scalarLoss } from './graphs.ts';
 import type { Env } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
-import { POISON, StageError, fail, plural } from './values.ts';
+import { POISON, StageError, fail } from './values.ts';
 
 /**
  * Stages the model and the loss (and the loss's gradients) for a batch of `batch` samples of the declared
@@ -99,16 +99,5 @@ function callModel(
     model.span,
   );
   if (output.kind === 'poison') return POISON;
-  const logits = s.tensor(output, model.span, 'the network output');
-  const classes = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
-  if (classes === 1 && shape.classes === 2)
-    s.options.classes = 1; // binary mode, as in stageGraph
-  else if (shape.classes !== undefined && classes !== shape.classes) {
-    fail(
-      'SEG5001',
-      model.span,
-      `The network gives ${plural(classes ?? 0, 'channel')} but the data has ${shape.classes} classes.`,
-    );
-  }
-  return s.wrap(logits);
+  return modelLogits(s, output, shape.classes, model.span);
 }

@@ -140,17 +140,23 @@ function callModel(s: Stager, spec: ExperimentSpec, shape: DataShape, x: number)
   const call = { positional: [s.wrap(x)], positionalSpans: [model.span], named: args.named };
   const output = callDefinition(s, net, call, model.span);
   if (output.kind === 'poison') return POISON;
-  const logits = s.tensor(output, model.span, 'the network output');
+  return modelLogits(s, output, shape.classes, model.span);
+}
+
+/**
+ * The network output as logits with one channel per class of the data (when known), or one channel on
+ * two-class data: binary mode (sigmoid), in which the loss's onehot(y) is [y == 1] over that channel.
+ */
+export function modelLogits(s: Stager, output: Value, classes: number | undefined, span: Span): Value {
+  const logits = s.tensor(output, span, 'the network output');
   const channels = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
-  // Binary mode: one logit channel (sigmoid) for background/foreground data; the loss's onehot(y) is then
-  // [y == 1] over that channel.
-  if (channels === 1 && shape.classes === 2) s.options.classes = 1;
-  else if (channels !== shape.classes) {
+  if (channels === 1 && classes === 2) s.options.classes = 1;
+  else if (classes !== undefined && channels !== classes) {
     fail(
       'SEG5001',
-      model.span,
-      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${shape.classes} classes` +
-        (shape.classes === 2 ? ' (one channel would be binary mode).' : '.'),
+      span,
+      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${classes} classes` +
+        (classes === 2 ? ' (one channel would be binary mode).' : '.'),
     );
   }
   return s.wrap(logits);

@@ -347,6 +347,6 @@ function formatOverride(value: Override): string {
 }
 
 /** The loss's constant tensors (lists in the .seg file): never saved, never loaded, always the file's. */
-export function lossConstants(compiled: CompiledExperiment): Set<string> {
+function lossConstants(compiled: CompiledExperiment): Set<string> {
   return new Set(compiled.train.weights.filter((w) => w.init.kind === 'values').map((w) => w.name));
 }

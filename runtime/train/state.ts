@@ -153,8 +153,16 @@ function parseState(text: string, path: string): TrainingState {
 export async function savedOverrides(path: string): Promise<Record<string, Override>> {
   if (!existsSync(path)) return {};
   try {
-    const { metadata } = await readSafetensorsFile(path);
-    const overrides = metadata?.state ? (JSON.parse(metadata.state) as TrainingState).overrides : undefined;
+    return stateOverrides((await readSafetensorsFile(path)).metadata?.state);
+  } catch {
+    return {};
+  }
+}
+
+/** The overrides in a training state's JSON (its `state` metadata); none when absent or damaged. */
+export function stateOverrides(text: string | undefined): Record<string, Override> {
+  try {
+    const overrides = text ? (JSON.parse(text) as TrainingState).overrides : undefined;
     return typeof overrides === 'object' && overrides !== null ? overrides : {};
   } catch {
     return {};

@@ -13,7 +13,7 @@ import { BufferStore, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { Evaluation } from './evaluate.ts';
 import { datasetSplits, evaluate } from './evaluate.ts';
 import { BEST_MODEL_FILE, MODEL_FILE, RunError } from './session.ts';
-import { STATE_FILE, savedOverrides } from './state.ts';
+import { STATE_FILE, stateOverrides } from './state.ts';
 import type { TrainingState } from './state.ts';
 
 export interface TestOptions {
@@ -45,10 +45,15 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     throw new RunError(`Cannot test: '${modelPath}' does not exist (segc run writes it after each epoch).`);
   const opened = await openDevice(options.device ?? 'auto');
   const target = opened.software ? 'cpu' : 'gpu';
-  // The run's --set overrides (its data, model and settings), then those given now.
-  const saved = await savedOverrides(join(options.checkpoint, STATE_FILE));
+  // The training state, read once: the run's --set overrides (its data, model and settings; none when the
+  // state is damaged) and, for the last model, the last epoch's params (where damage is an error).
+  const statePath = join(options.checkpoint, STATE_FILE);
+  const stateFile = existsSync(statePath)
+    ? await readModel(statePath).catch((error: RunError) => error)
+    : undefined;
+  const stateText = stateFile instanceof RunError ? undefined : stateFile?.metadata?.state;
   const compiled = compileExperiment(file, {
-    overrides: { ...saved, ...options.overrides },
+    overrides: { ...stateOverrides(stateText), ...options.overrides },
     target,
     predictions: options.savePredictions,
   });
@@ -83,13 +88,13 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   // The params of the selected epoch (a scheduled alpha) or those the run ended with, else the experiment's;
   // --set wins over all.
   let params = { ...compiled.config.params };
-  const statePath = join(options.checkpoint, STATE_FILE);
   if (metadata?.params) {
     params = { ...params, ...parseParams(metadata.params, modelPath) };
-  } else if (existsSync(statePath)) {
-    const state = (await readModel(statePath)).metadata?.state;
+  } else if (stateFile instanceof RunError) {
+    throw stateFile;
+  } else if (stateText) {
     // The params the last epoch trained and was evaluated with (state.params are the next epoch's).
-    if (state) params = { ...params, ...lastEpochParams(state, statePath) };
+    params = { ...params, ...lastEpochParams(stateText, statePath) };
   }
   for (const [key, value] of Object.entries(options.overrides ?? {}))
     if (key in params && typeof value === 'number') params[key] = value;
