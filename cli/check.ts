@@ -1,6 +1,6 @@
 // `segc check` without a process: the checks it runs and the text a user error prints, shared by cli/segc.ts
 // and the tests (test/e2e/malformed.test.ts runs the malformed corpus through runCheck in-process).
-import { displayPath, renderDiagnostic } from '../compiler/diagnostics/index.ts';
+import { displayPath, renderDiagnostic } from '../diagnostics/index.ts';
 import type { Resolved } from '../compiler/resolve/index.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import { TRAIN_KEYS, checkSettings, declaredShape } from '../compiler/stage/catalog.ts';

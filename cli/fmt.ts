@@ -2,8 +2,8 @@
 // is left alone and its diagnostics are thrown (an ExperimentError, printed like `segc check`'s).
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Diagnostic } from '../compiler/diagnostics/index.ts';
-import { displayPath } from '../compiler/diagnostics/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
+import { displayPath } from '../diagnostics/index.ts';
 import { documentModule, formatSource } from '../grammar/index.ts';
 import { ExperimentError } from '../runtime/compile.ts';
 

@@ -1,5 +1,5 @@
 // The typed AST of a .seg module; every node carries the Span of the source text it came from.
-import type { Span } from '../compiler/diagnostics/diagnostic.ts';
+import type { Span } from '../diagnostics/diagnostic.ts';
 
 export type { Span };
 

@@ -1,7 +1,7 @@
 // `segc doc`: .seg source → Markdown: each definition and experiment in source order, with its signature in
 // canonical (formatted) syntax and its `///` doc comment.
 import type * as ast from './ast.ts';
-import type { Diagnostic } from '../compiler/diagnostics/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
 import { formatWidth, ModulePrinter } from './format.ts';
 import { SourceTokens } from './format-tokens.ts';
 import { parseSource } from './index.ts';

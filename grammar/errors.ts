@@ -3,8 +3,8 @@
 import { EOF } from 'chevrotain';
 import type { ILexingError, IParserErrorMessageProvider, IRecognitionException } from 'chevrotain';
 import type { IToken, TokenType } from 'chevrotain';
-import { createDiagnostic, formatMessage, quote } from '../compiler/diagnostics/messages.ts';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.ts';
+import { createDiagnostic, formatMessage, quote } from '../diagnostics/messages.ts';
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { LineIndex } from './spans.ts';
 
 const endOfFile = 'the end of the file';

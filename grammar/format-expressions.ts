@@ -3,7 +3,7 @@
 // fill lines that start with an operator. Tokens come from SourceTokens in source order, so comments stay
 // put.
 import type * as ast from './ast.ts';
-import { InternalError } from '../compiler/diagnostics/index.ts';
+import { InternalError } from '../diagnostics/index.ts';
 import type { SourceTokens } from './format-tokens.ts';
 import { align, fill, group, indent, line, type Layout } from './layout.ts';
 

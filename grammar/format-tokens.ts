@@ -1,7 +1,7 @@
 // The source tokens and comments of a module, walked in order by the formatter: each token it prints brings
 // the comments before it (own-line) and the trailing comment after it, so every comment keeps its place.
 import type { IToken } from 'chevrotain';
-import { InternalError } from '../compiler/diagnostics/index.ts';
+import { InternalError } from '../diagnostics/index.ts';
 import { lineSuffix, ownLine, type Layout } from './layout.ts';
 import { SegLexer } from './tokens.ts';
 

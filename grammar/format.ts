@@ -1,7 +1,7 @@
 // `segc fmt`: .seg source → canonical source (2-space indent, lines within 110 columns where the layout
 // allows, every comment kept in place); a file with syntax errors is left alone. Style: docs/formatting.md.
 import type * as ast from './ast.ts';
-import { InternalError, type Diagnostic } from '../compiler/diagnostics/index.ts';
+import { InternalError, type Diagnostic } from '../diagnostics/index.ts';
 import { ExpressionPrinter } from './format-expressions.ts';
 import { hasBlankLine, SourceTokens } from './format-tokens.ts';
 import { parseSource } from './index.ts';

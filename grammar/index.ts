@@ -1,7 +1,7 @@
 // The grammar phase entry point: source text → AST Module plus every lexer and parser Diagnostic (SEG1xxx).
 // Always returns a module; after errors it is built from the recovered CST, skipping holes.
 import type { IToken } from 'chevrotain';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.ts';
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { Module } from './ast.ts';
 import { lexingErrorDiagnostic, parsingErrorDiagnostic, unterminatedStringDiagnostic } from './errors.ts';
 import { segParser } from './parser.ts';

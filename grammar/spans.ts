@@ -1,6 +1,6 @@
 // Offsets → Spans: a line table for 1-based line/column lookup, plus token and join helpers.
 import type { IToken } from 'chevrotain';
-import type { Span } from '../compiler/diagnostics/diagnostic.ts';
+import type { Span } from '../diagnostics/diagnostic.ts';
 
 /** Maps 0-based character offsets of one source text to Spans with 1-based line/column. */
 export class LineIndex {

@@ -3,8 +3,8 @@
 import type { CstNode, CstNodeLocation, IToken } from 'chevrotain';
 import type * as cst from './cst.generated.d.ts';
 import type * as ast from './ast.ts';
-import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.ts';
-import { createDiagnostic, quote } from '../compiler/diagnostics/messages.ts';
+import type { Diagnostic, Span } from '../diagnostics/diagnostic.ts';
+import { createDiagnostic, quote } from '../diagnostics/messages.ts';
 import { segParser } from './parser.ts';
 import { joinSpans, type LineIndex } from './spans.ts';
 

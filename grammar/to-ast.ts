@@ -3,7 +3,7 @@
 import type { CstNode, IToken } from 'chevrotain';
 import type * as cst from './cst.generated.d.ts';
 import type * as ast from './ast.ts';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.ts';
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { LineIndex } from './spans.ts';
 import { defined, ExpressionBuilder, unescape, type Loc } from './to-ast-expressions.ts';
 

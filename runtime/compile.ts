@@ -1,8 +1,8 @@
 // compileExperiment: a .seg file to checked settings, staged train/eval graphs and their Plans (no device
 // needed).
 import { existsSync, readFileSync } from 'node:fs';
-import { CompileError } from '../compiler/diagnostics/index.ts';
-import type { Diagnostic } from '../compiler/diagnostics/index.ts';
+import { CompileError } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { validatePlan } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';

@@ -3,7 +3,7 @@
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { planLimits } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
-import { InternalError } from '../compiler/diagnostics/index.ts';
+import { InternalError } from '../diagnostics/index.ts';
 import { verifyGraph } from '../compiler/ir/verify.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';

@@ -1,6 +1,6 @@
 // Reverse-mode autodiff over the IR: walks nodes from the loss back, applying each op's vjp and summing
 // gradients.
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { GraphBuilder } from '../ir/builder.ts';
 import { getOp } from '../ops/index.ts';
 

@@ -1,6 +1,6 @@
 // Per-kernel codegen state: storage bindings, uniform slots, and emission of fused pointwise expression
 // trees.
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Dim, Graph, Node, TensorType } from '../ir/types.ts';
 import { stridesOf } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';

@@ -2,9 +2,9 @@
 // one buffer is the user's (a diagnostic naming the tensor, its .seg source and the limit); a kernel over a
 // per-kernel limit (bindings, workgroup memory or size, grid) is segc's own bug (an InternalError naming the
 // kernel).
-import type { Diagnostic, Span } from '../diagnostics/diagnostic.ts';
-import { InternalError } from '../diagnostics/diagnostic.ts';
-import { createDiagnostic } from '../diagnostics/messages.ts';
+import type { Diagnostic, Span } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { createDiagnostic } from '../../diagnostics/messages.ts';
 import type { Graph } from '../ir/types.ts';
 import { elementCount, formatType } from '../ir/types.ts';
 import type { Plan, PlanBuffer } from './plan.ts';

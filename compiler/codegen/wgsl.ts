@@ -1,5 +1,5 @@
 // Small WGSL helpers shared by every kernel kind: literals, index decomposition, dispatch sizes, headers.
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { Dim } from '../ir/types.ts';
 
 export const WORKGROUP = 256;

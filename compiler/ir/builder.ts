@@ -1,7 +1,7 @@
 // Builds IR graphs: infers each node's type through the op table, folds constants and shares identical nodes
 // (constant folding and CSE on construction).
-import type { Span } from '../diagnostics/diagnostic.ts';
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import type { Span } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import { getOp } from '../ops/index.ts';
 import type { Attrs, Graph, Node, Output, TensorType } from './types.ts';
 

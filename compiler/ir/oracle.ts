@@ -1,6 +1,6 @@
 // The float64 CPU interpreter of the IR: a test oracle only, never an execution path of training or
 // evaluation.
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import { broadcastIndexer, coordinates, getOp } from '../ops/index.ts';
 import type { RefTensor } from '../ops/index.ts';
 import type { Graph, Node } from './types.ts';

@@ -1,6 +1,6 @@
 // The tensor graph IR: nodes in topological order, each with an op, operands, attributes and a named-dim
 // type.
-import type { Span } from '../diagnostics/diagnostic.ts';
+import type { Span } from '../../diagnostics/diagnostic.ts';
 
 /** f32 tensors, or u8 data (images, labels) stored packed four to a u32 word on the GPU. */
 export type DType = 'f32' | 'u8';

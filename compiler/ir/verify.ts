@@ -1,7 +1,7 @@
 // verifyGraph: the IR's invariants, checked after staging and autodiff. A violation is a compiler bug,
 // reported as an InternalError that prints the offending node with the lines around it (as JAX's checker
 // does).
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import { getOp } from '../ops/index.ts';
 import { printNode } from './printer.ts';
 import type { Graph, TensorType } from './types.ts';

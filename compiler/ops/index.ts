@@ -1,5 +1,5 @@
 // The op table: every IR op, by name. Adding an op is one definition plus its row here.
-import { InternalError } from '../diagnostics/diagnostic.ts';
+import { InternalError } from '../../diagnostics/diagnostic.ts';
 import { convOps } from './conv.ts';
 import { channelOps } from './channels.ts';
 import { convolutionOps } from './convolution.ts';

@@ -3,8 +3,8 @@
 import { tokenMatcher } from 'chevrotain';
 import type { Definition, Module } from '../../grammar/index.ts';
 import { Block, Fn, Identifier, Loss, Net, SegLexer } from '../../grammar/tokens.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 
 /**
  * Base names of type annotations: scalars, lists and the tensor kinds (a plain dim list `[C]` has no base).

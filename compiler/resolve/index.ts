@@ -4,8 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Definition, Identifier, Module, ParseResult, Span } from '../../grammar/index.ts';
 import { parseSource } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import { checkModule, definitionHeaders } from './checks.ts';
 
 /** A module with its own definitions and the ones it imports, by name. */

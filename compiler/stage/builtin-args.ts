@@ -1,7 +1,7 @@
 // Reading the arguments of built-in calls: positional or keyword, typed, per spatial dim; one table of the
 // keywords each built-in takes, which also fixes how many positional arguments it accepts.
 import type { Span } from '../../grammar/index.ts';
-import { suggest } from '../diagnostics/index.ts';
+import { suggest } from '../../diagnostics/index.ts';
 import type { Env, Stager } from './stager.ts';
 import type { NamedArgument, Value } from './values.ts';
 import { describeValue, fail, failWithHint, number } from './values.ts';

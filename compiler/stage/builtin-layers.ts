@@ -1,7 +1,7 @@
 // Built-in layers: convolutions, normalisations, dropout, pooling, resizing, linear maps, padding and channel
 // concatenation. Each creates its weights (named by call path) and stages IR ops; torch's semantics and init.
 import type { Span } from '../../grammar/index.ts';
-import { suggest } from '../diagnostics/index.ts';
+import { suggest } from '../../diagnostics/index.ts';
 import { ShapeError } from '../ir/types.ts';
 import type { TensorType } from '../ir/types.ts';
 import { convWeightType, transposedSizes } from '../ops/convolution.ts';

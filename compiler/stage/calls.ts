@@ -3,8 +3,8 @@
 // boundary).
 import { sep } from 'node:path';
 import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { displayPath } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { displayPath } from '../../diagnostics/index.ts';
 import { stdlibDirectory } from '../resolve/index.ts';
 import type { Builtin } from './builtins.ts';
 import { builtins, checkKeywords } from './builtins.ts';

@@ -2,8 +2,8 @@
 // section keys, value types and ranges; and fills a call's options with the catalogue's defaults
 // (callOptions).
 import type { Span } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic, suggest } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
 import { FAMILY_TEXT, article, describeType, show } from './catalog-describe.ts';
 import {
   CATALOGUE,

@@ -9,8 +9,8 @@ import type {
   Setting as SettingItem,
   Span,
 } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { createDiagnostic, quote, suggest } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { ConfigCall, ParamStep, Setting, SettingSpans } from './settings.ts';
 import { asCall, evaluateSetting, readStep, toSetting } from './settings.ts';

@@ -3,7 +3,7 @@
 import { differentiate } from '../autodiff/index.ts';
 import type { Graph } from '../ir/types.ts';
 import type { Definition, Span } from '../../grammar/index.ts';
-import { InternalError } from '../diagnostics/index.ts';
+import { InternalError } from '../../diagnostics/index.ts';
 import type { CallArguments } from './calls.ts';
 import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';

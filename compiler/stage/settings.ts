@@ -2,7 +2,7 @@
 // of every key and value by path (`train.epochs`, `data.classes`, `eval.metrics.1`) so a bad value is shown
 // where it is written.
 import type { Definition, Expression, Span } from '../../grammar/index.ts';
-import { createDiagnostic } from '../diagnostics/index.ts';
+import { createDiagnostic } from '../../diagnostics/index.ts';
 import { builtins } from './builtins.ts';
 import { collectArguments } from './calls.ts';
 import { CONSTRUCTORS } from './catalog.ts';

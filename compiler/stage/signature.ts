@@ -1,7 +1,7 @@
 // Binding call arguments to a definition's parameters (positional, keyword, defaults) and checking
 // annotations.
 import type { Definition, Parameter, Span } from '../../grammar/index.ts';
-import { suggest } from '../diagnostics/index.ts';
+import { suggest } from '../../diagnostics/index.ts';
 import { formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { Stager } from './stager.ts';

@@ -2,8 +2,8 @@
 // tensors. A recovering Stager (an experiment's model and loss) records each error and goes on with a poison
 // value in its place.
 import type { Expression, Span, Statement } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics/index.ts';
-import { InternalError, suggest } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { InternalError, suggest } from '../../diagnostics/index.ts';
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs } from '../ir/types.ts';
 import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';

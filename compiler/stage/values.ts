@@ -1,7 +1,7 @@
 // Compile-time values of staging: numbers, lists, strings, tensors (IR nodes), callables and config objects.
 import type { Definition, Span } from '../../grammar/index.ts';
-import type { Diagnostic, MessageCode } from '../diagnostics/index.ts';
-import { createDiagnostic } from '../diagnostics/index.ts';
+import type { Diagnostic, MessageCode } from '../../diagnostics/index.ts';
+import { createDiagnostic } from '../../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 
 export type Value =

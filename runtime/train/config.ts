@@ -1,8 +1,8 @@
 // Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts:
 // an unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can
 // run.
-import type { Diagnostic, Span } from '../../compiler/diagnostics/index.ts';
-import { createDiagnostic, suggest } from '../../compiler/diagnostics/index.ts';
+import type { Diagnostic, Span } from '../../diagnostics/index.ts';
+import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
 import type { Family } from '../../compiler/stage/catalog.ts';
 import {
   EVAL_KEYS,

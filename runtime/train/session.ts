@@ -21,7 +21,7 @@ import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
 import { findNonFinite } from './diagnose.ts';
 import { formatType } from '../../compiler/ir/types.ts';
-import { displayPath } from '../../compiler/diagnostics/index.ts';
+import { displayPath } from '../../diagnostics/index.ts';
 
 export interface RunOptions {
   overrides?: Record<string, Override>;

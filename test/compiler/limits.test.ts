@@ -11,8 +11,8 @@ import {
 } from '../../compiler/codegen/limits.ts';
 import { generatePlan } from '../../compiler/codegen/plan.ts';
 import { MAX_GROUPS_PER_DIM, dispatchFor, gridFor } from '../../compiler/codegen/wgsl.ts';
-import { renderDiagnostic } from '../../compiler/diagnostics/index.ts';
-import type { Span } from '../../compiler/diagnostics/index.ts';
+import { renderDiagnostic } from '../../diagnostics/index.ts';
+import type { Span } from '../../diagnostics/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
 

@@ -1,7 +1,7 @@
 // "Did you mean": the closest name within a third of its length (a swap of two letters is one edit), nothing
 // for far-off names.
 import { describe, expect, it } from 'vitest';
-import { suggest } from '../../compiler/diagnostics/index.ts';
+import { suggest } from '../../diagnostics/index.ts';
 
 describe('suggest', () => {
   const names = ['softmax', 'log_softmax', 'sum', 'mean', 'epochs', 'batch'];

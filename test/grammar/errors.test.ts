@@ -2,7 +2,7 @@
 // still returns a partial module built from the recovered CST.
 import { describe, expect, it } from 'vitest';
 import { parseSource } from '../../grammar/index.ts';
-import { renderDiagnostic } from '../../compiler/diagnostics/index.ts';
+import { renderDiagnostic } from '../../diagnostics/index.ts';
 
 function rendered(text: string): string[] {
   return parseSource(text, 'bad.seg').diagnostics.map((d) => renderDiagnostic(d, text));

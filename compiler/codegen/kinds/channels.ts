@@ -1,6 +1,6 @@
 // Kernels of the channel-group sum (group normalisation statistics) and the seeded random mask (dropout), one
 // thread per output element.
-import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { saltBits } from '../../ops/channels.ts';

@@ -1,6 +1,6 @@
 // 2-D convolution kernels: forward and input gradient through the register-tiled direct kernel, and the
 // weight gradient as a workgroup-per-tile reduction over N and the output positions.
-import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { convGeometry } from '../../ops/conv.ts';
 import type { ConvGeometry } from '../../ops/conv.ts';

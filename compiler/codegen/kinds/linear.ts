@@ -1,6 +1,6 @@
 // Kernels of the channel maps (dense and 1x1 layers) and of constant padding: one thread per output element,
 // and for the weight gradient one workgroup per weight element folding every position.
-import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { aroundChannels } from '../../ops/spatial.ts';

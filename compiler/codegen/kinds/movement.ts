@@ -1,6 +1,6 @@
 // Data-movement kernels, one thread per output element: max pooling and its gradient, nearest upsampling and
 // its gradient, concatenation and slicing along C.
-import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { foldedNchw, nchw } from '../../ops/spatial.ts';

@@ -1,6 +1,6 @@
 // Kernels of the general pooling and resizing ops (2-D/3-D), one thread per output element; the gradients
 // gather, one thread per input element, from the outputs whose windows or taps reach it (no atomics needed).
-import { InternalError } from '../../diagnostics/diagnostic.ts';
+import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import type { PoolAttrs, ResizeAttrs, Spatial } from '../../ops/pooling.ts';
 import { poolAttrs, poolOutput, resizeAttrs, spatialShape } from '../../ops/pooling.ts';
