@@ -3,7 +3,7 @@
 import { displayPath, renderDiagnostic } from '../diagnostics/index.ts';
 import type { Resolved } from '../compiler/resolve/index.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
-import { TRAIN_KEYS, checkSettings, declaredShape } from '../compiler/stage/catalog.ts';
+import { TRAIN_KEYS, checkSettings, declaredShape } from '../compiler/config/index.ts';
 import { stageDeclared } from '../compiler/stage/declared.ts';
 import { StageError, readExperiment, stageGraph } from '../compiler/stage/index.ts';
 import { ExperimentError, stageExperiment } from '../runtime/compile.ts';
@@ -20,7 +20,7 @@ export function checkFiles(files: string[]): void {
 }
 
 /**
- * Checks an experiment: its settings against the catalogue (compiler/stage/catalog.ts), then its network and
+ * Checks an experiment: its settings against the catalogue (compiler/config/index.ts), then its network and
  * loss. One this version can run is compiled as `segc run` compiles it; one it cannot run yet (a dataset
  * without a reader, sgd, ...) is staged on inputs of the shape its dataset declares: checking needs the
  * signatures, not the readers.

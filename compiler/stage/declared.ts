@@ -1,10 +1,10 @@
 // Type-checks an experiment that this version cannot run (a dataset without a reader yet, a 3-D volume, ...):
-// its network and loss are staged on inputs of the shape the dataset declares (compiler/stage/catalog.ts),
+// its network and loss are staged on inputs of the shape the dataset declares (compiler/config/index.ts),
 // which is all that checking needs. Runnable experiments are staged by stageGraph (graphs.ts) instead, with
 // their evaluation.
 import { differentiate } from '../autodiff/index.ts';
 import { SPATIAL_DIMS } from '../ir/types.ts';
-import type { DeclaredShape } from './catalog.ts';
+import type { DeclaredShape } from '../config/index.ts';
 import { callDefinition } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
 import { modelLogits, modelOptions, scalarLoss } from './graphs.ts';

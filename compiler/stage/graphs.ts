@@ -7,7 +7,7 @@ import { InternalError } from '../../diagnostics/index.ts';
 import type { CallArguments } from './calls.ts';
 import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
-import { METRICS } from './catalog-training.ts';
+import { entries } from '../config/index.ts';
 import { stageTerms } from './loss.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
@@ -15,7 +15,7 @@ import type { Value } from './values.ts';
 import { POISON, StageError, fail, number, plural } from './values.ts';
 
 /** The metrics' names (every declared metric), which loss terms must not take. */
-const METRIC_NAMES = new Set(METRICS.map((m) => m.name));
+const METRIC_NAMES = new Set(entries('metric').map((m) => m.name));
 export interface DataShape {
   batch: number;
   channels: number;

@@ -5,20 +5,13 @@ import type { Definition, Expression, Span } from '../../grammar/index.ts';
 import { createDiagnostic } from '../../diagnostics/index.ts';
 import { builtins } from './builtins.ts';
 import { collectArguments } from './calls.ts';
-import { CONSTRUCTORS } from './catalog.ts';
+import type { ConfigCall, Setting } from '../config/index.ts';
+import { CONSTRUCTORS } from '../config/index.ts';
 import type { Env, Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { StageError, describeValue, fail } from './values.ts';
 
-export type Setting = number | string | boolean | Setting[] | ConfigCall;
-
-/** `name(args, key = value)` in a setting: a dataset, optimizer, schedule or metric with options. */
-export interface ConfigCall {
-  name: string;
-  args: Setting[];
-  options: Record<string, Setting>;
-  span?: Span;
-}
+export type { ConfigCall, Setting } from '../config/index.ts';
 
 export interface ParamStep {
   every: number;

@@ -1,16 +1,16 @@
-// Turns an experiment's settings into run options: checked against the catalogue (compiler/stage/catalog.ts:
+// Turns an experiment's settings into run options: checked against the catalogue (compiler/config/index.ts:
 // an unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can
 // run.
 import type { Diagnostic, Span } from '../../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
-import type { Family } from '../../compiler/stage/catalog.ts';
+import type { Family } from '../../compiler/config/index.ts';
 import {
   EVAL_KEYS,
   TRAIN_KEYS,
   callOptions,
   checkSettings,
   findEntry,
-} from '../../compiler/stage/catalog.ts';
+} from '../../compiler/config/index.ts';
 import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
 import { asCall } from '../../compiler/stage/index.ts';
 

@@ -1,4 +1,4 @@
-// The catalogue of configuration signatures (compiler/stage/catalog.ts): every spec example checks clean,
+// The catalogue of configuration signatures (compiler/config/index.ts): every spec example checks clean,
 // checking is separate from availability (`segc check` accepts what the catalogue declares, `segc run`
 // refuses what this version cannot run yet, before touching the GPU), the catalogue is self-consistent and
 // docs/catalogue.md is generated from it.
@@ -17,8 +17,8 @@ import {
   checkSettings,
   defaultFits,
   describeType,
-} from '../../compiler/stage/catalog.ts';
-import { catalogueMarkdown } from '../../compiler/stage/catalog-doc.ts';
+} from '../../compiler/config/index.ts';
+import { catalogueMarkdown } from '../../compiler/config/doc.ts';
 import { readExperiment } from '../../compiler/stage/index.ts';
 import { readRunConfig } from '../../runtime/train/config.ts';
 
@@ -212,7 +212,7 @@ describe('the catalogue', () => {
     }
   });
 
-  it('docs/catalogue.md is generated from it (regenerate: npx tsx compiler/stage/catalog-doc.ts > docs/catalogue.md)', () => {
+  it('docs/catalogue.md is generated from it (regenerate: npx tsx compiler/config/doc.ts > docs/catalogue.md)', () => {
     expect(readFileSync(join(root, 'docs/catalogue.md'), 'utf8')).toBe(catalogueMarkdown());
   });
 });

@@ -1,7 +1,7 @@
 // How the checker's messages (and docs/catalogue.md) put types and values into words: family names,
 // describeType, and a value as the user wrote it.
-import type { Family, Type } from './catalog-types.ts';
-import type { Setting } from './settings.ts';
+import type { Family, Type } from './types.ts';
+import type { Setting } from './types.ts';
 
 export const FAMILY_TEXT: Record<Family, { one: string; many: string; example: string }> = {
   dataset: { one: 'dataset', many: 'datasets', example: 'shapes(size = [64, 64])' },

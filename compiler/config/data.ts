@@ -1,6 +1,6 @@
 // The catalogue's datasets (with the shape each declares), augmentation transforms and normalisation
 // statistics.
-import type { DeclaredShape, Entry, Param } from './catalog-types.ts';
+import type { DeclaredShape, Entry, Param } from './types.ts';
 import {
   bool,
   entry,
@@ -14,8 +14,8 @@ import {
   str,
   transforms,
   triple,
-} from './catalog-types.ts';
-import type { Setting } from './settings.ts';
+} from './types.ts';
+import type { Setting } from './types.ts';
 
 const TRAINING_SIZE = "the dataset's training size";
 

@@ -1,6 +1,6 @@
 // The catalogue's optimizers, learning-rate schedules and evaluation metrics.
-import type { Entry, Param } from './catalog-types.ts';
-import { bool, int, num, ofFamily, probability } from './catalog-types.ts';
+import type { Entry, Param } from './types.ts';
+import { bool, int, num, ofFamily, probability } from './types.ts';
 
 const adamParams = (weightDecay: number): Param[] => [
   { name: 'lr', type: num({ above: 0 }), default: 1e-3, doc: 'learning rate' },

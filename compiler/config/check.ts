@@ -4,18 +4,10 @@
 import type { Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
-import { FAMILY_TEXT, article, describeType, show } from './catalog-describe.ts';
-import {
-  CATALOGUE,
-  EVAL_KEYS,
-  LIBRARY_NAMES,
-  TEST_KEYS,
-  TRAIN_KEYS,
-  entries,
-  findEntry,
-} from './catalog-table.ts';
-import type { DeclaredShape, Entry, Family, Param, Type } from './catalog-types.ts';
-import type { ConfigCall, Setting } from './settings.ts';
+import { FAMILY_TEXT, article, describeType, show } from './describe.ts';
+import { CATALOGUE, EVAL_KEYS, LIBRARY_NAMES, TEST_KEYS, TRAIN_KEYS, entries, findEntry } from './table.ts';
+import type { DeclaredShape, Entry, Family, Param, Type } from './types.ts';
+import type { ConfigCall, Setting } from './types.ts';
 
 /** What checkSettings reads: the experiment's settings and where they are written. */
 export interface CheckedSettings {

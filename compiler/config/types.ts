@@ -1,7 +1,17 @@
 // The shape of the catalogue: families, option types, options (Param) and entries, with the small
-// constructors of types and options that the tables (catalog-data.ts, catalog-training.ts, catalog-table.ts)
-// are written with.
-import type { Setting } from './settings.ts';
+// constructors of types and options that the tables (data.ts, training.ts, table.ts) are written with; and
+// the plain values an experiment's settings are read into (Setting).
+import type { Span } from '../../grammar/index.ts';
+
+export type Setting = number | string | boolean | Setting[] | ConfigCall;
+
+/** `name(args, key = value)` in a setting: a dataset, optimizer, schedule or metric with options. */
+export interface ConfigCall {
+  name: string;
+  args: Setting[];
+  options: Record<string, Setting>;
+  span?: Span;
+}
 
 export type Family = 'dataset' | 'transform' | 'optimizer' | 'schedule' | 'metric' | 'stats';
 

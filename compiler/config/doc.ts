@@ -1,14 +1,14 @@
-// docs/catalogue.md from the catalogue (compiler/stage/catalog.ts): every dataset, transform, optimizer,
+// docs/catalogue.md from the catalogue (compiler/config/index.ts): every dataset, transform, optimizer,
 // schedule and metric with its options, types and defaults, and the section keys. Regenerate with
 //
-//     npx tsx compiler/stage/catalog-doc.ts > docs/catalogue.md
+//     npx tsx compiler/config/doc.ts > docs/catalogue.md
 //
 // (test/e2e/catalog.test.ts fails when the file is out of date).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Entry, Family, Param } from './catalog.ts';
-import { SECTION_KEYS, describeType, entries } from './catalog.ts';
-import type { Setting } from './settings.ts';
+import type { Entry, Family, Param } from './index.ts';
+import { SECTION_KEYS, describeType, entries } from './index.ts';
+import type { Setting } from './types.ts';
 
 const TITLES: Array<[Family, string, string]> = [
   [
@@ -74,8 +74,7 @@ export function catalogueMarkdown(): string {
   const lines = [
     '# The configuration catalogue',
     '',
-    '<!-- Generated from compiler/stage/catalog.ts by compiler/stage/catalog-doc.ts; do not ' +
-      'edit by hand. -->',
+    '<!-- Generated from compiler/config/index.ts by compiler/config/doc.ts; do not ' + 'edit by hand. -->',
     '',
     'Every dataset, transform, optimizer, schedule and metric an experiment may name, with its ' +
       'options. `segc check`',

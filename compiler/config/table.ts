@@ -1,10 +1,10 @@
 // The whole catalogue and its look-ups (entries of a family, an entry by name, an option's default), the
 // standard library's setting names, and the keys of the train, eval and test sections.
-import { DATASETS, STATS, TRANSFORMS } from './catalog-data.ts';
-import { METRICS, OPTIMIZERS, SCHEDULES } from './catalog-training.ts';
-import type { Entry, Family, Param } from './catalog-types.ts';
-import { bool, entry, int, str } from './catalog-types.ts';
-import type { Setting } from './settings.ts';
+import { DATASETS, STATS, TRANSFORMS } from './data.ts';
+import { METRICS, OPTIMIZERS, SCHEDULES } from './training.ts';
+import type { Entry, Family, Param } from './types.ts';
+import { bool, entry, int, str } from './types.ts';
+import type { Setting } from './types.ts';
 
 /** Every catalogue entry, by family. */
 export const CATALOGUE: Entry[] = [
