@@ -7,7 +7,9 @@ import { computeGrad } from '../runtime/grad.ts';
 import { checkFiles, compileErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
-import { RunError, runExperiment } from '../runtime/train/session.ts';
+import { RunError } from '../runtime/errors.ts';
+import { Trainer } from '../runtime/train/trainer.ts';
+import { progressRenderer } from './progress.ts';
 import { STATE_FILE } from '../runtime/train/state.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
 import { explainFile } from './explain.ts';
@@ -85,13 +87,16 @@ program
         };
         process.once('SIGINT', interrupted);
         try {
-          await runExperiment(file, {
+          const progress = progressRenderer();
+          const trainer = new Trainer(file, {
             overrides: opts.set,
             device: opts.device,
             out: opts.out,
             resume: opts.resume,
+            liveTerms: progress.live,
             onDirectory: (dir) => (directory = dir),
           });
+          await trainer.on(progress.listener).run();
         } finally {
           process.off('SIGINT', interrupted);
         }

@@ -1,0 +1,341 @@
+// The Trainer: compiles an experiment for a device, trains and evaluates it, saves its models and training
+// state in a run folder, and tells its listeners what happens (events.ts). It writes nothing to a terminal:
+// the CLI, a sweep or a test renders the events.
+import { join } from 'node:path';
+import type { CompiledExperiment } from '../compile.ts';
+import { compileExperiment, stageExperiment } from '../compile.ts';
+import { planLimits } from '../../compiler/codegen/limits.ts';
+import { writeSafetensorsFile } from '../checkpoint/safetensors.ts';
+import type { TensorEntry } from '../checkpoint/safetensors.ts';
+import { BEST_MODEL_FILE, MODEL_FILE, RunFolder, outputDirectory } from '../checkpoint/run-folder.ts';
+import type { DevicePreference, OpenedDevice } from '../device.ts';
+import { openDevice } from '../device.ts';
+import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
+import type { LoadedPlan } from '../executor.ts';
+import { RunError } from '../errors.ts';
+import { learningRate, stepParams } from './config.ts';
+import type { Override, RunConfig } from './config.ts';
+import { datasetSplits, evaluate, readTerms, zero } from './evaluate.ts';
+import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
+import { makeBatch, shuffledOrder } from './batches.ts';
+import { initialValues } from './init.ts';
+import type { NonFinite } from './diagnose.ts';
+import { findNonFinite } from './diagnose.ts';
+import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
+import { formatType } from '../../compiler/ir/types.ts';
+import { displayPath } from '../../diagnostics/index.ts';
+
+export interface TrainerOptions {
+  overrides?: Record<string, Override>;
+  /** Which adapter to open, or an opened device to share (a sweep running several trainers on one GPU). */
+  device?: DevicePreference | OpenedDevice;
+  out?: string;
+  /** A run directory to continue: its training state (weights, Adam moments, epoch, params) is loaded. */
+  resume?: string;
+  /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
+  stopAfter?: number;
+  /** Read the running loss terms for 'step' events (a small read-back every few steps, for a live display). */
+  liveTerms?: boolean;
+  /** Told the run's directory as soon as it is chosen (for the CLI's message on Ctrl-C). */
+  onDirectory?: (dir: string) => void;
+}
+
+/** Steps between waits for the queue (and live term read-backs): bounds the work in flight. */
+const SYNC_EVERY = 8;
+
+export class Trainer {
+  private readonly listeners: TrainerListener[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly options: TrainerOptions = {},
+  ) {}
+
+  on(listener: TrainerListener): this {
+    this.listeners.push(listener);
+    return this;
+  }
+
+  private emit(event: TrainerEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Compiles the experiment for the device, trains it to its last epoch and returns the run's summary. */
+  async run(): Promise<RunSummary> {
+    const options = this.options;
+    const started = performance.now();
+    // .seg errors and a taken output directory are reported before the GPU is touched (checking stages the
+    // forward pass only); the plans are then generated once, tuned for the adapter and checked against its
+    // limits. A resumed run keeps the --set overrides it was started with; ones given now are added on top.
+    const saved = options.resume ? await savedOverrides(join(options.resume, STATE_FILE)) : {};
+    const overrides = { ...saved, ...options.overrides };
+    const checked = stageExperiment(this.file, { overrides, check: true });
+    const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
+    options.onDirectory?.(out);
+    const shared = typeof options.device === 'object' ? options.device : undefined;
+    const opened = shared ?? (await openDevice((options.device as DevicePreference) ?? 'auto'));
+    try {
+      return await this.train(opened, out, overrides, saved, started);
+    } finally {
+      if (!shared) opened.device.destroy();
+    }
+  }
+
+  private async train(
+    opened: OpenedDevice,
+    out: string,
+    overrides: Record<string, Override>,
+    saved: Record<string, Override>,
+    started: number,
+  ): Promise<RunSummary> {
+    const options = this.options;
+    const { device } = opened;
+    const target = opened.software ? 'cpu' : 'gpu';
+    const compiled = compileExperiment(this.file, { overrides, target, limits: planLimits(device.limits) });
+    const { config, spec } = compiled;
+    const folder = new RunFolder(out);
+    const { train: trainSet, val: valSet } = datasetSplits(config);
+    const batch = config.train.batch;
+    const steps = Math.floor(trainSet.count / batch);
+    const startEvent = {
+      type: 'start' as const,
+      experiment: spec.name,
+      device: opened.description,
+      software: opened.software,
+      out,
+      epochs: config.train.epochs,
+      steps,
+      first: 0,
+    };
+    if (steps === 0) {
+      this.emit(startEvent);
+      throw new RunError(
+        `The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`,
+      );
+    }
+
+    const store = new BufferStore(device);
+    const constants = lossConstants(compiled);
+    const train = await loadPlan(store, compiled.trainPlan);
+    const evaluation = await loadPlan(store, compiled.evalPlan);
+    for (const [name, values] of initialValues(compiled.train.weights, config.train.seed)) {
+      const trainable = compiled.train.weights.find((w) => w.name === name)!.trainable;
+      writeBuffer(device, store.get(`${trainable ? 'weight' : 'state'}:${name}`, values.byteLength), values);
+    }
+    const summary: RunSummary = {
+      experiment: spec.name,
+      device: opened.description,
+      epochs: [],
+      wallSeconds: 0,
+      out,
+    };
+    let values = { ...config.params };
+    let step = 0;
+    let first = 0;
+    let resumed: TrainerEvent | undefined;
+    if (options.resume) {
+      const state = await loadTrainingState(store, folder.path(STATE_FILE), spec.name, constants).catch(
+        (error: Error) => {
+          throw new RunError(error.message);
+        },
+      );
+      if (state.epoch >= config.train.epochs) {
+        this.emit(startEvent);
+        throw new RunError(
+          `Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise ` +
+            `train.epochs with --set).`,
+        );
+      }
+      // The params continue where they were (upstream restarts alpha from the config on resume, quirk Q3);
+      // a param given with --set wins.
+      values = { ...values, ...state.params, ...pick(options.overrides ?? {}, Object.keys(values)) };
+      const kept = Object.fromEntries(
+        Object.entries(saved).filter(([key]) => !(key in (options.overrides ?? {}))),
+      );
+      ({ epoch: first, step } = state);
+      Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
+      // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten
+      // from the state's history, so the resumed epochs follow it exactly once.
+      await folder.rewriteMetrics(summary.epochs.map(flatten));
+      resumed = { type: 'resume', experiment: spec.name, out, epoch: first, step, kept };
+    }
+    this.emit({ ...startEvent, first });
+    if (resumed) this.emit(resumed);
+
+    const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);
+    for (let epoch = first; epoch < last; epoch++) {
+      const params = Object.fromEntries(Object.entries(values).map(([k, v]) => [`param.${k}`, v]));
+      const epochStart = performance.now();
+      const lr = learningRate(config, epoch);
+      zero(device, train);
+      const order = shuffledOrder(trainSet.count, config.train.seed * 7919 + epoch);
+      for (let k = 0; k < steps; k++) {
+        step++;
+        const uniforms = { ...params, step, ...optimizerUniforms(config, lr, step) };
+        const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+        executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
+        const synced = k % SYNC_EVERY === SYNC_EVERY - 1 || k === steps - 1;
+        if (synced) await device.queue.onSubmittedWorkDone();
+        const terms =
+          options.liveTerms && synced ? await readTerms(train, compiled.train.terms, k + 1) : undefined;
+        this.emit({ type: 'step', epoch: epoch + 1, step: k + 1, steps, images: b.images, terms });
+      }
+      const trainTerms = await readTerms(train, compiled.train.terms, steps);
+      await this.checkFinite(compiled, store, train, target, trainSet, order, params, epoch, steps);
+      const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
+      if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
+        record.val = await evaluate(compiled, evaluation, valSet, params);
+        this.emit({ type: 'evaluation', epoch: epoch + 1, evaluation: record.val });
+      }
+      record.seconds = (performance.now() - epochStart) / 1000;
+      summary.epochs.push(record);
+      this.emit({ type: 'epoch', record, epochs: config.train.epochs, metrics: config.eval.metrics });
+      await folder.appendMetrics(flatten(record));
+      const files = [MODEL_FILE];
+      await saveModel(device, store, compiled, folder.path(MODEL_FILE));
+      const select = config.eval.select;
+      const value = record.val?.values[select];
+      const better =
+        select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
+      if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
+        summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
+        // The selected model, with the params it was evaluated with (what segc test uses by default).
+        const selected = { epoch: String(epoch + 1), params: JSON.stringify(values) };
+        await saveModel(device, store, compiled, folder.path(BEST_MODEL_FILE), selected);
+        files.push(BEST_MODEL_FILE);
+      }
+      const next = stepParams(config, values, epoch);
+      for (const [name, value] of Object.entries(next)) {
+        if (value !== values[name]) this.emit({ type: 'param', name, from: values[name], to: value });
+      }
+      values = next;
+      const history = { epochs: summary.epochs, best: summary.best };
+      const state = { epoch: epoch + 1, step, params: values, history, overrides };
+      await saveTrainingState(store, folder.path(STATE_FILE), spec.name, state, constants);
+      files.push(STATE_FILE);
+      this.emit({ type: 'checkpoint', epoch: epoch + 1, files });
+    }
+    summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
+    const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
+    if (stuck) {
+      summary.warnings = [stuck];
+      this.emit({ type: 'warning', message: stuck });
+    }
+    summary.wallSeconds = (performance.now() - started) / 1000;
+    await folder.writeSummary(summary);
+    this.emit({ type: 'end', summary });
+    return summary;
+  }
+
+  /** After an epoch: if the guard froze the weights at a failing step, replay that batch to find the op. */
+  private async checkFinite(
+    compiled: CompiledExperiment,
+    store: BufferStore,
+    train: LoadedPlan,
+    target: 'cpu' | 'gpu',
+    trainSet: ReturnType<typeof datasetSplits>['train'],
+    order: number[],
+    params: Record<string, number>,
+    epoch: number,
+    steps: number,
+  ): Promise<void> {
+    const failed = (await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]))[0];
+    if (failed === 0) return;
+    const batch = compiled.config.train.batch;
+    const k = failed - 1 - epoch * steps;
+    const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+    const inputs = { image: b.image, labels: b.labels };
+    const culprit = await findNonFinite(
+      store,
+      compiled.train.graph,
+      { uniforms: { ...params, step: failed }, inputs },
+      target,
+    );
+    throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
+  }
+}
+
+/** The optimizer's per-step uniforms (Adam's bias-corrected step size) for the learning rate `lr`. */
+function optimizerUniforms(config: RunConfig, lr: number, step: number): Record<string, number> {
+  const { beta1, beta2 } = config.optimizer;
+  return { 'adam.step_size': lr / (1 - beta1 ** step), 'adam.bias2': Math.sqrt(1 - beta2 ** step) };
+}
+
+/**
+ * A warning when the last evaluation never predicted a class its labels hold: the usual sign of a run stuck
+ * on a rare class (a short budget, a small network), which a mean Dice alone hides.
+ */
+export function unpredictedWarning(evaluation: EpochRecord['val'] & object): string | undefined {
+  const classes = evaluation.unpredicted ?? []; // absent in states saved before it existed
+  if (classes.length === 0) return undefined;
+  const one = classes.length === 1;
+  const names = one ? `class ${classes[0]} is` : `classes ${classes.join(', ')} are`;
+  const remedies =
+    'more epochs, a larger learning rate (--set optimizer.lr=...) or another seed (--set train.seed=...)';
+  const it = one ? 'it' : 'them';
+  const stuck = `the run may be stuck on ${it}`;
+  return `${names} in the validation labels but never predicted (Dice 0): ${stuck}; ${remedies} can help.`;
+}
+
+async function saveModel(
+  device: GPUDevice,
+  store: BufferStore,
+  compiled: CompiledExperiment,
+  path: string,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const tensors: Record<string, TensorEntry> = {};
+  for (const w of compiled.train.weights) {
+    if (w.init.kind === 'values') continue; // the loss's constants come from the .seg file
+    const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`)!;
+    const count = w.sizes.reduce((a, b) => a * b, 1);
+    const data = (await readBuffer(device, buffer)).slice(0, count);
+    tensors[w.name] = { dtype: 'F32', shape: w.sizes, data };
+  }
+  await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc', ...metadata });
+}
+
+/** The param values among `--set` overrides (numbers for the named params). */
+function pick(record: Record<string, Override>, keys: string[]): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(record).filter(
+      (e): e is [string, number] => keys.includes(e[0]) && typeof e[1] === 'number',
+    ),
+  );
+}
+
+function nonFiniteMessage(
+  epoch: number,
+  step: number,
+  culprit: NonFinite | undefined,
+  sources: Map<string, string>,
+): string {
+  const head = `Training stopped in epoch ${epoch}, step ${step}: the loss is not finite.`;
+  if (!culprit) return `${head} No single op could be blamed when the batch was replayed.`;
+  const { node, value } = culprit;
+  const where = node.span ? ` at ${displayPath(node.span.file)}:${node.span.line}:${node.span.col}` : '';
+  const line = node.span ? sources.get(node.span.file)?.split('\n')[node.span.line - 1] : undefined;
+  const caret = line && node.span ? `\n  ${line}\n  ${' '.repeat(node.span.col - 1)}^` : '';
+  return `${head} The first ${value} comes from '${node.op}'${where} (${formatType(node.type)}).${caret}`;
+}
+
+/** An epoch's record as one line of metrics.jsonl. */
+export function flatten(record: EpochRecord): Record<string, unknown> {
+  const flat: Record<string, unknown> = {
+    epoch: record.epoch,
+    lr: record.lr,
+    params: record.params,
+    ...record.train,
+  };
+  for (const [k, v] of Object.entries(record.val?.values ?? {})) {
+    flat[record.train[k] !== undefined ? `val_${k}` : k] = v;
+  }
+  if (record.val) flat.dice_per_class = record.val.dicePerClass;
+  flat.seconds = Number(record.seconds.toFixed(3));
+  return flat;
+}
+
+/** The loss's constant tensors (lists in the .seg file): never saved, never loaded, always the file's. */
+function lossConstants(compiled: CompiledExperiment): Set<string> {
+  return new Set(compiled.train.weights.filter((w) => w.init.kind === 'values').map((w) => w.name));
+}
