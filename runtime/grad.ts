@@ -9,7 +9,8 @@ import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import type { LossInput } from '../compiler/stage/index.ts';
 import { StageError, inputDims, stageLoss } from '../compiler/stage/index.ts';
-import type { TensorEntry } from './checkpoint/safetensors.ts';
+import type { DType, TensorEntry } from './checkpoint/safetensors.ts';
+import { tensorProblem } from './checkpoint/validate.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
 import { ExperimentError, assertFits } from './compile.ts';
 import type { DevicePreference } from './device.ts';
@@ -30,6 +31,18 @@ export interface GradOptions {
 }
 
 const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
+const INPUT_DTYPES: DType[] = ['F32', 'F64', 'I64', 'I32', 'U8'];
+const FLOAT_DTYPES: DType[] = ['F32', 'F64'];
+
+/** The inputs file; a missing or damaged one is a RunError naming it. */
+async function readInputs(path: string): Promise<Record<string, TensorEntry>> {
+  try {
+    return (await readSafetensorsFile(path)).tensors;
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new RunError(message.startsWith(path) ? message : `${path}: ${message}`);
+  }
+}
 
 function flatValues(entry: TensorEntry): number[] {
   return Array.from(entry.data as ArrayLike<number | bigint>, (v) => Number(v));
@@ -62,21 +75,24 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     );
   }
   const { def, scope } = found;
-  const { tensors } = await readSafetensorsFile(options.inputs);
+  const tensors = await readInputs(options.inputs);
   const inputs = new Map<string, LossInput>();
   const data = new Map<string, number[]>();
   const params = new Set(def.params.map((p) => p.name.name));
   const labelParams = new Set(
     def.params.filter((p) => ['labels', 'masks'].includes(p.type?.base?.name ?? '')).map((p) => p.name.name),
   );
-  for (const name of Object.keys(tensors)) {
-    if (!params.has(name)) {
-      throw new RunError(
-        `${options.inputs}: tensor '${name}' is not a parameter of '${options.loss}' ` +
-          `(${[...params].join(', ')}).`,
-      );
-    }
-  }
+  // Shapes are fitted to the declared types below; names, dtypes and finiteness are checked as for models.
+  const specs = [...params].map((name) => ({
+    name,
+    required: false,
+    dtypes: labelParams.has(name) ? INPUT_DTYPES : FLOAT_DTYPES,
+  }));
+  const problem = tensorProblem(tensors, specs, {
+    kind: 'a float input',
+    extra: (name) => `tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`,
+  });
+  if (problem) throw new RunError(`${options.inputs}: ${problem}`);
   const spatialRank = logitsSpatialRank(def, tensors, labelParams);
   for (const [name, entry] of Object.entries(tensors)) {
     const dims = inputDims(def, name, entry.shape.length, spatialRank);

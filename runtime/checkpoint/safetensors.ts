@@ -126,8 +126,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors byte
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declaredLength = view.getBigUint64(0, true);
+  // A safetensors header is a JSON object: anything else after the length field is another kind of file,
+  // which a header length read from its first bytes would only describe as nonsense.
+  if (bytes.length > 8 && bytes[8] !== 0x7b) {
+    fail('not a safetensors file (no JSON header after the 8-byte length field)');
+  }
   if (declaredLength > BigInt(bytes.length - 8)) {
-    fail(`header length ${declaredLength} exceeds the ${bytes.length - 8} bytes after the length field`);
+    fail(
+      `header length ${declaredLength} exceeds the ${bytes.length - 8} bytes after the length field ` +
+        '(file truncated, or not a safetensors file)',
+    );
   }
   if (declaredLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${declaredLength} exceeds 100 MB`);
   const headerLength = Number(declaredLength);

@@ -5,6 +5,7 @@ import type { Override } from './config.ts';
 import { existsSync } from 'node:fs';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
+import { tensorProblem } from '../checkpoint/validate.ts';
 import type { BufferStore } from '../executor.ts';
 import { readBuffer, writeBuffer } from '../executor.ts';
 
@@ -81,25 +82,12 @@ export async function loadTrainingState(
   }
   const state = parseState(metadata.state, path);
   const wanted = [...store.buffers.keys()].filter((name) => persistent(name, constants));
-  for (const name of wanted) {
-    const entry = tensors[name];
-    const elements = store.buffers.get(name)!.size / 4;
-    if (!entry)
-      throw new Error(`Cannot resume from '${path}': it has no tensor '${name}' (was the model changed?).`);
-    if (entry.dtype !== 'F32')
-      throw new Error(
-        `Cannot resume from '${path}': '${name}' is ${entry.dtype}, a training state holds F32.`,
-      );
-    if (entry.data.length !== elements) {
-      throw new Error(
-        `Cannot resume from '${path}': '${name}' has ${entry.data.length} values, the model needs ` +
-          `${elements}.`,
-      );
-    }
-  }
-  const extra = Object.keys(tensors).filter((name) => !store.buffers.has(name));
-  if (extra.length > 0)
-    throw new Error(`Cannot resume from '${path}': '${extra[0]}' is not part of this model.`);
+  const specs = wanted.map((name) => ({ name, shape: [store.buffers.get(name)!.size / 4] }));
+  const problem = tensorProblem(tensors, specs, {
+    kind: 'a training state',
+    nonFinite: 'the run diverged before this state was saved, or the file was damaged',
+  });
+  if (problem) throw new Error(`Cannot resume from '${path}': ${problem}`);
   for (const name of wanted)
     writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
   return state;

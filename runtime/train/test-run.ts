@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
+import { tensorProblem } from '../checkpoint/validate.ts';
 import { compileExperiment } from '../compile.ts';
 import type { Override } from './config.ts';
 import type { DevicePreference } from '../device.ts';
@@ -64,6 +65,14 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
         `'${compiled.spec.name}'.`,
     );
   }
+  // The file must hold exactly what segc run saves for this model (the loss's constants excepted).
+  const saved = compiled.train.weights.filter((w) => w.init.kind !== 'values');
+  const specs = saved.map((w) => ({ name: w.name, shape: w.sizes }));
+  const problem = tensorProblem(tensors, specs, {
+    kind: 'a segc model',
+    nonFinite: 'the run that saved it diverged, or the file was damaged',
+  });
+  if (problem) throw new RunError(`Cannot test '${modelPath}': ${problem}`);
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, compiled.evalPlan);
   for (const w of compiled.eval.weights) {
@@ -73,17 +82,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(w.init.values));
       continue;
     }
-    const entry = tensors[w.name];
-    const count = w.sizes.reduce((a, b) => a * b, 1);
-    if (!entry || entry.data.length !== count) {
-      throw new RunError(
-        `Cannot test '${modelPath}': ` +
-          (entry
-            ? `'${w.name}' has ${entry.data.length} values, the model needs ${count}.`
-            : `it has no tensor '${w.name}' (was the model changed?).`),
-      );
-    }
-    if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(entry.data as Float32Array));
+    if (buffer) writeBuffer(opened.device, buffer, tensors[w.name].data as Float32Array);
   }
   // The params of the selected epoch (a scheduled alpha) or those the run ended with, else the experiment's;
   // --set wins over all.

@@ -117,3 +117,41 @@ describe('segc grad', () => {
     );
   });
 });
+
+describe('segc grad inputs', () => {
+  const run = (inputs: string) =>
+    computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'bad-out.safetensors') });
+
+  it('names a truncated or foreign inputs file instead of crashing', async () => {
+    const good = await saveInputs('whole.safetensors');
+    const cut = join(dir, 'cut.safetensors');
+    writeFileSync(cut, readFileSync(good).subarray(0, 100));
+    await expect(run(cut)).rejects.toThrow(new RegExp(`^${cut}: header length \\d+ exceeds`));
+    await expect(run(cut)).rejects.toBeInstanceOf(RunError);
+    const text = join(dir, 'notes.safetensors');
+    writeFileSync(text, 'these are my notes, not tensors\n');
+    await expect(run(text)).rejects.toThrow(
+      new RunError(`${text}: not a safetensors file (no JSON header after the 8-byte length field)`),
+    );
+  });
+
+  it('refuses non-finite logits and logits of an integer dtype, as model files are refused', async () => {
+    const labels = BigInt64Array.from(golden.inputs.y.data.map((v) => BigInt(v)));
+    const y = { dtype: 'I64' as const, shape: golden.inputs.y.shape, data: labels };
+    const z = Float64Array.from(golden.inputs.z.data);
+    z[3] = NaN;
+    const nan = join(dir, 'nan.safetensors');
+    await writeSafetensorsFile(nan, { z: { dtype: 'F64', shape: golden.inputs.z.shape, data: z }, y });
+    await expect(run(nan)).rejects.toThrow(
+      new RunError(
+        `${nan}: 'z' holds NaN (1 of its ${z.length} values are not finite, the first at index 3).`,
+      ),
+    );
+    const ints = join(dir, 'ints.safetensors');
+    const zi = Int32Array.from(golden.inputs.z.data, (v) => Math.round(v));
+    await writeSafetensorsFile(ints, { z: { dtype: 'I32', shape: golden.inputs.z.shape, data: zi }, y });
+    await expect(run(ints)).rejects.toThrow(
+      new RunError(`${ints}: 'z' is I32, a float input holds F32 or F64.`),
+    );
+  });
+});

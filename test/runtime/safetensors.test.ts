@@ -114,12 +114,14 @@ describe('corrupt input', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['empty file', new Uint8Array(0), /too short/],
     ['header length past the end', good.slice(0, 20), /header length/],
-    ['huge header length', new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 0]), /header length/],
+    ['huge header length', new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 0x7b]), /header length/],
+    // A text file: its first 8 bytes read as a header length of 7021991845529153390.
+    ['a file of another kind', new Uint8Array(ascii('not a model, just text')), /not a safetensors file/],
     ['truncated data', good.slice(0, good.length - 3), /truncated/],
     ['trailing bytes', new Uint8Array([...good, 1, 2]), /truncated or extra/],
     ['cut inside the header', good.slice(0, 8 + headerLength - 20), /header length/],
     ['invalid JSON', withHeader('{"a": '), /not valid JSON/],
-    ['not an object', withHeader('[1, 2]'), /JSON object/],
+    ['not an object', withHeader('[1, 2]'), /not a safetensors file/],
     ['invalid UTF-8', new Uint8Array([...lengthPrefix(8), 0x7b, 0xff, 0xfe, 0x7d, 32, 32, 32, 32]), /UTF-8/],
     ['unknown dtype', withHeader('{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', [0, 0]), /BF16/],
     ['bad shape', withHeader('{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}', [0]), /shape/],
