@@ -1,0 +1,48 @@
+// Photos (JPEG, PNG, TIFF, WebP) decoded by sharp (libvips) into 8-bit RGB [H, W, 3], as PIL's
+// convert('RGB') and OpenCV's imread (BGR reversed) give them: alpha dropped, grey repeated, palette expanded.
+// No EXIF rotation (PIL does not rotate either). Its JPEG decode equals PIL's bit for bit
+// (test/runtime/data/decode.test.ts).
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { DataError } from '../errors.ts';
+
+export interface DecodedImage {
+  /** [H, W, 3] RGB. */
+  data: Uint8Array;
+  height: number;
+  width: number;
+}
+
+/** Reads a file, naming it (and the option that led to it) when it is missing or unreadable. */
+export async function readBytes(file: string, what: string, option?: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(error)})`;
+    throw new DataError(`${what} '${file}' ${problem}`, file, option);
+  }
+}
+
+export async function decodeImage(file: string, option?: string): Promise<DecodedImage> {
+  return decodeImageBytes(await readBytes(file, 'Image', option), file);
+}
+
+export async function decodeImageBytes(bytes: Uint8Array, file: string): Promise<DecodedImage> {
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`${info.channels} channels after conversion to RGB`);
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      height: info.height,
+      width: info.width,
+    };
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new DataError(`Image '${file}' is corrupt or not an image: ${reason}`, file);
+  }
+}

@@ -1,0 +1,180 @@
+// A sample from its entry: the image decoded, the mask turned into labels and both checked (the mask's size is
+// the image's; every label is a class or the ignore value). The same function runs on the main thread and in
+// the loader's worker threads (runtime/data/worker.ts).
+import type { MaskMode, Sample, SampleEntry } from '../dataset.ts';
+import { DataError } from '../errors.ts';
+import { decodeImage } from './image.ts';
+import { decodeMask } from './label.ts';
+import type { DecodedMask } from './label.ts';
+import { decodeVolume } from './nifti.ts';
+import { volumeToBytes } from './intensity.ts';
+
+/** What a decoded sample is checked against. */
+export interface LabelRules {
+  classes: number;
+  ignore: number;
+}
+
+export async function decodeSample(entry: SampleEntry, rules: LabelRules): Promise<Sample> {
+  switch (entry.kind) {
+    case 'image':
+      return decodeImageSample(entry, rules);
+    case 'lesions':
+      return decodeLesions(entry);
+    case 'volume':
+      return decodeVolumeSample(entry, rules);
+  }
+}
+
+async function decodeImageSample(
+  entry: Extract<SampleEntry, { kind: 'image' }>,
+  rules: LabelRules,
+): Promise<Sample> {
+  const image = await decodeImage(entry.image);
+  const sample: Sample = { id: entry.id, image: image.data, size: [image.height, image.width], channels: 3 };
+  if (entry.mask === undefined) return sample;
+  const mask = await decodeMask(entry.mask);
+  sameSize(mask, image.height, image.width, entry.mask, entry.image);
+  sample.labels = toLabels(mask, entry.maskMode, entry.mask, rules);
+  return sample;
+}
+
+function sameSize(
+  mask: { height: number; width: number },
+  height: number,
+  width: number,
+  file: string,
+  image: string,
+) {
+  if (mask.height !== height || mask.width !== width) {
+    throw new DataError(
+      `Mask '${file}' is ${mask.height}×${mask.width} but its image '${image}' is ${height}×${width}`,
+      file,
+    );
+  }
+}
+
+/** Class indices from a mask's stored values, checked against the class count. */
+export function toLabels(
+  mask: DecodedMask,
+  mode: MaskMode,
+  file: string,
+  rules: LabelRules,
+): Uint8Array | Uint16Array {
+  const { data } = mask;
+  const wide = rules.classes > 255 && rules.ignore > 255;
+  const labels = wide ? new Uint16Array(data.length) : new Uint8Array(data.length);
+  if (mode.kind === 'binary') {
+    for (let i = 0; i < data.length; i++) labels[i] = data[i] > mode.threshold ? 1 : 0;
+    return labels;
+  }
+  if (mode.kind === 'values') {
+    const lookup = new Map(mode.values.map((v, c) => [v, c]));
+    for (let i = 0; i < data.length; i++) {
+      const c = lookup.get(data[i]);
+      if (c === undefined) {
+        if (data[i] === rules.ignore) {
+          labels[i] = rules.ignore;
+          continue;
+        }
+        throw badValue(file, data[i], i, mask.width, `not in the value map [${mode.values.join(', ')}]`);
+      }
+      labels[i] = c;
+    }
+    return labels;
+  }
+  if (mask.colour) {
+    throw new DataError(
+      `Mask '${file}' stores colours (RGB), not class indices; save it as a palette or grey PNG, or read it ` +
+        `with a value map or as binary`,
+      file,
+    );
+  }
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v >= rules.classes && v !== rules.ignore) {
+      throw badValue(
+        file,
+        v,
+        i,
+        mask.width,
+        `not a class (${rules.classes} classes, ${rules.ignore} ignored)`,
+      );
+    }
+    labels[i] = v;
+  }
+  return labels;
+}
+
+function badValue(file: string, value: number, index: number, width: number, why: string): DataError {
+  const y = Math.floor(index / width);
+  const x = index % width;
+  return new DataError(`Mask '${file}' has the label ${value} at row ${y}, column ${x}: ${why}`, file);
+}
+
+async function decodeLesions(entry: Extract<SampleEntry, { kind: 'lesions' }>): Promise<Sample> {
+  const image = await decodeImage(entry.image);
+  const plane = image.height * image.width;
+  const classes = entry.masks.length;
+  const counted = new Set(entry.values);
+  const stack = new Uint8Array(plane * classes);
+  for (let k = 0; k < classes; k++) {
+    const file = entry.masks[k];
+    if (file === undefined) continue;
+    const mask = await decodeMask(file);
+    sameSize(mask, image.height, image.width, file, entry.image);
+    for (let i = 0; i < plane; i++) if (counted.has(mask.data[i])) stack[i * classes + k] = 1;
+  }
+  const sample: Sample = { id: entry.id, image: image.data, size: [image.height, image.width], channels: 3 };
+  if (entry.binary) {
+    const union = new Uint8Array(plane);
+    for (let i = 0; i < plane; i++) {
+      for (let k = 0; k < classes; k++) if (stack[i * classes + k]) union[i] = 1;
+    }
+    sample.labels = union;
+  } else {
+    sample.labels = stack;
+    sample.labelChannels = classes;
+  }
+  return sample;
+}
+
+async function decodeVolumeSample(
+  entry: Extract<SampleEntry, { kind: 'volume' }>,
+  rules: LabelRules,
+): Promise<Sample> {
+  const volume = await decodeVolume(entry.image);
+  const sample: Sample = {
+    id: entry.id,
+    image: volumeToBytes(volume.data, volume.channels, entry.intensity),
+    size: volume.size,
+    channels: volume.channels,
+    spacing: volume.spacing,
+    orientation: volume.orientation,
+  };
+  if (entry.mask === undefined) return sample;
+  const labels = await decodeVolume(entry.mask);
+  const [d, h, w] = volume.size;
+  const [ld, lh, lw] = labels.size;
+  if (ld !== d || lh !== h || lw !== w || labels.channels !== 1) {
+    throw new DataError(
+      `Label volume '${entry.mask}' is ${ld}×${lh}×${lw}×${labels.channels} but its image '${entry.image}' ` +
+        `is ${d}×${h}×${w}`,
+      entry.mask,
+    );
+  }
+  const values = new Uint8Array(labels.data.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = labels.data[i];
+    if (!Number.isInteger(v) || v < 0 || (v >= rules.classes && v !== rules.ignore)) {
+      const at = `voxel [${Math.floor(i / (h * w))}, ${Math.floor(i / w) % h}, ${i % w}]`;
+      throw new DataError(
+        `Label volume '${entry.mask}' has the label ${v} at ${at}: not a class (${rules.classes} classes)`,
+        entry.mask,
+      );
+    }
+    values[i] = v;
+  }
+  sample.labels = values;
+  return sample;
+}
