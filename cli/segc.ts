@@ -16,6 +16,7 @@ import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
+import { segcVersion } from './version.ts';
 
 /** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
 function parseSet(value: string, previous: Record<string, Override> = {}): Record<string, Override> {
@@ -55,7 +56,9 @@ async function guarded(body: () => Promise<void> | void): Promise<void> {
   }
 }
 
-const program = new Command('segc').description('Segmentation losses as formulas, compiled to WebGPU.');
+const program = new Command('segc')
+  .description('Segmentation losses as formulas, compiled to WebGPU.')
+  .version(segcVersion(), '-V, --version', "print segc's version");
 
 program
   .command('run')

@@ -51,9 +51,13 @@ function parseCached(text: string, path: string): ParseResult {
   return parsed;
 }
 
-/** The stdlib folder: beside the compiler sources, or under the working directory (device bundles). */
+/**
+ * The stdlib folder of the package: beside dist/ when this code runs bundled (dist/segc.mjs, an installed
+ * package), beside compiler/ when it runs from source; else under the working directory (device bundles).
+ */
 export function stdlibDirectory(): string {
   const candidates = [
+    fileURLToPath(new URL('../stdlib', import.meta.url)),
     fileURLToPath(new URL('../../stdlib', import.meta.url)),
     resolve(process.cwd(), 'stdlib'),
   ];
