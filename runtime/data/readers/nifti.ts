@@ -53,15 +53,13 @@ export function readNifti(options: Options): Listing {
   let start = 0;
   fractions.forEach((fraction, k) => {
     const end = k === fractions.length - 1 ? order.length : start + Math.round(fraction * order.length);
-    splits[names[k]] = order
-      .slice(start, end)
-      .map((i): SampleEntry => ({
-        kind: 'volume',
-        id: stem(images[i]),
-        image: images[i],
-        mask: labels[i],
-        intensity,
-      }));
+    splits[names[k]] = order.slice(start, end).map((i): SampleEntry => ({
+      kind: 'volume',
+      id: stem(images[i]),
+      image: images[i],
+      mask: labels[i],
+      intensity,
+    }));
     start = end;
   });
   const channels = (options.channels as number | undefined) ?? 1;
