@@ -12,6 +12,8 @@ import { movementKernel } from './kinds/movement.ts';
 import { combineKernel, reduceKernel, reductionChunks } from './kinds/reduce.ts';
 import type { AdamSettings } from './kinds/update.ts';
 import { accumulateKernel, adamKernel, guardKernel } from './kinds/update.ts';
+import type { OptimizerPlan } from './updates/index.ts';
+import { emitUpdates, updateUniforms } from './updates/index.ts';
 import type { PlanLimits } from './limits.ts';
 import { MAX_GROUPS_PER_DIM, gridFor, kernelHeader, uniformStruct } from './wgsl.ts';
 
@@ -82,6 +84,11 @@ export interface PlanOptions {
   accumulate?: boolean;
   /** Append an Adam update of each weight using its 'gradient' output named `grad:<weight name>`. */
   adam?: AdamSettings;
+  /**
+   * Append the optimizer's update of each weight using its 'gradient' output named `grad:<weight name>`
+   * (kernels from the table in updates/index.ts).
+   */
+  optimizer?: OptimizerPlan;
   /** Share allocations between activations with disjoint lifetimes (default true). */
   reuse?: boolean;
   /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
@@ -138,7 +145,7 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     const name = role === 'activation' ? `t${node.id}` : `${role}:${node.attrs.name}`;
     nodeBuffer.set(node.id, addBuffer(name, role, elementCount(node.type), node.type.dtype, node.id));
   }
-  const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined);
+  const uniforms = collectUniforms(graph, fusion.live, options.adam !== undefined, options.optimizer);
   const target = SPLIT_TARGET[options.target ?? 'gpu'];
   const maxPerDim = Math.min(
     MAX_GROUPS_PER_DIM,
@@ -271,7 +278,27 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     }
   }
   let guard: number | undefined;
-  if (options.adam) {
+  if (options.optimizer) {
+    // The loss guard: the first non-finite loss records its step and freezes the weights (see updateKernel).
+    const loss = outputs.find((o) => o.name === 'loss')!;
+    guard = addBuffer('guard', 'accumulator', 1);
+    const guardContext = newContext();
+    guardContext.bind(loss.buffer, 'read');
+    guardContext.bind(guard, 'read_write');
+    emit(`${options.name}_guard`, 'update', guardContext, guardKernel(guardContext.uniform('step')), []);
+    const gradients = outputs
+      .filter((o) => o.role === 'gradient')
+      .map((o) => ({ weight: o.name.replace(/^grad:/, ''), buffer: o.buffer, elements: o.elements }));
+    emitUpdates(options.optimizer, gradients, guard, {
+      buffer: (name, role, elements, node) => addBuffer(name, role, elements, 'f32', node),
+      weight: (name) => {
+        const buffer = named.get(`weight:${name}`)!;
+        return { buffer, node: buffers[buffer].node };
+      },
+      context: newContext,
+      emit: (name, ctx, made) => emit(`${options.name}_${name}`, 'update', ctx as KernelContext, made, []),
+    });
+  } else if (options.adam) {
     // The loss guard: the first non-finite loss records its step and freezes the weights (see adamKernel).
     const loss = outputs.find((o) => o.name === 'loss')!;
     guard = addBuffer('guard', 'accumulator', 1);
@@ -316,7 +343,12 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
   return plan;
 }
 
-function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string[] {
+function collectUniforms(
+  graph: Graph,
+  live: Set<number>,
+  adam: boolean,
+  optimizer?: OptimizerPlan,
+): string[] {
   const names = new Set<string>();
   for (const node of graph.nodes)
     if (live.has(node.id) && node.op === 'uniform') names.add(node.attrs.name as string);
@@ -325,6 +357,7 @@ function collectUniforms(graph: Graph, live: Set<number>, adam: boolean): string
     names.add('adam.bias2');
     names.add('step');
   }
+  for (const name of optimizer ? updateUniforms(optimizer) : []) names.add(name);
   return [...names].sort();
 }
 

@@ -1,0 +1,11 @@
+// torch.optim.AdamW: decoupled weight decay, then Adam's step.
+import { moments, state, uniforms } from './adam.ts';
+import type { UpdateRule } from './rule.ts';
+
+/** AdamW: p·(1 − lr·wd) first, then Adam's step on the plain gradient. */
+export const adamw: UpdateRule = {
+  name: 'adamw',
+  state,
+  uniforms,
+  lines: (io) => [`let decayed = p * (1.0 - ${io.lr} * ${io.wd});`, ...moments(io, 'g', 'decayed')],
+};
