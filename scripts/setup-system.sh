@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages segc needs on Debian bookworm: Mesa >= 24 lavapipe (WebGPU on the CPU through
-# Dawn/Vulkan) from bookworm-backports. Idempotent; does nothing when a new-enough lavapipe is already present.
+# Dawn/Vulkan) from bookworm-backports, and the real data the dataset tests read in place: labelme-examples
+# (three VOC-layout photos with masks) and mricron-data (NIfTI atlases). Idempotent; does nothing when all are
+# present.
 set -euo pipefail
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+data_packages=()
+for pkg in labelme-examples mricron-data; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || data_packages+=("$pkg")
+done
+if [ ${#data_packages[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${data_packages[@]}" >/dev/null
+fi
 need_mesa() {
   local v
   v=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
@@ -10,7 +21,6 @@ need_mesa() {
   return 1
 }
 if ! need_mesa; then exit 0; fi
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
 src=/etc/apt/sources.list.d/debian.sources
 bp=/etc/apt/sources.list.d/bookworm-backports.sources
 if [ ! -f "$bp" ]; then

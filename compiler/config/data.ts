@@ -31,6 +31,24 @@ const pipelines: Param[] = [
   },
 ];
 
+/** Options every dataset read from files has: what bad data does, and the loader's threads and cache. */
+const loading: Param[] = [
+  {
+    name: 'on_error',
+    type: { kind: 'string', values: ['stop', 'skip'] },
+    default: 'stop',
+    doc: 'a bad file (corrupt, missing, a wrong size or label) stops the run, or is reported once and skipped',
+  },
+  {
+    name: 'workers',
+    type: int(0),
+    default: 0,
+    defaultText: 'the cores less one, at most 4',
+    doc: 'decoding threads (0 given: the default)',
+  },
+  { name: 'cache', type: num({ min: 0 }), default: 0, doc: 'MiB of decoded samples kept in memory' },
+];
+
 const shapeOf = (
   channels: number | undefined,
   classes: number | undefined,
@@ -88,6 +106,7 @@ export const DATASETS: Entry[] = [
         default: [255],
         doc: 'mask gray levels counted as lesion',
       },
+      ...loading,
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, o.binary ? 1 : 8, o.size),
@@ -101,6 +120,7 @@ export const DATASETS: Entry[] = [
       { name: 'root', type: str, default: 'data/cityscapes', doc: 'dataset folder' },
       { name: 'train_crop', type: pair(), default: [512, 1024], doc: 'size of a training sample' },
       { name: 'eval_size', type: pair(), default: [1024, 2048], doc: 'size of an evaluation sample' },
+      ...loading,
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, 19, o.train_crop, o.eval_size),
@@ -124,6 +144,7 @@ export const DATASETS: Entry[] = [
         doc: 'the test subset',
       },
       { name: 'size', type: pair(), default: [512, 512], doc: 'size of a training sample' },
+      ...loading,
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, 2, o.size),
@@ -133,12 +154,20 @@ export const DATASETS: Entry[] = [
     family: 'dataset',
     doc:
       'Pascal VOC segmentation (21 classes with the background, 255 ignored): `JPEGImages/`, ' +
-      '`SegmentationClass/`.',
+      "`SegmentationClass/` palette PNGs, `ImageSets/Segmentation/<split>.txt`; labelme's export too " +
+      '(`SegmentationClassPNG/`, `class_names.txt`: the classes it names).',
     example: 'voc(root = "data/VOCdevkit/VOC2012")',
     params: [
       { name: 'root', type: str, default: 'data/VOCdevkit/VOC2012', doc: 'dataset folder' },
       { name: 'crop', type: pair(), default: [512, 512], doc: 'size of a training sample' },
       { name: 'eval_size', type: pair(), default: [480, 480], doc: 'size of an evaluation sample' },
+      {
+        name: 'masks',
+        type: str,
+        default: 'SegmentationClass',
+        doc: 'folder of the mask PNGs (SegmentationClassPNG/ is found when it holds none)',
+      },
+      ...loading,
     ],
     block: pipelines,
     shape: (o) => shapeOf(3, 21, o.crop, o.eval_size),
@@ -146,11 +175,13 @@ export const DATASETS: Entry[] = [
   {
     name: 'image_folder',
     family: 'dataset',
-    doc: 'The jpg/jpeg/png images of a folder, without labels: for prediction with a trained network.',
-    example: 'image_folder(root = "images/")',
+    doc:
+      'Images in `images/` with masks in `masks/` paired by file stem (or the images of a folder without ' +
+      'masks, for prediction); masks as class indices, binary (grey > threshold) or through a value map.',
+    example: 'image_folder(root = "data/skin", mask = "binary", size = [256, 256])',
     params: [
       { name: 'root', type: str, required: true, doc: 'the folder' },
-      { name: 'size', type: pair(), default: [512, 512], doc: 'resize to this' },
+      { name: 'size', type: pair(), default: [512, 512], doc: 'size of a sample' },
       {
         name: 'mean',
         type: numbers(3),
@@ -163,9 +194,35 @@ export const DATASETS: Entry[] = [
         default: [0.229, 0.224, 0.225],
         doc: 'channel standard deviations',
       },
+      { name: 'images', type: str, default: 'images', doc: "the images' folder under root" },
+      { name: 'masks', type: str, default: 'masks', doc: 'the masks\' folder under root ("": no masks)' },
+      {
+        name: 'mask',
+        type: { kind: 'string', values: ['index', 'binary'] },
+        default: 'index',
+        doc: 'a mask value is the class index, or binary: grey > threshold is class 1',
+      },
+      { name: 'threshold', type: int(0, 65535), default: 127, doc: 'the binary threshold' },
+      {
+        name: 'values',
+        type: { kind: 'list', of: int(0, 65535) },
+        default: [],
+        doc: 'a value map: grey values[i] is class i',
+      },
+      {
+        name: 'classes',
+        type: int(2),
+        defaultText: "the value map's length, else 2",
+        doc: 'classes of the masks, the background included',
+      },
+      { name: 'train_list', type: str, default: '', doc: 'file under root listing the training stems' },
+      { name: 'val_list', type: str, default: '', doc: 'file listing the validation stems' },
+      { name: 'test_list', type: str, default: '', doc: 'file listing the test stems ("": every image)' },
+      ...loading,
     ],
     block: pipelines,
-    shape: (o) => shapeOf(3, undefined, o.size),
+    shape: (o) =>
+      shapeOf(3, (o.classes as number | undefined) ?? ((o.values as number[]).length || 2), o.size),
   },
   {
     name: 'nifti',
@@ -206,6 +263,19 @@ export const DATASETS: Entry[] = [
         defaultText: "the network's output channels",
         doc: 'classes of the label maps',
       },
+      {
+        name: 'intensity',
+        type: {
+          kind: 'either',
+          of: [
+            { kind: 'string', values: ['zscore'] },
+            { kind: 'list', of: num(), length: 2 },
+          ],
+        },
+        default: 'zscore',
+        doc: 'to uint8: "zscore" (mean ± 4 std of each volume), or [low, high] clipped and scaled',
+      },
+      ...loading,
     ],
     block: pipelines,
     refine: (o) => {

@@ -2,7 +2,8 @@
 """Writes the dataset fixtures of test/fixtures/data/ (small files in every layout segc reads) and
 test/golden/data/decoded.json: what each sample decodes to according to PIL, OpenCV and nibabel, so the
 TypeScript readers are checked against decoders they do not use. Also the goldens of Debian's labelme-examples
-photos (read in place from /usr/share/doc/labelme-examples when installed).
+photos (read in place from /usr/share/doc/labelme-examples) and of mricron-data's atlases
+(/usr/share/mricron/templates).
 
 Run with Debian's python (python3-pil, python3-opencv, python3-nibabel, python3-numpy):
     /usr/bin/python3 test/golden/generate_data.py
@@ -376,6 +377,24 @@ def labelme():
         )
 
 
+MRICRON = "/usr/share/mricron/templates"
+
+
+def mricron():
+    """Debian's mricron-data: atlases as real NIfTI files (an LAS one among them), read in place."""
+    for name in ["JHU-WhiteMatter-labels-2mm.nii.gz", "AICHAmc.nii.gz"]:
+        loaded = nib.load(os.path.join(MRICRON, name))
+        dhw = np.transpose(loaded.get_fdata(), (2, 1, 0)).astype(np.float32)
+        zooms = loaded.header.get_zooms()
+        record(
+            f"mricron/{name}",
+            volume=summary(dhw),
+            spacing=[float(zooms[2]), float(zooms[1]), float(zooms[0])],
+            orientation="".join(nib.aff2axcodes(loaded.affine)),
+            classes=int(dhw.max()) + 1,
+        )
+
+
 def write_nifti_bad():
     # a NIfTI whose gzip stream is cut short
     data = open(path("nifti", "case0_t1.nii.gz"), "rb").read()
@@ -395,6 +414,7 @@ if __name__ == "__main__":
     bad()
     write_nifti_bad()
     labelme()
+    mricron()
     os.makedirs(GOLDEN, exist_ok=True)
     with open(os.path.join(GOLDEN, "decoded.json"), "w") as f:
         json.dump(golden, f, indent=1, sort_keys=True)

@@ -115,3 +115,14 @@ describe('patches as nnU-Net samples them', () => {
     expect([...cut.labels!]).toEqual([255, 1, 0, 255]);
   });
 });
+
+test("Debian's mricron-data atlases (RAS and LAS) decode as nibabel reads them", async () => {
+  for (const name of ['JHU-WhiteMatter-labels-2mm.nii.gz', 'AICHAmc.nii.gz']) {
+    const g = golden[`mricron/${name}`];
+    const volume = await decodeVolume(join('/usr/share/mricron/templates', name));
+    expect([...volume.size]).toEqual((g.volume as { shape: number[] }).shape);
+    expect(summarise(volume.data)).toEqual(expected(g.volume));
+    expect(volume.spacing).toEqual(g.spacing);
+    expect(volume.orientation).toBe(g.orientation);
+  }
+});
