@@ -5,16 +5,14 @@ import { getOp } from '../ops/index.ts';
 import { fuseElementwise } from '../passes/fuse.ts';
 import { planMemory } from '../passes/plan-memory.ts';
 import { KernelContext } from './context.ts';
-import { convKernel, gradWeightChunks } from './kinds/conv.ts';
 import type { KernelBody } from './kinds/elementwise.ts';
-import { elementwiseKernel } from './kinds/elementwise.ts';
-import { movementKernel } from './kinds/movement.ts';
-import { combineKernel, reduceKernel, reductionChunks } from './kinds/reduce.ts';
+import { combineKernel } from './kinds/reduce.ts';
 import type { AdamSettings } from './kinds/update.ts';
 import { accumulateKernel, adamKernel, guardKernel } from './kinds/update.ts';
 import type { OptimizerPlan } from './updates/index.ts';
 import { emitUpdates, updateUniforms } from './updates/index.ts';
 import type { PlanLimits } from './limits.ts';
+import { loweringOf } from './lowering.ts';
 import { MAX_GROUPS_PER_DIM, gridFor, kernelHeader, uniformStruct } from './wgsl.ts';
 
 export type BufferRole = 'input' | 'weight' | 'state' | 'optimizer' | 'activation' | 'accumulator';
@@ -190,19 +188,11 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     const kind = getOp(node.op).kind;
     const members = [...inlined].map((id) => graph.nodes[id]).concat(node);
     const kernelName = () => `${options.name}_${String(kernels.length).padStart(3, '0')}_${node.op}`;
+    const lowering = loweringOf(node);
+    const targetKind = options.target ?? 'gpu';
     // Large reductions with few outputs run in two kernels: chunks into a partial buffer, then a combine.
     const outputs = elementCount(node.type);
-    const chunks =
-      kind === 'reduce'
-        ? reductionChunks(
-            node.op,
-            outputs,
-            elementCount(graph.nodes[node.inputs[0]].type) / outputs,
-            target.reduce,
-          )
-        : node.op === 'conv2d_grad_weight'
-          ? gradWeightChunks(node, graph.nodes[node.inputs[0]], target.weights, options.target ?? 'gpu')
-          : 1;
+    const chunks = lowering.chunks?.(graph, node, target, targetKind) ?? 1;
     const split =
       chunks > 1
         ? {
@@ -214,7 +204,11 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     if (host !== undefined) {
       // The pointwise root runs in the epilogue of the convolution it reads.
       const conv = graph.nodes[host];
-      const made = convKernel(ctx, conv, undefined, options.target ?? 'gpu', { root: node, inlined });
+      const made = loweringOf(conv).kernel(ctx, conv, {
+        inlined: new Set(),
+        target: targetKind,
+        epilogue: { root: node, inlined },
+      });
       emit(
         `${options.name}_${String(kernels.length).padStart(3, '0')}_${conv.op}_${node.op}`,
         'conv',
@@ -224,14 +218,7 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
       );
       continue;
     }
-    const made =
-      kind === 'reduce'
-        ? reduceKernel(ctx, node, inlined, split)
-        : kind === 'conv'
-          ? convKernel(ctx, node, split, options.target ?? 'gpu')
-          : kind === 'movement'
-            ? movementKernel(ctx, node)
-            : elementwiseKernel(ctx, node, inlined);
+    const made = lowering.kernel(ctx, node, { inlined, split, target: targetKind });
     emit(kernelName(), kind, ctx, made, members);
     if (split) {
       const combine = newContext();

@@ -37,7 +37,7 @@ export function maskType(attrs: Attrs): TensorType {
 export const channelOps: OpDef[] = [
   {
     name: 'group_sum',
-    kind: 'movement',
+    kind: 'group',
     doc: 'each channel gets the sum over the channels of its group (attr groups: how many groups split C)',
     inferType: ([x], attrs) => {
       const { c } = aroundChannels(x, 'group_sum');
@@ -67,7 +67,7 @@ export const channelOps: OpDef[] = [
   },
   {
     name: 'random_mask',
-    kind: 'movement',
+    kind: 'random',
     doc:
       'a seeded keep-mask of shape attrs.dims: 1/(1 - p) with probability 1 - p, else 0 ' +
       '(dropout); input: the seed',

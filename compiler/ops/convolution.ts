@@ -1,7 +1,8 @@
 // General convolution, 2-D and 3-D, with stride, zero padding, dilation and groups
 // (torch.nn.functional.conv2d/3d semantics), and its two backward ops. The input gradient is also the
 // transposed convolution (conv_transpose). Tensors are [N,C,H,W] or [N,C,D,H,W]; weights [O,I,KH,KW] or
-// [O,I,KD,KH,KW] with I = C / groups.
+// [O,I,KD,KH,KW] with I = C / groups. The stride-1 2-D case (isPlainConv2d) is lowered to codegen's tiled
+// kernels, the rest to its direct ones; the ops and their float64 semantics are the same.
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
@@ -108,6 +109,8 @@ export function convGeometryNd(
       `a ${spatial.length}-D conv weight needs ${spatial.length + 2} dims, found ${formatType(weight)}`,
     );
   const [co, ciPerGroup, ...kernel] = w;
+  if (co < 1 || kernel.some((k) => k < 1))
+    throw new ShapeError(`a conv needs at least one output channel and a kernel of size >= 1`);
   const { groups } = attrs;
   if (c % groups !== 0 || co % groups !== 0) {
     throw new ShapeError(
@@ -198,6 +201,27 @@ export function forEachTapNd(
         }
       }
     }
+}
+
+/**
+ * Whether a convolution (or either of its gradients) of kernel sizes `kernel` is the U-Net case: 2-D, a
+ * square kernel, equal padding, stride 1, no dilation, one group. Codegen lowers these to its tiled kernels.
+ */
+export function isPlainConv2d(attrs: Attrs, kernel: number[]): boolean {
+  const a = convAttrs(attrs);
+  return (
+    kernel.length === 2 &&
+    kernel[0] === kernel[1] &&
+    a.pad.length === 2 &&
+    a.pad[0] === a.pad[1] &&
+    [...a.stride, ...a.dilation, a.groups].every((v) => v === 1)
+  );
+}
+
+/** The kernel sizes of a convolution node: from its weight (forward, input gradient) or its `kernel` attr. */
+export function convKernelSizes(op: string, attrs: Attrs, inputs: TensorType[]): number[] {
+  if (op === 'convolution_grad_weight') return attrs.kernel as number[];
+  return inputs[1].dims.slice(2).map((d) => d.size);
 }
 
 const size = (type: TensorType) => product(type.dims.map((d) => d.size));

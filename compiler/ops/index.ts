@@ -1,15 +1,15 @@
 // The op table: every IR op, by name. Adding an op is one definition plus its row here.
 import { InternalError } from '../../diagnostics/diagnostic.ts';
-import { convOps } from './conv.ts';
 import { channelOps } from './channels.ts';
+import { concatOps } from './concat.ts';
 import { convolutionOps } from './convolution.ts';
 import { poolingOps } from './pooling.ts';
 import { elementwiseOps } from './elementwise.ts';
 import { labelOps } from './labels.ts';
 import { leafOps } from './leaf.ts';
 import { linearOps } from './linear.ts';
-import { movementOps } from './movement.ts';
 import type { OpDef } from './op.ts';
+import { padOps } from './pad.ts';
 import { reduceOps } from './reduce.ts';
 
 export type { OpDef, OpKind, RefTensor } from './op.ts';
@@ -21,9 +21,9 @@ export const opTable: ReadonlyMap<string, OpDef> = new Map(
     ...elementwiseOps,
     ...labelOps,
     ...reduceOps,
-    ...convOps,
     ...convolutionOps,
-    ...movementOps,
+    ...concatOps,
+    ...padOps,
     ...poolingOps,
     ...channelOps,
     ...linearOps,

@@ -4,7 +4,24 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs, Node, TensorType } from '../ir/types.ts';
 import { broadcastDims, stridesOf } from '../ir/types.ts';
 
-export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'conv' | 'movement';
+/**
+ * What an op is, which decides how it is lowered (codegen/lowering.ts has one entry per kind): graph leaves,
+ * pointwise ops (fused into kernels), reductions, convolutions, pooling, resizing, channel concatenation and
+ * slicing, padding, channel maps, channel-group sums and random masks.
+ */
+export type OpKind =
+  | 'leaf'
+  | 'elementwise'
+  | 'reduce'
+  | 'conv'
+  | 'pool'
+  | 'resize'
+  | 'concat'
+  | 'slice'
+  | 'pad'
+  | 'linear'
+  | 'group'
+  | 'random';
 
 /** A float64 tensor of the oracle. */
 export interface RefTensor {

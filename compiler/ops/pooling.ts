@@ -1,6 +1,7 @@
 // General pooling (max and average; 2-D and 3-D; kernel, stride, zero/-inf padding) and resizing (nearest,
 // bilinear/trilinear with align_corners true or false), with torch semantics, and their gradients.
-// Tensors are [N,C,H,W] or [N,C,D,H,W].
+// Tensors are [N,C,H,W] or [N,C,D,H,W]. The U-Net's k x k stride-k max pooling and whole-number nearest
+// upsampling of 2-D tensors (squareMaxPool, wholeUpsample) are lowered to codegen's dedicated kernels.
 import type { Attrs, TensorType } from '../ir/types.ts';
 import { ShapeError, formatType } from '../ir/types.ts';
 import type { OpDef } from './op.ts';
@@ -112,6 +113,22 @@ export function forEachWindow(
   }
 }
 
+/**
+ * The window size k of a 2-D max pooling with a k x k window, stride k and no padding (the U-Net's), else
+ * undefined.
+ */
+export function squareMaxPool(attrs: Attrs): number | undefined {
+  const a = poolAttrs(attrs);
+  const [k] = a.kernel;
+  const square =
+    a.mode === 'max' &&
+    a.kernel.length === 2 &&
+    a.kernel.every((v) => v === k) &&
+    a.stride.every((v) => v === k) &&
+    a.pad.every((p) => p === 0);
+  return square ? k : undefined;
+}
+
 /** The tap holding the first maximum (row-major), as torch's max pooling routes its gradient. */
 export function firstMax(data: Float64Array, taps: number[]): number {
   let best = taps[0];
@@ -155,6 +172,22 @@ export function sourceTaps(o: number, inSize: number, outSize: number, a: Resize
   ];
 }
 
+/**
+ * The scale k of a 2-D nearest resize from `input` sizes to k times them along both dims, when torch's
+ * float32 source rule picks exactly output index / k (true for powers of two, checked for the rest); else
+ * undefined.
+ */
+export function wholeUpsample(input: number[], attrs: Attrs): number | undefined {
+  const a = resizeAttrs(attrs);
+  if (a.mode !== 'nearest' || input.length !== 2 || a.size.length !== 2) return undefined;
+  const k = a.size[0] / input[0];
+  if (!Number.isInteger(k) || k < 1 || a.size[1] !== input[1] * k) return undefined;
+  for (let d = 0; d < 2; d++)
+    for (let o = 0; o < a.size[d]; o++)
+      if (sourceTaps(o, input[d], a.size[d], a)[0][0] !== Math.floor(o / k)) return undefined;
+  return k;
+}
+
 /** Visits every (output, input, weight) of a resize: the product of per-dim taps. */
 export function forEachResizeTap(
   x: TensorType,
@@ -194,7 +227,7 @@ function checkResize(x: TensorType, a: ResizeAttrs, op: string): Spatial {
 export const poolingOps: OpDef[] = [
   {
     name: 'pool',
-    kind: 'movement',
+    kind: 'pool',
     doc:
       'max or average pooling (attrs mode, kernel, stride, pad, count_pad) over the spatial ' +
       'dims, torch semantics',
@@ -217,7 +250,7 @@ export const poolingOps: OpDef[] = [
   },
   {
     name: 'pool_grad',
-    kind: 'movement',
+    kind: 'pool',
     doc:
       "gradient of 'pool' w.r.t. its input, from the input (for the max's position) and the " +
       'output gradient',
@@ -245,7 +278,7 @@ export const poolingOps: OpDef[] = [
   },
   {
     name: 'resize',
-    kind: 'movement',
+    kind: 'resize',
     doc:
       'resizing to `size` by nearest or (bi/tri)linear interpolation, align_corners true or ' +
       'false (torch interpolate)',
@@ -266,7 +299,7 @@ export const poolingOps: OpDef[] = [
   },
   {
     name: 'resize_grad',
-    kind: 'movement',
+    kind: 'resize',
     doc: "gradient of 'resize' w.r.t. its input (attr `input`: the input's spatial sizes)",
     inferType: ([g], attrs) => {
       const s = spatialShape(g, 'resize_grad');

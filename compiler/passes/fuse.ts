@@ -2,6 +2,7 @@
 // kernel.
 import type { Graph, Node } from '../ir/types.ts';
 import { liveNodes } from '../ir/types.ts';
+import { convKernelSizes, isPlainConv2d } from '../ops/convolution.ts';
 import { getOp } from '../ops/index.ts';
 
 /** Elementwise ops cheap enough to recompute in every consumer instead of storing. */
@@ -27,8 +28,21 @@ export interface Fusion {
   epilogues: Map<number, number>;
 }
 
-/** Convolutions whose register-tiled kernel can run a pointwise epilogue at its store. */
-const EPILOGUE_HOSTS = new Set(['conv2d', 'conv2d_grad_input']);
+/**
+ * Convolutions lowered to the register-tiled kernel (plain 2-D ones), which can run a pointwise epilogue at
+ * its store.
+ */
+const EPILOGUE_HOSTS = new Set(['convolution', 'convolution_grad_input']);
+const isEpilogueHost = (graph: Graph, conv: Node) =>
+  EPILOGUE_HOSTS.has(conv.op) &&
+  isPlainConv2d(
+    conv.attrs,
+    convKernelSizes(
+      conv.op,
+      conv.attrs,
+      conv.inputs.map((i) => graph.nodes[i].type),
+    ),
+  );
 
 const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);
 
@@ -166,7 +180,7 @@ function findEpilogues(
     const candidates = reads.get(root)!.filter((i) => {
       const conv = graph.nodes[i];
       return (
-        EPILOGUE_HOSTS.has(conv.op) &&
+        isEpilogueHost(graph, conv) &&
         rootSet.has(i) &&
         !outputs.has(i) &&
         !taken.has(i) &&

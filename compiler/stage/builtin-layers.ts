@@ -26,17 +26,9 @@ export const layerBuiltins: [string, Builtin][] = [
       const groups = int(s, call, 7, 'groups', 1);
       const input = groupedChannels(s, call, x, out, groups);
       const fanIn = (input / groups) * k.reduce((a, b) => a * b, 1);
-      return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) => {
-        // Stride-1 2-D convolutions with square kernels take the tiled kernels; the rest the general ones.
-        const simple =
-          rank === 2 &&
-          k[0] === k[1] &&
-          pad[0] === pad[1] &&
-          [...stride, ...dilation, groups].every((v) => v === 1);
-        return simple
-          ? s.node('conv2d', [x, weight], { pad: pad[0] }, call.span)
-          : s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span);
-      });
+      return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) =>
+        s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span),
+      );
     },
   ],
   [
@@ -136,15 +128,13 @@ export const layerBuiltins: [string, Builtin][] = [
       const x = tensorArg(s, call);
       const rank = s.b.type(x).dims.length - 2;
       const scale = perDim(s, call, 1, 'scale', rank, 2);
+      if (scale.some((v) => v < 1))
+        fail('SEG4004', call.span, `'upsample' needs scales of at least 1, got ${scale.join('x')}.`);
       const mode = text(call, 2, 'mode', 'nearest');
       const sizes = s.b
         .type(x)
         .dims.slice(2)
         .map((d, i) => d.size * scale[i]);
-      // Whole-number nearest upsampling of 2-D tensors takes its dedicated kernel.
-      if (mode === 'nearest' && rank === 2 && scale[0] === scale[1] && !call.named.has('align_corners')) {
-        return s.wrap(s.node('upsample_nearest', [x], { scale: scale[0] }, call.span));
-      }
       return s.wrap(resize(s, call, x, sizes, mode, 3));
     },
   ],
@@ -228,13 +218,6 @@ function pooling(s: Stager, call: BuiltinCall, mode: 'max' | 'avg'): Value {
   const countPad = arg(call, 4, 'count_pad', { kind: 'bool', value: true });
   if (countPad.kind !== 'bool')
     fail('SEG3003', call.span, "true or false for 'count_pad'", describeValue(countPad));
-  // The U-Net's k x k, stride k max pooling of 2-D tensors takes its dedicated kernel.
-  const square =
-    rank === 2 &&
-    kernel[0] === kernel[1] &&
-    stride.every((v, i) => v === kernel[i]) &&
-    pad.every((p) => p === 0);
-  if (mode === 'max' && square) return s.wrap(s.node('maxpool2d', [x], { size: kernel[0] }, call.span));
   return s.wrap(s.node('pool', [x], { mode, kernel, stride, pad, count_pad: countPad.value }, call.span));
 }
 

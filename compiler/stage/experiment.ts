@@ -15,6 +15,8 @@ import type { ModuleScope } from '../resolve/index.ts';
 import type { ConfigCall, ParamStep, Setting, SettingSpans } from './settings.ts';
 import { asCall, evaluateSetting, readStep, toSetting } from './settings.ts';
 import { Stager } from './stager.ts';
+import type { SweepSpec } from './sweep.ts';
+import { readSweep } from './sweep.ts';
 import type { Value } from './values.ts';
 import { StageError, describeValue } from './values.ts';
 
@@ -58,6 +60,10 @@ export interface ExperimentSpec {
   spans: Record<string, Span>;
   /** Spans of values by path: `train.epochs`, `data.classes`, `eval.metrics.1` (an item of a list). */
   values: Record<string, Span>;
+  /** The `sweep` section: loss variants, grids and seeds (segc sweep runs its product). */
+  sweep?: SweepSpec;
+  /** The sweep's loss variant this spec trains (its `loss NAME = ...` replaced the experiment's loss). */
+  variant?: string;
 }
 
 /** The top-level settings and sections of an experiment (`test` is read by no command yet). */
@@ -67,10 +73,14 @@ export const SECTIONS = ['train', 'eval', 'test'];
 /** Names an experiment binds for its loss, which a param must not hide. */
 const BOUND: Record<string, string> = { y: "the labels 'y'", logits: "the network output 'logits'" };
 
-/** Reads the experiment named `name` (or the only one) of the entry module. */
+/**
+ * Reads the experiment named `name` (or the only one) of the entry module; with `variant`, the loss is that
+ * loss variant of its sweep section.
+ */
 export function readExperiment(
   scope: ModuleScope,
   name?: string,
+  options: { variant?: string } = {},
 ): { spec?: ExperimentSpec; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const all = scope.module.experiments;
@@ -108,6 +118,23 @@ export function readExperiment(
       );
     }
   }
+  let loss = read.loss;
+  if (options.variant !== undefined) {
+    const variants = read.sweep?.variants ?? [];
+    const chosen = variants.find((v) => v.name === options.variant);
+    if (chosen) loss = chosen.loss;
+    else {
+      const names = variants.map((v) => quote(v.name)).join(', ');
+      const known = variants.length > 0 ? `its variants are ${names}` : 'it has no sweep section';
+      diagnostics.push(
+        createDiagnostic(
+          'SEG5001',
+          experiment.name.span,
+          `Experiment '${experiment.name.name}' has no loss variant ${quote(options.variant)}; ${known}.`,
+        ),
+      );
+    }
+  }
   if (diagnostics.length > 0) return { diagnostics };
   const spec: ExperimentSpec = {
     name: experiment.name.name,
@@ -116,7 +143,7 @@ export function readExperiment(
     params: read.params,
     data: asCall(settings.data)!,
     model: read.model,
-    loss: read.loss,
+    loss,
     optimizer: asCall(settings.optimizer) ?? { name: 'adam', args: [], options: {} },
     schedule: asCall(settings.schedule),
     train: sections.train,
@@ -126,6 +153,8 @@ export function readExperiment(
     symbols: spans.symbols ?? new Set(),
     spans: { ...spans.keys, ...read.places },
     values: spans.values,
+    sweep: read.sweep,
+    variant: options.variant,
   };
   return { spec, diagnostics };
 }
@@ -149,6 +178,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   const places: Record<string, Span> = {};
   let model: CallExpression | undefined;
   let loss: Expression | undefined;
+  let sweep: SweepSpec | undefined;
   const error = (span: Span, message: string, hint?: string) =>
     diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint });
   /** Whether `key` is new; else reports it at `at`. */
@@ -195,6 +225,14 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
           createDiagnostic('SEG2004', item.name.span, `Param '${name}'`, 'declared', first.span.line),
         );
       else attempt(() => params.push(readParam(stager, item.name.name, item.value, item.span, env)));
+    } else if (item.kind === 'section' && item.name.name === 'sweep') {
+      if (!fresh('Section', 'sweep', item.name, item.span)) continue;
+      const readValue = (expression: Expression, path: string): Setting | undefined => {
+        let value: Setting | undefined;
+        attempt(() => (value = read(expression, path)));
+        return value;
+      };
+      sweep = readSweep(item, readValue, diagnostics);
     } else if (item.kind === 'section') {
       const section = item.name.name;
       if (!SECTIONS.includes(section)) {
@@ -202,7 +240,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
           error,
           'section',
           item.name,
-          SECTIONS,
+          [...SECTIONS, 'sweep'],
           SETTINGS.includes(section) ? `'${section}' is a setting: write '${section} = ...'.` : undefined,
         );
         continue;
@@ -270,7 +308,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
         ),
       );
   }
-  return { params, settings, sections, spans, places, model, loss, blocks };
+  return { params, settings, sections, spans, places, model, loss, blocks, sweep };
 }
 
 function unknown(

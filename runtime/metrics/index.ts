@@ -19,6 +19,8 @@ export interface Metrics {
   miou: number;
   /** Mean over images and classes of |predicted proportion - true proportion| (argmax predictions). */
   proportion_error: number;
+  /** Each class's share of the split's valid pixels: predicted (argmax) and in the labels (the paper's bias). */
+  proportions: { predicted: number[]; target: number[] };
 }
 
 const EPS = 1e-10;
@@ -46,5 +48,12 @@ export function computeMetrics(sums: MetricSums): Metrics {
     unpredicted,
     miou: iou / classes,
     proportion_error: sums.proportionError / Math.max(1, sums.images * classes),
+    proportions: { predicted: shares(sums.predicted), target: shares(sums.target) },
   };
+}
+
+/** Each entry's share of the total (all 0 when the total is 0). */
+function shares(counts: Float64Array): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return Array.from(counts, (n) => (total > 0 ? n / total : 0));
 }

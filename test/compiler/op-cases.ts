@@ -38,6 +38,9 @@ const ncdhw = (name: string, c: number, d: number, h: number, w: number): LeafSp
   dims: ['N', 'C', 'D', 'H', 'W'],
   sizes: [2, c, d, h, w],
 });
+/** The attributes of a plain 2-D convolution (stride 1, no dilation, one group) with padding `pad`. */
+const plain = (pad: number) => ({ stride: [1, 1], pad: [pad, pad], dilation: [1, 1], groups: 1 });
+const maxPool2 = { mode: 'max', kernel: [2, 2], stride: [2, 2], pad: [0, 0], count_pad: true };
 const perClass: LeafSpec = { name: 'b', dims: ['C'], sizes: [3] };
 const labels: LeafSpec = { name: 'y', dims: ['N', 'W'], sizes: [2, 7], values: 'labels' };
 
@@ -87,29 +90,30 @@ export const opCases: OpCase[] = [
   },
   { op: 'max', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'argmax', leaves: [x3()], attrs: { axes: ['C'] } },
+  // Plain 2-D convolutions (stride 1, square kernels): the tiled kernels.
   {
-    op: 'conv2d',
-    label: 'conv2d 3x3 pad 1',
+    op: 'convolution',
+    label: 'convolution 3x3 pad 1 (tiled)',
     leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }],
-    attrs: { pad: 1 },
+    attrs: plain(1),
   },
   {
-    op: 'conv2d',
-    label: 'conv2d 3x3 pad 0',
+    op: 'convolution',
+    label: 'convolution 3x3 pad 0 (tiled)',
     leaves: [nchw('x', 2, 6, 5), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [3, 2, 3, 3] }],
-    attrs: { pad: 0 },
+    attrs: plain(0),
   },
   {
-    op: 'conv2d',
-    label: 'conv2d 1x1',
+    op: 'convolution',
+    label: 'convolution 1x1 (tiled)',
     leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }],
-    attrs: { pad: 0 },
+    attrs: plain(0),
   },
   {
-    op: 'conv2d',
-    label: 'conv2d full tiles',
+    op: 'convolution',
+    label: 'convolution full tiles (tiled)',
     leaves: [nchw('x', 4, 8, 8), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [8, 4, 3, 3] }],
-    attrs: { pad: 1 },
+    attrs: plain(1),
   },
   ...convolutionCases(),
   ...poolingCases(),
@@ -152,31 +156,59 @@ export const opCases: OpCase[] = [
     leaves: [{ name: 's', dims: [], sizes: [], values: 'seed' }],
     attrs: { p: 0.3, salt: 17, dims: ['N', 'C', 'W'], sizes: [3, 5, 67] },
   },
-  { op: 'maxpool2d', leaves: [nchw('x', 3, 6, 8)], attrs: { size: 2 } },
-  { op: 'maxpool2d', label: 'maxpool2d odd', leaves: [nchw('x', 2, 5, 7)], attrs: { size: 2 } },
-  { op: 'upsample_nearest', leaves: [nchw('x', 3, 3, 4)], attrs: { scale: 2 } },
+  // The U-Net's 2 x 2 max pooling and x2 nearest upsampling: their dedicated kernels.
+  {
+    op: 'pool',
+    label: 'pool max 2x2 stride 2 (window kernel)',
+    leaves: [nchw('x', 3, 6, 8)],
+    attrs: maxPool2,
+  },
+  {
+    op: 'pool',
+    label: 'pool max 2x2 stride 2 odd (window kernel)',
+    leaves: [nchw('x', 2, 5, 7)],
+    attrs: maxPool2,
+  },
+  {
+    op: 'resize',
+    label: 'resize nearest x2 (upsampling kernel)',
+    leaves: [nchw('x', 3, 3, 4)],
+    attrs: { mode: 'nearest', size: [6, 8], align_corners: false },
+  },
   { op: 'concat', leaves: [nchw('a', 3, 4, 5), nchw('b', 2, 4, 5)] },
   { op: 'concat', label: 'concat 3-D', leaves: [ncdhw('a', 2, 3, 4, 5), ncdhw('b', 3, 3, 4, 5)] },
   { op: 'slice', label: 'slice 3-D', leaves: [ncdhw('x', 5, 2, 3, 4)], attrs: { start: 2, size: 2 } },
   { op: 'slice', leaves: [nchw('x', 5, 3, 4)], attrs: { start: 1, size: 3 } },
   {
-    op: 'conv2d_grad_input',
+    op: 'convolution_grad_input',
+    label: 'convolution_grad_input 3x3 pad 1 (tiled)',
     leaves: [nchw('g', 4, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 3, 3, 3] }],
-    attrs: { pad: 1, height: 5, width: 7 },
+    attrs: { ...plain(1), input: [5, 7] },
   },
   {
-    op: 'conv2d_grad_weight',
+    op: 'convolution_grad_weight',
+    label: 'convolution_grad_weight 3x3 pad 1 (tiled)',
     leaves: [nchw('x', 3, 5, 7), nchw('g', 4, 5, 7)],
-    attrs: { pad: 1, kernel: 3 },
+    attrs: { ...plain(1), kernel: [3, 3] },
   },
   {
-    op: 'conv2d_grad_weight',
-    label: 'conv2d_grad_weight split into chunks',
+    op: 'convolution_grad_weight',
+    label: 'convolution_grad_weight split into chunks (tiled)',
     leaves: [nchw('x', 4, 72, 72), nchw('g', 8, 72, 72)],
-    attrs: { pad: 1, kernel: 3 },
+    attrs: { ...plain(1), kernel: [3, 3] },
   },
-  { op: 'maxpool2d_grad', leaves: [nchw('x', 3, 6, 8), nchw('g', 3, 3, 4)], attrs: { size: 2 } },
-  { op: 'upsample_nearest_grad', leaves: [nchw('g', 3, 6, 8)], attrs: { scale: 2 } },
+  {
+    op: 'pool_grad',
+    label: 'pool_grad max 2x2 stride 2 (window kernel)',
+    leaves: [nchw('x', 3, 6, 8), nchw('g', 3, 3, 4)],
+    attrs: maxPool2,
+  },
+  {
+    op: 'resize_grad',
+    label: 'resize_grad nearest x2 (upsampling kernel)',
+    leaves: [nchw('g', 3, 6, 8)],
+    attrs: { mode: 'nearest', size: [6, 8], align_corners: false, input: [3, 4] },
+  },
 ];
 
 /** Adds the case's leaves to the builder: labels as u8 inputs, the rest as f32 weights (differentiable). */

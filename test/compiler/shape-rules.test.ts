@@ -9,26 +9,28 @@ function image(b: GraphBuilder): number {
 }
 
 describe('shape rules', () => {
+  const maxPool = (k: number) => ({ mode: 'max', kernel: [k, k], stride: [k, k], pad: [0, 0] });
   it.each([
-    ['maxpool2d', { size: 0 }, 'the maxpool window must be a positive int, not 0'],
-    ['maxpool2d', { size: 9 }, 'maxpool window 9 is larger than 8x8'],
-    ['upsample_nearest', { scale: -1 }, 'the upsampling scale must be a positive int, not -1'],
+    ['pool', maxPool(0), 'pool kernel must be 2 integers >= 1, got [0,0]'],
+    ['pool', maxPool(9), 'pool kernel 9x9 does not fit 8x8'],
+    ['resize', { mode: 'nearest', size: [-1, 8] }, 'resize needs 2 output sizes >= 1, got [-1,8]'],
   ])('%s %j', (op, attrs, message) => {
     const b = new GraphBuilder();
     expect(() => b.add(op, [image(b)], attrs)).toThrow(new ShapeError(message));
   });
 
-  it('conv: no output channels, negative padding, channel mismatch', () => {
+  it('convolution: no output channels, negative padding, channel mismatch', () => {
     const b = new GraphBuilder();
     const x = image(b);
     const weight = (o: number, i: number) =>
       b.add('weight', [], { name: `w${o}${i}`, dims: ['O', 'I', 'KH', 'KW'], sizes: [o, i, 3, 3] });
-    expect(() => b.add('conv2d', [x, weight(0, 2)], { pad: 1 })).toThrow('at least one output channel');
-    expect(() => b.add('conv2d', [x, weight(4, 2)], { pad: -1 })).toThrow(
-      'conv padding must be a non-negative int, not -1',
+    const plain = (pad: number) => ({ stride: [1, 1], pad: [pad, pad], dilation: [1, 1], groups: 1 });
+    expect(() => b.add('convolution', [x, weight(0, 2)], plain(1))).toThrow('at least one output channel');
+    expect(() => b.add('convolution', [x, weight(4, 2)], plain(-1))).toThrow(
+      'conv padding must be 2 integers >= 0, got [-1,-1]',
     );
-    expect(() => b.add('conv2d', [x, weight(4, 3)], { pad: 1 })).toThrow(
-      'conv input has 2 channels but the weight expects 3',
+    expect(() => b.add('convolution', [x, weight(4, 3)], plain(1))).toThrow(
+      'conv input has 2 channels in 1 groups, but the weight expects 3 per group',
     );
   });
 

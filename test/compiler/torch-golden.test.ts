@@ -66,10 +66,13 @@ function build(c: Case): {
   let out: number;
   const weights: number[] = [];
   switch (c.op) {
-    case 'conv2d':
+    case 'conv2d': {
+      // torch's conv2d with stride 1: the plain 'convolution' the tiled kernels run.
       weights.push(leaf('x', NCHW), leaf('w', ['O', 'I', 'KH', 'KW']));
-      out = b.add('conv2d', weights, { pad: c.attrs.pad });
+      const pad = c.attrs.pad as number;
+      out = b.add('convolution', weights, { stride: [1, 1], pad: [pad, pad], dilation: [1, 1], groups: 1 });
       break;
+    }
     case 'convolution':
     case 'conv_transpose': {
       const rank = c.inputs.x.shape.length - 2;
@@ -103,14 +106,21 @@ function build(c: Case): {
       out = b.add(c.op, weights, c.attrs);
       break;
     }
-    case 'maxpool2d':
+    case 'maxpool2d': {
+      // torch's max_pool2d(x, k): a k x k stride-k max 'pool' (its window kernel).
       weights.push(leaf('x', NCHW));
-      out = b.add('maxpool2d', weights, { size: c.attrs.size });
+      const k = c.attrs.size as number;
+      out = b.add('pool', weights, { mode: 'max', kernel: [k, k], stride: [k, k], pad: [0, 0] });
       break;
-    case 'upsample_nearest':
+    }
+    case 'upsample_nearest': {
+      // torch's interpolate(scale_factor = k, mode = 'nearest'): a nearest 'resize' (its upsampling kernel).
       weights.push(leaf('x', NCHW));
-      out = b.add('upsample_nearest', weights, { scale: c.attrs.scale });
+      const k = c.attrs.scale as number;
+      const [, , h, w] = c.inputs.x.shape;
+      out = b.add('resize', weights, { mode: 'nearest', size: [h * k, w * k], align_corners: false });
       break;
+    }
     case 'softmax':
     case 'log_softmax':
       weights.push(leaf('x', NCHW));

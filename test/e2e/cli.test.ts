@@ -55,7 +55,12 @@ describe('segc graph', () => {
     expect(a.stderr).toBe('');
     expect(a.stdout).toMatch(/^# training step of 'tiny' \(forward, backward, state updates\)\n/);
     expect(a.stdout).toContain('\n# evaluation (forward, metrics)\n');
-    for (const op of ['= conv2d ', '= conv2d_grad_weight ', '= maxpool2d_grad ', 'output gradient "grad:']) {
+    for (const op of [
+      '= convolution ',
+      '= convolution_grad_weight ',
+      '= pool_grad ',
+      'output gradient "grad:',
+    ]) {
       expect(a.stdout).toContain(op);
     }
     expect(a.stdout).toContain('output gradient "grad:unet.0.conv_bn_relu.0.conv.0.weight" = %');
@@ -79,20 +84,20 @@ describe('segc wgsl', () => {
     expect(origins.length).toBeGreaterThan(0);
     expect(origins.some((l) => /\b(losses|nets)\.seg:\d+:\d+/.test(l))).toBe(true);
     // the first conv of the U-Net comes from conv_bn_relu in std/nets
-    expect(all.find((k) => k.startsWith('// kernel train_001_conv2d\n'))).toContain(
+    expect(all.find((k) => k.startsWith('// kernel train_001_convolution\n'))).toContain(
       '\n// from: nets.seg:4:50\n',
     );
   });
 
   it('--kernel keeps only kernels whose name contains the filter', async () => {
-    const r = await segc('wgsl', tiny, '--kernel', 'conv2d_grad_weight');
+    const r = await segc('wgsl', tiny, '--kernel', 'convolution_grad_weight');
     expect(r.code).toBe(0);
     const names = kernels(r.stdout).map((k) => k.split('\n')[0].slice('// kernel '.length));
     expect(names.length).toBeGreaterThan(0);
-    for (const name of names) expect(name).toContain('conv2d_grad_weight');
+    for (const name of names) expect(name).toContain('convolution_grad_weight');
     const everything = kernels((await tinyWgsl()).stdout);
     expect(names.length).toBe(
-      everything.filter((k) => k.split('\n')[0].includes('conv2d_grad_weight')).length,
+      everything.filter((k) => k.split('\n')[0].includes('convolution_grad_weight')).length,
     );
   });
 

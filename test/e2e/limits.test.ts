@@ -91,21 +91,21 @@ describe('dispatches split into 2-D grids', () => {
     ]);
   });
 
-  it('movement: max pooling and nearest upsampling with their gradients', async () => {
+  it('pool and resize: 2 x 2 max pooling and x2 nearest upsampling with their gradients', async () => {
     const b = new GraphBuilder();
     const x = b.add('weight', [], { name: 'x', dims: ['N', 'C', 'H', 'W'], sizes: [2, 3, 20, 22] });
     const g = b.add('weight', [], { name: 'g', dims: ['N', 'C', 'H', 'W'], sizes: [2, 3, 10, 11] });
-    b.output('pooled', b.add('maxpool2d', [x], { size: 2 }));
-    b.output('up', b.add('upsample_nearest', [g], { scale: 2 }));
-    b.output('pool_grad', b.add('maxpool2d_grad', [x, g], { size: 2 }));
-    b.output('up_grad', b.add('upsample_nearest_grad', [x], { scale: 2 }));
+    const pool = { mode: 'max', kernel: [2, 2], stride: [2, 2], pad: [0, 0] };
+    const up = { mode: 'nearest', size: [20, 22], align_corners: false };
+    b.output('pooled', b.add('pool', [x], pool));
+    b.output('up', b.add('resize', [g], up));
+    b.output('pool_grad', b.add('pool_grad', [x, g], pool));
+    b.output('up_grad', b.add('resize_grad', [x], { ...up, size: [20, 22], input: [10, 11] }));
     const tensors = { x: random(2 * 3 * 20 * 22, 6), g: random(2 * 3 * 10 * 11, 7) };
     const plan = await expectOracle(b.graph(), { tensors }, { limits });
     // 660 outputs (3 workgroups) stay along x; 2640 (11 workgroups) split.
-    expect(split(plan, 'movement').map((k) => k.dispatch)).toEqual([
-      [6, 2, 1],
-      [6, 2, 1],
-    ]);
+    expect(split(plan, 'pool').map((k) => k.dispatch)).toEqual([[6, 2, 1]]);
+    expect(split(plan, 'resize').map((k) => k.dispatch)).toEqual([[6, 2, 1]]);
   });
 
   it('Adam and the loss accumulation: the same update as without splitting', async () => {
@@ -163,7 +163,7 @@ describe('dispatches split into 2-D grids', () => {
   it('a whole training step of the tiny U-Net (conv kernels included) matches the oracle', async () => {
     const kinds = new Set<string>();
     // Tuned for lavapipe its conv kernels have up to 18 workgroups (a 5 x 5 grid holds them); tuned for a GPU
-    // its reductions and pooling have 3 (a 2 x 2 grid).
+    // its reductions and concatenations have 3 (a 2 x 2 grid).
     for (const [target, limit] of [
       ['cpu', 5],
       ['gpu', 2],
@@ -186,7 +186,7 @@ describe('dispatches split into 2-D grids', () => {
       );
       for (const k of plan.kernels) if (k.dispatch[1] > 1) kinds.add(k.kind);
     }
-    expect([...kinds].sort()).toEqual(['conv', 'movement', 'reduce']);
+    expect([...kinds].sort()).toEqual(['concat', 'conv', 'reduce']);
   });
 
   it('splits an elementwise kernel of 65535 * 256 + 123 elements at the real limit of 65535 workgroups', async () => {

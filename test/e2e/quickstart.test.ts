@@ -1,6 +1,6 @@
 // experiments/quickstart.seg trains on the CPU adapter (lavapipe) in CI: the loss falls and foreground Dice
-// is well above chance. (The Dice the run reaches is reported in the project notes, not asserted tightly
-// here.)
+// reaches the README's promise of 0.70 (Adam at lr 3e-3 ends at 0.94-0.98 over init seeds 1-6:
+// bench/results/quickstart-seeds.txt).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../runtime/train/session.ts';
 
 describe('quickstart', () => {
-  it('trains: loss falls, terms are logged, Dice is far above chance', async () => {
+  it('trains: loss falls, terms are logged, foreground Dice reaches 0.70', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'segc-quickstart-')), 'run');
     const lines: string[] = [];
     const summary = await runExperiment('experiments/quickstart.seg', { out, log: (l) => lines.push(l) });
@@ -22,7 +22,7 @@ describe('quickstart', () => {
     expect(last.ce).toBeLessThan(first.ce);
     expect(last.l1).toBeLessThan(first.l1);
     // Chance level: a uniform guess over 3 classes gives a foreground Dice near 0.05 at 5% foreground.
-    expect(summary.final!.values.dice).toBeGreaterThan(0.3);
+    expect(summary.final!.values.dice).toBeGreaterThanOrEqual(0.7);
     expect(summary.final!.values.proportion_error).toBeLessThan(epochs[0].val!.values.proportion_error);
     const logged = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()

@@ -21,6 +21,9 @@ describe('computeMetrics', () => {
     expect(m.miou).toBeCloseTo((80 / 95 + 6 / 12 + 0) / 3, 9);
     expect(m.proportion_error).toBeCloseTo(0.6 / 6, 9);
     expect(m.unpredicted).toEqual([]);
+    // Class shares of the valid pixels: predicted 90/100, 8/100, 2/100; labels 85/100, 10/100, 5/100.
+    expect(m.proportions.predicted.map((v) => +v.toFixed(12))).toEqual([0.9, 0.08, 0.02]);
+    expect(m.proportions.target.map((v) => +v.toFixed(12))).toEqual([0.85, 0.1, 0.05]);
   });
 
   it('lists foreground classes in the labels that were never predicted, not absent ones', () => {

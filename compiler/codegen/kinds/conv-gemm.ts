@@ -1,7 +1,7 @@
 // The conv weight gradient as a tiled GEMM for GPUs: gw[o, j] = sum_p gy[o, p] * patch[j, p], j = (i, ky,
 // kx), p = (n, y, x). A workgroup of 256 threads owns a 64 x 64 tile of gw and one chunk of positions; it
 // stages 32-position slices of both operands in workgroup memory and each thread accumulates a 4 x 4 block.
-import type { ConvGeometry } from '../../ops/conv.ts';
+import type { ConvGeometry } from './conv-tiled.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 

@@ -4,6 +4,19 @@
 import { WORKGROUP, decompose, dispatchFor, threadEntry } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
+/** A plain 2-D convolution (stride 1, square kernel `k`, padding `pad` all round) (the tiled kernels). */
+export interface ConvGeometry {
+  n: number;
+  ci: number;
+  co: number;
+  h: number; // input height
+  w: number;
+  k: number;
+  pad: number;
+  oh: number;
+  ow: number;
+}
+
 export const TILE_CHANNELS = 4;
 export const TILE_COLUMNS = 4;
 

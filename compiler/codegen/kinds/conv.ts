@@ -1,15 +1,17 @@
-// 2-D convolution kernels: forward and input gradient through the register-tiled direct kernel, and the
-// weight gradient as a workgroup-per-tile reduction over N and the output positions.
+// The lowering of the convolution ops: plain 2-D convolutions (stride 1, square kernel, isPlainConv2d) take
+// the register-tiled kernel forward and for the input gradient, and for the weight gradient a
+// workgroup-per-tile reduction over N and the output positions (a tiled GEMM on GPUs); every other
+// convolution takes the direct kernels of conv-direct.ts.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
-import type { Node } from '../../ir/types.ts';
-import { convGeometry } from '../../ops/conv.ts';
-import type { ConvGeometry } from '../../ops/conv.ts';
+import type { Graph, Node } from '../../ir/types.ts';
+import type { ConvGeometryNd } from '../../ops/convolution.ts';
+import { convAttrs, convGeometryNd, convKernelSizes, isPlainConv2d } from '../../ops/convolution.ts';
 import type { KernelContext } from '../context.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
+import { convolutionKernel } from './conv-direct.ts';
 import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
-import type { TiledConv } from './conv-tiled.ts';
-import { convolutionKernel } from './convolution.ts';
+import type { ConvGeometry, TiledConv } from './conv-tiled.ts';
 import type { KernelBody } from './elementwise.ts';
 
 function dims(names: string[], sizes: number[]) {
@@ -198,6 +200,7 @@ export function gradWeightChunks(
   target: number,
   kind: 'gpu' | 'cpu' = 'cpu',
 ): number {
+  if (!tiledConvolution(node, [input.type])) return 1;
   if (kind === 'gpu') {
     const [n, ci, h, w] = input.type.dims.map((d) => d.size);
     const [co, , k] = node.type.dims.map((d) => d.size);
@@ -209,6 +212,26 @@ export function gradWeightChunks(
   return Math.max(1, Math.min(Math.ceil((n * h * w) / 8192), Math.floor(target / groups)));
 }
 
+/** Whether a convolution node takes the tiled kernels (the weight given only when the node has one). */
+function tiledConvolution(node: Node, inputs: Node['type'][]): boolean {
+  return isPlainConv2d(node.attrs, convKernelSizes(node.op, node.attrs, inputs));
+}
+
+/** Whether a convolution node of `graph` takes the tiled kernels (which may run a pointwise epilogue). */
+export function isTiledConvolution(graph: Graph, node: Node): boolean {
+  return tiledConvolution(
+    node,
+    node.inputs.map((i) => graph.nodes[i].type),
+  );
+}
+
+/** The 2-D geometry of a plain convolution. */
+function plain(g: ConvGeometryNd): ConvGeometry {
+  const [h, w] = g.input;
+  const [oh, ow] = g.output;
+  return { n: g.n, ci: g.ci, co: g.co, h, w, k: g.kernel[0], pad: g.pad[0], oh, ow };
+}
+
 export function convKernel(
   ctx: KernelContext,
   node: Node,
@@ -216,16 +239,16 @@ export function convKernel(
   target: 'gpu' | 'cpu' = 'gpu',
   e?: Epilogue,
 ): KernelBody {
-  if (node.op.startsWith('convolution')) return convolutionKernel(ctx, node);
+  if (!isTiledConvolution(ctx.graph, node)) return convolutionKernel(ctx, node);
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
-  const pad = node.attrs.pad as number;
+  const attrs = convAttrs(node.attrs);
   switch (node.op) {
-    case 'conv2d':
-      return tiled(ctx, node, forwardShape(convGeometry(type(0), type(1), pad)), target, e);
-    case 'conv2d_grad_input':
-      return tiled(ctx, node, gradInputShape(convGeometry(node.type, type(1), pad)), target, e);
-    case 'conv2d_grad_weight': {
-      const g = convGeometry(type(0), node.type, pad);
+    case 'convolution':
+      return tiled(ctx, node, forwardShape(plain(convGeometryNd(type(0), type(1), attrs))), target, e);
+    case 'convolution_grad_input':
+      return tiled(ctx, node, gradInputShape(plain(convGeometryNd(node.type, type(1), attrs))), target, e);
+    case 'convolution_grad_weight': {
+      const g = plain(convGeometryNd(type(0), node.type, attrs));
       if (target === 'cpu') return gradWeight(ctx, node, g, split);
       const x = ctx.bindNode(node.inputs[0]);
       const gy = ctx.bindNode(node.inputs[1]);

@@ -1,18 +1,11 @@
-// Kernels of the channel maps (dense and 1x1 layers) and of constant padding: one thread per output element,
-// and for the weight gradient one workgroup per weight element folding every position.
+// Kernels of the channel maps (dense and 1x1 layers): one thread per output element, and for the weight
+// gradient one workgroup per weight element folding every position.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import { elementCount } from '../../ir/types.ts';
 import { aroundChannels } from '../../ops/spatial.ts';
 import type { KernelContext } from '../context.ts';
-import {
-  dispatchFor,
-  f32Literal,
-  groupEntry,
-  perThreadKernel,
-  workgroupPartial,
-  workgroupSum,
-} from '../wgsl.ts';
+import { dispatchFor, groupEntry, perThreadKernel, workgroupPartial, workgroupSum } from '../wgsl.ts';
 import type { KernelBody } from './elementwise.ts';
 
 const THREADS = 64;
@@ -59,41 +52,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
       ].join('\n');
       return { body, workgroup: THREADS, dispatch: dispatchFor(outC * c) };
     }
-    case 'pad': {
-      const x = ctx.bindNode(node.inputs[0]);
-      const before = node.attrs.before as number[];
-      const inSizes = input(0)
-        .type.dims.slice(2)
-        .map((d) => d.size);
-      const outSizes = node.type.dims.slice(2).map((d) => d.size);
-      const outVolume = outSizes.reduce((a, b) => a * b, 1);
-      const inVolume = inSizes.reduce((a, b) => a * b, 1);
-      const lines = [
-        `let plane = t / ${outVolume}u;`,
-        `var rest = t % ${outVolume}u;`,
-        `var source = 0;`,
-        `var stride = 1;`,
-        `var inside = true;`,
-      ];
-      for (let d = outSizes.length - 1; d >= 0; d--) {
-        lines.push(
-          `{`,
-          `  let at = i32(rest % ${outSizes[d]}u) - ${before[d]};`,
-          `  rest = rest / ${outSizes[d]}u;`,
-          `  inside = inside && at >= 0 && at < ${inSizes[d]};`,
-          `  source += at * stride;`,
-          `  stride *= ${inSizes[d]};`,
-          `}`,
-        );
-      }
-      lines.push(
-        `var value = ${f32Literal(node.attrs.value as number)};`,
-        `if (inside) { value = ${x}[plane * ${inVolume}u + u32(source)]; }`,
-        `${out}[t] = value;`,
-      );
-      return perThreadKernel(elementCount(node.type), lines);
-    }
     default:
-      throw new InternalError(`'${node.op}' is not a linear or padding op`);
+      throw new InternalError(`'${node.op}' is not a channel map`);
   }
 }

@@ -1,6 +1,6 @@
 // Kernels of the general convolution (2-D/3-D, stride, dilation, groups): forward and input gradient with one
 // thread per output element, weight gradient with one workgroup per weight element folding every position.
-// Direct and simple; the stride-1 2-D convolutions of U-Nets take the tiled kernels of conv.ts instead.
+// Direct and simple; conv.ts lowers the stride-1 2-D convolutions of U-Nets to its tiled kernels instead.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Node } from '../../ir/types.ts';
 import type { ConvGeometryNd } from '../../ops/convolution.ts';

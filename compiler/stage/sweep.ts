@@ -1,0 +1,111 @@
+// The `sweep` section of an experiment: named loss variants, grids over params and settings, and seeds as
+// replicates. Its runs are the product variants × grid × seeds (jobs/ expands and runs them); each run is the
+// experiment with the variant's loss and the grid's values and seed as `--set` overrides.
+//
+//   sweep {
+//     loss ce = ce(logits, y)
+//     loss ce_l1 = ce(logits, y) + alpha * proportion_l1(logits, y, T)
+//     grid alpha = [0.5, 1.0]
+//     grid optimizer lr = [1e-3, 3e-3]
+//     seeds = [1, 2, 3]
+//   }
+import type { Expression, Section, Span } from '../../grammar/index.ts';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote } from '../../diagnostics/index.ts';
+import type { Setting } from './settings.ts';
+
+export interface SweepVariant {
+  name: string;
+  loss: Expression;
+  span: Span;
+}
+
+export interface SweepAxis {
+  /** The `--set` key: a param (`alpha`) or a section's or call's setting (`optimizer.lr`, `train.epochs`). */
+  key: string;
+  values: Setting[];
+  span: Span;
+}
+
+export interface SweepSpec {
+  variants: SweepVariant[];
+  grid: SweepAxis[];
+  /** `train.seed` of each replicate; absent: the experiment's own seed, one replicate. */
+  seeds?: number[];
+  span: Span;
+}
+
+/** The most runs one sweep may expand to (a typo in a grid should not queue a million runs). */
+export const MAX_SWEEP_RUNS = 10_000;
+
+/**
+ * Reads a `sweep` section. `read` evaluates a setting's value (lists of numbers, names, strings) the way every
+ * other setting is read.
+ */
+export function readSweep(
+  section: Section,
+  read: (expression: Expression, path: string) => Setting | undefined,
+  diagnostics: Diagnostic[],
+): SweepSpec {
+  const sweep: SweepSpec = { variants: [], grid: [], span: section.span };
+  const error = (span: Span, message: string) => diagnostics.push(createDiagnostic('SEG5001', span, message));
+  for (const item of section.settings) {
+    const [head, ...rest] = item.key.map((k) => k.name);
+    const span = item.key[0].span;
+    if (item.options && item.options.length > 0) {
+      error(span, `'${head}' in a sweep takes no option block.`);
+      continue;
+    }
+    if (head === 'loss' && rest.length === 1) {
+      const name = rest[0];
+      if (sweep.variants.some((v) => v.name === name)) {
+        error(item.key[1].span, `The sweep names the loss variant ${quote(name)} twice.`);
+        continue;
+      }
+      sweep.variants.push({ name, loss: item.value, span: item.key[1].span });
+    } else if (head === 'grid' && rest.length >= 1) {
+      const key = rest.join('.');
+      if (sweep.grid.some((a) => a.key === key)) {
+        error(item.key[1].span, `The sweep has two grids over ${quote(key)}.`);
+        continue;
+      }
+      const value = read(item.value, `sweep.grid.${key}`);
+      if (value === undefined) continue;
+      if (!Array.isArray(value) || value.length === 0) {
+        error(
+          item.value.span,
+          `A grid is a non-empty list of values, as in 'grid ${rest.join(' ')} = [1, 2]'.`,
+        );
+        continue;
+      }
+      sweep.grid.push({ key, values: value, span: item.key[1].span });
+    } else if (head === 'seeds' && rest.length === 0) {
+      const value = read(item.value, 'sweep.seeds');
+      if (value === undefined) continue;
+      const seeds = Array.isArray(value) ? value : [];
+      if (seeds.length === 0 || !seeds.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 0)) {
+        error(item.value.span, "'seeds' is a non-empty list of whole numbers, as in 'seeds = [1, 2, 3]'.");
+        continue;
+      }
+      if (new Set(seeds).size !== seeds.length) {
+        error(item.value.span, "'seeds' repeats a seed: each replicate needs its own.");
+        continue;
+      }
+      sweep.seeds = seeds as number[];
+    } else {
+      error(
+        span,
+        `A sweep holds 'loss NAME = formula', 'grid KEY = [values]' and 'seeds = [...]', not ` +
+          `${quote(item.key.map((k) => k.name).join(' '))}.`,
+      );
+    }
+  }
+  const runs =
+    Math.max(1, sweep.variants.length) *
+    sweep.grid.reduce((n, a) => n * a.values.length, 1) *
+    (sweep.seeds?.length ?? 1);
+  if (runs > MAX_SWEEP_RUNS) {
+    error(section.name.span, `The sweep expands to ${runs} runs, more than the ${MAX_SWEEP_RUNS} allowed.`);
+  }
+  return sweep;
+}

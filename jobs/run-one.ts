@@ -1,0 +1,71 @@
+// One run of a sweep in its folder: finished runs are read back, interrupted ones resumed from their last
+// checkpoint, the rest started. The embedded runner and queue workers both run runs through here, so a run
+// is the same whoever runs it.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SUMMARY_FILE } from '../runtime/checkpoint/run-folder.ts';
+import { writeFileAtomic } from '../runtime/checkpoint/safetensors.ts';
+import type { OpenedDevice } from '../runtime/device.ts';
+import type { RunSummary, TrainerListener } from '../runtime/train/events.ts';
+import { STATE_FILE } from '../runtime/train/state.ts';
+import { Trainer } from '../runtime/train/trainer.ts';
+import type { SweepRun } from './expand.ts';
+import { LOCK_FILE } from './lock.ts';
+
+/** What a sweep writes beside a run's own files: which run of which sweep the folder holds. */
+export const RUN_FILE = 'run.json';
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  group: string;
+  seed: number;
+  variant?: string;
+  overrides: SweepRun['overrides'];
+  experiment: string;
+  file: string;
+}
+
+export type RunOutcome = 'done' | 'resumed' | 'trained';
+
+export interface OneRunOptions {
+  device: OpenedDevice;
+  listener?: TrainerListener;
+  /** Stop after this many epochs in total, as an interruption would (tests). */
+  stopAfter?: number;
+}
+
+/** Runs `run` of the sweep of `file` in `out/<run id>` unless it is finished there. */
+export async function runOne(
+  file: string,
+  experiment: string,
+  run: SweepRun,
+  out: string,
+  options: OneRunOptions,
+): Promise<{ outcome: RunOutcome; summary: RunSummary; dir: string }> {
+  const dir = join(out, run.id);
+  const summaryPath = join(dir, SUMMARY_FILE);
+  if (existsSync(summaryPath)) {
+    return { outcome: 'done', summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary, dir };
+  }
+  const resume = existsSync(join(dir, STATE_FILE));
+  if (!resume && existsSync(dir)) {
+    // Killed before its first checkpoint: nothing to resume, so the folder starts over.
+    for (const name of readdirSync(dir)) {
+      if (name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  const record: RunRecord = { ...run, experiment, file };
+  await writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  const trainer = new Trainer(file, {
+    overrides: run.overrides,
+    variant: run.variant,
+    device: options.device,
+    ...(resume ? { resume: dir } : { out: dir }),
+    stopAfter: options.stopAfter,
+  });
+  if (options.listener) trainer.on(options.listener);
+  const summary = await trainer.run();
+  return { outcome: resume ? 'resumed' : 'trained', summary, dir };
+}

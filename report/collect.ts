@@ -1,0 +1,71 @@
+// What a report shows, read from run folders and sweep folders: each run's epochs (metrics.jsonl), its final
+// evaluation (summary.json) and which variant and seed of which experiment it is (run.json of a sweep run).
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { METRICS_FILE, SUMMARY_FILE } from '../runtime/checkpoint/run-folder.ts';
+import { RunError } from '../runtime/errors.ts';
+import type { RunSummary } from '../runtime/train/events.ts';
+import { RUN_FILE } from '../jobs/run-one.ts';
+import type { RunRecord } from '../jobs/run-one.ts';
+
+export interface ReportRun {
+  dir: string;
+  id: string;
+  experiment: string;
+  /** The row the run is averaged into: its variant at its grid point (the experiment's name for a plain run). */
+  group: string;
+  seed?: number;
+  epochs: Record<string, unknown>[];
+  summary: RunSummary;
+}
+
+/** The runs under each of `dirs`: a run folder (summary.json) or a sweep folder holding run folders. */
+export function collectRuns(dirs: string[]): ReportRun[] {
+  const runs: ReportRun[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new RunError(`'${dir}' is not a folder of runs (segc run or segc sweep writes one).`);
+    }
+    const found = isRun(dir)
+      ? [dir]
+      : readdirSync(dir)
+          .map((n) => join(dir, n))
+          .filter(isRun);
+    if (found.length === 0) {
+      throw new RunError(`'${dir}' holds no finished run (a folder with ${SUMMARY_FILE}).`);
+    }
+    runs.push(...found.sort().map(readRun));
+  }
+  return runs;
+}
+
+function isRun(dir: string): boolean {
+  return statSync(dir).isDirectory() && existsSync(join(dir, SUMMARY_FILE));
+}
+
+function readRun(dir: string): ReportRun {
+  const json = <T>(file: string): T => {
+    try {
+      return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
+    } catch (error) {
+      throw new RunError(`Cannot read '${join(dir, file)}': ${(error as Error).message}`);
+    }
+  };
+  const summary = json<RunSummary>(SUMMARY_FILE);
+  const record = existsSync(join(dir, RUN_FILE)) ? json<RunRecord>(RUN_FILE) : undefined;
+  const epochs = existsSync(join(dir, METRICS_FILE))
+    ? readFileSync(join(dir, METRICS_FILE), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+  return {
+    dir,
+    id: record?.id ?? basename(dir),
+    experiment: summary.experiment,
+    group: record?.group ?? summary.experiment,
+    seed: record?.seed,
+    epochs,
+    summary,
+  };
+}
