@@ -6,6 +6,7 @@ import type { Diagnostic } from '../diagnostics/index.ts';
 import type { PlanLimits } from '../compiler/codegen/limits.ts';
 import { validatePlan } from '../compiler/codegen/limits.ts';
 import { generatePlan } from '../compiler/codegen/plan.ts';
+import { optimizerPlanOf } from '../compiler/codegen/updates/index.ts';
 import { verifyGraph } from '../compiler/ir/verify.ts';
 import type { Plan } from '../compiler/codegen/plan.ts';
 import { resolveModules } from '../compiler/resolve/index.ts';
@@ -103,16 +104,15 @@ export function stageExperiment(
 
 export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
   const staged = stageExperiment(file, options);
-  const { beta1, beta2, eps, weightDecay } = staged.config.optimizer;
   const fuse = options.fuse ?? true;
   const target = options.target;
-  const adam = { beta1, beta2, eps, weightDecay };
+  const optimizer = optimizerPlanOf(staged.config.optimizer, staged.train.weights);
   const limits = options.limits;
   const trainPlan = generatePlan(staged.train.graph, {
     name: 'train',
     accumulate: true,
     fuse,
-    adam,
+    optimizer,
     target,
     limits,
   });

@@ -7,6 +7,7 @@ export const FAMILY_TEXT: Record<Family, { one: string; many: string; example: s
   dataset: { one: 'dataset', many: 'datasets', example: 'shapes(size = [64, 64])' },
   transform: { one: 'transform', many: 'transforms', example: 'hflip(0.5)' },
   optimizer: { one: 'optimizer', many: 'optimizers', example: 'adam(lr = 1e-3)' },
+  group: { one: 'parameter group', many: 'parameter groups', example: 'group(prefix = "enc.", lr = 1e-4)' },
   schedule: { one: 'schedule', many: 'schedules', example: 'cosine(min = 1e-5)' },
   metric: { one: 'metric', many: 'metrics', example: 'dice' },
   stats: { one: 'statistics', many: 'statistics', example: 'imagenet (import std/augment { imagenet })' },

@@ -22,7 +22,18 @@ const TITLES: Array<[Family, string, string]> = [
     'Items of an augmentation pipeline (`train augment = [hflip(0.5), ...]`), applied in order.',
   ],
   ['stats', 'Statistics', 'The argument of `normalize`.'],
-  ['optimizer', 'Optimizers', '`optimizer = NAME(options)`; default `adam()`.'],
+  [
+    'optimizer',
+    'Optimizers',
+    '`optimizer = NAME(options) { groups = [...], freeze = [...] }`; default `adam()`. The option block ' +
+      '(optional) holds the parameter groups and the frozen weights.',
+  ],
+  [
+    'group',
+    'Parameter groups',
+    "Items of `groups` in the optimizer's option block: the first group that matches a weight takes it; " +
+      "the rest keep the optimizer's own values.",
+  ],
   ['schedule', 'Schedules', '`schedule = NAME(options)` (learning rate); default `constant`.'],
   [
     'metric',

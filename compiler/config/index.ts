@@ -23,3 +23,7 @@ export {
 export { describeType } from './describe.ts';
 export type { CheckedSettings } from './check.ts';
 export { callOptions, checkSettings, declaredShape, defaultFits, withDefaults } from './check.ts';
+export type { GroupSpec, OptimizerConfig, ScheduleSpec } from './optimizer.ts';
+export { readOptimizer, readSchedule } from './optimizer.ts';
+export type { Assignment, WeightInfo } from './groups.ts';
+export { assignGroups } from './groups.ts';

@@ -1,9 +1,9 @@
 // The whole catalogue and its look-ups (entries of a family, an entry by name, an option's default), the
 // standard library's setting names, and the keys of the train, eval and test sections.
 import { DATASETS, STATS, TRANSFORMS } from './data.ts';
-import { METRICS, OPTIMIZERS, SCHEDULES } from './training.ts';
+import { GROUPS, METRICS, OPTIMIZERS, SCHEDULES } from './training.ts';
 import type { Entry, Family, Param } from './types.ts';
-import { bool, entry, int, str } from './types.ts';
+import { bool, entry, int, num, str } from './types.ts';
 import type { Setting } from './types.ts';
 
 /** Every catalogue entry, by family. */
@@ -12,6 +12,7 @@ export const CATALOGUE: Entry[] = [
   ...TRANSFORMS,
   ...STATS,
   ...OPTIMIZERS,
+  ...GROUPS,
   ...SCHEDULES,
   ...METRICS,
 ];
@@ -43,6 +44,18 @@ export const TRAIN_KEYS: Param[] = [
   { name: 'epochs', type: int(1), default: 10, doc: 'training epochs' },
   { name: 'batch', type: int(1), default: 8, doc: 'images per training step' },
   { name: 'seed', type: int(), default: 0, doc: 'seed of the initial weights and the data order' },
+  {
+    name: 'accumulate',
+    type: int(1),
+    default: 1,
+    doc: 'batches whose mean gradient makes one optimizer step (gradient accumulation)',
+  },
+  {
+    name: 'clip_norm',
+    type: num({ above: 0 }),
+    defaultText: 'no clipping',
+    doc: 'clip the global norm of the gradients to this value before each step (torch clip_grad_norm_)',
+  },
 ];
 
 export const EVAL_KEYS: Param[] = [

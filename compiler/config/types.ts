@@ -13,7 +13,7 @@ export interface ConfigCall {
   span?: Span;
 }
 
-export type Family = 'dataset' | 'transform' | 'optimizer' | 'schedule' | 'metric' | 'stats';
+export type Family = 'dataset' | 'transform' | 'optimizer' | 'group' | 'schedule' | 'metric' | 'stats';
 
 /** The type of an option's value. */
 export type Type =

@@ -13,7 +13,7 @@ export interface ScheduleContext {
 }
 
 export interface Schedule {
-  /** The lr of each group for iteration `iteration` (0-based, within the epoch) of epoch `epoch` (0-based). */
+  /** The lr of each group at iteration `iteration` (0-based, within the epoch) of epoch `epoch` (0-based). */
   lrs(epoch: number, iteration: number): number[];
   /** Told when epoch `epoch` ends, with the monitored validation value when it was evaluated. */
   endEpoch(epoch: number, monitored?: number): void;

@@ -22,6 +22,8 @@ export interface TrainingState {
    * What the run recorded so far (metrics.jsonl records, best epoch), so the summary covers the whole run.
    */
   history: unknown;
+  /** The lr schedule's state (a plateau's lrs, best value and counters; absent for older states). */
+  schedule?: Record<string, unknown>;
   /** The run's `--set` overrides (absent in states written before they were kept). */
   overrides?: Record<string, Override>;
 }

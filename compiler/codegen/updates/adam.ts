@@ -4,8 +4,8 @@ import type { RuleIo, UpdateRule } from './rule.ts';
 
 /**
  * The moments (as torch: m lerps towards g by 1 − beta1, v = beta2·v + (1 − beta2)·g²) and the step
- * p − lr / (1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps), the bias corrections `adam.bias1` = 1 − beta1^t and
- * `adam.bias2` = √(1 − beta2^t) being uniforms so a step never recompiles.
+ * p − lr / (1 − beta1^t) · m / (√v / √(1 − beta2^t) + eps), the bias corrections
+ * `adam.bias1` = 1 − beta1^t and `adam.bias2` = √(1 − beta2^t) being uniforms so a step never recompiles.
  */
 export function moments(io: RuleIo, gradient: string, weight: string): string[] {
   const { settings, state, uniform, lr } = io;

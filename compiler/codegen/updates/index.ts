@@ -2,6 +2,9 @@
 // (sgd.ts, adam.ts, adamw.ts); emitUpdates appends them, with clipping and accumulation, to a training plan.
 // A new optimizer is one rule file and one line in UPDATES.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
+import type { WeightInfo } from '../../config/groups.ts';
+import { assignGroups } from '../../config/groups.ts';
+import type { OptimizerConfig } from '../../config/optimizer.ts';
 import type { KernelBody } from '../kinds/elementwise.ts';
 import { adam } from './adam.ts';
 import { adamw } from './adamw.ts';
@@ -29,6 +32,20 @@ export interface OptimizerPlan {
   clip?: number;
   /** Apply the update every `accumulate` steps, with the mean of their gradients (default 1). */
   accumulate?: number;
+}
+
+/** The plan of a run's optimizer: its groups and frozen weights resolved against the model's weights. */
+export function optimizerPlanOf(config: OptimizerConfig, weights: WeightInfo[]): OptimizerPlan {
+  const assignment = assignGroups(weights, config.groups, config.freeze);
+  return {
+    name: config.name,
+    settings: config.settings,
+    groups: config.groups.length + 1,
+    groupOf: assignment.groupOf,
+    frozen: assignment.frozen,
+    ...(config.clip === undefined ? {} : { clip: config.clip }),
+    accumulate: config.accumulate,
+  };
 }
 
 export const lrUniform = (group: number) => `optimizer.lr.${group}`;

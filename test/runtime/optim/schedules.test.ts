@@ -22,7 +22,7 @@ const golden = JSON.parse(readFileSync('test/golden/optim/schedules.json', 'utf8
   cases: Case[];
 };
 
-/** The lrs of every step (iteration or epoch) of a run, resumed from its saved state after `resumeAt` epochs. */
+/** The lrs of every step (iteration or epoch) of a run, resumed from its saved state after `resumeAt`. */
 function sequence(c: Case, resumeAt?: number): number[][] {
   const iterations = c.iterations ?? 1;
   const context = { base: golden.base, epochs: golden.epochs, iterations };

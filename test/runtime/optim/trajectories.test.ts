@@ -15,8 +15,8 @@ import {
   releasePlan,
   writeBuffer,
 } from '../../../runtime/executor.ts';
-import type { GroupSpec } from '../../../runtime/optim/groups.ts';
-import { assignGroups } from '../../../runtime/optim/groups.ts';
+import { assignGroups } from '../../../compiler/config/groups.ts';
+import type { GroupSpec } from '../../../compiler/config/optimizer.ts';
 import { makeOptimizer } from '../../../runtime/optim/optimizers.ts';
 import { makeSchedule } from '../../../runtime/optim/schedules.ts';
 import { relativeError, testDevice } from '../../helpers/gpu.ts';

@@ -1,16 +1,7 @@
 // Parameter groups and frozen parameters: which weights each group's lr and weight decay apply to (the
 // first group whose selector matches a weight takes it, as torch's param_groups are written in order; the
 // rest form the last group, with the optimizer's own values).
-
-/** A group as the optimizer's block writes it: `group(prefix = "enc.", of = biases_and_norms, lr = 1e-4)`. */
-export interface GroupSpec {
-  /** Weights whose name starts with it ("" for every weight). */
-  prefix: string;
-  /** Every matching weight, or only those with one axis (biases, a norm's scale and shift). */
-  of: 'all' | 'biases_and_norms';
-  lr?: number;
-  weightDecay?: number;
-}
+import type { GroupSpec } from './optimizer.ts';
 
 export interface WeightInfo {
   name: string;
