@@ -21,16 +21,6 @@ export interface Diagnostic {
   hint?: string;
 }
 
-/** A broken invariant inside segc itself (never a user error). */
-export class InternalError extends Error {
-  constructor(message: string) {
-    super(`internal error (this is a segc bug): ${message}`);
-  }
-}
-
-/** Thrown by phases that cannot continue past user errors; carries every diagnostic found so far. */
-export class CompileError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map((d) => d.message).join('\n'));
-  }
-}
+// The errors carrying diagnostics live in errors.ts; InternalError and CompileError are re-exported here for
+// the modules that import them with the diagnostic types.
+export { CompileError, InternalError } from './errors.ts';

@@ -1,18 +1,12 @@
 // `segc grad`: evaluates one loss and its gradients on the GPU for inputs from a safetensors file (what
 // PyTorch users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
-import type { PlanLimits } from '../compiler/codegen/limits.ts';
-import { planLimits } from '../compiler/codegen/limits.ts';
-import { generatePlan } from '../compiler/codegen/plan.ts';
+import type { LossInput, PlanLimits } from '../compiler/index.ts';
+import { assertFits, compileLoss, generatePlan, inputDims, planLimits, resolve } from '../compiler/index.ts';
 import { InternalError } from '../diagnostics/index.ts';
-import { verifyGraph } from '../compiler/ir/verify.ts';
-import { resolveModules } from '../compiler/resolve/index.ts';
 import type { Definition } from '../grammar/index.ts';
-import type { LossInput } from '../compiler/stage/index.ts';
-import { StageError, inputDims, stageLoss } from '../compiler/stage/index.ts';
 import type { DType, TensorEntry } from './checkpoint/safetensors.ts';
 import { tensorProblem } from './checkpoint/validate.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
-import { ExperimentError, assertFits } from './compile.ts';
 import type { DevicePreference } from './device.ts';
 import { openDevice, type OpenedDevice } from './device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from './executor.ts';
@@ -63,8 +57,7 @@ function logitsSpatialRank(
 }
 
 export async function computeGrad(file: string, options: GradOptions): Promise<Record<string, number[]>> {
-  const resolved = resolveModules(file);
-  if (resolved.diagnostics.length > 0) throw new ExperimentError(resolved.diagnostics, resolved.sources);
+  const resolved = resolve(file);
   const found = resolved.entry.definitions.get(options.loss);
   if (!found) {
     const known = [...resolved.entry.definitions.values()]
@@ -119,14 +112,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     data.set(name, flat);
   }
   const numbers = new Map(Object.entries(options.overrides ?? {}));
-  let staged;
-  try {
-    staged = stageLoss(def, scope, inputs, numbers);
-    verifyGraph(staged.graph, 'grad');
-  } catch (error) {
-    if (error instanceof StageError) throw new ExperimentError(error.diagnostics, resolved.sources);
-    throw error;
-  }
+  const staged = compileLoss(def, scope, inputs, numbers, resolved.sources);
   const opened = options.opened ?? (await openDevice(options.device ?? 'auto'));
   const limits = { ...planLimits(opened.device.limits), ...options.limits };
   const plan = generatePlan(staged.graph, { name: 'grad', target: opened.software ? 'cpu' : 'gpu', limits });

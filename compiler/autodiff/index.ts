@@ -50,3 +50,22 @@ function dependsOn(b: GraphBuilder, sources: number[], target: number): Set<numb
   }
   return onPath;
 }
+
+/** A leaf to differentiate with respect to, and the name of its gradient output. */
+export interface GradientTarget {
+  node: number;
+  output: string;
+}
+
+/**
+ * The autodiff phase as the driver runs it: appends the backward graph of the scalar `loss` and one
+ * 'gradient' output per target, in the targets' order.
+ */
+export function appendGradients(b: GraphBuilder, loss: number, targets: GradientTarget[]): void {
+  const grads = differentiate(
+    b,
+    loss,
+    targets.map((t) => t.node),
+  );
+  for (const t of targets) b.output(t.output, grads.get(t.node)!, 'gradient');
+}

@@ -1,9 +1,11 @@
-// generatePlan: turns a graph into buffers and WGSL kernels in dispatch order, plus step-end updates.
-import type { Graph, Node, Output } from '../ir/types.ts';
+// emitPlan (codegen): turns a graph, with the kernels fusion chose (passes/), into buffers and WGSL kernels in
+// dispatch order, plus step-end updates. The compiler's driver (compiler/index.ts, generatePlan) runs fusion
+// before it and memory planning after it.
+import type { Graph, Node } from '../ir/types.ts';
+import type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOutput } from '../ir/plan.ts';
 import { elementCount } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
-import { fuseElementwise } from '../passes/fuse.ts';
-import { planMemory } from '../passes/plan-memory.ts';
+import type { Fusion } from '../passes/index.ts';
 import { KernelContext } from './context.ts';
 import type { KernelBody } from './kinds/elementwise.ts';
 import { combineKernel } from './kinds/reduce.ts';
@@ -15,65 +17,7 @@ import type { PlanLimits } from './limits.ts';
 import { loweringOf } from './lowering.ts';
 import { MAX_GROUPS_PER_DIM, gridFor, kernelHeader, uniformStruct } from './wgsl.ts';
 
-export type BufferRole = 'input' | 'weight' | 'state' | 'optimizer' | 'activation' | 'accumulator';
-
-export interface PlanBuffer {
-  index: number;
-  /** Weights, states and optimizer moments are named `<role>:<path>` and shared by every plan of a model. */
-  name: string;
-  role: BufferRole;
-  elements: number;
-  dtype: 'f32' | 'u8';
-  bytes: number;
-  /**
-   * The IR node whose value it holds (a weight's node for its Adam moments, a reduction's for its partials).
-   */
-  node?: number;
-}
-
-export interface PlanKernel {
-  name: string;
-  kind: string;
-  wgsl: string;
-  /** Buffer indices in binding order; the uniform buffer, when used, follows them. */
-  bindings: number[];
-  writes: number[];
-  usesUniforms: boolean;
-  /** Threads per workgroup (all kernels are 1-D workgroups). */
-  workgroup: number;
-  /**
-   * Workgroup grid: x alone, or x * y (>= the workgroups needed) when x would exceed the per-dimension limit.
-   */
-  dispatch: [number, number, number];
-  nodes: number[];
-}
-
-export interface PlanOutput {
-  name: string;
-  role: Output['role'];
-  buffer: number;
-  elements: number;
-  /** Offset of this value in the accumulator buffer, when accumulated. */
-  offset?: number;
-}
-
-export interface Plan {
-  name: string;
-  graph: Graph;
-  buffers: PlanBuffer[];
-  kernels: PlanKernel[];
-  /** Uniform slot names, in slot order. */
-  uniforms: string[];
-  outputs: PlanOutput[];
-  /** Buffer copies after the kernels: new running statistics into their state buffers. */
-  copies: { from: number; to: number }[];
-  accumulator?: number;
-  /** Step number (1-based) of the first non-finite loss, or 0; training plans only. */
-  guard?: number;
-  /** Allocation of each buffer (planMemory): buffers with disjoint lifetimes share one. */
-  slots?: number[];
-  slotBytes?: number[];
-}
+export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOutput } from '../ir/plan.ts';
 
 export interface PlanOptions {
   name: string;
@@ -103,13 +47,11 @@ export interface PlanOptions {
 const SPLIT_TARGET = { gpu: { reduce: 65536, weights: 65536 }, cpu: { reduce: 1, weights: 1 } };
 
 /** Storage buffers a kernel may bind when no device is given (`segc wgsl`, `plan`): what lavapipe offers. */
-const STORAGE_BUFFERS_WITHOUT_DEVICE = 16;
+export const STORAGE_BUFFERS_WITHOUT_DEVICE = 16;
 /** Bindings a fused kernel needs besides the tensors its tree reads: its output, a conv host's two inputs. */
-const OWN_BINDINGS = 3;
+export const OWN_BINDINGS = 3;
 
-export function generatePlan(graph: Graph, options: PlanOptions): Plan {
-  const storage = options.limits?.maxStorageBuffersPerShaderStage ?? STORAGE_BUFFERS_WITHOUT_DEVICE;
-  const fusion = fuseElementwise(graph, options.fuse ?? true, storage - OWN_BINDINGS);
+export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Plan {
   const buffers: PlanBuffer[] = [];
   const named = new Map<string, number>();
   const addBuffer = (
@@ -326,7 +268,6 @@ export function generatePlan(graph: Graph, options: PlanOptions): Plan {
     accumulator,
     guard,
   };
-  if (options.reuse ?? true) planMemory(plan);
   return plan;
 }
 

@@ -55,22 +55,16 @@ class Checker {
     if (s.schedule) this.call('schedule', s.schedule, 'schedule');
     const blocks = s.blocks ?? {};
     for (const [key, block] of Object.entries(blocks)) {
-      const owner =
-        key === 'data'
-          ? findEntry('dataset', s.data.name)
-          : key === 'optimizer'
-            ? findEntry('optimizer', s.optimizer.name)
-            : undefined;
-      if (key !== 'data' && key !== 'optimizer') {
+      const owner = key === 'data' ? findEntry('dataset', s.data.name) : undefined;
+      if (key !== 'data') {
         const first = Object.keys(block)[0];
         this.report(
-          `'${key}' takes no option block; only 'data' (its augmentation pipelines) and 'optimizer' ` +
-            '(its parameter groups and frozen weights) have one.',
+          `'${key}' takes no option block; only 'data' has one (its augmentation pipelines).`,
           `${key}.${first}`,
           true,
         );
       } else if (owner) {
-        this.options(`the option block of '${owner.name}'`, key, block, owner.block ?? [], false);
+        this.options(`the option block of '${owner.name}'`, `data`, block, owner.block ?? [], false);
       }
     }
     this.section('train', s.train, TRAIN_KEYS);
@@ -414,6 +408,21 @@ class Checker {
       );
     }
   }
+}
+
+/**
+ * What is wrong with options handed to the implementation of a catalogue entry (`shapes: option 'size' must
+ * be ...`), by the entry's own types and ranges, so that an implementation has no ranges of its own: a value
+ * `segc check` accepts is one it accepts. Options the entry does not declare are not checked.
+ */
+export function optionProblems(family: Family, name: string, options: Record<string, unknown>): string[] {
+  const entry = findEntry(family, name);
+  if (!entry) return [`${name} is not a ${family} of the catalogue`];
+  return entry.params.flatMap((param) => {
+    const value = options[param.name];
+    if (value === undefined || defaultFits(value as Setting, param.type)) return [];
+    return [`option '${param.name}' must be ${describeType(param.type)}, got ${JSON.stringify(value)}`];
+  });
 }
 
 /** Whether a catalogue default fits its type (its strings taken as names, or else as strings). */

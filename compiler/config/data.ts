@@ -68,7 +68,12 @@ export const DATASETS: Entry[] = [
     doc: 'Synthetic RGB images of random shapes on a background, with labels (class 0 the background).',
     example: 'shapes(size = [64, 64], classes = 3)',
     params: [
-      { name: 'size', type: pair(), default: [64, 64], doc: 'image size' },
+      {
+        name: 'size',
+        type: { kind: 'list', of: int(8, 1024), length: 2, what: '[height, width]' },
+        default: [64, 64],
+        doc: 'image size',
+      },
       { name: 'classes', type: int(2, 8), default: 3, doc: 'classes, the background included' },
       {
         name: 'foreground',

@@ -7,7 +7,8 @@
 // The catalogue is split by concept: types.ts (types and their constructors), data.ts (datasets, transforms,
 // statistics), training.ts (optimizers, schedules, metrics), table.ts (the whole table, look-ups, section
 // keys), describe.ts (types in words) and check.ts (the checker). This file is the entry point: import from it.
-export type { ConfigCall, DeclaredShape, Entry, Family, Param, Setting, Type } from './types.ts';
+export type { ConfigCall, DeclaredShape, Entry, Family, Param, ParamStep, Setting, Type } from './types.ts';
+export { asCall } from './types.ts';
 export {
   CATALOGUE,
   CONSTRUCTORS,
@@ -21,9 +22,15 @@ export {
   findEntry,
 } from './table.ts';
 export { describeType } from './describe.ts';
+export { isBetter, metricDirection } from './training.ts';
 export type { CheckedSettings } from './check.ts';
-export { callOptions, checkSettings, declaredShape, defaultFits, withDefaults } from './check.ts';
-export type { GroupSpec, OptimizerConfig, ScheduleSpec } from './optimizer.ts';
-export { readOptimizer, readSchedule } from './optimizer.ts';
-export type { Assignment, WeightInfo } from './groups.ts';
-export { assignGroups } from './groups.ts';
+export {
+  callOptions,
+  checkSettings,
+  declaredShape,
+  defaultFits,
+  optionProblems,
+  withDefaults,
+} from './check.ts';
+export type { Override, RunConfig, RunSettings } from './run.ts';
+export { METRICS, learningRate, parseOverride, readRunConfig, stepParams, unavailable } from './run.ts';

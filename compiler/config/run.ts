@@ -3,12 +3,27 @@
 // run.
 import type { Diagnostic, Span } from '../../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
-import type { Family } from '../../compiler/config/index.ts';
-import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from '../../compiler/config/index.ts';
-import type { ConfigCall, ExperimentSpec, ParamStep, Setting } from '../../compiler/stage/index.ts';
-import { asCall } from '../../compiler/stage/index.ts';
-import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
-import { readOptimizer, readSchedule } from './optimizer.ts';
+import type { Family } from './index.ts';
+import {
+  EVAL_KEYS,
+  TRAIN_KEYS,
+  callOptions,
+  checkSettings,
+  findEntry,
+} from './index.ts';
+import type { CheckedSettings } from './check.ts';
+import type { ConfigCall, ParamStep, Setting } from './types.ts';
+import { asCall } from './types.ts';
+
+/**
+ * What the run configuration is derived from: an experiment's settings as staging read them (an
+ * ExperimentSpec), with its params and the model's options as written.
+ */
+export interface RunSettings extends CheckedSettings {
+  params: { name: string; value: number; schedule?: ParamStep }[];
+  model: { args: { name?: { name: string }; value: { kind: string; value?: unknown; span: Span } }[] };
+  symbols?: Set<string>;
+}
 
 export interface RunConfig {
   data: {
@@ -20,10 +35,8 @@ export interface RunConfig {
     val: number;
     seed: number;
   };
-  /** The optimizer with its groups, frozen weights, clipping and accumulation (optimizer.ts). */
-  optimizer: OptimizerConfig;
-  /** The lr schedule; constant when none is written. */
-  schedule: ScheduleSpec;
+  optimizer: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
+  schedule: { name: 'constant' } | { name: 'cosine'; min: number };
   train: { epochs: number; batch: number; seed: number };
   eval: { every: number; metrics: string[]; select: string };
   /** Starting values of the params. */
@@ -41,7 +54,7 @@ const FAMILIES: Record<string, Family> = { data: 'dataset', optimizer: 'optimize
  * Before a `--set` lands in a call (`adam(1e-2)`), its positional arguments become named ones (`lr = 1e-2`),
  * so the command line replaces an option the file gives by position instead of clashing with it.
  */
-function namePositional(spec: ExperimentSpec, section: string): void {
+function namePositional(spec: RunSettings, section: string): void {
   const key = section as 'data' | 'optimizer' | 'schedule';
   const call = FAMILIES[section] ? spec[key] : undefined;
   const entry = call && findEntry(FAMILIES[section], call.name);
@@ -60,7 +73,7 @@ function describeOverride(value: Override): string {
 }
 
 /** Where `--set section.key=value` lands in the experiment's settings. */
-function sectionOptions(spec: ExperimentSpec, section: string): Record<string, Setting> | undefined {
+function sectionOptions(spec: RunSettings, section: string): Record<string, Setting> | undefined {
   switch (section) {
     case 'train':
       return spec.train;
@@ -108,7 +121,7 @@ export function parseOverride(text: string): Override {
 }
 
 export function readRunConfig(
-  spec: ExperimentSpec,
+  spec: RunSettings,
   overrides: Record<string, Override> = {},
 ): { config?: RunConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
@@ -188,6 +201,7 @@ export function readRunConfig(
     return <T>(key: string) => options[key] as T;
   };
   const data = option('dataset', spec.data);
+  const adam = option('optimizer', spec.optimizer);
   const section =
     (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) =>
     <T>(key: string) =>
@@ -195,6 +209,10 @@ export function readRunConfig(
   const train = section(spec.train, TRAIN_KEYS);
   const evaluation = section(spec.eval, EVAL_KEYS);
   const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
+  const schedule: RunConfig['schedule'] =
+    spec.schedule?.name === 'cosine'
+      ? { name: 'cosine', min: option('schedule', spec.schedule)<number>('min') }
+      : { name: 'constant' };
   const config: RunConfig = {
     data: {
       name: 'shapes',
@@ -205,8 +223,14 @@ export function readRunConfig(
       val: data('val'),
       seed: data('seed'),
     },
-    optimizer: readOptimizer(spec),
-    schedule: readSchedule(spec),
+    optimizer: {
+      lr: adam('lr'),
+      beta1: adam('beta1'),
+      beta2: adam('beta2'),
+      eps: adam('eps'),
+      weightDecay: adam('weight_decay'),
+    },
+    schedule,
     train: { epochs: train('epochs'), batch: train('batch'), seed: train('seed') },
     eval: {
       every: evaluation('every'),
@@ -223,12 +247,12 @@ export function readRunConfig(
 
 /**
  * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets
- * other than 'shapes', augmentation, other metrics, an evaluation batch other than the training one,
- * testing after training and
+ * other than 'shapes', augmentation, optimizers other than 'adam', schedules other than 'cosine' and
+ * 'constant', other metrics, an evaluation batch other than the training one, testing after training and
  * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
  * before touching the GPU.
  */
-export function unavailable(spec: ExperimentSpec): Diagnostic[] {
+export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const report = (span: Span | undefined, message: string) =>
     diagnostics.push(createDiagnostic('SEG5001', span, message));
@@ -247,6 +271,20 @@ export function unavailable(spec: ExperimentSpec): Diagnostic[] {
           `unaugmented images (remove '${key}').`,
       );
     }
+  }
+  if (spec.optimizer.name !== 'adam') {
+    report(
+      spec.spans.optimizer,
+      `Optimizer '${spec.optimizer.name}' is declared but not available yet; this version trains ` +
+        `with 'adam'.`,
+    );
+  }
+  if (spec.schedule && !['cosine', 'constant'].includes(spec.schedule.name)) {
+    report(
+      spec.spans.schedule,
+      `Schedule '${spec.schedule.name}' is declared but not available yet; this version has ` +
+        `'cosine' and 'constant'.`,
+    );
   }
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
   metrics.forEach((m, i) => {
@@ -283,6 +321,14 @@ export function unavailable(spec: ExperimentSpec): Diagnostic[] {
     );
   }
   return diagnostics;
+}
+
+/** Learning rate of epoch `epoch` (0-based): torch CosineAnnealingLR(T_max = epochs) stepped per epoch. */
+export function learningRate(config: RunConfig, epoch: number): number {
+  const base = config.optimizer.lr;
+  if (config.schedule.name === 'constant') return base;
+  const min = config.schedule.min;
+  return min + ((base - min) * (1 + Math.cos((Math.PI * epoch) / config.train.epochs))) / 2;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The catalogue's optimizers, learning-rate schedules and evaluation metrics.
 import type { Entry, Param } from './types.ts';
-import { bool, entry, int, num, ofFamily, probability, str } from './types.ts';
+import { bool, int, num, ofFamily, probability } from './types.ts';
 
 const adamParams = (weightDecay: number): Param[] => [
   { name: 'lr', type: num({ above: 0 }), default: 1e-3, doc: 'learning rate' },
@@ -10,22 +10,6 @@ const adamParams = (weightDecay: number): Param[] => [
   { name: 'weight_decay', type: num({ min: 0 }), default: weightDecay, doc: 'weight decay' },
 ];
 
-/** The optimizers' option block: parameter groups and frozen weights. */
-const optimizerBlock: Param[] = [
-  {
-    name: 'groups',
-    type: { kind: 'list', of: entry('group') },
-    default: [],
-    doc: 'parameter groups with their own lr or weight decay, the first match taking a weight',
-  },
-  {
-    name: 'freeze',
-    type: { kind: 'list', of: str },
-    default: [],
-    doc: 'name prefixes of weights that are never updated (no gradient step, no optimizer state)',
-  },
-];
-
 export const OPTIMIZERS: Entry[] = [
   {
     name: 'adam',
@@ -33,7 +17,6 @@ export const OPTIMIZERS: Entry[] = [
     doc: 'Adam; weight decay is L2 in the gradient (torch Adam).',
     example: 'adam(lr = 1e-3)',
     params: adamParams(0),
-    block: optimizerBlock,
   },
   {
     name: 'adamw',
@@ -41,7 +24,6 @@ export const OPTIMIZERS: Entry[] = [
     doc: 'AdamW: decoupled weight decay.',
     example: 'adamw(lr = 1e-3, weight_decay = 1e-2)',
     params: adamParams(1e-2),
-    block: optimizerBlock,
   },
   {
     name: 'sgd',
@@ -55,34 +37,10 @@ export const OPTIMIZERS: Entry[] = [
       { name: 'nesterov', type: bool, default: true, doc: 'Nesterov momentum' },
       { name: 'weight_decay', type: num({ min: 0 }), default: 0, doc: 'weight decay' },
     ],
-    block: optimizerBlock,
     refine: (o) =>
       o.nesterov && !((o.momentum as number) > 0 && o.dampening === 0)
         ? [['needs momentum > 0 and dampening = 0 for nesterov = true', 'nesterov']]
         : [],
-  },
-];
-
-export const GROUPS: Entry[] = [
-  {
-    name: 'group',
-    family: 'group',
-    doc:
-      'A parameter group: the weights whose name starts with `prefix` (all of them, or only those with ' +
-      'one axis: biases and the scale and shift of norms), with their own lr and weight decay (torch ' +
-      'param_groups; a schedule scales each group from its own lr).',
-    example: 'group(prefix = "unet.0.", lr = 1e-4)',
-    params: [
-      { name: 'prefix', type: str, default: '', doc: 'the start of the weights\' names ("" for all)' },
-      {
-        name: 'of',
-        type: { kind: 'symbol', values: ['all', 'biases_and_norms'] },
-        default: 'all',
-        doc: 'every matching weight, or only the one-axis ones (biases, norm scales and shifts)',
-      },
-      { name: 'lr', type: num({ above: 0 }), defaultText: "the optimizer's", doc: 'learning rate' },
-      { name: 'weight_decay', type: num({ min: 0 }), defaultText: "the optimizer's", doc: 'weight decay' },
-    ],
   },
 ];
 
@@ -148,25 +106,6 @@ export const SCHEDULES: Entry[] = [
         doc: 'relative change that counts as improvement',
       },
       { name: 'cooldown', type: int(0), default: 0, doc: 'epochs to wait after a reduction' },
-      {
-        name: 'mode',
-        type: { kind: 'symbol', values: ['auto', 'min', 'max'] },
-        default: 'auto',
-        doc: 'min: lower is better; max: higher; auto: min for val.loss and proportion_error, else max',
-      },
-    ],
-  },
-  {
-    name: 'warmup',
-    family: 'schedule',
-    doc:
-      'Linear warmup: the lr of `then` times (i + 1) / iterations for the first `iterations` training ' +
-      'iterations (torch LinearLR(1 / iterations, total_iters = iterations - 1)); `then` keeps its own ' +
-      'clock.',
-    example: 'warmup(iterations = 500, then = cosine(min = 1e-5))',
-    params: [
-      { name: 'iterations', type: int(1), required: true, doc: 'iterations of warmup' },
-      { name: 'then', type: entry('schedule'), default: 'constant', doc: 'the schedule warmed up' },
     ],
   },
   {
@@ -185,6 +124,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'dice',
     scalar: true,
+    better: 'higher',
     doc: 'Foreground Dice over the whole split (per-class sums, mean over the foreground classes).',
     example: 'dice',
     params: [],
@@ -192,6 +132,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'miou',
     scalar: true,
+    better: 'higher',
     doc: 'Mean IoU over all classes, sums accumulated over the split (an absent class counts as 0).',
     example: 'miou',
     params: [],
@@ -199,6 +140,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'proportion_error',
     scalar: true,
+    better: 'lower',
     doc: 'Mean absolute error of the predicted class proportions, per image.',
     example: 'proportion_error',
     params: [],
@@ -206,6 +148,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'macc',
     scalar: true,
+    better: 'higher',
     doc: 'Mean per-class pixel accuracy, sums accumulated over the split.',
     example: 'macc',
     params: [],
@@ -213,6 +156,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'dice_per_image',
     scalar: true,
+    better: 'higher',
     doc:
       'Dice per image and channel of the thresholded probabilities, averaged over images ' +
       '(retinal evaluator).',
@@ -224,6 +168,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'per_class_iou',
     scalar: false,
+    better: 'higher',
     doc: 'IoU of each class (a table).',
     example: 'per_class_iou',
     params: [],
@@ -231,6 +176,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'per_class_dice',
     scalar: false,
+    better: 'higher',
     doc: 'Dice of each class (a table).',
     example: 'per_class_dice',
     params: [],
@@ -238,6 +184,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'nsd',
     scalar: true,
+    better: 'higher',
     doc: 'Normalised surface Dice at a tolerance, per image, images with empty ground truth skipped.',
     example: 'nsd(tolerance = 1)',
     params: [
@@ -253,6 +200,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'hd95',
     scalar: true,
+    better: 'lower',
     doc:
       '95th-percentile Hausdorff distance, per image, images with an empty prediction or ground ' +
       'truth skipped.',
@@ -267,3 +215,14 @@ export const METRICS: Entry[] = ofFamily('metric', [
     ],
   },
 ]);
+
+/** Which way is better for a metric, or a loss (`loss`, `val.loss`, a loss term: lower); `val.` is dropped. */
+export function metricDirection(name: string): 'higher' | 'lower' {
+  const metric = METRICS.find((m) => m.name === name.replace(/^val\./, ''));
+  return metric?.better ?? 'lower';
+}
+
+/** Whether value `a` of the metric (or loss) `name` is better than `b` (strictly). */
+export function isBetter(name: string, a: number, b: number): boolean {
+  return metricDirection(name) === 'higher' ? a > b : a < b;
+}

@@ -13,7 +13,24 @@ export interface ConfigCall {
   span?: Span;
 }
 
-export type Family = 'dataset' | 'transform' | 'optimizer' | 'group' | 'schedule' | 'metric' | 'stats';
+/**
+ * `param alpha = step(1.0, every = 10, factor = 5.0, max = 100)`: ×factor after every `every` epochs, capped.
+ */
+export interface ParamStep {
+  every: number;
+  factor: number;
+  max: number;
+}
+
+/** A dataset, optimizer, schedule or metric setting as a call: a bare name is a call without options. */
+export function asCall(setting: Setting | undefined): ConfigCall | undefined {
+  if (setting === undefined) return undefined;
+  if (typeof setting === 'string') return { name: setting, args: [], options: {} };
+  if (typeof setting === 'object' && !Array.isArray(setting)) return setting;
+  return undefined;
+}
+
+export type Family = 'dataset' | 'transform' | 'optimizer' | 'schedule' | 'metric' | 'stats';
 
 /** The type of an option's value. */
 export type Type =
@@ -65,6 +82,8 @@ export interface Entry {
   example: string;
   /** Metrics: whether it is one number (can be selected on); per-class tables are not. */
   scalar?: boolean;
+  /** Metrics: which way is better, for selecting a checkpoint and for schedules watching it. */
+  better?: 'higher' | 'lower';
   /** Datasets: the shape a checked experiment is staged at, from the options (defaults filled in). */
   shape?: (options: Record<string, Setting>) => DeclaredShape;
   /** Checks across options, after each option's type: returns [message, option] pairs. */

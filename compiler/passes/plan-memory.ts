@@ -1,6 +1,6 @@
 // planMemory: lets activation buffers whose lifetimes (first write .. last read, in dispatch order) do not
 // overlap share one allocation. Outputs, inputs, weights, state and accumulators keep buffers of their own.
-import type { Plan } from '../codegen/plan.ts';
+import type { Plan } from '../ir/plan.ts';
 
 export interface MemoryReport {
   /** Bytes of all buffers if none shared. */

@@ -2,11 +2,11 @@
 // its network and loss are staged on inputs of the shape the dataset declares (compiler/config/index.ts),
 // which is all that checking needs. Runnable experiments are staged by stageGraph (graphs.ts) instead, with
 // their evaluation.
-import { differentiate } from '../autodiff/index.ts';
 import { SPATIAL_DIMS } from '../ir/types.ts';
 import type { DeclaredShape } from '../config/index.ts';
 import { callDefinition } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
+import type { StagedForward } from './graphs.ts';
 import { modelLogits, modelOptions, scalarLoss } from './graphs.ts';
 import type { Env } from './stager.ts';
 import { Stager } from './stager.ts';
@@ -14,11 +14,16 @@ import type { Value } from './values.ts';
 import { POISON, StageError, fail } from './values.ts';
 
 /**
- * Stages the model and the loss (and the loss's gradients) for a batch of `batch` samples of the declared
- * shape; throws a StageError with every independent error. A dataset that does not declare its classes or
- * image channels takes the network's (its output channels, its `in`).
+ * Stages the model and the loss for a batch of `batch` samples of the declared shape (the driver appends the
+ * loss's gradients); throws a StageError with every independent error. A dataset that does not declare its
+ * classes or image channels takes the network's (its output channels, its `in`). Undefined when the network
+ * gave no tensor (its error is reported).
  */
-export function stageDeclared(spec: ExperimentSpec, shape: DeclaredShape, batch: number): void {
+export function stageDeclared(
+  spec: ExperimentSpec,
+  shape: DeclaredShape,
+  batch: number,
+): StagedForward | undefined {
   const options = { mode: 'train' as const, classes: shape.classes ?? 1, recover: true };
   const s = new Stager(options);
   const b = s.b;
@@ -51,14 +56,12 @@ export function stageDeclared(spec: ExperimentSpec, shape: DeclaredShape, batch:
     vars.set(p.name, { kind: 'tensor', node: b.add('uniform', [], { name: `param.${p.name}` }) });
   const lossValue = s.guard(() => s.evaluate(spec.loss, env));
   if (s.diagnostics.length > 0) throw new StageError(s.diagnostics);
-  if (logitsValue.kind !== 'tensor') return;
+  if (logitsValue.kind !== 'tensor') return undefined;
   const loss = scalarLoss(s, spec, lossValue);
-  const trainable = b.nodes.filter((n) => n.op === 'weight');
-  differentiate(
-    b,
-    loss,
-    trainable.map((n) => n.id),
-  );
+  const trainable = b.nodes
+    .filter((n) => n.op === 'weight')
+    .map((n) => ({ node: n.id, output: `grad:${n.attrs.name}` }));
+  return { builder: b, loss, weights: s.weights, terms: [], metrics: [], trainable, stateUpdates: [] };
 }
 
 /** The model's `in` option (given, else its default), the image channels it takes. */

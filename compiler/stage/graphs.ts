@@ -1,6 +1,7 @@
-// Stages an experiment's network and loss into IR: the training step (loss, terms, gradients, state updates)
-// and the evaluation pass (loss terms and metric sums).
-import { differentiate } from '../autodiff/index.ts';
+// Stages an experiment's network and loss into IR: the forward pass of the training step (loss, terms, the
+// new values of state) and the evaluation pass (loss terms and metric sums). The driver (compiler/index.ts)
+// appends the training step's gradients (autodiff) and state outputs.
+import type { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import type { Definition, Span } from '../../grammar/index.ts';
 import { InternalError } from '../../diagnostics/index.ts';
@@ -37,6 +38,17 @@ export interface StagedGraph {
   metrics: string[];
 }
 
+/** A staged forward pass, its builder still open for the backward pass and the state outputs. */
+export interface StagedForward extends Omit<StagedGraph, 'graph'> {
+  builder: GraphBuilder;
+  /** The scalar loss node. */
+  loss: number;
+  /** The weights' leaf nodes, in graph order, each with the name of its gradient output (`grad:<name>`). */
+  trainable: { node: number; output: string }[];
+  /** New values of state (batch-norm running statistics), output after the gradients (training only). */
+  stateUpdates: { name: string; node: number }[];
+}
+
 export const EPS = 1e-10;
 
 /** Whether node `from` is computed from node `target`. */
@@ -54,16 +66,15 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
 }
 
 /**
- * `gradients: false` stages the training forward pass only (what `segc check` needs: autodiff finds no user
- * errors); `predictions: true` adds the predicted class map (argmax over C) to evaluation, as a 'tensor'
- * output.
+ * Stages the forward pass of the training step or of evaluation; `predictions: true` adds the predicted class
+ * map (argmax over C) to evaluation, as a 'tensor' output.
  */
 export function stageGraph(
   spec: ExperimentSpec,
   shape: DataShape,
   mode: 'train' | 'eval',
-  options: { gradients?: boolean; predictions?: boolean } = {},
-): StagedGraph {
+  options: { predictions?: boolean } = {},
+): StagedForward {
   const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
   const image = b.add('input', [], {
@@ -111,20 +122,15 @@ export function stageGraph(
     terms.push(name);
   }
   const metrics: string[] = [];
-  if (mode === 'train' && options.gradients !== false) {
-    const trainable = b.nodes.filter((n) => n.op === 'weight');
-    const grads = differentiate(
-      b,
-      loss,
-      trainable.map((n) => n.id),
-    );
-    for (const w of trainable) b.output(`grad:${w.attrs.name}`, grads.get(w.id)!, 'gradient');
-    for (const update of s.stateUpdates) b.output(update.name, update.node, 'state');
-  } else if (mode === 'eval') {
+  if (mode === 'eval') {
     metrics.push(...metricOutputs(s, logits, labels, shape));
     if (options.predictions) b.output('prediction', predictedClass(s, logits), 'tensor');
   }
-  return { graph: b.graph(), weights: s.weights, terms, metrics };
+  const trainable = b.nodes
+    .filter((n) => n.op === 'weight')
+    .map((n) => ({ node: n.id, output: `grad:${n.attrs.name}` }));
+  const stateUpdates = mode === 'train' ? s.stateUpdates : [];
+  return { builder: b, loss, weights: s.weights, terms, metrics, trainable, stateUpdates };
 }
 
 /**

@@ -2,8 +2,11 @@
 export { readExperiment, asCall } from './experiment.ts';
 export type { ConfigCall, ExperimentSpec, ParamSpec, ParamStep, Setting } from './experiment.ts';
 export { stageGraph, EPS } from './graphs.ts';
-export type { DataShape, StagedGraph } from './graphs.ts';
+export type { DataShape, StagedForward, StagedGraph } from './graphs.ts';
+export { stageDeclared } from './declared.ts';
 export type { WeightSpec, WeightInit } from './stager.ts';
 export { StageError } from './values.ts';
+export { MAX_SWEEP_RUNS } from './sweep.ts';
+export type { SweepAxis, SweepSpec, SweepVariant } from './sweep.ts';
 export { inputDims, lossTerms, stageLoss } from './loss.ts';
-export type { LossInput, StagedLoss } from './loss.ts';
+export type { LossInput, StagedLoss, StagedLossForward } from './loss.ts';

@@ -1,7 +1,7 @@
 // Stages one loss (or fn) definition on named input tensors: its value, named terms and gradients with
 // respect to every float input, for `segc grad`.
 import type { CallExpression, Definition, Expression } from '../../grammar/index.ts';
-import { differentiate } from '../autodiff/index.ts';
+import type { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import { collectArguments, listsAsTensors } from './calls.ts';
@@ -26,6 +26,14 @@ export interface StagedLoss {
   differentiable: string[];
   /** Constant tensors written as lists in the loss (`w = [1, 2]`): state leaves with their values. */
   constants: Map<string, number[]>;
+}
+
+/** A staged loss before differentiation: the builder still open, the scalar loss and what to differentiate. */
+export interface StagedLossForward extends Omit<StagedLoss, 'graph'> {
+  builder: GraphBuilder;
+  loss: number;
+  /** The float inputs' leaves, each with its gradient output's name (`grad.<input>`). */
+  targets: { node: number; output: string }[];
 }
 
 /**
@@ -100,7 +108,7 @@ export function stageLoss(
   scope: ModuleScope,
   inputs: Map<string, LossInput>,
   numbers: Map<string, number>,
-): StagedLoss {
+): StagedLossForward {
   const classes = [...inputs.values()].find((i) => !i.labels && i.dims.includes('C'));
   const s = new Stager({ mode: 'eval', classes: classes?.sizes[classes.dims.indexOf('C')] ?? 1 });
   const b = s.b;
@@ -123,15 +131,14 @@ export function stageLoss(
     b.output(term.name, term.node);
     terms.push(term.name);
   }
-  const leaves = differentiable.map(
-    (name) => b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id,
-  );
-  const grads = differentiate(b, loss, leaves);
-  differentiable.forEach((name, i) => b.output(`grad.${name}`, grads.get(leaves[i])!, 'gradient'));
+  const targets = differentiable.map((name) => ({
+    node: b.nodes.find((n) => n.op === 'weight' && n.attrs.name === name)!.id,
+    output: `grad.${name}`,
+  }));
   const constants = new Map(
     s.weights.flatMap((w) => (w.init.kind === 'values' ? [[w.name, w.init.values] as const] : [])),
   );
-  return { graph: b.graph(), terms, differentiable, constants };
+  return { builder: b, loss, targets, terms, differentiable, constants };
 }
 
 /**

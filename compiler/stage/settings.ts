@@ -5,19 +5,14 @@ import type { Definition, Expression, Span } from '../../grammar/index.ts';
 import { createDiagnostic } from '../../diagnostics/index.ts';
 import { builtins } from './builtins.ts';
 import { collectArguments } from './calls.ts';
-import type { ConfigCall, Setting } from '../config/index.ts';
+import type { ConfigCall, ParamStep, Setting } from '../config/index.ts';
 import { CONSTRUCTORS } from '../config/index.ts';
 import type { Env, Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { StageError, describeValue, fail } from './values.ts';
 
-export type { ConfigCall, Setting } from '../config/index.ts';
-
-export interface ParamStep {
-  every: number;
-  factor: number;
-  max: number;
-}
+export type { ConfigCall, ParamStep, Setting } from '../config/index.ts';
+export { asCall } from '../config/index.ts';
 
 /**
  * Where settings are written, by path: `keys` the key of a section's setting or a call's option
@@ -148,13 +143,6 @@ export function toSetting(
         createDiagnostic('SEG5001', expression.span, `A setting cannot be ${describeValue(value)}.`),
       );
   }
-}
-
-export function asCall(setting: Setting | undefined): ConfigCall | undefined {
-  if (setting === undefined) return undefined;
-  if (typeof setting === 'string') return { name: setting, args: [], options: {} };
-  if (typeof setting === 'object' && !Array.isArray(setting)) return setting;
-  return undefined;
 }
 
 /**

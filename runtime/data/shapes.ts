@@ -2,6 +2,8 @@
 // class sets both geometry and base hue, so a tiny U-Net learns it in a few dozen Adam steps.
 // Deterministic per seed: the same options always give byte-identical images and labels.
 import { createRandom, type Random } from './random.ts';
+import { optionProblems } from '../../compiler/index.ts';
+import { UserError } from '../../diagnostics/index.ts';
 
 export interface ShapesOptions {
   size: [number, number];
@@ -126,29 +128,18 @@ export function drawShape(
   return painted;
 }
 
+/**
+ * Options out of the catalogue's ranges (compiler/config/data.ts, the `shapes` entry) are a UserError naming
+ * the option; the catalogue's are the only ranges, so a dataset `segc check` accepts is always generated.
+ * `count` is a split's image count: the catalogue's `train` and `val`.
+ */
 export function validateShapesOptions(options: ShapesOptions): void {
   const { size, classes, foreground, count, seed } = options;
-  if (!Array.isArray(size) || size.length !== 2) {
-    throw new Error(`shapes: option 'size' must be [height, width], got ${JSON.stringify(size)}`);
-  }
-  for (const extent of size) {
-    if (!Number.isInteger(extent) || extent < 8 || extent > 1024) {
-      const shown = JSON.stringify(size);
-      throw new Error(`shapes: option 'size' entries must be integers in 8..1024, got ${shown}`);
-    }
-  }
-  if (!Number.isInteger(classes) || classes < 2 || classes > 8) {
-    throw new Error(`shapes: option 'classes' must be an integer in 2..8, got ${classes}`);
-  }
-  if (typeof foreground !== 'number' || !(foreground > 0 && foreground <= 0.5)) {
-    throw new Error(`shapes: option 'foreground' must be in (0, 0.5], got ${foreground}`);
-  }
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Error(`shapes: option 'count' must be a positive integer, got ${count}`);
-  }
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-    throw new Error(`shapes: option 'seed' must be a finite number, got ${seed}`);
-  }
+  const problems = [
+    ...optionProblems('dataset', 'shapes', { size, classes, foreground, seed }),
+    ...optionProblems('dataset', 'shapes', { train: count }).map((p) => p.replace("'train'", "'count'")),
+  ];
+  if (problems.length > 0) throw new UserError(`shapes: ${problems[0]}.`, { code: 'SEG5001' });
 }
 
 export function generateShapes(options: ShapesOptions): SegmentationSet {

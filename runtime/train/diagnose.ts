@@ -1,6 +1,6 @@
 // After a non-finite loss: re-runs the failing batch with every node stored and names the first op whose
 // value is not finite although its operands are, with the .seg source it came from.
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import type { Graph, Node } from '../../compiler/ir/types.ts';
 import { liveNodes } from '../../compiler/ir/types.ts';
 import type { BufferStore } from '../executor.ts';

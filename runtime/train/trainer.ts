@@ -13,9 +13,9 @@ import { openDevice } from '../device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { RunError } from '../errors.ts';
-import { stepParams } from './config.ts';
-import type { Override } from './config.ts';
-import { TrainingOptimizer } from '../optim/index.ts';
+import { learningRate, stepParams } from './config.ts';
+import { isBetter } from '../../compiler/index.ts';
+import type { Override, RunConfig } from './config.ts';
 import { datasetSplits, evaluate, readTerms, zero } from './evaluate.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
 import { makeBatch, shuffledOrder } from './batches.ts';
@@ -130,8 +130,6 @@ export class Trainer {
       wallSeconds: 0,
       out,
     };
-    // The optimizer's per-step uniforms and the lr schedule (runtime/optim/).
-    const rates = new TrainingOptimizer(config, compiled.train.weights, steps);
     let values = { ...config.params };
     let step = 0;
     let first = 0;
@@ -156,7 +154,6 @@ export class Trainer {
         Object.entries(saved).filter(([key]) => !(key in (options.overrides ?? {}))),
       );
       ({ epoch: first, step } = state);
-      rates.restore(state.schedule);
       Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
       // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten
       // from the state's history, so the resumed epochs follow it exactly once.
@@ -170,12 +167,12 @@ export class Trainer {
     for (let epoch = first; epoch < last; epoch++) {
       const params = Object.fromEntries(Object.entries(values).map(([k, v]) => [`param.${k}`, v]));
       const epochStart = performance.now();
-      const lr = rates.lr(epoch);
+      const lr = learningRate(config, epoch);
       zero(device, train);
       const order = shuffledOrder(trainSet.count, config.train.seed * 7919 + epoch);
       for (let k = 0; k < steps; k++) {
         step++;
-        const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
+        const uniforms = { ...params, step, ...optimizerUniforms(config, lr, step) };
         const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
         executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
         const synced = k % SYNC_EVERY === SYNC_EVERY - 1 || k === steps - 1;
@@ -199,9 +196,8 @@ export class Trainer {
       await saveModel(device, store, compiled, folder.path(MODEL_FILE));
       const select = config.eval.select;
       const value = record.val?.values[select];
-      const better =
-        select === 'proportion_error' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
-      if (value !== undefined && (!summary.best || better(value, summary.best.value))) {
+      // Which way is better is the metric's catalogue entry (compiler/config/training.ts).
+      if (value !== undefined && (!summary.best || isBetter(select, value, summary.best.value))) {
         summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
         // The selected model, with the params it was evaluated with (what segc test uses by default).
         const selected = { epoch: String(epoch + 1), params: JSON.stringify(values) };
@@ -213,9 +209,8 @@ export class Trainer {
         if (value !== values[name]) this.emit({ type: 'param', name, from: values[name], to: value });
       }
       values = next;
-      rates.endEpoch(epoch, record.val?.values);
       const history = { epochs: summary.epochs, best: summary.best };
-      const state = { epoch: epoch + 1, step, params: values, history, overrides, schedule: rates.state() };
+      const state = { epoch: epoch + 1, step, params: values, history, overrides };
       await saveTrainingState(store, folder.path(STATE_FILE), spec.name, state, constants);
       files.push(STATE_FILE);
       this.emit({ type: 'checkpoint', epoch: epoch + 1, files });
@@ -258,6 +253,12 @@ export class Trainer {
     );
     throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
   }
+}
+
+/** The optimizer's per-step uniforms (Adam's bias-corrected step size) for the learning rate `lr`. */
+function optimizerUniforms(config: RunConfig, lr: number, step: number): Record<string, number> {
+  const { beta1, beta2 } = config.optimizer;
+  return { 'adam.step_size': lr / (1 - beta1 ** step), 'adam.bias2': Math.sqrt(1 - beta2 ** step) };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   validatePlan,
   workgroupStorageBytes,
 } from '../../compiler/codegen/limits.ts';
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import { MAX_GROUPS_PER_DIM, dispatchFor, gridFor } from '../../compiler/codegen/wgsl.ts';
 import { renderDiagnostic } from '../../diagnostics/index.ts';
 import type { Span } from '../../diagnostics/index.ts';

@@ -2,7 +2,7 @@
 // kernels, k x k stride-k max pooling and whole-number nearest upsampling their dedicated kernels, the rest
 // the general ones. (test/compiler/ops.test.ts checks every one of them against the float64 oracle.)
 import { describe, expect, it } from 'vitest';
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import type { Attrs } from '../../compiler/ir/types.ts';
 import { isPlainConv2d } from '../../compiler/ops/convolution.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileErrorText } from '../../cli/check.ts';
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import type { Plan, PlanOptions } from '../../compiler/codegen/plan.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';

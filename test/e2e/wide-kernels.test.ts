@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { compileExperiment } from '../../runtime/compile.ts';
 import { runExperiment } from '../../runtime/train/session.ts';

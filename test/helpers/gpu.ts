@@ -1,5 +1,5 @@
 // Test helper: one shared WebGPU device (lavapipe on CI), and running a graph's outputs on it.
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import type { Plan } from '../../compiler/codegen/plan.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { openDevice } from '../../runtime/device.ts';

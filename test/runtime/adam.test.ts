@@ -1,7 +1,7 @@
 // The Adam update kernel against torch.optim.Adam: three steps with given gradients (golden values).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatePlan } from '../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../../runtime/executor.ts';
 import { relativeError, testDevice } from '../helpers/gpu.ts';
