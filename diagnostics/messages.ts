@@ -14,6 +14,22 @@ export const messages = {
   SEG1003: { category: 'error', template: 'Expected {0} but found {1}.' },
   SEG1004: { category: 'error', template: "Only an axis call like 'sum[N,S](x)' may list several indices." },
   SEG1005: { category: 'error', template: 'Only a name can be called, but {0} is not a name.' },
+  // Limits (docs/limits.md): each says which limit was crossed, at the place it was crossed.
+  SEG1006: {
+    category: 'error',
+    template: 'The file has {0} characters, more than the {1} a .seg file may have.',
+  },
+  SEG1007: { category: 'error', template: 'Nested too deeply: {0}.' },
+  SEG1008: {
+    category: 'error',
+    template:
+      'Expression nested more than {0} levels deep (each operator, call, list or index is one): ' +
+      "split it with 'let'.",
+  },
+  SEG1009: {
+    category: 'error',
+    template: 'The file has {0} tokens (names, numbers, operators), more than the {1} a .seg file may have.',
+  },
 
   // 2xxx names and imports
   SEG2001: { category: 'error', template: 'Unknown name {0}.' },
@@ -33,6 +49,11 @@ export const messages = {
   SEG4002: { category: 'error', template: 'Unknown keyword argument {0} for {1}.' },
   SEG4003: { category: 'error', template: 'Recursion through {0} is not allowed.' },
   SEG4004: { category: 'error', template: '{0}' },
+  SEG4005: { category: 'error', template: 'This makes a {0} of {1} {2}, more than the {3} allowed.' },
+  SEG4006: { category: 'error', template: 'Loops run more than {0} times in all while staging.' },
+  SEG4007: { category: 'error', template: '{0} nest more than {1} deep here.' },
+  SEG4008: { category: 'error', template: 'The program builds more than {0}.' },
+  SEG4009: { category: 'error', template: 'Staging takes more than {0} steps (evaluated expressions).' },
 
   // 5xxx data and config
   SEG5001: { category: 'error', template: '{0}' },

@@ -4,6 +4,14 @@ import type { IToken } from 'chevrotain';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { Module } from './ast.ts';
 import { lexingErrorDiagnostic, parsingErrorDiagnostic, unterminatedStringDiagnostic } from './errors.ts';
+import {
+  expressionTooDeep,
+  nestingDiagnostic,
+  tooLargeDiagnostic,
+  tooManyTokensDiagnostic,
+} from './limit-checks.ts';
+import { MAX_SOURCE_CHARS, MAX_TOKENS } from './limits.ts';
+import { NestingTooDeep } from './nesting.ts';
 import { segParser } from './parser.ts';
 import { LineIndex } from './spans.ts';
 import { buildAst } from './to-ast.ts';
@@ -16,21 +24,40 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-/** Parses one `.seg` source file; diagnostics are sorted by position. */
+/**
+ * Parses one `.seg` source file; diagnostics are sorted by position. A file past a limit of grammar/limits.ts
+ * (size, nesting, expression depth) gives that one diagnostic and an empty module.
+ */
 export function parseSource(text: string, file: string): ParseResult {
   const lines = new LineIndex(file, text);
+  const empty = (diagnostic: Diagnostic): ParseResult => {
+    const span = lines.span(0, 0);
+    const module: Module = { kind: 'module', file, imports: [], definitions: [], experiments: [], span };
+    return { module, diagnostics: [diagnostic] };
+  };
+  if (text.length > MAX_SOURCE_CHARS) return empty(tooLargeDiagnostic(text, lines));
   const lexed = SegLexer.tokenize(text);
+  if (lexed.tokens.length > MAX_TOKENS) return empty(tooManyTokensDiagnostic(lexed.tokens, lines));
   const diagnostics: Diagnostic[] = lexed.errors.map((error) => lexingErrorDiagnostic(error, lines));
   const unterminated = (lexed.groups.errors ?? []) as IToken[];
   diagnostics.push(...unterminated.map((token) => unterminatedStringDiagnostic(token, lines)));
 
   segParser.input = lexed.tokens;
-  const cst = segParser.module();
+  let cst;
+  try {
+    cst = segParser.module();
+  } catch (error) {
+    if (!(error instanceof NestingTooDeep)) throw error;
+    segParser.reset();
+    return empty(nestingDiagnostic(error, lines, lexed.tokens));
+  }
   const lastToken = lexed.tokens[lexed.tokens.length - 1];
   diagnostics.push(...segParser.errors.map((error) => parsingErrorDiagnostic(error, lines, lastToken)));
 
   const docComments = (lexed.groups.docs ?? []) as IToken[];
   const built = buildAst(cst, lines, docComments, lexed.tokens);
+  const deep = expressionTooDeep(built.module);
+  if (deep !== undefined) return empty(deep);
   diagnostics.push(...built.diagnostics);
   diagnostics.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   return { module: built.module, diagnostics };

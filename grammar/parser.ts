@@ -2,10 +2,10 @@
 // Rule names match the AST nodes to-ast.ts builds from them; see docs in shared/spec/LANGUAGE.md.
 import { type IParserErrorMessageProvider } from 'chevrotain';
 import { errorMessageProvider } from './errors.ts';
-import { QuietParser } from './quiet-parser.ts';
+import { NestingLimitedParser } from './nesting.ts';
 import * as t from './tokens.ts';
 
-export class SegParser extends QuietParser {
+export class SegParser extends NestingLimitedParser {
   constructor(errorMessageProvider?: IParserErrorMessageProvider) {
     super(t.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider });
     this.performSelfAnalysis();

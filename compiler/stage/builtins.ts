@@ -14,6 +14,7 @@ import {
   tensorArg,
 } from './builtin-args.ts';
 import { layerBuiltins } from './builtin-layers.ts';
+import { checkSize } from './limits.ts';
 import type { Stager } from './stager.ts';
 import type { Value } from './values.ts';
 import { fail, number } from './values.ts';
@@ -242,7 +243,11 @@ export const builtins = new Map<string, Builtin>([
   // As Python's: a count below 1 gives an empty list.
   [
     'range',
-    (s, call) => list(Array.from({ length: Math.max(0, int(s, call, 0, 'n')) }, (_, i) => number(i, true))),
+    (s, call) => {
+      const n = Math.max(0, int(s, call, 0, 'n'));
+      checkSize('list', n, call.argSpans[0] ?? call.span);
+      return list(Array.from({ length: n }, (_, i) => number(i, true)));
+    },
   ],
   ['len', (_s, call) => number(asList(call, 0).length, true)],
   [

@@ -8,6 +8,7 @@ import { displayPath } from '../../diagnostics/index.ts';
 import { stdlibDirectory } from '../resolve/index.ts';
 import type { Builtin } from './builtins.ts';
 import { builtins, checkKeywords } from './builtins.ts';
+import { LimitError, checkCallDepth } from './limits.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import type { Env, Stager } from './stager.ts';
 import type { NamedArgument, Value } from './values.ts';
@@ -93,6 +94,7 @@ export function callDefinition(
   const { def, scope } = callee;
   const name = def.name.name;
   if (s.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
+  checkCallDepth(s.callStack.length + 1, span);
   const library = isLibrary(scope.file) && !isLibrary(span.file);
   const recovering = s.recovering;
   // The library is trusted code: its first error ends the call, which the caller reports once.
@@ -107,8 +109,10 @@ export function callDefinition(
     const run = () => runBody(s, def, { vars, scope });
     return def.defKind === 'block' || def.defKind === 'net' ? s.scoped(name, run) : run();
   } catch (error) {
-    if (library && error instanceof StageError)
-      throw new StageError(error.diagnostics.map((d) => atCall(d, name, span)));
+    if (library && error instanceof StageError) {
+      const Kind = error instanceof LimitError ? LimitError : StageError;
+      throw new Kind(error.diagnostics.map((d) => atCall(d, name, span)));
+    }
     throw error;
   } finally {
     s.callStack.pop();

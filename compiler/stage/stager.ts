@@ -10,6 +10,7 @@ import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import { builtins } from './builtins.ts';
 import { callByName, callDefinition } from './calls.ts';
+import { LimitError, StageBudget, checkSize } from './limits.ts';
 import { execute } from './statements.ts';
 import type { NamedArgument, Value } from './values.ts';
 import { POISON, Poisoned, StageError, describeValue, fail, failWithHint, number } from './values.ts';
@@ -63,6 +64,8 @@ export class Stager {
   readonly diagnostics: Diagnostic[] = [];
   /** Whether an error is recorded and replaced by a poison value; off inside the standard library. */
   recovering: boolean;
+  /** Steps, depth, loop iterations and graph size against their limits (limits.ts). */
+  readonly budget = new StageBudget();
 
   constructor(readonly options: StageOptions) {
     this.recovering = options.recover ?? false;
@@ -86,7 +89,7 @@ export class Stager {
   /** Records a StageError's diagnostics (once each) and returns a poison value; other errors are rethrown. */
   absorb(error: unknown): Value {
     if (error instanceof Poisoned) return POISON;
-    if (!(error instanceof StageError)) throw error;
+    if (!(error instanceof StageError) || error instanceof LimitError) throw error;
     for (const d of error.diagnostics) {
       const same = (k: Diagnostic) =>
         k.message === d.message && k.span?.file === d.span?.file && k.span?.start === d.span?.start;
@@ -108,7 +111,9 @@ export class Stager {
   /** Builds an IR node, turning shape-rule complaints into diagnostics at `span`. */
   node(op: string, inputs: number[], attrs: Attrs, span: Span | undefined): number {
     try {
-      return this.b.add(op, inputs, attrs, span);
+      const id = this.b.add(op, inputs, attrs, span);
+      this.budget.graph(this.b, span);
+      return id;
     } catch (error) {
       if (error instanceof ShapeError) fail('SEG3004', span, `'${op}'`, error.message);
       throw error;
@@ -180,9 +185,11 @@ export class Stager {
   evaluate(expression: Expression, env: Env): Value {
     const previous = this.b.currentSpan;
     this.b.currentSpan = expression.span;
+    this.budget.enter(expression.span);
     try {
       return this.evaluateInner(expression, env);
     } finally {
+      this.budget.leave();
       this.b.currentSpan = previous;
     }
   }
@@ -255,6 +262,7 @@ export class Stager {
       return { kind: 'bool', value: op === 'and' ? a && b : a || b };
     }
     if (left.kind === 'list' && right.kind === 'list' && op === '+') {
+      checkSize('list', left.items.length + right.items.length, span);
       return { kind: 'list', items: [...left.items, ...right.items] };
     }
     if (left.kind === 'number' && right.kind === 'number') return foldNumbers(op, left, right, span);

@@ -41,6 +41,7 @@ function executeOne(s: Stager, statement: Statement, env: Env): Value | undefine
       if (iterable.kind !== 'list')
         return fail('SEG3003', statement.iterable.span, 'a list to loop over', describeValue(iterable));
       for (const item of iterable.items) {
+        s.budget.iterate(statement.span);
         if (statement.destructure) {
           if (item.kind !== 'list' || item.items.length !== statement.targets.length) {
             fail(
