@@ -100,7 +100,7 @@ export function catalogueMarkdown(): string {
     '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
     "diagnostic before touching the GPU (`Dataset 'cityscapes' is declared but its reader is " +
       'not available yet`). This',
-    'version runs the dataset `shapes` without augmentation, `adam`, `constant` and `cosine`, ' +
+    'version runs the dataset `shapes` without augmentation, every optimizer and schedule, ' +
       'the metrics `dice`, `miou`',
     'and `proportion_error`, `eval.batch` equal to `train.batch`, no `test { after_training = true }` and no',
     'pretrained `weights`.',

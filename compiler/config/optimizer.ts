@@ -4,7 +4,12 @@
 import { callOptions } from './check.ts';
 import { findEntry } from './table.ts';
 import type { ConfigCall, Setting } from './types.ts';
-import { asCall } from './types.ts';
+
+/** A setting written as a name (`constant`) or a call (`cosine(min = 0)`), as a call. */
+function asCall(setting: Setting | undefined): ConfigCall {
+  if (typeof setting === 'string') return { name: setting, args: [], options: {} };
+  return setting as ConfigCall;
+}
 
 /** A parameter group as the optimizer's block writes it: `group(prefix = "enc.", lr = 1e-4)`. */
 export interface GroupSpec {
@@ -56,7 +61,7 @@ export function readOptimizer(s: OptimizerSettings): OptimizerConfig {
   const options = callOptions(entry, s.optimizer);
   const block = withBlockDefaults(entry.block ?? [], s.blocks?.optimizer ?? {});
   const groups = (block.groups as Setting[]).map((g) => {
-    const o = callOptions(findEntry('group', 'group')!, asCall(g)!);
+    const o = callOptions(findEntry('group', 'group')!, asCall(g));
     return {
       prefix: o.prefix as string,
       of: o.of as GroupSpec['of'],
@@ -95,7 +100,7 @@ function scheduleOf(call: ConfigCall): ScheduleSpec {
   const entry = findEntry('schedule', call.name)!;
   const options = callOptions(entry, call);
   const spec: ScheduleSpec = { name: entry.name, ...options };
-  if (entry.name === 'warmup') spec.then = scheduleOf(asCall(options.then)!);
+  if (entry.name === 'warmup') spec.then = scheduleOf(asCall(options.then));
   if (entry.name === 'plateau' && options.mode === 'auto') {
     const lower = options.monitor === 'val.loss' || options.monitor === 'val.proportion_error';
     spec.mode = lower ? 'min' : 'max';
