@@ -1,6 +1,7 @@
 // WebGPU device selection through Dawn: `gpu` needs a hardware adapter, `cpu` a software one (lavapipe),
 // `auto` takes the best adapter present.
 import { create, globals } from 'webgpu';
+import { RunError } from './errors.ts';
 
 export type DevicePreference = 'gpu' | 'cpu' | 'auto';
 
@@ -32,7 +33,7 @@ function describe(adapter: GPUAdapter): string {
   return (info.description || `${info.vendor} ${info.architecture}`).trim();
 }
 
-/** Opens a device with the adapter's full storage limits; throws an Error a user can act on. */
+/** Opens a device with the adapter's full storage limits; throws a RunError a user can act on. */
 export async function openDevice(preference: DevicePreference = 'auto'): Promise<OpenedDevice> {
   const gpu = instance();
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -40,17 +41,17 @@ export async function openDevice(preference: DevicePreference = 'auto'): Promise
     adapter = await gpu.requestAdapter({ forceFallbackAdapter: true });
   }
   if (!adapter) {
-    throw new Error(
+    throw new RunError(
       'No WebGPU adapter found. On a machine without a GPU install Mesa >= 24 lavapipe ' +
         '(scripts/setup-system.sh) and set XDG_RUNTIME_DIR.',
     );
   }
   const software = isSoftware(adapter);
   if (preference === 'gpu' && software) {
-    throw new Error(`--device gpu needs a hardware adapter, but only '${describe(adapter)}' is present.`);
+    throw new RunError(`--device gpu needs a hardware adapter, but only '${describe(adapter)}' is present.`);
   }
   if (preference === 'cpu' && !software) {
-    throw new Error(
+    throw new RunError(
       `--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`,
     );
   }

@@ -1,9 +1,19 @@
 // A run's folder on disk: choosing it, and every file a run writes there (metrics.jsonl, summary.json, the
 // models and the training state go through writeFileAtomic / writeSafetensorsFile).
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './safetensors.ts';
+import { TEMPORARY, writeFileAtomic } from './safetensors.ts';
+import { writeBoundary } from './write-boundary.ts';
 import { RunError } from '../errors.ts';
 
 /** The model after the last epoch, and the one of the epoch `eval.select` picked (upstream's best.pth). */
@@ -17,9 +27,13 @@ const RUN_FILES = [METRICS_FILE, MODEL_FILE, SUMMARY_FILE];
 
 /**
  * The folder a new run writes to: `requested` (which must not hold a run), else `runs/<name>`, or the first
- * free `runs/<name>-k`. Created here.
+ * free `runs/<name>-k`. Created here (`created`: it did not exist) and checked to be writable, so a read-only
+ * or full disk is reported before the device opens, not after an epoch has trained.
  */
-export function outputDirectory(requested: string | undefined, name: string): string {
+export function outputDirectory(
+  requested: string | undefined,
+  name: string,
+): { dir: string; created: boolean } {
   const taken = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => RUN_FILES.includes(f));
   let out = requested ?? join('runs', name);
   if (requested && existsSync(out) && !statSync(out).isDirectory()) {
@@ -31,12 +45,64 @@ export function outputDirectory(requested: string | undefined, name: string): st
     );
   }
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
+  const created = !existsSync(out);
   try {
     mkdirSync(out, { recursive: true });
   } catch (error) {
     throw new RunError(`Cannot create the output directory '${out}': ${(error as Error).message}`);
   }
-  return out;
+  try {
+    checkWritable(out);
+  } catch (error) {
+    if (created) removeIfEmpty(out);
+    throw error;
+  }
+  return { dir: out, created };
+}
+
+/** Writes and removes a probe file: a folder the run could not save into is an error before training. */
+export function checkWritable(dir: string): void {
+  const probe = join(dir, `.segc-probe-${process.pid}`);
+  try {
+    writeBoundary({ path: probe, stage: 'open' });
+    writeFileSync(probe, 'segc');
+    unlinkSync(probe);
+  } catch (error) {
+    rmSync(probe, { force: true });
+    throw new RunError(
+      `Cannot write to the output directory '${dir}' (${(error as Error).message}); make it writable or ` +
+        'choose another --out.',
+    );
+  }
+}
+
+/** Removes `dir` if nothing is in it (a run that failed before writing anything leaves no empty folder). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Gone already, or not ours to remove.
+  }
+}
+
+/**
+ * Makes a run folder ready to resume, whatever state a kill left it in: temporary files of interrupted
+ * writes are removed; without a training state (stopped during the first epoch) the run's files are
+ * removed too and `fresh` is true: the run starts over in place. A folder that holds no segc run is refused.
+ */
+export function prepareResume(dir: string, stateFile: string): { fresh: boolean } {
+  const missing = () =>
+    new RunError(`Cannot resume: '${join(dir, stateFile)}' does not exist (runs write it after each epoch).`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missing();
+  const entries = readdirSync(dir);
+  const temporaries = entries.filter((f) => TEMPORARY.test(f));
+  const fresh = !entries.includes(stateFile);
+  // Only the files a run writes before its first checkpoint: anything else is not a stopped run.
+  const runFiles = [...RUN_FILES, BEST_MODEL_FILE];
+  if (fresh && entries.some((f) => !TEMPORARY.test(f) && !runFiles.includes(f))) throw missing();
+  checkWritable(dir);
+  for (const f of fresh ? entries : temporaries) rmSync(join(dir, f), { force: true });
+  return { fresh };
 }
 
 /** The text files of a run folder (models and state are safetensors, written by their owners). */
@@ -49,6 +115,7 @@ export class RunFolder {
 
   /** One epoch's flat record appended to metrics.jsonl. */
   async appendMetrics(record: Record<string, unknown>): Promise<void> {
+    writeBoundary({ path: this.path(METRICS_FILE), stage: 'append' });
     await appendFile(this.path(METRICS_FILE), `${JSON.stringify(record)}\n`);
   }
 

@@ -4,6 +4,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeBoundary } from './write-boundary.ts';
 
 export type DType = 'F32' | 'F64' | 'I64' | 'I32' | 'U8';
 
@@ -229,11 +230,15 @@ function readTensorHeader(name: string, entry: unknown, fail: (message: string) 
   return { name, dtype: typedDType, shape: typedShape, begin, end };
 }
 
+/** The temporary files writeFileAtomic writes next to their target (left behind only by a killed process). */
+export const TEMPORARY = /\.tmp-\d+-[0-9a-f]{12}$/;
+
 /** Writes `path.tmp-<pid>-<random>`, fsyncs, renames it over `path`: readers never see a partial file. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   let renamed = false;
   try {
+    writeBoundary({ path, stage: 'open' });
     const handle = await open(temporary, 'w');
     try {
       await handle.writeFile(bytes);
@@ -241,6 +246,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
     } finally {
       await handle.close();
     }
+    writeBoundary({ path, stage: 'rename' });
     await rename(temporary, path);
     renamed = true;
     await syncDirectory(dirname(path));

@@ -1,7 +1,7 @@
 // The segc command end to end: spawns `node bin/segc.mjs`, checks exit codes, the exact text of diagnostics,
 // determinism of `graph` and `wgsl`, and what `run` writes (metrics, summary, checkpoint) on lavapipe.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,6 +239,22 @@ describe('diagnostics', () => {
 describe('segc run', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'segc-cli-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('--device gpu without a hardware adapter is one line and leaves no output folder', async () => {
+    const out = join(scratch, 'no-gpu');
+    const r = await segc('run', tiny, '--device', 'gpu', '--out', out);
+    noStackTrace(r);
+    if (r.code === 0) {
+      // A machine with a GPU trains the run.
+      expect(existsSync(join(out, 'summary.json'))).toBe(true);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^segc: error: --device gpu needs a hardware adapter, but only '.*' is present\.$/m,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 
   it('names a missing file in one line', async () => {
     const r = await segc('run', 'test/fixtures/cli/does-not-exist.seg', '--out', join(scratch, 'missing'));
