@@ -163,11 +163,14 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   const stager = new Stager({ mode: 'eval', classes: 1 });
   const env = { vars: new Map<string, Value>(), scope, allowSymbols: true };
   const params: ParamSpec[] = [];
-  const settings: Record<string, Setting> = {};
-  const sections: Record<string, Record<string, Setting>> = { train: {}, eval: {} };
-  const spans: SettingSpans = { keys: {}, values: {}, symbols: new Set() };
+  // Keyed by names the user wrote: without a prototype, `constructor` or `__proto__` is a key like any other.
+  const settings: Record<string, Setting> = Object.create(null);
+  const sections: Record<string, Record<string, Setting>> = Object.create(null);
+  sections.train = Object.create(null);
+  sections.eval = Object.create(null);
+  const spans: SettingSpans = { keys: Object.create(null), values: Object.create(null), symbols: new Set() };
   /** Option blocks by setting key. */
-  const blocks: Record<string, Record<string, Setting>> = {};
+  const blocks: Record<string, Record<string, Setting>> = Object.create(null);
   /** Values computed by setting fns, to their bodies (for spans). */
   const origins = new WeakMap<object, Expression>();
   const read = (expression: Expression, path: string): Setting =>
@@ -175,7 +178,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   /**
    * Where each setting, section and section key is written (`data`, `train`, `train.epochs`), first one only.
    */
-  const places: Record<string, Span> = {};
+  const places: Record<string, Span> = Object.create(null);
   let model: CallExpression | undefined;
   let loss: Expression | undefined;
   let sweep: SweepSpec | undefined;
@@ -218,7 +221,8 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
     if (item.kind === 'param') {
       const name = item.name.name;
       const first = params.find((p) => p.name === name);
-      if (BOUND[name])
+      // hasOwn: a param may be named `constructor` or `__proto__`, which every object has.
+      if (Object.hasOwn(BOUND, name))
         error(item.name.span, `Param '${name}' would hide ${BOUND[name]}; give it another name.`);
       else if (first)
         diagnostics.push(
@@ -246,7 +250,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
         continue;
       }
       if (!fresh('Section', section, item.name, item.span)) continue;
-      const target = (sections[section] ??= {});
+      const target = (sections[section] ??= Object.create(null));
       for (const setting of item.settings) {
         const key = setting.key.map((k) => k.name).join(' ');
         if (!fresh('Setting', `${section}.${key}`, setting.key[0], setting.key[0].span)) continue;
@@ -280,7 +284,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       } else if (item.options) {
         // An option block: `data = retinal_lesions(...) { train augment = [...] }`; the catalogue checks its
         // keys.
-        const block = (blocks[key] ??= {});
+        const block = (blocks[key] ??= Object.create(null));
         for (const option of item.options) {
           const name = option.key.map((k) => k.name).join(' ');
           const path = `${key}.${name}`;

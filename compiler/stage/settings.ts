@@ -127,7 +127,7 @@ export function toSetting(
     case 'config': {
       const args = expression.kind === 'call' ? expression.args : [];
       const positional = args.filter((a) => !a.name);
-      const options: Record<string, Setting> = {};
+      const options: Record<string, Setting> = Object.create(null);
       for (const [key, option] of Object.entries(value.options)) {
         const arg = args.find((a) => a.name?.name === key);
         if (arg?.name) spans.keys[`${path}.${key}`] = arg.name.span;
