@@ -15,6 +15,7 @@ import type { PlanLimits } from './codegen/limits.ts';
 import { planLimits, validatePlan } from './codegen/limits.ts';
 import type { Plan, PlanOptions } from './codegen/plan.ts';
 import { OWN_BINDINGS, STORAGE_BUFFERS_WITHOUT_DEVICE, emitPlan } from './codegen/plan.ts';
+import { optimizerPlanOf } from './codegen/updates/index.ts';
 import type { Override, RunConfig } from './config/index.ts';
 import { TRAIN_KEYS, checkSettings, declaredShape, readRunConfig, unavailable } from './config/index.ts';
 import { verifyGraph } from './ir/verify.ts';
@@ -170,7 +171,7 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
     name: 'train',
     accumulate: true,
     ...common,
-    ...trainingUpdates(staged.config),
+    ...trainingUpdates(staged.config, staged.train.weights),
   });
   const evalPlan = generatePlan(staged.eval.graph, { name: 'eval', accumulate: true, ...common });
   if (options.limits) assertFits([trainPlan, evalPlan], options.limits, staged.sources);
@@ -181,9 +182,8 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
  * What a training plan appends after the backward pass: the optimizer's update of every weight (codegen's
  * table of update kernels, compiler/codegen/updates/), from the run configuration.
  */
-function trainingUpdates(config: RunConfig): Pick<PlanOptions, 'adam'> {
-  const { beta1, beta2, eps, weightDecay } = config.optimizer;
-  return { adam: { beta1, beta2, eps, weightDecay } };
+function trainingUpdates(config: RunConfig, weights: WeightSpec[]): Pick<PlanOptions, 'optimizer'> {
+  return { optimizer: optimizerPlanOf(config.optimizer, weights) };
 }
 
 /**

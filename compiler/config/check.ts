@@ -55,16 +55,22 @@ class Checker {
     if (s.schedule) this.call('schedule', s.schedule, 'schedule');
     const blocks = s.blocks ?? {};
     for (const [key, block] of Object.entries(blocks)) {
-      const owner = key === 'data' ? findEntry('dataset', s.data.name) : undefined;
-      if (key !== 'data') {
+      const owner =
+        key === 'data'
+          ? findEntry('dataset', s.data.name)
+          : key === 'optimizer'
+            ? findEntry('optimizer', s.optimizer.name)
+            : undefined;
+      if (key !== 'data' && key !== 'optimizer') {
         const first = Object.keys(block)[0];
         this.report(
-          `'${key}' takes no option block; only 'data' has one (its augmentation pipelines).`,
+          `'${key}' takes no option block; only 'data' (its augmentation pipelines) and 'optimizer' ` +
+            '(its parameter groups and frozen weights) have one.',
           `${key}.${first}`,
           true,
         );
       } else if (owner) {
-        this.options(`the option block of '${owner.name}'`, `data`, block, owner.block ?? [], false);
+        this.options(`the option block of '${owner.name}'`, key, block, owner.block ?? [], false);
       }
     }
     this.section('train', s.train, TRAIN_KEYS);

@@ -33,4 +33,8 @@ export {
   withDefaults,
 } from './check.ts';
 export type { Override, RunConfig, RunSettings } from './run.ts';
-export { METRICS, learningRate, parseOverride, readRunConfig, stepParams, unavailable } from './run.ts';
+export { METRICS, parseOverride, readRunConfig, stepParams, unavailable } from './run.ts';
+export type { GroupSpec, OptimizerConfig, ScheduleSpec } from './optimizer.ts';
+export { readOptimizer, readSchedule } from './optimizer.ts';
+export type { Assignment, WeightInfo } from './groups.ts';
+export { assignGroups } from './groups.ts';

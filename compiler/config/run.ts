@@ -4,13 +4,7 @@
 import type { Diagnostic, Span } from '../../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
 import type { Family } from './index.ts';
-import {
-  EVAL_KEYS,
-  TRAIN_KEYS,
-  callOptions,
-  checkSettings,
-  findEntry,
-} from './index.ts';
+import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from './index.ts';
 import type { CheckedSettings } from './check.ts';
 import type { ConfigCall, ParamStep, Setting } from './types.ts';
 import { asCall } from './types.ts';
@@ -24,6 +18,8 @@ export interface RunSettings extends CheckedSettings {
   model: { args: { name?: { name: string }; value: { kind: string; value?: unknown; span: Span } }[] };
   symbols?: Set<string>;
 }
+import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
+import { readOptimizer, readSchedule } from './optimizer.ts';
 
 export interface RunConfig {
   data: {
@@ -35,8 +31,10 @@ export interface RunConfig {
     val: number;
     seed: number;
   };
-  optimizer: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
-  schedule: { name: 'constant' } | { name: 'cosine'; min: number };
+  /** The optimizer with its groups, frozen weights, clipping and accumulation (optimizer.ts). */
+  optimizer: OptimizerConfig;
+  /** The lr schedule; constant when none is written. */
+  schedule: ScheduleSpec;
   train: { epochs: number; batch: number; seed: number };
   eval: { every: number; metrics: string[]; select: string };
   /** Starting values of the params. */
@@ -201,7 +199,6 @@ export function readRunConfig(
     return <T>(key: string) => options[key] as T;
   };
   const data = option('dataset', spec.data);
-  const adam = option('optimizer', spec.optimizer);
   const section =
     (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) =>
     <T>(key: string) =>
@@ -209,10 +206,6 @@ export function readRunConfig(
   const train = section(spec.train, TRAIN_KEYS);
   const evaluation = section(spec.eval, EVAL_KEYS);
   const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
-  const schedule: RunConfig['schedule'] =
-    spec.schedule?.name === 'cosine'
-      ? { name: 'cosine', min: option('schedule', spec.schedule)<number>('min') }
-      : { name: 'constant' };
   const config: RunConfig = {
     data: {
       name: 'shapes',
@@ -223,14 +216,8 @@ export function readRunConfig(
       val: data('val'),
       seed: data('seed'),
     },
-    optimizer: {
-      lr: adam('lr'),
-      beta1: adam('beta1'),
-      beta2: adam('beta2'),
-      eps: adam('eps'),
-      weightDecay: adam('weight_decay'),
-    },
-    schedule,
+    optimizer: readOptimizer(spec),
+    schedule: readSchedule(spec),
     train: { epochs: train('epochs'), batch: train('batch'), seed: train('seed') },
     eval: {
       every: evaluation('every'),
@@ -247,8 +234,8 @@ export function readRunConfig(
 
 /**
  * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets
- * other than 'shapes', augmentation, optimizers other than 'adam', schedules other than 'cosine' and
- * 'constant', other metrics, an evaluation batch other than the training one, testing after training and
+ * other than 'shapes', augmentation, other metrics, an evaluation batch other than the training one,
+ * testing after training and
  * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
  * before touching the GPU.
  */
@@ -271,20 +258,6 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
           `unaugmented images (remove '${key}').`,
       );
     }
-  }
-  if (spec.optimizer.name !== 'adam') {
-    report(
-      spec.spans.optimizer,
-      `Optimizer '${spec.optimizer.name}' is declared but not available yet; this version trains ` +
-        `with 'adam'.`,
-    );
-  }
-  if (spec.schedule && !['cosine', 'constant'].includes(spec.schedule.name)) {
-    report(
-      spec.spans.schedule,
-      `Schedule '${spec.schedule.name}' is declared but not available yet; this version has ` +
-        `'cosine' and 'constant'.`,
-    );
   }
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
   metrics.forEach((m, i) => {
@@ -321,14 +294,6 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
     );
   }
   return diagnostics;
-}
-
-/** Learning rate of epoch `epoch` (0-based): torch CosineAnnealingLR(T_max = epochs) stepped per epoch. */
-export function learningRate(config: RunConfig, epoch: number): number {
-  const base = config.optimizer.lr;
-  if (config.schedule.name === 'constant') return base;
-  const min = config.schedule.min;
-  return min + ((base - min) * (1 + Math.cos((Math.PI * epoch) / config.train.epochs))) / 2;
 }
 
 /**

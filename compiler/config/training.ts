@@ -1,6 +1,6 @@
 // The catalogue's optimizers, learning-rate schedules and evaluation metrics.
 import type { Entry, Param } from './types.ts';
-import { bool, int, num, ofFamily, probability } from './types.ts';
+import { bool, entry, int, num, ofFamily, probability, str } from './types.ts';
 
 const adamParams = (weightDecay: number): Param[] => [
   { name: 'lr', type: num({ above: 0 }), default: 1e-3, doc: 'learning rate' },
@@ -10,6 +10,22 @@ const adamParams = (weightDecay: number): Param[] => [
   { name: 'weight_decay', type: num({ min: 0 }), default: weightDecay, doc: 'weight decay' },
 ];
 
+/** The optimizers' option block: parameter groups and frozen weights. */
+const optimizerBlock: Param[] = [
+  {
+    name: 'groups',
+    type: { kind: 'list', of: entry('group') },
+    default: [],
+    doc: 'parameter groups with their own lr or weight decay, the first match taking a weight',
+  },
+  {
+    name: 'freeze',
+    type: { kind: 'list', of: str },
+    default: [],
+    doc: 'name prefixes of weights that are never updated (no gradient step, no optimizer state)',
+  },
+];
+
 export const OPTIMIZERS: Entry[] = [
   {
     name: 'adam',
@@ -17,6 +33,7 @@ export const OPTIMIZERS: Entry[] = [
     doc: 'Adam; weight decay is L2 in the gradient (torch Adam).',
     example: 'adam(lr = 1e-3)',
     params: adamParams(0),
+    block: optimizerBlock,
   },
   {
     name: 'adamw',
@@ -24,6 +41,7 @@ export const OPTIMIZERS: Entry[] = [
     doc: 'AdamW: decoupled weight decay.',
     example: 'adamw(lr = 1e-3, weight_decay = 1e-2)',
     params: adamParams(1e-2),
+    block: optimizerBlock,
   },
   {
     name: 'sgd',
@@ -37,10 +55,34 @@ export const OPTIMIZERS: Entry[] = [
       { name: 'nesterov', type: bool, default: true, doc: 'Nesterov momentum' },
       { name: 'weight_decay', type: num({ min: 0 }), default: 0, doc: 'weight decay' },
     ],
+    block: optimizerBlock,
     refine: (o) =>
       o.nesterov && !((o.momentum as number) > 0 && o.dampening === 0)
         ? [['needs momentum > 0 and dampening = 0 for nesterov = true', 'nesterov']]
         : [],
+  },
+];
+
+export const GROUPS: Entry[] = [
+  {
+    name: 'group',
+    family: 'group',
+    doc:
+      'A parameter group: the weights whose name starts with `prefix` (all of them, or only those with ' +
+      'one axis: biases and the scale and shift of norms), with their own lr and weight decay (torch ' +
+      'param_groups; a schedule scales each group from its own lr).',
+    example: 'group(prefix = "unet.0.", lr = 1e-4)',
+    params: [
+      { name: 'prefix', type: str, default: '', doc: 'the start of the weights\' names ("" for all)' },
+      {
+        name: 'of',
+        type: { kind: 'symbol', values: ['all', 'biases_and_norms'] },
+        default: 'all',
+        doc: 'every matching weight, or only the one-axis ones (biases, norm scales and shifts)',
+      },
+      { name: 'lr', type: num({ above: 0 }), defaultText: "the optimizer's", doc: 'learning rate' },
+      { name: 'weight_decay', type: num({ min: 0 }), defaultText: "the optimizer's", doc: 'weight decay' },
+    ],
   },
 ];
 
@@ -106,6 +148,25 @@ export const SCHEDULES: Entry[] = [
         doc: 'relative change that counts as improvement',
       },
       { name: 'cooldown', type: int(0), default: 0, doc: 'epochs to wait after a reduction' },
+      {
+        name: 'mode',
+        type: { kind: 'symbol', values: ['auto', 'min', 'max'] },
+        default: 'auto',
+        doc: 'min: lower is better; max: higher; auto: min for val.loss and proportion_error, else max',
+      },
+    ],
+  },
+  {
+    name: 'warmup',
+    family: 'schedule',
+    doc:
+      'Linear warmup: the lr of `then` times (i + 1) / iterations for the first `iterations` training ' +
+      'iterations (torch LinearLR(1 / iterations, total_iters = iterations - 1)); `then` keeps its own ' +
+      'clock.',
+    example: 'warmup(iterations = 500, then = cosine(min = 1e-5))',
+    params: [
+      { name: 'iterations', type: int(1), required: true, doc: 'iterations of warmup' },
+      { name: 'then', type: entry('schedule'), default: 'constant', doc: 'the schedule warmed up' },
     ],
   },
   {

@@ -30,7 +30,7 @@ export function asCall(setting: Setting | undefined): ConfigCall | undefined {
   return undefined;
 }
 
-export type Family = 'dataset' | 'transform' | 'optimizer' | 'schedule' | 'metric' | 'stats';
+export type Family = 'dataset' | 'transform' | 'optimizer' | 'group' | 'schedule' | 'metric' | 'stats';
 
 /** The type of an option's value. */
 export type Type =

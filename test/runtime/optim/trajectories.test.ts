@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { differentiate } from '../../../compiler/autodiff/index.ts';
-import { generatePlan } from '../../../compiler/codegen/plan.ts';
+import { generatePlan } from '../../../compiler/index.ts';
 import type { OptimizerPlan } from '../../../compiler/codegen/updates/index.ts';
 import { GraphBuilder } from '../../../compiler/ir/builder.ts';
 import {
