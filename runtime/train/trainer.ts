@@ -7,7 +7,16 @@ import { compileExperiment, stageExperiment } from '../compile.ts';
 import { planLimits } from '../../compiler/codegen/limits.ts';
 import { writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
-import { BEST_MODEL_FILE, MODEL_FILE, RunFolder, outputDirectory } from '../checkpoint/run-folder.ts';
+import { existsSync } from 'node:fs';
+import {
+  BEST_MODEL_FILE,
+  MODEL_FILE,
+  RunFolder,
+  SUMMARY_FILE,
+  outputDirectory,
+  prepareResume,
+  removeIfEmpty,
+} from '../checkpoint/run-folder.ts';
 import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
@@ -72,14 +81,25 @@ export class Trainer {
     const saved = options.resume ? await savedOverrides(join(options.resume, STATE_FILE)) : {};
     const overrides = { ...saved, ...options.overrides };
     const checked = stageExperiment(this.file, { overrides, check: true });
-    const out = options.resume ?? outputDirectory(options.out, checked.spec.name);
+    // The folder is checked to be writable before the device opens; a resumed one is first cleaned of what
+    // a kill can leave (temporary files; without a checkpoint, the first epoch's files: it starts over).
+    const folder = options.resume
+      ? { dir: options.resume, created: false, ...prepareResume(options.resume, STATE_FILE) }
+      : { ...outputDirectory(options.out, checked.spec.name), fresh: true };
+    const out = folder.dir;
     options.onDirectory?.(out);
     const shared = typeof options.device === 'object' ? options.device : undefined;
-    const opened = shared ?? (await openDevice((options.device as DevicePreference) ?? 'auto'));
     try {
-      return await this.train(opened, out, overrides, saved, started);
-    } finally {
-      if (!shared) opened.device.destroy();
+      const opened = shared ?? (await openDevice((options.device as DevicePreference) ?? 'auto'));
+      try {
+        return await this.train(opened, out, overrides, saved, started, folder.fresh);
+      } finally {
+        if (!shared) opened.device.destroy();
+      }
+    } catch (error) {
+      // A run that failed before writing anything (no device, a first epoch that diverged) leaves no folder.
+      if (folder.created) removeIfEmpty(out);
+      throw error;
     }
   }
 
@@ -89,6 +109,7 @@ export class Trainer {
     overrides: Record<string, Override>,
     saved: Record<string, Override>,
     started: number,
+    fresh: boolean,
   ): Promise<RunSummary> {
     const options = this.options;
     const { device } = opened;
@@ -137,14 +158,22 @@ export class Trainer {
     let step = 0;
     let first = 0;
     let resumed: TrainerEvent | undefined;
-    if (options.resume) {
+    const resume = `'segc run ${this.file} --resume ${out}'`;
+    if (options.resume && fresh) {
+      resumed = {
+        type: 'warning',
+        message:
+          `no epoch of the run in '${out}' was saved (it was stopped in its first epoch): it starts over ` +
+          'in place, with the --set settings given now.',
+      };
+    } else if (options.resume) {
       const state = await loadTrainingState(store, folder.path(STATE_FILE), spec.name, constants).catch(
         (error: Error) => {
           throw new RunError(error.message);
         },
       );
-      if (state.epoch >= config.train.epochs) {
-        this.emit(startEvent);
+      // A run stopped after its last checkpoint but before its summary is finished by writing the summary.
+      if (state.epoch >= config.train.epochs && existsSync(folder.path(SUMMARY_FILE))) {
         throw new RunError(
           `Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise ` +
             `train.epochs with --set).`,
@@ -161,7 +190,9 @@ export class Trainer {
       Object.assign(summary, state.history as Pick<RunSummary, 'epochs' | 'best'>);
       // metrics.jsonl may hold an epoch the state does not (a stop between the two writes): it is rewritten
       // from the state's history, so the resumed epochs follow it exactly once.
-      await folder.rewriteMetrics(summary.epochs.map(flatten));
+      await folder.rewriteMetrics(summary.epochs.map(flatten)).catch((error: unknown) => {
+        throw saveFailed(error, `metrics.jsonl in '${out}'`, 'The checkpoint is kept', `${resume} continues`);
+      });
       resumed = { type: 'resume', experiment: spec.name, out, epoch: first, step, kept };
     }
     this.emit({ ...startEvent, first });
@@ -195,30 +226,41 @@ export class Trainer {
       record.seconds = (performance.now() - epochStart) / 1000;
       summary.epochs.push(record);
       this.emit({ type: 'epoch', record, epochs: config.train.epochs, metrics: config.eval.metrics });
-      await folder.appendMetrics(flatten(record));
-      const files = [MODEL_FILE];
-      await saveModel(device, store, compiled, folder.path(MODEL_FILE));
-      const select = config.eval.select;
-      const value = record.val?.values[select];
-      // Which way is better is the metric's catalogue entry (compiler/config/training.ts).
-      if (value !== undefined && (!summary.best || isBetter(select, value, summary.best.value))) {
-        summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
-        // The selected model, with the params it was evaluated with (what segc test uses by default).
-        const selected = { epoch: String(epoch + 1), params: JSON.stringify(values) };
-        await saveModel(device, store, compiled, folder.path(BEST_MODEL_FILE), selected);
-        files.push(BEST_MODEL_FILE);
+      // A failed write (a full disk) keeps the last complete checkpoint: every file but metrics.jsonl (which
+      // a resume rewrites from the state) is replaced atomically.
+      const done = epoch > 0;
+      const kept = done ? `The checkpoint of epoch ${epoch} is kept` : 'No epoch was saved yet';
+      const again = done
+        ? `${resume} continues after epoch ${epoch}`
+        : `${resume} starts the run over in place`;
+      try {
+        await folder.appendMetrics(flatten(record));
+        const files = [MODEL_FILE];
+        await saveModel(device, store, compiled, folder.path(MODEL_FILE));
+        const select = config.eval.select;
+        const value = record.val?.values[select];
+        // Which way is better is the metric's catalogue entry (compiler/config/training.ts).
+        if (value !== undefined && (!summary.best || isBetter(select, value, summary.best.value))) {
+          summary.best = { epoch: epoch + 1, metric: select, value, values: record.val!.values };
+          // The selected model, with the params it was evaluated with (what segc test uses by default).
+          const selected = { epoch: String(epoch + 1), params: JSON.stringify(values) };
+          await saveModel(device, store, compiled, folder.path(BEST_MODEL_FILE), selected);
+          files.push(BEST_MODEL_FILE);
+        }
+        const next = stepParams(config, values, epoch);
+        for (const [name, value] of Object.entries(next)) {
+          if (value !== values[name]) this.emit({ type: 'param', name, from: values[name], to: value });
+        }
+        values = next;
+        rates.endEpoch(epoch, record.val?.values);
+        const history = { epochs: summary.epochs, best: summary.best };
+        const state = { epoch: epoch + 1, step, params: values, history, overrides, schedule: rates.state() };
+        await saveTrainingState(store, folder.path(STATE_FILE), spec.name, state, constants);
+        files.push(STATE_FILE);
+        this.emit({ type: 'checkpoint', epoch: epoch + 1, files });
+      } catch (error) {
+        throw saveFailed(error, `epoch ${epoch + 1} in '${out}'`, kept, again);
       }
-      const next = stepParams(config, values, epoch);
-      for (const [name, value] of Object.entries(next)) {
-        if (value !== values[name]) this.emit({ type: 'param', name, from: values[name], to: value });
-      }
-      values = next;
-      rates.endEpoch(epoch, record.val?.values);
-      const history = { epochs: summary.epochs, best: summary.best };
-      const state = { epoch: epoch + 1, step, params: values, history, overrides, schedule: rates.state() };
-      await saveTrainingState(store, folder.path(STATE_FILE), spec.name, state, constants);
-      files.push(STATE_FILE);
-      this.emit({ type: 'checkpoint', epoch: epoch + 1, files });
     }
     summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
     const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
@@ -227,7 +269,10 @@ export class Trainer {
       this.emit({ type: 'warning', message: stuck });
     }
     summary.wallSeconds = (performance.now() - started) / 1000;
-    await folder.writeSummary(summary);
+    await folder.writeSummary(summary).catch((error: unknown) => {
+      const kept = 'Training is complete and its checkpoint is kept';
+      throw saveFailed(error, `summary.json in '${out}'`, kept, `${resume} writes it`);
+    });
     this.emit({ type: 'end', summary });
     return summary;
   }
@@ -258,6 +303,21 @@ export class Trainer {
     );
     throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
   }
+}
+
+/**
+ * A failed write of the run folder (a full or read-only disk: an error with a system code) as an error that
+ * says what failed, what is kept and how to go on; other errors pass unchanged.
+ */
+function saveFailed(error: unknown, what: string, kept: string, resume: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !(error instanceof Error)) return error;
+  const when = ['ENOSPC', 'EDQUOT'].includes(code)
+    ? 'once there is space again'
+    : ['EROFS', 'EACCES', 'EPERM'].includes(code)
+      ? 'once the folder is writable again'
+      : 'once that is fixed';
+  return new RunError(`Cannot save ${what}: ${error.message}. ${kept}; ${when}, ${resume}.`);
 }
 
 /**
