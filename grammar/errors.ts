@@ -64,7 +64,10 @@ export function unterminatedStringDiagnostic(token: IToken, lines: LineIndex): D
   return createDiagnostic('SEG1002', lines.tokenSpan(token));
 }
 
-/** A parser error at its offending token; at the end of the file, just after the last token. */
+/**
+ * A parser error at its offending token; at the end of the file, just after the last token. A missing
+ * closing bracket also names the line and column of its opening bracket when that is on another line.
+ */
 export function parsingErrorDiagnostic(
   error: IRecognitionException,
   lines: LineIndex,
@@ -75,5 +78,40 @@ export function parsingErrorDiagnostic(
     const end = lastToken === undefined ? 0 : lastToken.startOffset + lastToken.image.length;
     span = lines.span(end, end);
   }
-  return { code: 'SEG1003', category: 'error', message: error.message, span };
+  const diagnostic: Diagnostic = { code: 'SEG1003', category: 'error', message: error.message, span };
+  const closer = /^Expected '([)\]}])'/.exec(error.message)?.[1];
+  const opened = closer === undefined ? undefined : unclosedOpening(lines.text, span.start, closer);
+  const at = opened === undefined ? undefined : lines.span(opened, opened + 1);
+  // On the error's own line the opening bracket is in the rendered line already.
+  if (at !== undefined && at.line !== span.line)
+    diagnostic.hint = `the '${OPENING[closer!]}' at line ${at.line}, column ${at.col} is not closed`;
+  return diagnostic;
+}
+
+const OPENING: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * The offset of the innermost bracket still open at `end`, when `closer` would close it and nothing in the
+ * whole file does (strings and comments skipped; a closer of another kind closes nothing); else undefined,
+ * as when the bracket is closed later and the error is a stray token before it.
+ */
+function unclosedOpening(text: string, end: number, closer: string): number | undefined {
+  const open: number[] = [];
+  let innermost: number | undefined;
+  for (let i = 0; i < text.length; i++) {
+    if (i === end) innermost = open[open.length - 1];
+    const c = text[i];
+    if (c === '/' && text[i + 1] === '/') {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+    } else if (c === '(' || c === '[' || c === '{') {
+      open.push(i);
+    } else if (c === ')' || c === ']' || c === '}') {
+      if (open.length > 0 && text[open[open.length - 1]] === OPENING[c]) open.pop();
+    }
+  }
+  if (end >= text.length) innermost = open[open.length - 1];
+  if (innermost === undefined || text[innermost] !== OPENING[closer]) return undefined;
+  return open.includes(innermost) ? innermost : undefined;
 }

@@ -19,12 +19,15 @@ describe('syntax errors', () => {
     ]);
   });
 
-  it('reports a missing closing parenthesis on the next line and keeps the rest of the experiment', () => {
+  it('reports a missing closing parenthesis on the next line, where it was opened, and keeps the rest', () => {
     const text = 'experiment e {\n  data = shapes(size = [64, 64]\n  model = unet()\n}\n';
     expect(rendered(text)).toEqual([
-      ["bad.seg:3:3: error SEG1003: Expected ')' but found 'model'.", '    model = unet()', '    ^~~~~'].join(
-        '\n',
-      ),
+      [
+        "bad.seg:3:3: error SEG1003: Expected ')' but found 'model'.",
+        '    model = unet()',
+        '    ^~~~~',
+        "  hint: the '(' at line 2, column 16 is not closed",
+      ].join('\n'),
     ]);
     expect(parseSource(text, 'bad.seg').module.experiments.map((e) => e.name.name)).toEqual(['e']);
   });
