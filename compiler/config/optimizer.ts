@@ -4,6 +4,7 @@
 import { callOptions } from './check.ts';
 import { findEntry } from './table.ts';
 import type { ConfigCall, Setting } from './types.ts';
+import { metricDirection } from './training.ts';
 
 /** A setting written as a name (`constant`) or a call (`cosine(min = 0)`), as a call. */
 function asCall(setting: Setting | undefined): ConfigCall {
@@ -102,8 +103,7 @@ function scheduleOf(call: ConfigCall): ScheduleSpec {
   const spec: ScheduleSpec = { name: entry.name, ...options };
   if (entry.name === 'warmup') spec.then = scheduleOf(asCall(options.then));
   if (entry.name === 'plateau' && options.mode === 'auto') {
-    const lower = options.monitor === 'val.loss' || options.monitor === 'val.proportion_error';
-    spec.mode = lower ? 'min' : 'max';
+    spec.mode = metricDirection(String(options.monitor)) === 'lower' ? 'min' : 'max';
   }
   return spec;
 }
