@@ -22,9 +22,18 @@ const requireShim =
   "import { createRequire as __segcRequire } from 'node:module';\n" +
   'const require = __segcRequire(import.meta.url);';
 
+/**
+ * The bundles. The data loader's decoding thread is dist/worker.mjs: runtime/data/loader.ts names its worker
+ * `./worker.mjs` beside itself, which from a bundle is this file (from the sources, runtime/data/worker.mjs).
+ */
 const entries = [
   { source: 'cli/segc.ts', output: 'segc.mjs', banner: `#!/usr/bin/env node\n${requireShim}` },
   { source: 'index.ts', output: 'index.mjs', banner: requireShim },
+  {
+    contents: "export { decodeInWorker as default } from './runtime/data/decode/worker-task.ts';",
+    output: 'worker.mjs',
+    banner: requireShim,
+  },
 ];
 
 function writeAtomic(path, contents) {
@@ -39,7 +48,9 @@ export async function buildBundles() {
   const written = [];
   for (const entry of entries) {
     const result = await build({
-      entryPoints: [join(root, entry.source)],
+      ...(entry.source
+        ? { entryPoints: [join(root, entry.source)] }
+        : { stdin: { contents: entry.contents, resolveDir: root, sourcefile: entry.output, loader: 'ts' } }),
       outfile: join(dist, entry.output),
       bundle: true,
       platform: 'node',

@@ -4,10 +4,10 @@
 // library's compileExperiment and its TypeScript declarations.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileExperiment } from '../../index.ts';
 
@@ -84,6 +84,8 @@ beforeAll(() => {
   mkdirSync(join(consumer, 'exp'));
   writeFileSync(join(consumer, 'exp/outside.seg'), OUTSIDE);
   writeFileSync(join(consumer, 'exp/bad.seg'), OUTSIDE.replace('loss = ce(', 'loss = cee('));
+  cpSync(join(root, 'test/fixtures/data/image_folder'), join(consumer, 'photos'), { recursive: true });
+  writeFileSync(join(consumer, 'exp/photos.seg'), PHOTOS);
 }, 600_000);
 
 /** A U-Net small enough for one quick step: 2 training images in one batch of 2. */
@@ -101,6 +103,19 @@ experiment outside {
 }
 `;
 
+/** Three small photos (JPEG, PNG) with masks, decoded by sharp in the loader's worker threads. */
+const PHOTOS = `import std/losses { ce }
+import std/nets { unet }
+
+experiment photos {
+  data = image_folder(root = "photos", size = [12, 16], classes = 3, workers = 1)
+  model = unet(in = 3, classes = 3, widths = [4, 8])
+  loss = ce(logits, y)
+  optimizer = adam(lr = 1e-2)
+  train { epochs = 1, batch = 3, seed = 1 }
+}
+`;
+
 /** The installed `segc` (node_modules/.bin/segc, as npm linked it), run in the consumer folder. */
 function segc(...args: string[]) {
   const result = spawnSync(join(consumer, 'node_modules/.bin/segc'), args, {
@@ -114,9 +129,10 @@ function segc(...args: string[]) {
 describe('the packed package', () => {
   it('holds the built CLI, the library with its declarations and the stdlib; no sources, tests or benchmarks', () => {
     const paths = packed.files.map((file) => file.path);
-    for (const path of ['dist/segc.mjs', 'dist/index.mjs', 'dist/types/index.d.ts', 'stdlib/losses.seg']) {
+    for (const path of ['dist/segc.mjs', 'dist/index.mjs', 'dist/worker.mjs', 'dist/types/index.d.ts']) {
       expect(paths).toContain(path);
     }
+    expect(paths).toContain('stdlib/losses.seg');
     const shipped = /^(dist|stdlib|experiments|docs)\/|^(package\.json|README\.md|LICENSE)$/;
     expect(paths.filter((path) => !shipped.test(path))).toEqual([]);
     expect(paths.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
@@ -153,6 +169,26 @@ describe('the packed package', () => {
     expect(l1).toBeGreaterThan(0);
     expect(loss).toBeCloseTo(ce + 1.0 * l1, 5);
     expect(existsSync(join(consumer, 'runs/one/model.safetensors'))).toBe(true);
+  });
+
+  it('trains on image files: the decoding worker threads run from the package (dist/worker.mjs)', () => {
+    const result = segc('run', 'exp/photos.seg', '--out', 'runs/photos');
+    expect(result.code, result.stderr).toBe(0);
+    // The same run from the TypeScript sources (through tsx, as `segc` ran before dist/) trains alike.
+    const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    const cli = join(root, 'cli/segc.ts');
+    const sources = spawnSync(
+      process.execPath,
+      ['--import', tsx, cli, 'run', 'exp/photos.seg', '--out', 'runs/photos-sources'],
+      { cwd: consumer, env, encoding: 'utf8' },
+    );
+    expect(sources.status, sources.stderr).toBe(0);
+    const [packaged, reference] = ['photos', 'photos-sources'].map((run) => {
+      const summary = JSON.parse(readFileSync(join(consumer, `runs/${run}/summary.json`), 'utf8'));
+      return summary.epochs.map((epoch: { train: object; val: object }) => [epoch.train, epoch.val]);
+    });
+    expect(packaged).toHaveLength(1);
+    expect(packaged).toEqual(reference);
   });
 
   it("exports the library: the package's compileExperiment plans the kernels the sources plan", () => {
