@@ -1,6 +1,12 @@
 // `segc check` without a process: the checks it runs and the text a user error prints, shared by cli/segc.ts
 // and the tests (test/e2e/malformed.test.ts runs the malformed corpus through runCheck in-process).
-import { CompileError, displayPath, renderDiagnostic } from '../diagnostics/index.ts';
+import {
+  CompileError,
+  InternalError,
+  UserError,
+  displayPath,
+  renderDiagnostic,
+} from '../diagnostics/index.ts';
 import { checkFile } from '../compiler/index.ts';
 
 /** Parses, checks and stages each file in turn (compiler/index.ts, checkFile); throws at the first bad one. */
@@ -20,6 +26,22 @@ export function compileErrorText(error: unknown): string | undefined {
     return `segc: error: cannot read '${displayPath(path)}': no such file.\n`;
   }
   return undefined;
+}
+
+/** A UserError as segc prints it: `segc: error: MESSAGE` (and its hint); undefined for any other error. */
+export function userErrorText(error: unknown): string | undefined {
+  if (!(error instanceof UserError)) return undefined;
+  return `segc: error: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`;
+}
+
+/** Any other error is segc's own bug: said so, with the stack to report. */
+export function internalErrorText(error: unknown): string {
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const said =
+    error instanceof InternalError
+      ? stack.replace(/^InternalError: /, '')
+      : `internal error (this is a segc bug): ${stack}`;
+  return `segc: ${said}\n`;
 }
 
 /** `segc check FILE...` in-process: its stderr and exit code; any other error (a segc bug) is thrown. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { compileExperiment } from '../runtime/compile.ts';
 import { computeGrad } from '../runtime/grad.ts';
-import { checkFiles, compileErrorText } from './check.ts';
+import { checkFiles, compileErrorText, internalErrorText, userErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError } from '../runtime/errors.ts';
@@ -39,20 +39,23 @@ function parseDevice(value: string): DevicePreference {
   return value as DevicePreference;
 }
 
-/** Runs a command body; user errors become messages and exit code 1, never stack traces. */
+/**
+ * Runs a command body: a user error (a .seg diagnostic, a missing file, a UserError) becomes its message and
+ * exit code 1, never a stack trace; anything else is segc's own bug, printed as an internal error with its
+ * stack (exit code 1 too).
+ */
 async function guarded(body: () => Promise<void> | void): Promise<void> {
   try {
     await body();
   } catch (error) {
-    const text = compileErrorText(error);
+    const text = compileErrorText(error) ?? userErrorText(error);
     if (text !== undefined) {
       process.stderr.write(text);
-    } else if (error instanceof RunError) {
-      process.stderr.write(`segc: error: ${error.message}\n`);
+      process.exitCode = 1;
     } else {
-      throw error;
+      process.stderr.write(internalErrorText(error));
+      process.exitCode = 1;
     }
-    process.exitCode = 1;
   }
 }
 

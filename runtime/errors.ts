@@ -1,3 +1,3 @@
-// The runtime's user-facing failure: something the user or the machine got wrong (divergence, bad data, a
-// damaged file, a missing device), with what went wrong; the CLI prints its message without a stack.
-export class RunError extends Error {}
+// The runtime's user-facing failure (divergence, bad data, a damaged file, a missing device) is the one
+// UserError of diagnostics/errors.ts; RunError is its older name, kept for the runtime's callers.
+export { UserError as RunError } from '../diagnostics/index.ts';

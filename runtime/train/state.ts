@@ -1,8 +1,9 @@
 // The training state a run can resume from: weights, running statistics and Adam moments (every buffer of the
 // model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so
 // far.
-import type { Override } from './config.ts';
+import type { Override } from '../../compiler/config/run.ts';
 import { existsSync } from 'node:fs';
+import { UserError } from '../../diagnostics/index.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { tensorProblem } from '../checkpoint/validate.ts';
@@ -72,13 +73,13 @@ export async function loadTrainingState(
   constants: Set<string> = new Set(),
 ): Promise<TrainingState> {
   if (!existsSync(path))
-    throw new Error(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
+    throw new UserError(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
   const { tensors, metadata } = await readSafetensorsFile(path);
   if (metadata?.format !== 'segc-training-state' || !metadata.state) {
-    throw new Error(`Cannot resume from '${path}': it is not a segc training state.`);
+    throw new UserError(`Cannot resume from '${path}': it is not a segc training state.`);
   }
   if (metadata.experiment !== experiment) {
-    throw new Error(
+    throw new UserError(
       `Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`,
     );
   }
@@ -89,7 +90,7 @@ export async function loadTrainingState(
     kind: 'a training state',
     nonFinite: 'the run diverged before this state was saved, or the file was damaged',
   });
-  if (problem) throw new Error(`Cannot resume from '${path}': ${problem}`);
+  if (problem) throw new UserError(`Cannot resume from '${path}': ${problem}`);
   for (const name of wanted)
     writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
   return state;
@@ -100,7 +101,7 @@ export async function loadTrainingState(
  */
 function parseState(text: string, path: string): TrainingState {
   const bad = (what: string) =>
-    new Error(`Cannot resume from '${path}': its training state is damaged (${what}).`);
+    new UserError(`Cannot resume from '${path}': its training state is damaged (${what}).`);
   let value: unknown;
   try {
     value = JSON.parse(text);
