@@ -50,7 +50,12 @@ export function expandSweep(file: string): ExpandedSweep {
   const diagnostics = axes.flatMap((axis) =>
     axis.values.flatMap((value) => {
       const { diagnostics } = readRunConfig(base.spec, { [axis.key]: value });
-      return diagnostics.map((d) => ({ ...d, span: d.span ?? axis.span }));
+      // A --set mistake, here written in the sweep: shown at its grid, in the grid's words.
+      return diagnostics.map((d) => ({
+        ...d,
+        message: d.span ? d.message : d.message.replace(/ (in|with) --set\b/g, " in the sweep's grid"),
+        span: d.span ?? axis.span,
+      }));
     }),
   );
   if (diagnostics.length > 0) throw new ExperimentError(diagnostics, base.sources);

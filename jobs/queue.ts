@@ -12,7 +12,8 @@ import type { SweepRun } from './expand.ts';
 import { expandSweep } from './expand.ts';
 import { runOne } from './run-one.ts';
 import type { RunOutcome } from './run-one.ts';
-import { releaseLock, takeLock, touchLock } from './lock.ts';
+import { releaseLock, takeLock } from './lock.ts';
+import { startHeartbeat } from './heartbeat.ts';
 
 export const QUEUE_NAME = 'segc-runs';
 
@@ -36,7 +37,6 @@ export async function openQueue(url: string, timing: QueueTiming = {}): Promise<
     connectionString: url,
     // Expired jobs are found at this period (they expire after 3 heartbeats).
     maintenanceIntervalSeconds: Math.max(1, Math.round(heartbeat)),
-    monitorStateIntervalSeconds: undefined,
   });
   const errors: Error[] = [];
   boss.on('error', (error: Error) => errors.push(error));
@@ -135,28 +135,27 @@ export interface WorkerOptions extends QueueTiming {
 }
 
 /** Takes runs from the queue until `stop` is called; resolves once the queue is left cleanly. */
+/**
+ * Takes runs from the queue until `stop` is called. Jobs are fetched and completed by hand rather than with
+ * pg-boss's work(): its handler race fails a job after its expiry however alive the run is, while here the
+ * heartbeat keeps a live run's job active for as long as it trains.
+ */
 export async function startWorker(
   url: string,
   options: WorkerOptions,
 ): Promise<{ stop: () => Promise<void> }> {
   const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
   const boss = await openQueue(url, options);
-  const db = boss.getDb() as { executeSql(sql: string, values: unknown[]): Promise<unknown> };
   const owner = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const handle = async ([job]: PgBoss.Job<JobData>[]) => {
+  let stopping = false;
+  const handle = async (job: PgBoss.Job<JobData>) => {
     const { file, experiment, run } = job.data;
     const dir = resolve(options.out, run.id);
     if (!takeLock(dir, owner, 3 * heartbeat)) {
-      // Another live worker holds the run (shared storage): let this delivery fail and come back later.
+      // Another live worker holds the run (shared storage): this delivery fails and comes back later.
       throw new Error(`run ${run.id} is held by another worker`);
     }
-    const beat = setInterval(() => {
-      touchLock(dir, owner);
-      db.executeSql(
-        `UPDATE pgboss.job SET started_on = now() WHERE id = $1 AND name = $2 AND state = 'active'`,
-        [job.id, QUEUE_NAME],
-      ).catch(() => {});
-    }, heartbeat * 1000);
+    const beat = startHeartbeat({ url, queue: QUEUE_NAME, job: job.id, dir, owner, seconds: heartbeat });
     options.onRunStart?.(run);
     try {
       const listener = options.onEvent ? (e: TrainerEvent) => options.onEvent!(run, e) : undefined;
@@ -169,14 +168,33 @@ export async function startWorker(
       options.onRunError?.(run, error as Error);
       throw error;
     } finally {
-      clearInterval(beat);
+      await beat.stop();
       releaseLock(dir, owner);
     }
   };
-  for (let k = 0; k < Math.max(1, options.concurrency ?? 1); k++) {
-    await boss.work<JobData>(QUEUE_NAME, { batchSize: 1, pollingIntervalSeconds: 0.5 }, handle);
-  }
-  return { stop: () => boss.stop({ graceful: true, wait: true, timeout: 60_000 }) };
+  const loop = async () => {
+    while (!stopping) {
+      const [job] = (await boss.fetch<JobData>(QUEUE_NAME, { batchSize: 1 })) ?? [];
+      if (!job) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      try {
+        await handle(job);
+        await boss.complete(QUEUE_NAME, job.id);
+      } catch (error) {
+        await boss.fail(QUEUE_NAME, job.id, { message: (error as Error).message });
+      }
+    }
+  };
+  const loops = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, loop);
+  return {
+    stop: async () => {
+      stopping = true;
+      await Promise.all(loops);
+      await boss.stop({ graceful: true, wait: true, timeout: 60_000 });
+    },
+  };
 }
 
 /** A connection string without its password, for messages. */

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages segc needs on Debian bookworm: Mesa >= 24 lavapipe (WebGPU on the CPU through
 # Dawn/Vulkan) from bookworm-backports, and the real data the dataset tests read in place: labelme-examples
-# (three VOC-layout photos with masks) and mricron-data (NIfTI atlases). Idempotent; does nothing when all are
-# present.
+# (three VOC-layout photos with masks) and mricron-data (NIfTI atlases); and the real parts the sweep and
+# report tests start themselves: postgresql (a throwaway server for the pg-boss queue), chromium (opens the
+# report headless) and fonts-dejavu-core (the figures' font). Idempotent; does nothing when all are present.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
 data_packages=()
-for pkg in labelme-examples mricron-data; do
+for pkg in labelme-examples mricron-data postgresql chromium fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || data_packages+=("$pkg")
 done
 if [ ${#data_packages[@]} -gt 0 ]; then
