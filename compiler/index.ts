@@ -33,6 +33,7 @@ import type {
   WeightSpec,
 } from './stage/index.ts';
 import { StageError, readExperiment, stageDeclared, stageGraph, stageLoss } from './stage/index.ts';
+import { checkDefinitions } from './stage/check-definitions.ts';
 
 export type { PlanLimits } from './codegen/limits.ts';
 export { WEBGPU_DEFAULT_LIMITS, planLimits } from './codegen/limits.ts';
@@ -193,7 +194,13 @@ function trainingUpdates(config: RunConfig, weights: WeightSpec[]): Pick<PlanOpt
  */
 export function checkFile(file: string): void {
   const resolved = resolve(file);
-  if (resolved.entry.module.experiments.length === 0) return;
+  if (resolved.entry.module.experiments.length > 0) checkExperimentOf(file, resolved);
+  // Then every definition of the file, used by the experiment or not (stage/check-definitions.ts).
+  const definitions = checkDefinitions(resolved.entry);
+  if (definitions.length > 0) throw new CompileError(definitions, resolved.sources);
+}
+
+function checkExperimentOf(file: string, resolved: Resolved): void {
   const sources = resolved.sources;
   const read = readExperiment(resolved.entry);
   if (!read.spec) throw new CompileError(read.diagnostics, sources);

@@ -119,7 +119,8 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * What a buffer holds, for a user: its IR node (`%57 = conv2d`), a weight's or input's name, and its type.
+ * What a buffer holds, for a user: its IR node (`%57 = convolution`), a weight's or input's name, and its
+ * type.
  */
 function describeBuffer(plan: Plan, buffer: PlanBuffer): string {
   const node = buffer.node === undefined ? undefined : plan.graph.nodes[buffer.node];

@@ -48,8 +48,19 @@ export interface Lowering {
   chunks?(graph: Graph, node: Node, aim: SplitAim, target: 'gpu' | 'cpu'): number;
 }
 
-const LOWERINGS: Record<Exclude<OpKind, 'leaf'>, Lowering> = {
-  elementwise: { kernel: (ctx, node, o) => elementwiseKernel(ctx, node, o.inlined) },
+const elementwise: Lowering = { kernel: (ctx, node, o) => elementwiseKernel(ctx, node, o.inlined) };
+
+const LOWERINGS: Record<OpKind, Lowering> = {
+  // A constant or a uniform that is itself a kernel's value (a graph output, a stored operand) is written
+  // by an elementwise kernel; the other leaves are buffers filled from outside.
+  leaf: {
+    kernel: (ctx, node, o) => {
+      if (node.op !== 'const' && node.op !== 'uniform')
+        throw new InternalError(`the leaf '${node.op}' is not computed by a kernel`);
+      return elementwise.kernel(ctx, node, o);
+    },
+  },
+  elementwise,
   reduce: {
     kernel: (ctx, node, o) => reduceKernel(ctx, node, o.inlined, o.split),
     chunks: (graph, node, aim) => {
@@ -81,7 +92,5 @@ const LOWERINGS: Record<Exclude<OpKind, 'leaf'>, Lowering> = {
 
 /** The lowering of a node's kind. */
 export function loweringOf(node: Node): Lowering {
-  const kind = getOp(node.op).kind;
-  if (kind === 'leaf') throw new InternalError(`the leaf '${node.op}' is not computed by a kernel`);
-  return LOWERINGS[kind];
+  return LOWERINGS[getOp(node.op).kind];
 }

@@ -67,6 +67,14 @@ describe('lowering choices', () => {
     expect(general.body).toContain('best_at');
   });
 
+  it('a uniform that is a graph output is written by an elementwise kernel', () => {
+    const b = new GraphBuilder();
+    b.output('lr', b.add('uniform', [], { name: 'lr' }));
+    const [kernel] = generatePlan(b.graph(), { name: 't' }).kernels;
+    expect(kernel.usesUniforms).toBe(true);
+    expect(kernel.wgsl).toContain('let v0 = u.s[0].x;');
+  });
+
   it('nearest resizing by the same whole number along H and W takes the upsampling kernel', () => {
     const nearest = (size: number[]) => ({ mode: 'nearest', size, align_corners: false });
     expect(wholeUpsample([3, 4], nearest([6, 8]))).toBe(2);

@@ -78,7 +78,7 @@ describe('tiny U-Net training step', () => {
     const evalGraph = small.eval.graph;
     const plan = small.evalPlan;
     // Eval batch norm is affine: convs store their normalised, activated output directly.
-    expect(plan.kernels.filter((k) => /_conv2d_\w+$/.test(k.name)).length).toBeGreaterThan(3);
+    expect(plan.kernels.filter((k) => /_convolution_\w+$/.test(k.name)).length).toBeGreaterThan(3);
     const set = generateShapes({ size: [16, 16], classes: 3, foreground: 0.2, count: 2, seed: 3 });
     const feeds: Record<string, ArrayLike<number>> = { image: set.images, labels: set.labels };
     for (const [name, values] of initialValues(small.eval.weights, 1)) feeds[name] = values;
