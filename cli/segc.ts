@@ -8,6 +8,7 @@ import { checkFiles, compileErrorText, internalErrorText, userErrorText } from '
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { RunError } from '../runtime/errors.ts';
+import { checkData } from '../runtime/data/check-data.ts';
 import { Trainer } from '../runtime/train/trainer.ts';
 import { progressRenderer } from './progress.ts';
 import { STATE_FILE } from '../runtime/train/state.ts';
@@ -234,10 +235,16 @@ program
     '--explain',
     'after a clean check, print the loss terms and the documentation of every definition used',
   )
-  .action((files: string[], opts: { explain?: boolean }) =>
-    guarded(() => {
+  .option('--data', "then scan each experiment's dataset: every sample decoded and checked, bad files named")
+  .action((files: string[], opts: { explain?: boolean; data?: boolean }) =>
+    guarded(async () => {
       checkFiles(files);
       if (opts.explain) process.stdout.write(files.map(explainFile).join('\n'));
+      for (const file of opts.data ? files : []) {
+        const result = await checkData(file);
+        process.stdout.write(result.lines.map((line) => `${line}\n`).join(''));
+        if (!result.ok) process.exitCode = 1;
+      }
     }),
   );
 

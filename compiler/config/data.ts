@@ -172,10 +172,16 @@ export const DATASETS: Entry[] = [
         default: 'SegmentationClass',
         doc: 'folder of the mask PNGs (SegmentationClassPNG/ is found when it holds none)',
       },
+      {
+        name: 'classes',
+        type: int(2),
+        defaultText: '21',
+        doc: 'classes, the background included (as many as classes.txt or class_names.txt names)',
+      },
       ...loading,
     ],
     block: pipelines,
-    shape: (o) => shapeOf(3, 21, o.crop, o.eval_size),
+    shape: (o) => shapeOf(3, (o.classes as number | undefined) ?? 21, o.crop, o.eval_size),
   },
   {
     name: 'image_folder',

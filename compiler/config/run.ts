@@ -4,7 +4,7 @@
 import type { Diagnostic, Span } from '../../diagnostics/index.ts';
 import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
 import type { Family } from './index.ts';
-import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, findEntry } from './index.ts';
+import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, declaredShape, findEntry } from './index.ts';
 import type { CheckedSettings } from './check.ts';
 import type { ConfigCall, ParamStep, Setting } from './types.ts';
 import { asCall } from './types.ts';
@@ -23,9 +23,14 @@ import { readOptimizer, readSchedule } from './optimizer.ts';
 
 export interface RunConfig {
   data: {
-    name: 'shapes';
+    /** The catalogue's dataset name (runtime/data/registry.ts reads it). */
+    name: string;
+    /** The plan's [H, W] and classes, as the dataset declares them (compiler/config/data.ts). */
     size: [number, number];
     classes: number;
+    /** Every option of the dataset, defaults filled in. */
+    options: Record<string, Setting>;
+    /** shapes' generator options (0 for other datasets). */
     foreground: number;
     train: number;
     val: number;
@@ -199,6 +204,7 @@ export function readRunConfig(
     return <T>(key: string) => options[key] as T;
   };
   const data = option('dataset', spec.data);
+  const declared = declaredShape(spec.data)!;
   const section =
     (given: Record<string, Setting>, keys: typeof TRAIN_KEYS) =>
     <T>(key: string) =>
@@ -208,13 +214,14 @@ export function readRunConfig(
   const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
   const config: RunConfig = {
     data: {
-      name: 'shapes',
-      size: data<[number, number]>('size'),
-      classes: data('classes'),
-      foreground: data('foreground'),
-      train: data('train'),
-      val: data('val'),
-      seed: data('seed'),
+      name: spec.data.name,
+      size: declared.size as [number, number],
+      classes: declared.classes!,
+      options: callOptions(findEntry('dataset', spec.data.name)!, spec.data),
+      foreground: data('foreground') ?? 0,
+      train: data('train') ?? 0,
+      val: data('val') ?? 0,
+      seed: data('seed') ?? 0,
     },
     optimizer: readOptimizer(spec),
     schedule: readSchedule(spec),
@@ -239,15 +246,18 @@ export function readRunConfig(
  * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
  * before touching the GPU.
  */
+/** The datasets runs train on (2-D, class indices; runtime/data/registry.ts reads them). */
+export const RUNNABLE_DATASETS = ['shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'];
+
 export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const report = (span: Span | undefined, message: string) =>
     diagnostics.push(createDiagnostic('SEG5001', span, message));
-  if (spec.data.name !== 'shapes') {
+  if (!RUNNABLE_DATASETS.includes(spec.data.name)) {
     report(
       spec.spans.data,
-      `Dataset '${spec.data.name}' is declared but its reader is not available yet; this version ` +
-        `trains on 'shapes'.`,
+      `Dataset '${spec.data.name}' is declared but training on it is not available yet; this version ` +
+        `trains on ${RUNNABLE_DATASETS.map((d) => `'${d}'`).join(', ')}.`,
     );
   }
   for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {

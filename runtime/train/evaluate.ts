@@ -8,6 +8,7 @@ import { executePlan, readBuffer, writeBuffer } from '../executor.ts';
 import { computeMetrics } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { makeBatch } from './batches.ts';
+import type { DataSplit } from '../data/run-data.ts';
 import type { RunConfig } from './config.ts';
 
 export interface Evaluation {
@@ -30,17 +31,20 @@ export function datasetSplits(config: RunConfig): { train: SegmentationSet; val:
 export async function evaluate(
   compiled: CompiledExperiment,
   loaded: LoadedPlan,
-  set: SegmentationSet,
+  /** A split of the run's dataset (decoded by its loader), or a generated shapes set. */
+  set: SegmentationSet | DataSplit,
   params: Record<string, number>,
   /** Called after each batch with its first image's index and image count (to read 'tensor' outputs back). */
   afterBatch?: (first: number, count: number) => Promise<void>,
 ): Promise<Evaluation> {
   zero(loaded.device, loaded);
   const batch = compiled.config.train.batch;
-  const batches = Math.ceil(set.count / batch);
+  const count = 'loader' in set ? set.indices.length : set.count;
+  const batches = Math.ceil(count / batch);
+  const decoded = 'loader' in set ? set.loader.batches(set.split, set.indices) : undefined;
   for (let k = 0; k < batches; k++) {
-    const indices = Array.from({ length: Math.min(batch, set.count - k * batch) }, (_, i) => k * batch + i);
-    const b = makeBatch(set, indices, batch);
+    const indices = Array.from({ length: Math.min(batch, count - k * batch) }, (_, i) => k * batch + i);
+    const b = decoded ? (await decoded.next()).value! : makeBatch(set as SegmentationSet, indices, batch);
     executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
     if (afterBatch) await afterBatch(k * batch, indices.length);
   }
@@ -52,7 +56,7 @@ export async function evaluate(
     predicted: get('metric.predicted'),
     target: get('metric.target'),
     proportionError: get('metric.proportion_error')[0],
-    images: set.count,
+    images: count,
   });
   const values = {
     ...terms,

@@ -24,6 +24,8 @@ export interface RunSummary {
   out: string;
   /** What the run noticed that a user should know (a class the model never predicts). */
   warnings?: string[];
+  /** The bad files left out with the dataset option on_error = "skip", each once. */
+  skipped?: { count: number; files: { file: string; message: string }[] };
 }
 
 export type TrainerEvent =

@@ -26,9 +26,13 @@ import { stepParams } from './config.ts';
 import type { Override } from './config.ts';
 import { TrainingOptimizer } from '../optim/index.ts';
 import { isBetter } from '../../compiler/index.ts';
-import { datasetSplits, evaluate, readTerms, zero } from './evaluate.ts';
+import { evaluate, readTerms, zero } from './evaluate.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
-import { makeBatch, shuffledOrder } from './batches.ts';
+import { shuffledOrder } from './batches.ts';
+import { DataError } from '../data/errors.ts';
+import type { Batch } from '../data/loader.ts';
+import { epochBatches, openRunData } from '../data/run-data.ts';
+import type { DataSplit, RunData } from '../data/run-data.ts';
 import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
 import { findNonFinite } from './diagnose.ts';
@@ -56,6 +60,7 @@ const SYNC_EVERY = 8;
 
 export class Trainer {
   private readonly listeners: TrainerListener[] = [];
+  private data?: RunData;
 
   constructor(
     readonly file: string,
@@ -81,6 +86,12 @@ export class Trainer {
     const saved = options.resume ? await savedOverrides(join(options.resume, STATE_FILE)) : {};
     const overrides = { ...saved, ...options.overrides };
     const checked = stageExperiment(this.file, { overrides, check: true });
+    // The dataset is listed and scanned (every sample decoded once) before the run folder is touched and
+    // the device opens: bad data costs nothing but the scan.
+    const data = await openRunData(checked.config.data, checked.config.train.batch).catch((error) => {
+      throw error instanceof DataError ? new RunError(error.message) : error;
+    });
+    this.data = data;
     // The folder is checked to be writable before the device opens; a resumed one is first cleaned of what
     // a kill can leave (temporary files; without a checkpoint, the first epoch's files: it starts over).
     const folder = options.resume
@@ -95,6 +106,7 @@ export class Trainer {
         return await this.train(opened, out, overrides, saved, started, folder.fresh);
       } finally {
         if (!shared) opened.device.destroy();
+        await data.close();
       }
     } catch (error) {
       // A run that failed before writing anything (no device, a first epoch that diverged) leaves no folder.
@@ -117,7 +129,8 @@ export class Trainer {
     const compiled = compileExperiment(this.file, { overrides, target, limits: planLimits(device.limits) });
     const { config, spec } = compiled;
     const folder = new RunFolder(out);
-    const { train: trainSet, val: valSet } = datasetSplits(config);
+    const data = this.data!;
+    const trainSet = { count: data.train.indices.length };
     const batch = config.train.batch;
     const steps = Math.floor(trainSet.count / batch);
     const startEvent = {
@@ -197,6 +210,8 @@ export class Trainer {
     }
     this.emit({ ...startEvent, first });
     if (resumed) this.emit(resumed);
+    for (const note of data.notes) this.emit({ type: 'warning', message: `data: ${note}` });
+    for (const s of data.skipped) this.emit({ type: 'warning', message: `skipped: ${s.message}` });
 
     const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);
     for (let epoch = first; epoch < last; epoch++) {
@@ -205,10 +220,12 @@ export class Trainer {
       const lr = rates.lr(epoch);
       zero(device, train);
       const order = shuffledOrder(trainSet.count, config.train.seed * 7919 + epoch);
+      // Decoded ahead in worker threads while the device trains (runtime/data/loader.ts).
+      const batches = epochBatches(data.train, order, batch, steps);
       for (let k = 0; k < steps; k++) {
         step++;
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
-        const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+        const b = (await batches.next()).value as Batch;
         executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
         const synced = k % SYNC_EVERY === SYNC_EVERY - 1 || k === steps - 1;
         if (synced) await device.queue.onSubmittedWorkDone();
@@ -217,10 +234,10 @@ export class Trainer {
         this.emit({ type: 'step', epoch: epoch + 1, step: k + 1, steps, images: b.images, terms });
       }
       const trainTerms = await readTerms(train, compiled.train.terms, steps);
-      await this.checkFinite(compiled, store, train, target, trainSet, order, params, epoch, steps);
+      await this.checkFinite(compiled, store, train, target, data.train, order, params, epoch, steps);
       const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
       if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
-        record.val = await evaluate(compiled, evaluation, valSet, params);
+        record.val = await evaluate(compiled, evaluation, data.val, params);
         this.emit({ type: 'evaluation', epoch: epoch + 1, evaluation: record.val });
       }
       record.seconds = (performance.now() - epochStart) / 1000;
@@ -263,6 +280,7 @@ export class Trainer {
       }
     }
     summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
+    if (data.skipped.length > 0) summary.skipped = { count: data.skipped.length, files: data.skipped };
     const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
     if (stuck) {
       summary.warnings = [stuck];
@@ -283,7 +301,7 @@ export class Trainer {
     store: BufferStore,
     train: LoadedPlan,
     target: 'cpu' | 'gpu',
-    trainSet: ReturnType<typeof datasetSplits>['train'],
+    trainSet: DataSplit,
     order: number[],
     params: Record<string, number>,
     epoch: number,
@@ -293,7 +311,8 @@ export class Trainer {
     if (failed === 0) return;
     const batch = compiled.config.train.batch;
     const k = failed - 1 - epoch * steps;
-    const b = makeBatch(trainSet, order.slice(k * batch, (k + 1) * batch), batch);
+    const indices = order.slice(k * batch, (k + 1) * batch).map((i) => trainSet.indices[i]);
+    const b = await trainSet.loader.batchOf(trainSet.split, indices);
     const inputs = { image: b.image, labels: b.labels };
     const culprit = await findNonFinite(
       store,

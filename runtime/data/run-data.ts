@@ -1,0 +1,138 @@
+// The data of a run: the experiment's dataset opened (its folders listed), scanned (every sample decoded once
+// and checked) and a loader over the samples that passed. Everything here happens before the device opens
+// and before the run folder is touched, so bad data costs nothing but the scan.
+import type { Split } from './dataset.ts';
+import { DataError } from './errors.ts';
+import { Loader } from './loader.ts';
+import type { Batch } from './loader.ts';
+import { openDataset } from './registry.ts';
+import type { ListedDataset } from './registry.ts';
+import { scanDataset } from './scan.ts';
+
+/** A dataset's part of the run configuration (compiler/config/run.ts). */
+export interface DataConfig {
+  name: string;
+  /** The plan's [H, W]. */
+  size: [number, number];
+  classes: number;
+  /** The dataset's options as the catalogue resolves them (defaults filled in). */
+  options: Record<string, unknown>;
+}
+
+/** The samples of a split a run uses, in the order the split lists them. */
+export interface DataSplit {
+  loader: Loader;
+  split: Split;
+  indices: number[];
+}
+
+export interface RunData {
+  dataset: ListedDataset;
+  loader: Loader;
+  train: DataSplit;
+  val: DataSplit;
+  test?: DataSplit;
+  /** The files left out (on_error = skip), each once with its message. */
+  skipped: { file: string; message: string }[];
+  /** How the folder was read (no split lists, labelme's layout, ...). */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+/** Bad files named all at once (up to `shown` of them), with how to skip them. */
+export function badDataMessage(problems: DataError[], shown = 10): string {
+  const n = problems.length;
+  const lines = problems.slice(0, shown).map((p) => `  ${p.message}`);
+  if (n > shown) lines.push(`  ... and ${n - shown} more`);
+  const head = n === 1 ? 'The dataset has a bad file:' : `The dataset has ${n} bad files:`;
+  return `${head}\n${lines.join('\n')}\nFix them, or skip them with the dataset option on_error = "skip".`;
+}
+
+export async function openRunData(
+  data: DataConfig,
+  batch: number,
+  options: { scan?: boolean } = {},
+): Promise<RunData> {
+  const dataset = openDataset(data.name, data.options);
+  if (data.name !== 'shapes' && dataset.classes !== data.classes) {
+    throw new DataError(
+      `The dataset '${data.name}' has ${dataset.classes} classes` +
+        (dataset.classNames ? ` (${dataset.classNames.join(', ')})` : '') +
+        ` but the experiment declares ${data.classes}: give ${data.name}(classes = ${dataset.classes})`,
+      String(data.options.root ?? data.name),
+    );
+  }
+  if (dataset.multilabel) {
+    throw new DataError(
+      `The dataset '${data.name}' is multilabel (one mask per class); this version trains on class ` +
+        `indices: read it with binary = true`,
+      String(data.options.root ?? data.name),
+    );
+  }
+  const onError = (data.options.on_error as 'stop' | 'skip' | undefined) ?? 'stop';
+  const skipped = new Map<string, string>();
+  const good: Partial<Record<Split, number[]>> = {};
+  const all = (split: Split) => [...Array(dataset.count(split)).keys()];
+  // A generated set (shapes) has no files to scan.
+  if ((options.scan ?? true) && dataset.entry) {
+    const report = await scanDataset(dataset, { workers: workersOf(data) });
+    if (report.problems.length > 0 && onError === 'stop')
+      throw new DataError(badDataMessage(report.problems), '');
+    for (const p of report.problems) if (!skipped.has(p.file)) skipped.set(p.file, p.message);
+    // The samples whose files are all good.
+    for (const split of dataset.splits) {
+      good[split] = all(split).filter((i) => {
+        const entry = dataset.entry?.(split, i);
+        if (!entry) return true;
+        const files = [entry.image, ...('mask' in entry && entry.mask ? [entry.mask] : [])];
+        if (entry.kind === 'lesions') files.push(...entry.masks.filter((m): m is string => !!m));
+        return files.every((f) => !skipped.has(f));
+      });
+    }
+  } else {
+    for (const split of dataset.splits) good[split] = all(split);
+  }
+  const loader = new Loader(dataset, {
+    batch,
+    size: data.size,
+    workers: workersOf(data),
+    cacheBytes: ((data.options.cache as number | undefined) ?? 0) * 2 ** 20,
+    onError,
+    onSkip: (error) => skipped.set(error.file, error.message),
+  });
+  const splitOf = (split: Split): DataSplit | undefined =>
+    good[split] ? { loader, split, indices: good[split]! } : undefined;
+  const train = splitOf('train');
+  const val = splitOf('val') ?? splitOf('test');
+  if (!train || !val) {
+    await loader.close();
+    throw new DataError(`The dataset '${data.name}' has no ${train ? 'validation' : 'training'} split`, '');
+  }
+  return {
+    dataset,
+    loader,
+    train,
+    val,
+    test: splitOf('test'),
+    get skipped() {
+      return [...skipped].map(([file, message]) => ({ file, message }));
+    },
+    notes: dataset.notes,
+    close: () => loader.close(),
+  };
+}
+
+/** 0 in the options means the loader's default. */
+function workersOf(data: DataConfig): number | undefined {
+  if (data.name === 'shapes') return 0;
+  const given = data.options.workers as number | undefined;
+  return given ? given : undefined;
+}
+
+/** The training batches of an epoch: `order` over the split's samples, `steps` full batches. */
+export function epochBatches(split: DataSplit, order: number[], batch: number, steps: number) {
+  return split.loader.batches(
+    split.split,
+    order.slice(0, steps * batch).map((i) => split.indices[i]),
+  ) as AsyncGenerator<Batch>;
+}
