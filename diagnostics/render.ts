@@ -9,6 +9,9 @@ export function displayPath(file: string): string {
   return local.startsWith('..') || isAbsolute(local) ? file : local;
 }
 
+/** Source lines longer than this are shown as the part around the caret. */
+const SHOWN_COLUMNS = 200;
+
 /** Renders one diagnostic; without source text only the header (and hint) lines are produced. */
 export function renderDiagnostic(d: Diagnostic, sourceText: string | undefined): string {
   const where = d.span ? `${displayPath(d.span.file)}:${d.span.line}:${d.span.col}: ` : '';
@@ -18,10 +21,16 @@ export function renderDiagnostic(d: Diagnostic, sourceText: string | undefined):
     const lineEnd = endOfLine(sourceText, lineStart);
     const sourceLine = sourceText.slice(lineStart, lineEnd);
     const column = Math.min(Math.max(d.span.start - lineStart, 0), sourceLine.length);
-    const width = Math.max(1, Math.min(d.span.end, lineEnd) - d.span.start);
+    // A line longer than SHOWN_COLUMNS (a generated or hostile file) is shown around the caret, elided by
+    // '...': printing it whole would repeat megabytes per diagnostic.
+    const from = sourceLine.length > SHOWN_COLUMNS ? Math.max(0, column - SHOWN_COLUMNS / 2) : 0;
+    const to = Math.min(sourceLine.length, from + SHOWN_COLUMNS);
+    const before = from > 0 ? '...' : '';
+    const shown = `${before}${sourceLine.slice(from, to)}${to < sourceLine.length ? '...' : ''}`;
+    const width = Math.max(1, Math.min(d.span.end, lineStart + to) - d.span.start);
     // Keep tabs from the source line so the caret lines up under tab-indented text.
-    const padding = sourceLine.slice(0, column).replace(/[^\t]/g, ' ');
-    lines.push(`  ${sourceLine}`);
+    const padding = `${before}${sourceLine.slice(from, column)}`.replace(/[^\t]/g, ' ');
+    lines.push(`  ${shown}`);
     lines.push(`  ${padding}^${'~'.repeat(width - 1)}`);
   }
   if (d.hint) {

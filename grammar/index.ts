@@ -47,9 +47,17 @@ export function parseSource(text: string, file: string): ParseResult {
   try {
     cst = segParser.module();
   } catch (error) {
-    if (!(error instanceof NestingTooDeep)) throw error;
+    // A RangeError is the stack running out below the nesting limits (error recovery walks the grammar
+    // recursively, deep inside a nested expression): the same diagnostic, at the token the parser reached.
+    const tooDeep =
+      error instanceof NestingTooDeep
+        ? error
+        : error instanceof RangeError
+          ? new NestingTooDeep(segParser.nextToken(), 'rules')
+          : undefined;
+    if (tooDeep === undefined) throw error;
     segParser.reset();
-    return empty(nestingDiagnostic(error, lines, lexed.tokens));
+    return empty(nestingDiagnostic(tooDeep, lines, lexed.tokens));
   }
   const lastToken = lexed.tokens[lexed.tokens.length - 1];
   diagnostics.push(...segParser.errors.map((error) => parsingErrorDiagnostic(error, lines, lastToken)));

@@ -31,6 +31,11 @@ export abstract class NestingLimitedParser extends QuietParser {
   /** For each open rule, whether it opened a level. */
   private readonly opened: boolean[] = [];
 
+  /** The token the parser is at (where a RangeError from deep recovery is reported). */
+  nextToken(): IToken {
+    return this.LA(1);
+  }
+
   override reset(): void {
     super.reset();
     this.levels = 0;

@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../runtime/data/random.ts';
 import { ExperimentError, compileExperiment, stageExperiment } from '../../runtime/compile.ts';
+import { parseSource } from '../../grammar/index.ts';
+import { fuzzSources, mutate as fuzzMutate, runFuzz } from '../../scripts/fuzz.ts';
 
 const files = [
   'experiments/quickstart.seg',
@@ -140,5 +142,44 @@ describe('front-end mutation fuzzing', () => {
           compileExperiment('experiments/quickstart.seg', { overlay: new Map([[path, text]]), target: 'cpu' })
       : (text: string) => compileExperiment(file, { text, target: 'cpu' });
     expect(survive(file, 60, 31 + file.length, source, compile)).toBeGreaterThan(10);
+  });
+});
+
+// The harness of scripts/fuzz.ts on a fixed seed: mutants of the stdlib, the experiments and the malformed
+// corpus (deletions, swaps, truncation, deep nesting, huge inputs, NUL and unicode) checked in-process with a
+// fresh parse each (and the stdlib reparsed to catch leaked parser state), two also in fresh processes. No
+// crash, hang, stack trace, false error in an untouched file or diagnostic without file:line:col.
+describe('fuzzing harness sample', () => {
+  it('40 mutants on seed 11, two in fresh segc check processes, without a failure', () => {
+    const report = runFuzz({ count: 40, seed: 11, processes: 2, timeout: 60 });
+    expect(report.details).toEqual([]);
+    expect(report.mutants).toBe(40);
+    expect(report.freshProcesses).toBe(2);
+    // Most mutants are broken programs; the sample must exercise both outcomes.
+    expect(report.rejected).toBeGreaterThan(10);
+  }, 300_000);
+
+  it('300 mutants parsed afresh each: every diagnostic has a place and the stdlib still parses clean', () => {
+    const sources = fuzzSources();
+    const stdlib = sources.filter((f) => f.includes('/stdlib/'));
+    for (let n = 0; n < 300; n++) {
+      const source = sources[(n * 7) % sources.length];
+      const { text } = fuzzMutate(readFileSync(source, 'utf8'), 90_000 + n);
+      const { diagnostics } = parseSource(text, 'mutant.seg');
+      expect(diagnostics.filter((d) => !d.span || d.span.line < 1 || d.span.col < 1)).toEqual([]);
+      if (n % 20 === 19) {
+        for (const file of stdlib)
+          expect(parseSource(readFileSync(file, 'utf8'), file).diagnostics).toEqual([]);
+      }
+    }
+  }, 120_000);
+
+  it('the mutations include every kind, and the same seed gives the same mutant', () => {
+    const text = readFileSync('experiments/quickstart.seg', 'utf8');
+    const kinds = new Set(Array.from({ length: 200 }, (_, seed) => fuzzMutate(text, seed).mutation));
+    expect([...kinds].sort()).toEqual(
+      ['delete', 'duplicate', 'huge', 'insert', 'nest', 'replace', 'strange', 'swap', 'truncate'].sort(),
+    );
+    expect(fuzzMutate(text, 5)).toEqual(fuzzMutate(text, 5));
   });
 });
