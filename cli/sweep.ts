@@ -9,12 +9,12 @@ import { openDevice } from '../runtime/device.ts';
 import type { DevicePreference } from '../runtime/device.ts';
 import { SUMMARY_FILE } from '../runtime/checkpoint/run-folder.ts';
 import { STATE_FILE } from '../runtime/train/state.ts';
-import type { TrainerEvent } from '../runtime/train/events.ts';
 import { runSweep } from '../jobs/embedded.ts';
 import { expandSweep } from '../jobs/expand.ts';
 import type { SweepRun } from '../jobs/expand.ts';
 import { enqueueSweep, startWorker, sweepStatus } from '../jobs/queue.ts';
 import { formatTable } from '../jobs/table.ts';
+import { sweepDisplay } from './sweep-progress.ts';
 
 type Guarded = (body: () => Promise<void> | void) => Promise<void>;
 
@@ -28,21 +28,6 @@ function whole(value: string): number {
   const n = positive(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
   return n;
-}
-
-/** One line per run while it trains (its last epoch) and when it ends. */
-function runLines(write: (line: string) => void) {
-  return {
-    onEvent: (run: SweepRun, event: TrainerEvent) => {
-      if (event.type === 'epoch') {
-        const values = Object.entries(event.record.val?.values ?? {})
-          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-          .join('  ');
-        write(`  ${run.name}: epoch ${event.record.epoch}/${event.epochs}  ${values}`);
-      }
-      if (event.type === 'warning') write(`  ${run.name}: warning: ${event.message}`);
-    },
-  };
 }
 
 export function addSweepCommands(program: Command, guarded: Guarded): void {
@@ -94,18 +79,20 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
           write(
             `segc: sweep ${sweep.experiment}: ${sweep.runs.length} runs in ${out}, ${opts.parallel} at a time`,
           );
+          const display = sweepDisplay();
           const result = await runSweep(file, {
             out,
             parallel: opts.parallel,
             device: opts.device,
-            ...runLines(write),
+            onEvent: display.onEvent,
             onRunEnd: (run, outcome, r) => {
               const values = sweep.metrics.map((m) => `${m} ${(r.values[m] ?? NaN).toFixed(4)}`).join('  ');
               const how =
                 outcome === 'done' ? 'already done' : outcome === 'resumed' ? 'resumed, done' : 'done';
-              write(`segc: ${run.name} ${how}: ${values}`);
+              display.done(run);
+              display.line(`segc: ${run.name} ${how}: ${values}`);
             },
-          });
+          }).finally(display.stop);
           write('');
           write(formatTable(result.rows, sweep.metrics));
         }),
@@ -130,22 +117,28 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
         guarded(async () => {
           const write = (line: string) => process.stdout.write(`${line}\n`);
           const opened = await openDevice(opts.device);
+          const display = sweepDisplay();
           const worker = await startWorker(opts.queue, {
             out: opts.out,
             device: opened,
             concurrency: opts.concurrency,
             heartbeat: opts.heartbeat,
-            ...runLines(write),
-            onRunStart: (run) => write(`segc worker: started ${run.id}`),
-            onRunEnd: (run, outcome) =>
-              write(`segc worker: ${outcome === 'done' ? 'skipped' : 'finished'} ${run.id}`),
-            onRunError: (run, error) => write(`segc worker: failed ${run.id}: ${error.message}`),
+            onEvent: display.onEvent,
+            onRunStart: (run) => display.line(`segc worker: started ${run.id}`),
+            onRunEnd: (run, outcome) => {
+              display.done(run);
+              display.line(`segc worker: ${outcome === 'done' ? 'skipped' : 'finished'} ${run.id}`);
+            },
+            onRunError: (run, error) => {
+              display.done(run);
+              display.line(`segc worker: failed ${run.id}: ${error.message}`);
+            },
           });
           write(`segc worker: taking runs from the queue into ${opts.out} (${opts.concurrency} at a time)`);
           await new Promise<void>((done) => {
             const leave = () => {
               write('segc worker: stopping after the runs in progress');
-              worker.stop().then(done, done);
+              worker.stop().then(done, done).finally(display.stop);
             };
             process.once('SIGINT', leave);
             process.once('SIGTERM', leave);
