@@ -19,6 +19,7 @@ export function differentiate(b: GraphBuilder, loss: number, wrt: number[]): Map
     const def = getOp(node.op);
     if (def.kind === 'leaf') continue;
     if (!def.vjp) throw new InternalError(`op '${node.op}' has no gradient rule`);
+    const first = b.nodes.length;
     const inputGrads = def.vjp(b, node, grad);
     node.inputs.forEach((input, i) => {
       const g = inputGrads[i];
@@ -26,6 +27,7 @@ export function differentiate(b: GraphBuilder, loss: number, wrt: number[]): Map
       const previous = grads.get(input);
       grads.set(input, previous === undefined ? g : b.binary('add', previous, g));
     });
+    for (let k = first; k < b.nodes.length; k++) b.nodes[k].gradientOf ??= id;
   }
   const result = new Map<number, number>();
   for (const id of wrt) {

@@ -210,7 +210,7 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
   if (options.optimizer) {
     // The loss guard: the first non-finite loss records its step and freezes the weights (see updateKernel).
     const loss = outputs.find((o) => o.name === 'loss')!;
-    guard = addBuffer('guard', 'accumulator', 1);
+    guard = addBuffer('guard', 'accumulator', 2);
     const guardContext = newContext();
     guardContext.bind(loss.buffer, 'read');
     guardContext.bind(guard, 'read_write');
@@ -230,7 +230,7 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
   } else if (options.adam) {
     // The loss guard: the first non-finite loss records its step and freezes the weights (see adamKernel).
     const loss = outputs.find((o) => o.name === 'loss')!;
-    guard = addBuffer('guard', 'accumulator', 1);
+    guard = addBuffer('guard', 'accumulator', 2);
     const guardContext = newContext();
     guardContext.bind(loss.buffer, 'read');
     guardContext.bind(guard, 'read_write');
@@ -247,12 +247,13 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
         addBuffer(`optimizer:${weight}.exp_avg_sq`, 'optimizer', o.elements, 'f32', node),
         'read_write',
       );
-      ctx.bind(guard, 'read');
+      ctx.bind(guard, 'read_write');
       const made = adamKernel(
         o.elements,
         options.adam,
         ctx.uniform('adam.step_size'),
         ctx.uniform('adam.bias2'),
+        ctx.uniform('step'),
       );
       emit(`${options.name}_adam_${weight}`, 'update', ctx, made, []);
     }

@@ -26,6 +26,11 @@ export interface Node {
   type: TensorType;
   /** The .seg source this node was staged from (for `segc graph`, `segc wgsl` and runtime errors). */
   span?: Span;
+  /**
+   * In the backward pass: the forward node whose vector-Jacobian product this node is part of (so a runtime
+   * error in a gradient names the op and .seg source it differentiates).
+   */
+  gradientOf?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
-// After a non-finite loss: re-runs the failing batch with every node stored and names the first op whose
-// value is not finite although its operands are, with the .seg source it came from.
+// After a non-finite loss or gradient: re-runs the failing batch with every node of the forward and backward
+// passes stored and names the first op whose value is not finite although its operands are, with the .seg
+// source it came from (for a backward op, the source of the forward op it differentiates).
 import { generatePlan } from '../../compiler/index.ts';
 import type { Graph, Node } from '../../compiler/ir/types.ts';
 import { liveNodes } from '../../compiler/ir/types.ts';
@@ -10,6 +11,8 @@ export interface NonFinite {
   node: Node;
   /** 'NaN' or 'Infinity'. */
   value: string;
+  /** For an op of the backward pass: the forward op whose gradient it computes. */
+  gradientOf?: Node;
 }
 
 const LEAVES = new Set(['input', 'weight', 'state', 'const', 'uniform']);
@@ -40,7 +43,10 @@ export async function findNonFinite(
     if (index < 0) continue;
     const node = graph.nodes[Number(output.name.slice(1))];
     bad.add(node.id);
-    if (!found && !node.inputs.some((i) => bad.has(i))) found = { node, value: String(values[index]) };
+    if (!found && !node.inputs.some((i) => bad.has(i))) {
+      const forward = node.gradientOf === undefined ? undefined : graph.nodes[node.gradientOf];
+      found = { node, value: String(values[index]), ...(forward ? { gradientOf: forward } : {}) };
+    }
   }
   for (const buffer of loaded.buffers) if (!store.buffers.has(buffer.label)) buffer.destroy();
   return found;

@@ -36,8 +36,10 @@ import type { DataSplit, RunData } from '../data/run-data.ts';
 import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
 import { findNonFinite } from './diagnose.ts';
+import { divergenceWarning } from './divergence.ts';
 import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
 import { formatType } from '../../compiler/ir/types.ts';
+import { GRADIENT, UPDATE } from '../../compiler/codegen/kinds/update.ts';
 import { displayPath } from '../../diagnostics/index.ts';
 
 export interface TrainerOptions {
@@ -214,6 +216,8 @@ export class Trainer {
     for (const s of data.skipped) this.emit({ type: 'warning', message: `skipped: ${s.message}` });
 
     const last = Math.min(config.train.epochs, options.stopAfter ?? Infinity);
+    let diverged: string | undefined;
+    let firstLoss: number | undefined;
     for (let epoch = first; epoch < last; epoch++) {
       const params = Object.fromEntries(Object.entries(values).map(([k, v]) => [`param.${k}`, v]));
       const epochStart = performance.now();
@@ -227,6 +231,8 @@ export class Trainer {
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
         const b = (await batches.next()).value as Batch;
         executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
+        // The loss of the first step, the reference of the divergence rule (one read-back per run).
+        firstLoss ??= (await readTerms(train, compiled.train.terms, 1)).loss;
         const synced = k % SYNC_EVERY === SYNC_EVERY - 1 || k === steps - 1;
         if (synced) await device.queue.onSubmittedWorkDone();
         const terms =
@@ -243,6 +249,14 @@ export class Trainer {
       record.seconds = (performance.now() - epochStart) / 1000;
       summary.epochs.push(record);
       this.emit({ type: 'epoch', record, epochs: config.train.epochs, metrics: config.eval.metrics });
+      // A loss that grows by an order of magnitude is said once, when it first does (divergence.ts).
+      if (!diverged) {
+        diverged = divergenceWarning(
+          summary.epochs.map((e) => e.train.loss),
+          firstLoss,
+        );
+        if (diverged) this.emit({ type: 'warning', message: diverged });
+      }
       // A failed write (a full disk) keeps the last complete checkpoint: every file but metrics.jsonl (which
       // a resume rewrites from the state) is replaced atomically.
       const done = epoch > 0;
@@ -282,10 +296,9 @@ export class Trainer {
     summary.final = [...summary.epochs].reverse().find((e) => e.val)?.val;
     if (data.skipped.length > 0) summary.skipped = { count: data.skipped.length, files: data.skipped };
     const stuck = summary.final ? unpredictedWarning(summary.final) : undefined;
-    if (stuck) {
-      summary.warnings = [stuck];
-      this.emit({ type: 'warning', message: stuck });
-    }
+    if (stuck) this.emit({ type: 'warning', message: stuck });
+    const warnings = [diverged, stuck].filter((w): w is string => w !== undefined);
+    if (warnings.length > 0) summary.warnings = warnings;
     summary.wallSeconds = (performance.now() - started) / 1000;
     await folder.writeSummary(summary).catch((error: unknown) => {
       const kept = 'Training is complete and its checkpoint is kept';
@@ -295,7 +308,10 @@ export class Trainer {
     return summary;
   }
 
-  /** After an epoch: if the guard froze the weights at a failing step, replay that batch to find the op. */
+  /**
+   * After an epoch: if the guard froze the weights at a step with a non-finite loss, gradient or new weight,
+   * replay that batch to find the op.
+   */
   private async checkFinite(
     compiled: CompiledExperiment,
     store: BufferStore,
@@ -307,8 +323,11 @@ export class Trainer {
     epoch: number,
     steps: number,
   ): Promise<void> {
-    const failed = (await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]))[0];
+    const [failed, cause] = await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]);
     if (failed === 0) return;
+    // A weight that overflowed in its update (loss and gradients finite): nothing to replay.
+    if (cause === UPDATE)
+      throw new RunError(nonFiniteMessage(epoch + 1, failed, cause, undefined, new Map()));
     const batch = compiled.config.train.batch;
     const k = failed - 1 - epoch * steps;
     const indices = order.slice(k * batch, (k + 1) * batch).map((i) => trainSet.indices[i]);
@@ -320,7 +339,7 @@ export class Trainer {
       { uniforms: { ...params, step: failed }, inputs },
       target,
     );
-    throw new RunError(nonFiniteMessage(epoch + 1, failed, culprit, compiled.sources));
+    throw new RunError(nonFiniteMessage(epoch + 1, failed, cause, culprit, compiled.sources));
   }
 }
 
@@ -385,16 +404,30 @@ function pick(record: Record<string, Override>, keys: string[]): Record<string, 
 function nonFiniteMessage(
   epoch: number,
   step: number,
+  cause: number,
   culprit: NonFinite | undefined,
   sources: Map<string, string>,
 ): string {
-  const head = `Training stopped in epoch ${epoch}, step ${step}: the loss is not finite.`;
+  const what =
+    cause === UPDATE
+      ? 'an update made a weight non-finite although the loss and its gradients are finite: the learning ' +
+        'rate is too large for this model; lower it (--set optimizer.lr=...).'
+      : cause === GRADIENT
+        ? 'a gradient is not finite although the loss is.'
+        : 'the loss is not finite.';
+  const head = `Training stopped in epoch ${epoch}, step ${step}: ${what}`;
+  if (cause === UPDATE) return head;
   if (!culprit) return `${head} No single op could be blamed when the batch was replayed.`;
-  const { node, value } = culprit;
-  const where = node.span ? ` at ${displayPath(node.span.file)}:${node.span.line}:${node.span.col}` : '';
-  const line = node.span ? sources.get(node.span.file)?.split('\n')[node.span.line - 1] : undefined;
-  const caret = line && node.span ? `\n  ${line}\n  ${' '.repeat(node.span.col - 1)}^` : '';
-  return `${head} The first ${value} comes from '${node.op}'${where} (${formatType(node.type)}).${caret}`;
+  const { node, value, gradientOf } = culprit;
+  // An op of the backward pass has no source of its own: the forward op it differentiates has.
+  const at = gradientOf ?? node;
+  const where = at.span ? ` at ${displayPath(at.span.file)}:${at.span.line}:${at.span.col}` : '';
+  const line = at.span ? sources.get(at.span.file)?.split('\n')[at.span.line - 1] : undefined;
+  const caret = line && at.span ? `\n  ${line}\n  ${' '.repeat(at.span.col - 1)}^` : '';
+  const op = gradientOf
+    ? `'${node.op}' in the gradient of '${gradientOf.op}'${where} (backward pass, ${formatType(node.type)})`
+    : `'${node.op}'${where} (${formatType(node.type)})`;
+  return `${head} The first ${value} comes from ${op}.${caret}`;
 }
 
 /** An epoch's record as one line of metrics.jsonl. */

@@ -137,7 +137,8 @@ export function emitUpdates(o: OptimizerPlan, gradients: GradientOutput[], guard
       weight,
       gradient,
       sum,
-      guard: ctx.bind(guard, 'read'),
+      guard: ctx.bind(guard, 'read_write'),
+      step: ctx.uniform('step'),
       scale: scale === undefined ? undefined : ctx.bind(scale, 'read'),
     };
     const group = o.groupOf?.[g.weight] ?? 0;

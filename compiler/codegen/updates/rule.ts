@@ -1,6 +1,7 @@
 // The frame every optimizer's update kernel shares: one thread per element of a weight, the loss guard, the
 // gradient summed over accumulation steps and scaled by the clipping factor, then the rule's own lines.
 import type { KernelBody } from '../kinds/elementwise.ts';
+import { GRADIENT, UPDATE, notFinite, stopUpdates } from '../kinds/update.ts';
 import { WORKGROUP, f32Literal, linearDispatch, threadEntry } from '../wgsl.ts';
 
 /** An optimizer's settings that are compiled into its kernels (betas, momentum): numbers or flags. */
@@ -34,18 +35,21 @@ export interface UpdateFrame {
   gradient: string;
   /** The running gradient sum of accumulation (read_write), with the steps per update and `apply` read. */
   sum?: { binding: string; steps: number; apply: string };
+  /** The non-finite flag (read_write): the step of the first non-finite loss, gradient or new weight. */
   guard: string;
+  /** The step number (a uniform read), recorded in the flag. */
+  step: string;
   /** The clipping factor (one value), when gradients are clipped. */
   scale?: string;
 }
 
 /**
- * The kernel of one weight: once the guard is set (a non-finite loss) nothing changes; with accumulation
- * the gradient is added to its sum and, on the step that applies the update, the mean of the sum is used and
- * the sum is cleared.
+ * The kernel of one weight: once the guard is set (a non-finite loss, gradient or new weight) nothing
+ * changes; with accumulation the gradient is added to its sum and, on the step that applies the update, the
+ * mean of the sum is used and the sum is cleared.
  */
 export function updateKernel(count: number, rule: UpdateRule, io: RuleIo, frame: UpdateFrame): KernelBody {
-  const { weight, gradient, sum, guard, scale } = frame;
+  const { weight, gradient, sum, guard, scale, step } = frame;
   const lines = [...threadEntry('t', count), `  if (${guard}[0] != 0.0) { return; }`];
   if (sum) {
     lines.push(
@@ -58,9 +62,12 @@ export function updateKernel(count: number, rule: UpdateRule, io: RuleIo, frame:
     lines.push(`  var g = ${gradient}[t];`);
   }
   if (scale) lines.push(`  g = g * ${scale}[0];`);
+  // A non-finite gradient or new weight stops the updates as a non-finite loss does (guardKernel).
   lines.push(
+    `  if (${notFinite('g')}) { ${stopUpdates(guard, step, GRADIENT)} }`,
     `  let p = ${weight}[t];`,
     ...rule.lines(io).map((l) => `  ${l}`),
+    `  if (${notFinite('next')}) { ${stopUpdates(guard, step, UPDATE)} }`,
     `  ${weight}[t] = next;`,
     `}`,
   );
