@@ -1,7 +1,7 @@
 // executePlan: creates a Plan's buffers, pipelines and bind groups once, then runs it as one command buffer.
-import { planLimits } from '../compiler/codegen/limits.ts';
-import type { Plan } from '../compiler/codegen/plan.ts';
-import { assertFits } from './compile.ts';
+// It only uploads, dispatches and reads back: it imports no compiler code (the Plan is a type of the IR).
+import type { Plan } from '../compiler/ir/plan.ts';
+import { InternalError, UserError } from '../diagnostics/index.ts';
 
 /** GPU buffers that outlive one plan (weights, states, optimizer moments), shared by name between plans. */
 export class BufferStore {
@@ -49,7 +49,7 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
         compute: { module, entryPoint: 'main' },
       });
       const error = await device.popErrorScope();
-      if (error) throw new Error(`kernel ${name} failed to compile: ${error.message}`);
+      if (error) throw new InternalError(`kernel ${name} failed to compile: ${error.message}`);
       return created;
     })();
     cache.set(wgsl, pipeline);
@@ -64,12 +64,39 @@ export function releasePlan(loaded: LoadedPlan): void {
 }
 
 /**
- * Creates a plan's buffers, pipelines and bind groups. A plan over the device's limits is an ExperimentError
- * (SEG6002) or an InternalError before anything is created, never a WebGPU validation error.
+ * What a plan needs of the device that the device does not have, checked before anything is created (never a
+ * WebGPU validation error). Plans for a device are compiled against its limits (CompileOptions.limits), which
+ * reports a tensor too large as a diagnostic at its source (SEG6002); one that reaches the device unchecked is
+ * refused here, naming the buffer or kernel and the limit.
  */
+function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
+  const bufferLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const sizes = plan.buffers.map((b) => ({ what: `buffer '${b.name}'`, bytes: b.bytes }));
+  (plan.slotBytes ?? []).forEach((bytes, i) => sizes.push({ what: `allocation ${i}`, bytes }));
+  const over = sizes.find((b) => b.bytes > bufferLimit);
+  if (over) {
+    throw new UserError(
+      `Plan '${plan.name}': ${over.what} needs ${over.bytes} bytes, more than one buffer may hold on this ` +
+        `device (${bufferLimit} bytes).`,
+      { hint: 'use a smaller batch or patch size' },
+    );
+  }
+  for (const kernel of plan.kernels) {
+    const storage = kernel.bindings.length;
+    const grid = Math.max(...kernel.dispatch);
+    if (storage > limits.maxStorageBuffersPerShaderStage || grid > limits.maxComputeWorkgroupsPerDimension) {
+      throw new InternalError(
+        `kernel ${kernel.name} binds ${storage} storage buffers in a grid of [${kernel.dispatch}]: over ` +
+          `this device's ${limits.maxStorageBuffersPerShaderStage} and ${limits.maxComputeWorkgroupsPerDimension}`,
+      );
+    }
+  }
+}
+
+/** Creates a plan's buffers, pipelines and bind groups, once the device is known to hold it. */
 export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
   const device = store.device;
-  assertFits([plan], planLimits(device.limits));
+  refuseOverLimits(plan, device.limits);
   // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.
   const allocations = new Map<number, GPUBuffer>();
   const buffers = plan.buffers.map((b) => {
@@ -111,10 +138,33 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
 }
 
 export interface StepInputs {
-  /** Uniform values by slot name; names not given keep their previous value. */
+  /**
+   * Uniform values by slot name; names not given keep their previous value. A name the plan's graph has no
+   * uniform of is refused (a misspelt param would otherwise stay 0); one the graph has but the plan does not
+   * read (a param no live node uses) is ignored.
+   */
   uniforms?: Record<string, number>;
-  /** Raw bytes of 'input' buffers, by input name (without the `input:` prefix). */
+  /**
+   * Raw bytes of 'input' buffers, by input name (without the `input:` prefix). A name the graph has no input
+   * of is refused; an input no kernel reads has no buffer and is skipped.
+   */
   inputs?: Record<string, ArrayBufferView>;
+}
+
+/** Names of the graph's leaves of one op (`uniform`, `input`), used or not. */
+function leafNames(plan: Plan, op: string): Set<string> {
+  return new Set(plan.graph.nodes.filter((n) => n.op === op).map((n) => String(n.attrs.name)));
+}
+
+/** Refuses the names given that are not `known`, listing the known ones. */
+function unknownNames(given: string[], known: Set<string>, plan: Plan, what: string): void {
+  const unknown = given.filter((name) => !known.has(name));
+  if (unknown.length === 0) return;
+  const names = [...known].sort();
+  throw new UserError(
+    `Plan '${plan.name}' has no ${what} ${unknown.map((n) => `'${n}'`).join(', ')}; its ${what}s are ` +
+      `${names.map((n) => `'${n}'`).join(', ') || 'none'}.`,
+  );
 }
 
 /** Encodes the whole plan into one command buffer and submits it; nothing is read back here. */
@@ -123,13 +173,23 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
   const { device } = loaded;
   const queue = device.queue;
   if (step.uniforms) {
+    const known = new Set([...plan.uniforms, ...leafNames(plan, 'uniform')]);
+    unknownNames(Object.keys(step.uniforms), known, plan, 'uniform');
     plan.uniforms.forEach((name, slot) => {
       const value = step.uniforms![name];
       if (value !== undefined) loaded.uniformValues[slot] = value;
     });
   }
   queue.writeBuffer(loaded.uniformBuffer, 0, loaded.uniformValues);
-  for (const [name, data] of Object.entries(step.inputs ?? {})) {
+  const inputs = Object.entries(step.inputs ?? {});
+  if (inputs.length > 0)
+    unknownNames(
+      inputs.map(([name]) => name),
+      leafNames(plan, 'input'),
+      plan,
+      'input',
+    );
+  for (const [name, data] of inputs) {
     const index = plan.buffers.findIndex((b) => b.name === `input:${name}`);
     if (index < 0) continue;
     writeBuffer(device, loaded.buffers[index], data);

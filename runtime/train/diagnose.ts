@@ -31,7 +31,10 @@ export async function findNonFinite(
   };
   const plan = generatePlan(debug, { name: 'diagnose', fuse: false, target });
   const loaded = await loadPlan(store, plan);
-  executePlan(loaded, step);
+  // The training step's uniforms that this forward-and-backward plan reads (not the optimizer's).
+  const known = new Set(graph.nodes.filter((n) => n.op === 'uniform').map((n) => String(n.attrs.name)));
+  const uniforms = Object.fromEntries(Object.entries(step.uniforms).filter(([name]) => known.has(name)));
+  executePlan(loaded, { ...step, uniforms });
   const bad = new Set<number>();
   let found: NonFinite | undefined;
   for (const output of plan.outputs) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { tensorProblem } from '../checkpoint/validate.ts';
 import { compileExperiment } from '../compile.ts';
+import { planLimits } from '../../compiler/index.ts';
 import type { Override } from './config.ts';
 import type { DevicePreference } from '../device.ts';
 import { openDevice } from '../device.ts';
@@ -56,6 +57,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const compiled = compileExperiment(file, {
     overrides: { ...stateOverrides(stateText), ...options.overrides },
     target,
+    limits: planLimits(opened.device.limits),
     predictions: options.savePredictions,
   });
   const { tensors, metadata } = await readModel(modelPath);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileErrorText } from '../../cli/check.ts';
-import { generatePlan } from '../../compiler/index.ts';
+import { assertFitsDevice, generatePlan } from '../../compiler/index.ts';
+import { UserError } from '../../diagnostics/index.ts';
 import type { Plan, PlanOptions } from '../../compiler/codegen/plan.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
@@ -232,10 +233,8 @@ describe('segc grad on a device too small for a tensor', () => {
   });
 });
 
-describe('loadPlan on a device too small for a tensor', () => {
-  it('is the diagnostic, with the source line read from its file, before any buffer is created', async () => {
-    const { device } = await testDevice();
-    const file = 'test/fixtures/experiments/tiny.seg';
+describe('a device too small for a tensor', () => {
+  const bigGraph = (device: GPUDevice, file: string) => {
     const b = new GraphBuilder();
     const x = b.add('input', [], { name: 'x', dims: ['N'], sizes: [4] });
     const k = b.add('input', [], {
@@ -245,9 +244,20 @@ describe('loadPlan on a device too small for a tensor', () => {
     });
     b.currentSpan = { file, start: 0, end: 2, line: 1, col: 1 };
     b.output('y', b.binary('mul', x, k));
-    const error = await loadPlan(new BufferStore(device), generatePlan(b.graph(), { name: 'big' })).catch(
-      (e: unknown) => e,
-    );
+    return b.graph();
+  };
+
+  it('is the diagnostic, with the source line read from its file, when the plan is checked for it', async () => {
+    const { device } = await testDevice();
+    const file = 'test/fixtures/experiments/tiny.seg';
+    const plan = generatePlan(bigGraph(device, file), { name: 'big' });
+    const error = (() => {
+      try {
+        assertFitsDevice([plan], device.limits);
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(error).toBeInstanceOf(ExperimentError);
     const mib = device.limits.maxStorageBufferBindingSize / 2 ** 20;
     expect(compileErrorText(error)).toMatch(
@@ -256,5 +266,20 @@ describe('loadPlan on a device too small for a tensor', () => {
           `${(2 * mib).toFixed(1)} MiB .*\\.\n  // A tiny`,
       ),
     );
+  });
+
+  it('is refused by loadPlan, naming the buffer and the limit, before any buffer is created', async () => {
+    const { device } = await testDevice();
+    const plan = generatePlan(bigGraph(device, 'test/fixtures/experiments/tiny.seg'), { name: 'big' });
+    const store = new BufferStore(device);
+    const error = await loadPlan(store, plan).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const big = plan.buffers.find((b) => b.bytes > limit)!;
+    expect((error as UserError).message).toBe(
+      `Plan 'big': buffer '${big.name}' needs ${big.bytes} bytes, more than one buffer may hold on this ` +
+        `device (${limit} bytes).`,
+    );
+    expect(store.buffers.size).toBe(0);
   });
 });
