@@ -248,7 +248,10 @@ function resize(
   return s.node('resize', [x], { mode, size: sizes, align_corners: align.value }, call.span);
 }
 
-/** Batch normalisation over every dim but C; training mode also updates the running statistics. */
+/**
+ * Batch normalisation over every dim but C (torch BatchNorm: `weight`, `bias`, `running_mean`, `running_var`,
+ * `num_batches_tracked`); training mode also updates the running statistics and counts the batch.
+ */
 function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Span): Value {
   const channels = s.b.type(x).dims.find((d) => d.name === 'C');
   if (!channels) return fail('SEG4004', span, "'batchnorm' needs a tensor with a 'C' dimension.");
@@ -257,6 +260,8 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
   const bias = s.weight('bias', ['C'], [c], { kind: 'constant', value: 0 });
   const runningMean = s.weight('running_mean', ['C'], [c], { kind: 'constant', value: 0 }, false);
   const runningVar = s.weight('running_var', ['C'], [c], { kind: 'constant', value: 1 }, false);
+  // torch's step counter (int64, unused with a fixed momentum): counted on the device, saved as int64.
+  const batches = s.weight('num_batches_tracked', [], [], { kind: 'constant', value: 0 }, false, 'i64');
   const axes = s.b
     .type(x)
     .dims.map((d) => d.name)
@@ -279,6 +284,7 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
       name: nameOf(runningVar),
       node: blend(runningVar, n('stop_gradient', [unbiased])),
     });
+    s.stateUpdates.push({ name: nameOf(batches), node: n('add', [batches, k(1)]) });
   }
   const scale = n('mul', [n('rsqrt', [n('add', [variance, k(eps)])]), weight]);
   return s.wrap(n('add', [n('mul', [n('sub', [x, mean]), scale]), bias]));

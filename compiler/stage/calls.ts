@@ -12,7 +12,7 @@ import { LimitError, checkCallDepth } from './limits.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import type { Env, Stager } from './stager.ts';
 import type { NamedArgument, Value } from './values.ts';
-import { POISON, StageError, describeValue, fail } from './values.ts';
+import { POISON, Poisoned, StageError, describeValue, fail } from './values.ts';
 
 /** A call's evaluated arguments: positional values with the spans of their values, and keyword arguments. */
 export interface CallArguments {
@@ -73,9 +73,19 @@ export function callByName(
   }
   if (callee.kind === 'builtin') {
     const builtin = builtins.get(name) as Builtin;
+    const layerName = takeName(s, named);
     const builtinCall = { name, axes, positional, named, span, argSpans: positionalSpans, env };
     checkKeywords(builtinCall);
-    return builtin(s, builtinCall);
+    s.pendingName = layerName;
+    try {
+      const result = builtin(s, builtinCall);
+      if (s.pendingName) {
+        fail('SEG4004', s.pendingName.span, `'${name}' creates no weights: there is nothing to name.`);
+      }
+      return result;
+    } finally {
+      s.pendingName = undefined;
+    }
   }
   if (callee.kind === 'function') return callDefinition(s, callee, call, span);
   return fail('SEG3003', nameSpan, 'a function', describeValue(callee));
@@ -95,6 +105,20 @@ export function callDefinition(
   const name = def.name.name;
   if (s.callStack.includes(name)) fail('SEG4003', span, `'${name}'`);
   checkCallDepth(s.callStack.length + 1, span);
+  const declares = (key: string) => def.params.some((p) => p.name.name === key);
+  const scoping = def.defKind === 'block' || def.defKind === 'net';
+  // `name = ...` names the call's scope (for a definition without a parameter of that name).
+  let explicit: string | undefined;
+  if (args.named.has('name') && !declares('name')) {
+    const named = new Map(args.named);
+    const given = takeName(s, named);
+    if (!scoping)
+      fail('SEG4004', given!.span, `'${name}' is a ${def.defKind}: only blocks and nets are named.`);
+    explicit = given!.name;
+    args = { ...args, named };
+  }
+  // The outermost net is the model: its layers are named from the root (`encoder.conv1.weight`).
+  if (explicit === undefined && def.defKind === 'net' && s.callStack.length === 0) explicit = '';
   const library = isLibrary(scope.file) && !isLibrary(span.file);
   const recovering = s.recovering;
   // The library is trusted code: its first error ends the call, which the caller reports once.
@@ -106,8 +130,15 @@ export function callDefinition(
     def.params.forEach((p, i) =>
       checkAnnotation(s, p, vars.get(p.name.name)!, argumentSpan(def, i, args, span)),
     );
-    const run = () => runBody(s, def, { vars, scope });
-    return def.defKind === 'block' || def.defKind === 'net' ? s.scoped(name, run) : run();
+    const body = () => runBody(s, def, { vars, scope });
+    // A block's or net's `weights: string` argument is a pretrained file for the weights of its scope.
+    const file = vars.get('weights');
+    const run =
+      scoping && file?.kind === 'string' && file.value !== ''
+        ? () =>
+            s.withSource({ file: file.value, scope: s.scopePath(), span: weightsSpan(def, args, span) }, body)
+        : body;
+    return scoping ? s.scoped(name, run, explicit) : run();
   } catch (error) {
     if (library && error instanceof StageError) {
       const Kind = error instanceof LimitError ? LimitError : StageError;
@@ -176,6 +207,38 @@ function axisSize(s: Stager, def: Definition, vars: Map<string, Value>, axis: st
     if (size !== undefined) return size;
   }
   return undefined;
+}
+
+/** Where a definition's `weights` argument is written (else the call). */
+function weightsSpan(def: Definition, args: CallArguments, span: Span): Span {
+  const i = def.params.findIndex((p) => p.name.name === 'weights');
+  return argumentSpan(def, i, args, span);
+}
+
+const SCOPE_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
+/**
+ * Removes a call's `name = ...` argument and returns it: a string of names and numbers joined by '.'
+ * (`"layer1.0"`), an int (`name = 0`), or '' (no scope of its own).
+ */
+function takeName(s: Stager, named: Map<string, NamedArgument>): { name: string; span: Span } | undefined {
+  const given = named.get('name');
+  if (!given) return undefined;
+  named.delete('name');
+  const span = given.valueSpan ?? given.span;
+  const value = given.value;
+  if (value.kind === 'poison') throw new Poisoned();
+  const text =
+    value.kind === 'string'
+      ? value.value
+      : value.kind === 'number' && value.integer
+        ? String(value.value)
+        : undefined;
+  if (text === undefined) return fail('SEG3003', span, "a string or an int for 'name'", describeValue(value));
+  if (text !== '' && !SCOPE_NAME.test(text)) {
+    fail('SEG4004', span, `'${text}' is not a layer name: names, numbers and '.' between them ("layer1.0").`);
+  }
+  return { name: text, span };
 }
 
 /** Where the value bound to parameter `i` is written: the argument, else the default, else the call. */

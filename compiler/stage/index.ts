@@ -4,7 +4,7 @@ export type { ConfigCall, ExperimentSpec, ParamSpec, ParamStep, Setting } from '
 export { stageGraph, EPS } from './graphs.ts';
 export type { DataShape, StagedForward, StagedGraph } from './graphs.ts';
 export { stageDeclared } from './declared.ts';
-export type { WeightSpec, WeightInit } from './stager.ts';
+export type { WeightSpec, WeightInit, WeightSource } from './stager.ts';
 export { StageError } from './values.ts';
 export { MAX_SWEEP_RUNS } from './sweep.ts';
 export type { SweepAxis, SweepSpec, SweepVariant } from './sweep.ts';

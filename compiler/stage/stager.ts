@@ -40,6 +40,18 @@ export interface WeightSpec {
   sizes: number[];
   init: WeightInit;
   trainable: boolean;
+  /** Stored as torch stores it where that is not f32 (a batch norm's `num_batches_tracked` is int64). */
+  dtype?: 'i64';
+  /** A pretrained file this weight is loaded from (a definition's `weights` argument), and its key there. */
+  source?: WeightSource;
+}
+
+/** Where a weight's pretrained value comes from: `file`, given for the scope `scope` at `span`. */
+export interface WeightSource {
+  file: string;
+  /** The scope the file was given for ('' is the model's root): keys are relative to it. */
+  scope: string;
+  span: Span;
 }
 
 export interface StageOptions {
@@ -58,6 +70,11 @@ export class Stager {
   readonly stateUpdates: { name: string; node: number }[] = [];
   private readonly path: string[] = [];
   private readonly counters = new Map<string, Map<string, number>>();
+  private readonly names = new Set<string>();
+  /** A `name = ...` given to a layer call, taken by the layer's scope (see scoped). */
+  pendingName: { name: string; span: Span } | undefined;
+  /** Pretrained files given to the enclosing calls (`weights = "..."`), innermost last. */
+  private readonly sources: WeightSource[] = [];
   /** Definitions being called, innermost last (recursion is an error). */
   readonly callStack: string[] = [];
   /** Errors recorded while recovering, in the order found. */
@@ -158,14 +175,26 @@ export class Stager {
 
   // ---- parameters and naming ----------------------------------------------------------------------------
 
-  /** Runs `body` inside a named scope `callee.k` (k counts calls of `callee` in the enclosing scope). */
-  scoped<T>(callee: string, body: () => T): T {
-    const key = this.path.join('.');
-    const counts = this.counters.get(key) ?? new Map<string, number>();
-    this.counters.set(key, counts);
-    const k = counts.get(callee) ?? 0;
-    counts.set(callee, k + 1);
-    this.path.push(`${callee}.${k}`);
+  /**
+   * Runs `body` inside a named scope: `explicit` when given (a `name = ...` argument; '' opens none), else a
+   * pending layer name, else `callee.k` (k counts unnamed calls of `callee` in the enclosing scope).
+   */
+  scoped<T>(callee: string, body: () => T, explicit?: string): T {
+    let scope = explicit;
+    if (scope === undefined && this.pendingName) {
+      scope = this.pendingName.name;
+      this.pendingName = undefined;
+    }
+    if (scope === '') return body();
+    if (scope === undefined) {
+      const key = this.path.join('.');
+      const counts = this.counters.get(key) ?? new Map<string, number>();
+      this.counters.set(key, counts);
+      const k = counts.get(callee) ?? 0;
+      counts.set(callee, k + 1);
+      scope = `${callee}.${k}`;
+    }
+    this.path.push(scope);
     try {
       return body();
     } finally {
@@ -173,10 +202,52 @@ export class Stager {
     }
   }
 
-  /** Declares a weight (or state) under the current scope and returns its leaf node. */
-  weight(local: string, dims: string[], sizes: number[], init: WeightInit, trainable = true): number {
+  /** The current scope's path ('' at the model's root). */
+  scopePath(): string {
+    return this.path.join('.');
+  }
+
+  /** Runs `body` with the weights it creates loaded from `source` (an inner file wins). */
+  withSource<T>(source: WeightSource, body: () => T): T {
+    this.sources.push(source);
+    try {
+      return body();
+    } finally {
+      this.sources.pop();
+    }
+  }
+
+  /**
+   * Declares a weight (or state) under the current scope and returns its leaf node; a second tensor of the
+   * same name (two layers given one `name`) is an error at the current expression.
+   */
+  weight(
+    local: string,
+    dims: string[],
+    sizes: number[],
+    init: WeightInit,
+    trainable = true,
+    dtype?: 'i64',
+  ): number {
     const name = [...this.path, local].join('.');
-    this.weights.push({ name, dims, sizes, init, trainable });
+    if (this.names.has(name)) {
+      fail(
+        'SEG4004',
+        this.b.currentSpan,
+        `Two tensors are named '${name}': give the layers different names.`,
+      );
+    }
+    this.names.add(name);
+    const source = this.sources.at(-1);
+    this.weights.push({
+      name,
+      dims,
+      sizes,
+      init,
+      trainable,
+      ...(dtype && { dtype }),
+      ...(source && { source }),
+    });
     return this.b.add(trainable ? 'weight' : 'state', [], { name, dims, sizes });
   }
 
@@ -266,6 +337,11 @@ export class Stager {
       return { kind: 'list', items: [...left.items, ...right.items] };
     }
     if (left.kind === 'number' && right.kind === 'number') return foldNumbers(op, left, right, span);
+    if (op === '+' && (left.kind === 'string' || right.kind === 'string')) {
+      const [a, b] = [this.text(left, span), this.text(right, span)];
+      checkSize('string', a.length + b.length, span);
+      return { kind: 'string', value: `${a}${b}` };
+    }
     if (['==', '!=', '<', '<=', '>', '>='].includes(op)) return this.compare(op, left, right, span);
     this.arithmetic(left, `'${op}'`, span);
     this.arithmetic(right, `'${op}'`, span);
@@ -365,6 +441,13 @@ export class Stager {
     const w = this.tensor(target, e.target.span);
     const onehot = this.node('onehot', [index.node], { dim: 'C', size: this.options.classes }, e.span);
     return this.wrap(this.node('sum', [this.node('mul', [onehot, w], {}, e.span)], { axes: ['C'] }, e.span));
+  }
+
+  /** A string, or an int written as its digits (`"layer" + 1` is "layer1"). */
+  text(value: Value, span: Span): string {
+    if (value.kind === 'string') return value.value;
+    if (value.kind === 'number' && value.integer) return String(value.value);
+    return fail('SEG3003', span, "a string or an int for '+' with a string", describeValue(value));
   }
 
   integer(value: Value, span: Span): number {

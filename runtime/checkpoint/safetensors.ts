@@ -6,9 +6,10 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeBoundary } from './write-boundary.ts';
 
-export type DType = 'F32' | 'F64' | 'I64' | 'I32' | 'U8';
+export type DType = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8';
 
-export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+/** F16 and BF16 are kept as their raw 16-bit patterns (runtime/weights/ converts them). */
+export type TensorData = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface TensorEntry {
   dtype: DType;
@@ -30,6 +31,8 @@ interface DTypeInfo {
 const DTYPES: Record<DType, DTypeInfo> = {
   F32: { itemSize: 4, create: (b) => new Float32Array(b), matches: (d) => d instanceof Float32Array },
   F64: { itemSize: 8, create: (b) => new Float64Array(b), matches: (d) => d instanceof Float64Array },
+  F16: { itemSize: 2, create: (b) => new Uint16Array(b), matches: (d) => d instanceof Uint16Array },
+  BF16: { itemSize: 2, create: (b) => new Uint16Array(b), matches: (d) => d instanceof Uint16Array },
   I64: { itemSize: 8, create: (b) => new BigInt64Array(b), matches: (d) => d instanceof BigInt64Array },
   I32: { itemSize: 4, create: (b) => new Int32Array(b), matches: (d) => d instanceof Int32Array },
   U8: { itemSize: 1, create: (b) => new Uint8Array(b), matches: (d) => d instanceof Uint8Array },

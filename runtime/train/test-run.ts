@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { tensorProblem } from '../checkpoint/validate.ts';
 import { compileExperiment } from '../compile.ts';
-import { planLimits } from '../../compiler/index.ts';
+import { savedDtypes, toFloat32 } from '../weights/convert.ts';
 import type { Override } from './config.ts';
 import type { DevicePreference } from '../device.ts';
 import { openDevice } from '../device.ts';
@@ -57,7 +57,6 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const compiled = compileExperiment(file, {
     overrides: { ...stateOverrides(stateText), ...options.overrides },
     target,
-    limits: planLimits(opened.device.limits),
     predictions: options.savePredictions,
   });
   const { tensors, metadata } = await readModel(modelPath);
@@ -69,7 +68,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   }
   // The file must hold exactly what segc run saves for this model (the loss's constants excepted).
   const saved = compiled.train.weights.filter((w) => w.init.kind !== 'values');
-  const specs = saved.map((w) => ({ name: w.name, shape: w.sizes }));
+  const specs = saved.map((w) => ({ name: w.name, shape: w.sizes, dtypes: savedDtypes(w) }));
   const problem = tensorProblem(tensors, specs, {
     kind: 'a segc model',
     nonFinite: 'the run that saved it diverged, or the file was damaged',
@@ -84,7 +83,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       if (buffer) writeBuffer(opened.device, buffer, Float32Array.from(w.init.values));
       continue;
     }
-    if (buffer) writeBuffer(opened.device, buffer, tensors[w.name].data as Float32Array);
+    if (buffer) writeBuffer(opened.device, buffer, toFloat32(tensors[w.name]));
   }
   // The params of the selected epoch (a scheduled alpha) or those the run ended with, else the experiment's;
   // --set wins over all.

@@ -35,6 +35,8 @@ import { epochBatches, openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';
 import { initialValues } from './init.ts';
 import type { NonFinite } from './diagnose.ts';
+import { modelEntry } from '../weights/convert.ts';
+import { loadPretrained } from '../weights/import.ts';
 import { findNonFinite } from './diagnose.ts';
 import { divergenceWarning } from './divergence.ts';
 import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
@@ -52,6 +54,8 @@ export interface TrainerOptions {
   /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
   stopAfter?: number;
   /** Read the running loss terms for 'step' events (a small read-back every few steps, for a live display). */
+  /** A saved model (model.safetensors, keys as `segc params` lists them) to start from: fine-tuning. */
+  initFrom?: string;
   liveTerms?: boolean;
   /** Told the run's directory as soon as it is chosen (for the CLI's message on Ctrl-C). */
   onDirectory?: (dir: string) => void;
@@ -156,7 +160,10 @@ export class Trainer {
     const constants = lossConstants(compiled);
     const train = await loadPlan(store, compiled.trainPlan);
     const evaluation = await loadPlan(store, compiled.evalPlan);
-    for (const [name, values] of initialValues(compiled.train.weights, config.train.seed)) {
+    const initial = initialValues(compiled.train.weights, config.train.seed);
+    // Pretrained files (a net's `weights`, --init-from) replace the initial values of the weights they hold.
+    if (!options.resume) await loadPretrained(compiled.train.weights, initial, options.initFrom);
+    for (const [name, values] of initial) {
       const trainable = compiled.train.weights.find((w) => w.name === name)!.trainable;
       writeBuffer(device, store.get(`${trainable ? 'weight' : 'state'}:${name}`, values.byteLength), values);
     }
@@ -387,7 +394,7 @@ async function saveModel(
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`)!;
     const count = w.sizes.reduce((a, b) => a * b, 1);
     const data = (await readBuffer(device, buffer)).slice(0, count);
-    tensors[w.name] = { dtype: 'F32', shape: w.sizes, data };
+    tensors[w.name] = modelEntry(w, data); // as torch's state_dict holds it (int64 counters)
   }
   await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, format: 'segc', ...metadata });
 }

@@ -63,7 +63,7 @@ describe('segc graph', () => {
     ]) {
       expect(a.stdout).toContain(op);
     }
-    expect(a.stdout).toContain('output gradient "grad:unet.0.conv_bn_relu.0.conv.0.weight" = %');
+    expect(a.stdout).toContain('output gradient "grad:down.0.conv1.0.weight" = %');
     expect(b.stdout).toBe(a.stdout);
   });
 });
@@ -410,9 +410,9 @@ describe('segc run', () => {
     expect(summary.final.values.dice).toBe(metrics.dice);
 
     const checkpoint = await readSafetensorsFile(join(out, 'model.safetensors'));
-    const name = Object.keys(checkpoint.tensors).find((n) => n.endsWith('conv.0.weight'));
+    const name = Object.keys(checkpoint.tensors).find((n) => n.endsWith('conv1.0.weight'));
     expect(name).toBeDefined();
-    const first = checkpoint.tensors['unet.0.conv_bn_relu.0.conv.0.weight'];
+    const first = checkpoint.tensors['down.0.conv1.0.weight'];
     expect(first.dtype).toBe('F32');
     expect(first.shape).toEqual([2, 3, 3, 3]);
     expect(Array.from(first.data as Float32Array).every(Number.isFinite)).toBe(true);
