@@ -8,10 +8,14 @@ import {
   renderDiagnostic,
 } from '../diagnostics/index.ts';
 import { checkFile } from '../compiler/index.ts';
+import type { Override } from '../compiler/config/run.ts';
 
-/** Parses, checks and stages each file in turn (compiler/index.ts, checkFile); throws at the first bad one. */
-export function checkFiles(files: string[]): void {
-  for (const file of files) checkFile(file);
+/**
+ * Parses, checks and stages each file in turn (compiler/index.ts, checkFile), with `--set` overrides applied
+ * as `segc run` applies them; throws at the first bad one.
+ */
+export function checkFiles(files: string[], overrides: Record<string, Override> = {}): void {
+  for (const file of files) checkFile(file, overrides);
 }
 
 /** What segc prints on stderr for a compile error or a missing file; undefined for any other error. */
@@ -45,9 +49,12 @@ export function internalErrorText(error: unknown): string {
 }
 
 /** `segc check FILE...` in-process: its stderr and exit code; any other error (a segc bug) is thrown. */
-export function runCheck(files: string[]): { stderr: string; exitCode: number } {
+export function runCheck(
+  files: string[],
+  overrides: Record<string, Override> = {},
+): { stderr: string; exitCode: number } {
   try {
-    checkFiles(files);
+    checkFiles(files, overrides);
     return { stderr: '', exitCode: 0 };
   } catch (error) {
     const text = compileErrorText(error);

@@ -17,7 +17,6 @@ import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
-import { printParams } from './params.ts';
 import { segcVersion } from './version.ts';
 
 /** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
@@ -75,15 +74,8 @@ program
   .option('--resume <dir>', 'continue the run in this directory from its last epoch (weights, Adam, params)')
   .action(
     (
-  .option('--init-from <file>', 'start from the weights of a saved model (a model.safetensors): fine-tune')
       file: string,
-      opts: {
-        set: Record<string, Override>;
-        device: DevicePreference;
-        out?: string;
-        resume?: string;
-        initFrom?: string;
-      },
+      opts: { set: Record<string, Override>; device: DevicePreference; out?: string; resume?: string },
     ) =>
       guarded(async () => {
         if (opts.out && opts.resume)
@@ -92,8 +84,6 @@ program
           );
         // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
         let directory: string | undefined;
-        if (opts.initFrom && opts.resume)
-          throw new RunError('Give --init-from or --resume, not both: a resumed run has its own weights.');
         const interrupted = () => {
           const saved = directory && existsSync(join(directory, STATE_FILE));
           const resume = saved
@@ -112,7 +102,6 @@ program
             resume: opts.resume,
             liveTerms: progress.live,
             onDirectory: (dir) => (directory = dir),
-            initFrom: opts.initFrom,
           });
           await trainer.on(progress.listener).run();
         } finally {
@@ -221,18 +210,23 @@ program
   .description('kernel counts and planned memory of the training and evaluation plans')
   .argument('<file>', '.seg experiment file')
   .option('--target <kind>', 'gpu or cpu (kernel tuning)', 'gpu')
+  .option('--set <key=value>', 'override a param or a setting, as segc run does; repeatable', parseSet, {})
   .option(
     '--memory',
     'also compare with fusion off: kernels, bytes without and with sharing, peak live bytes',
   )
-  .action((file: string, opts: { target: string; memory?: boolean }) =>
+  .action((file: string, opts: { target: string; memory?: boolean; set: Record<string, Override> }) =>
     guarded(() => {
       const target = opts.target === 'cpu' ? 'cpu' : 'gpu';
-      process.stdout.write(printPlanSummary(compileExperiment(file, { target })));
+      const overrides = opts.set;
+      process.stdout.write(printPlanSummary(compileExperiment(file, { target, overrides })));
       if (opts.memory) {
         process.stdout.write('without fusion:\n');
         process.stdout.write(
-          printPlanSummary(compileExperiment(file, { target, fuse: false })).replace(/^(?=.)/gm, '  '),
+          printPlanSummary(compileExperiment(file, { target, fuse: false, overrides })).replace(
+            /^(?=.)/gm,
+            '  ',
+          ),
         );
       }
     }),
@@ -243,19 +237,19 @@ program
   .description('parse, check and stage an experiment without running it')
   .argument('<file...>', '.seg experiment files')
   .option(
-program
-  .command('params')
-  .description("list the model's parameters and buffers: names (torch's state_dict keys), shapes, counts")
-  .argument('<file>', '.seg experiment file')
-  .action((file: string) => guarded(() => void process.stdout.write(printParams(file))));
-
     '--explain',
     'after a clean check, print the loss terms and the documentation of every definition used',
   )
   .option('--data', "then scan each experiment's dataset: every sample decoded and checked, bad files named")
-  .action((files: string[], opts: { explain?: boolean; data?: boolean }) =>
+  .option(
+    '--set <key=value>',
+    'check with a param or setting overridden, as segc run would run it',
+    parseSet,
+    {},
+  )
+  .action((files: string[], opts: { explain?: boolean; data?: boolean; set: Record<string, Override> }) =>
     guarded(async () => {
-      checkFiles(files);
+      checkFiles(files, opts.set);
       if (opts.explain) process.stdout.write(files.map(explainFile).join('\n'));
       for (const file of opts.data ? files : []) {
         const result = await checkData(file);

@@ -192,24 +192,31 @@ function trainingUpdates(config: RunConfig, weights: WeightSpec[]): Pick<PlanOpt
  * network and loss. One this version can run is staged as `segc run` stages it; one it cannot run yet (a
  * dataset without a reader, ...) is staged on inputs of the shape its dataset declares. Throws a CompileError.
  */
-export function checkFile(file: string): void {
+export function checkFile(file: string, overrides: Record<string, Override> = {}): void {
   const resolved = resolve(file);
-  if (resolved.entry.module.experiments.length > 0) checkExperimentOf(file, resolved);
+  if (resolved.entry.module.experiments.length > 0) checkExperimentOf(file, resolved, overrides);
   // Then every definition of the file, used by the experiment or not (stage/check-definitions.ts).
   const definitions = checkDefinitions(resolved.entry);
   if (definitions.length > 0) throw new CompileError(definitions, resolved.sources);
 }
 
-function checkExperimentOf(file: string, resolved: Resolved): void {
+/** With `--set` overrides, checked and applied as `segc run` applies them (readRunConfig). */
+function checkExperimentOf(file: string, resolved: Resolved, overrides: Record<string, Override>): void {
   const sources = resolved.sources;
   const read = readExperiment(resolved.entry);
   if (!read.spec) throw new CompileError(read.diagnostics, sources);
   const spec = read.spec;
   const errors = checkSettings(spec);
   if (errors.length > 0) throw new CompileError(errors, sources);
+  if (Object.keys(overrides).length > 0) {
+    // What this version cannot run yet is no --set mistake: the declared staging below checks the rest.
+    const cannot = new Set(unavailable(spec).map((d) => d.message));
+    const wrong = readRunConfig(spec, overrides).diagnostics.filter((d) => !cannot.has(d.message));
+    if (wrong.length > 0) throw new CompileError(wrong, sources);
+  }
   if (unavailable(spec).length === 0) {
     // Staged as `segc run` stages it (autodiff and plan generation find no user errors; the fuzz test covers it).
-    stageExperiment(file, { check: true });
+    stageExperiment(file, { check: true, overrides });
     return;
   }
   checkDeclared(spec, sources);

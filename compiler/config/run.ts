@@ -75,6 +75,31 @@ function describeOverride(value: Override): string {
     : JSON.stringify(value);
 }
 
+/** `section.key` of every option `--set` reaches in this experiment: train.epochs, optimizer.lr, ... */
+function sectionKeys(spec: RunSettings): string[] {
+  const keys = [...TRAIN_KEYS.map((k) => `train.${k.name}`), ...EVAL_KEYS.map((k) => `eval.${k.name}`)];
+  for (const section of ['data', 'optimizer', 'schedule'] as const) {
+    const call = spec[section];
+    const entry = call && findEntry(FAMILIES[section], call.name);
+    for (const p of entry?.params ?? []) keys.push(`${section}.${p.name}`);
+  }
+  return keys;
+}
+
+/**
+ * A `--set lr=3e-3` meant a section's option: the hint names it (`optimizer.lr`), also for a near miss
+ * (`--set epoch=3`: `train.epochs`).
+ */
+function sectionKeyHint(spec: RunSettings, key: string): string | undefined {
+  const keys = sectionKeys(spec);
+  const option = (path: string) => path.slice(path.indexOf('.') + 1);
+  const exact = keys.find((path) => option(path) === key);
+  if (exact) return `Did you mean '${exact}'? '${key}' is an option of ${exact.split('.')[0]}, not a param.`;
+  const near = suggest(key, keys.map(option));
+  const path = near && keys.find((p) => near.includes(`'${option(p)}'`));
+  return path ? `Did you mean '${path}'?` : undefined;
+}
+
 /** Where `--set section.key=value` lands in the experiment's settings. */
 function sectionOptions(spec: RunSettings, section: string): Record<string, Setting> | undefined {
   switch (section) {
@@ -189,7 +214,7 @@ export function readRunConfig(
       const declare = `Declare it in the experiment ('param ${key} = ...') to set it from the command line.`;
       diagnostics.push({
         ...diagnostic,
-        hint: suggest(key, Object.keys(params)) ?? declare,
+        hint: sectionKeyHint(spec, key) ?? suggest(key, Object.keys(params)) ?? declare,
       });
     }
     params[key] = value;
@@ -292,6 +317,15 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
       spec.values['test.after_training'],
       'Testing after training is declared but not available yet; this version evaluates on the ' +
         "validation split only (remove 'after_training').",
+    );
+  }
+  const weights = spec.model.args.find((a) => a.name?.name === 'weights');
+  if (weights && !(weights.value.kind === 'string' && weights.value.value === '')) {
+    const written = weights.value.kind === 'string' ? ` ('${weights.value.value}')` : '';
+    report(
+      weights.value.span,
+      `Pretrained weights${written} are declared but loading them is not available yet; remove ` +
+        `'weights' to train from random initialisation.`,
     );
   }
   return diagnostics;
