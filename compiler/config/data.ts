@@ -37,7 +37,9 @@ const loading: Param[] = [
     name: 'on_error',
     type: { kind: 'string', values: ['stop', 'skip'] },
     default: 'stop',
-    doc: 'a bad file (corrupt, missing, a wrong size or label) stops the run, or is reported once and skipped',
+    doc:
+      'a bad file (corrupt, missing, a wrong size or label) stops the run, or is reported once and ' +
+      'skipped',
   },
   {
     name: 'workers',

@@ -1,10 +1,11 @@
-// Batches of a dataset split as the u8 bytes the plans upload ([B, C, H, W] images, [B, H, W] labels), decoded
-// in worker threads (piscina) with a bounded prefetch queue: while the GPU trains on batch k, batches k + 1
-// to k + prefetch are being decoded. Decoded samples may be kept in memory under a byte budget.
+// Batches of a dataset split as the u8 bytes the plans upload ([B, C, H, W] images, [B, H, W] labels),
+// decoded in worker threads (piscina) with a bounded prefetch queue: while the GPU trains on batch k, batches
+// k + 1 to k + prefetch are being decoded. Decoded samples may be kept in memory under a byte budget.
 //
 // Every sample is placed at the plan's fixed size before upload: centred, padded (image 0, labels the ignore
 // value, as albumentations' PadIfNeeded with upstream's mask value 255) or cropped around its centre. The
 // resizing and augmentation of a sample are the GPU's (not done here).
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -38,7 +39,14 @@ export interface LoaderOptions {
   onSkip?: (error: DataError) => void;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+/**
+ * The decoding worker's module beside this one: the sources' bootstrap (runtime/data/worker.mjs) or, in the
+ * bundle, dist/worker.mjs (scripts/build.mjs); neither: decoding stays on the main thread.
+ */
+function workerFile(): string | undefined {
+  const path = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
 
 export class Loader {
   readonly skipped = new Map<string, string>();
@@ -51,9 +59,8 @@ export class Loader {
     readonly options: LoaderOptions,
   ) {
     const workers = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
-    if (workers > 0 && dataset.entry) {
-      this.pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers });
-    }
+    const filename = workers > 0 && dataset.entry ? workerFile() : undefined;
+    if (filename) this.pool = new Piscina({ filename, minThreads: workers, maxThreads: workers });
   }
 
   /** Batches of `order` (sample indices of the split) in chunks of the batch size, decoded ahead. */

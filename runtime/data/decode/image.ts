@@ -1,9 +1,9 @@
 // Photos (JPEG, PNG, TIFF, WebP) decoded by sharp (libvips) into 8-bit RGB [H, W, 3], as PIL's
-// convert('RGB') and OpenCV's imread (BGR reversed) give them: alpha dropped, grey repeated, palette expanded.
-// No EXIF rotation (PIL does not rotate either). Its JPEG decode equals PIL's bit for bit
+// convert('RGB') and OpenCV's imread (BGR reversed) give them: alpha dropped, grey repeated, palette
+// expanded. No EXIF rotation (PIL does not rotate either). Its JPEG decode equals PIL's bit for bit
 // (test/runtime/data/decode.test.ts).
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { DataError } from '../errors.ts';
 
 export interface DecodedImage {
@@ -28,7 +28,11 @@ export async function decodeImage(file: string, option?: string): Promise<Decode
   return decodeImageBytes(await readBytes(file, 'Image', option), file);
 }
 
+/** sharp (libvips) is loaded by the first decode, not by every start of segc (about 0.1 s). */
+let sharpModule: Promise<{ default: typeof Sharp }> | undefined;
+
 export async function decodeImageBytes(bytes: Uint8Array, file: string): Promise<DecodedImage> {
+  const sharp = (await (sharpModule ??= import('sharp'))).default;
   try {
     const { data, info } = await sharp(bytes, { failOn: 'truncated' })
       .removeAlpha()

@@ -1,6 +1,6 @@
-// A sample from its entry: the image decoded, the mask turned into labels and both checked (the mask's size is
-// the image's; every label is a class or the ignore value). The same function runs on the main thread and in
-// the loader's worker threads (runtime/data/worker.ts).
+// A sample from its entry: the image decoded, the mask turned into labels and both checked (the mask's size
+// is the image's; every label is a class or the ignore value). The same function runs on the main thread and
+// in the loader's worker threads (decode/worker-task.ts).
 import type { MaskMode, Sample, SampleEntry } from '../dataset.ts';
 import { DataError } from '../errors.ts';
 import { decodeImage } from './image.ts';
@@ -85,8 +85,8 @@ export function toLabels(
   }
   if (mask.colour) {
     throw new DataError(
-      `Mask '${file}' stores colours (RGB), not class indices; save it as a palette or grey PNG, or read it ` +
-        `with a value map or as binary`,
+      `Mask '${file}' stores colours (RGB), not class indices; save it as a palette or grey PNG, or ` +
+        `read it with a value map or as binary`,
       file,
     );
   }

@@ -1,6 +1,7 @@
 // `cityscapes`: leftImg8bit/<split>/<city>/<base>leftImg8bit.png with
-// gtFine/<split>/<city>/<base>gtFine_labelTrainIds.png (mmsegmentation's convert_datasets/cityscapes.py writes
-// them), cities and files sorted; 19 classes (trainIds 0-18), 255 ignored. The test split has no labels.
+// gtFine/<split>/<city>/<base>gtFine_labelTrainIds.png (mmsegmentation's convert_datasets/cityscapes.py
+// writes them), cities and files sorted; 19 classes (trainIds 0-18), 255 ignored. The test split has no
+// labels.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
