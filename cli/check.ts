@@ -8,7 +8,7 @@ import {
   renderDiagnostic,
 } from '../diagnostics/index.ts';
 import { checkFile } from '../compiler/index.ts';
-import type { Override } from '../compiler/config/run.ts';
+import type { Override } from '../compiler/index.ts';
 
 /**
  * Parses, checks and stages each file in turn (compiler/index.ts, checkFile), with `--set` overrides applied

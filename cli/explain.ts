@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { documentModule } from '../grammar/index.ts';
-import type { ModuleScope } from '../compiler/resolve/index.ts';
-import { resolveModules } from '../compiler/resolve/index.ts';
+import type { ModuleScope } from '../compiler/index.ts';
+import { resolveModules } from '../compiler/index.ts';
 import { stageExperiment } from '../runtime/compile.ts';
 import { unavailable } from '../runtime/train/config.ts';
-import { readExperiment } from '../compiler/stage/index.ts';
+import { readExperiment } from '../compiler/index.ts';
 
 /** Names a piece of AST calls or mentions (call callees and plain names), anywhere inside it. */
 function mentioned(node: unknown, into: Set<string>): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RunError } from '../runtime/train/session.ts';
 import { printGraph } from '../compiler/ir/printer.ts';
 import { liveNodes } from '../compiler/ir/types.ts';
-import { memoryReport } from '../compiler/passes/plan-memory.ts';
+import { memoryReport } from '../compiler/index.ts';
 import type { CompiledExperiment } from '../runtime/compile.ts';
 
 export function printGraphs(compiled: CompiledExperiment): string {

@@ -11,11 +11,11 @@ import type { Diagnostic } from '../diagnostics/index.ts';
 import { CompileError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import { appendGradients } from './autodiff/index.ts';
-import type { PlanLimits } from './codegen/limits.ts';
-import { planLimits, validatePlan } from './codegen/limits.ts';
-import type { Plan, PlanOptions } from './codegen/plan.ts';
-import { OWN_BINDINGS, STORAGE_BUFFERS_WITHOUT_DEVICE, emitPlan } from './codegen/plan.ts';
-import { optimizerPlanOf } from './codegen/updates/index.ts';
+import type { PlanLimits } from './codegen/index.ts';
+import { planLimits, validatePlan } from './codegen/index.ts';
+import type { Plan, PlanOptions } from './codegen/index.ts';
+import { OWN_BINDINGS, STORAGE_BUFFERS_WITHOUT_DEVICE, emitPlan } from './codegen/index.ts';
+import { optimizerPlanOf } from './codegen/index.ts';
 import type { Override, RunConfig } from './config/index.ts';
 import { TRAIN_KEYS, checkSettings, declaredShape, readRunConfig, unavailable } from './config/index.ts';
 import { verifyGraph } from './ir/verify.ts';
@@ -33,12 +33,12 @@ import type {
   WeightSpec,
 } from './stage/index.ts';
 import { StageError, readExperiment, stageDeclared, stageGraph, stageLoss } from './stage/index.ts';
-import { checkDefinitions } from './stage/check-definitions.ts';
+import { checkDefinitions } from './stage/index.ts';
 
-export type { PlanLimits } from './codegen/limits.ts';
-export { WEBGPU_DEFAULT_LIMITS, planLimits } from './codegen/limits.ts';
-export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOptions, PlanOutput } from './codegen/plan.ts';
-export { describeNode } from './codegen/plan.ts';
+export type { PlanLimits } from './codegen/index.ts';
+export { WEBGPU_DEFAULT_LIMITS, planLimits } from './codegen/index.ts';
+export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOptions, PlanOutput } from './codegen/index.ts';
+export { describeNode } from './codegen/index.ts';
 export type { MemoryReport } from './passes/index.ts';
 export { memoryReport } from './passes/index.ts';
 export { printGraph, printNode } from './ir/printer.ts';
@@ -46,6 +46,30 @@ export { liveNodes } from './ir/types.ts';
 export { isBetter, metricDirection, optionProblems } from './config/index.ts';
 export type { LossInput } from './stage/index.ts';
 export { inputDims } from './stage/index.ts';
+// What the runtime, the CLI, jobs/ and report/ use of the phases.
+export type { OptimizerConfig, Override, RunConfig, ScheduleSpec, WeightInfo } from './config/index.ts';
+export {
+  assignGroups,
+  callOptions,
+  findEntry,
+  parseOverride,
+  readRunConfig,
+  stepParams,
+  unavailable,
+} from './config/index.ts';
+export type { ModuleScope } from './resolve/index.ts';
+export { resolveModules } from './resolve/index.ts';
+export type { Setting, SweepSpec, WeightSource, WeightSpec } from './stage/index.ts';
+export { readExperiment } from './stage/index.ts';
+export type { OptimizerPlan } from './codegen/index.ts';
+export {
+  APPLY_UNIFORM,
+  GRADIENT,
+  UPDATE,
+  decayUniform,
+  lrUniform,
+  optimizerPlanOf,
+} from './codegen/index.ts';
 
 /** Whether every pass's output is verified: in tests (vitest) and with SEGC_VERIFY=1. */
 export const VERIFY_PASSES = process.env.SEGC_VERIFY === '1' || process.env.VITEST !== undefined;

@@ -73,3 +73,5 @@ export function parseSource(text: string, file: string): ParseResult {
 
 export { formatSource, formatWidth, withoutSpans, type FormatResult } from './format.ts';
 export { documentModule, type DocResult } from './doc.ts';
+/** The lexer and the tokens that start a definition (resolve's checks of a module's top level). */
+export { Block, Fn, Identifier, Loss, Net, SegLexer } from './tokens.ts';

@@ -6,9 +6,9 @@ import type { Span } from '../diagnostics/index.ts';
 import { createDiagnostic } from '../diagnostics/index.ts';
 import { ExperimentError, stageExperiment } from '../runtime/compile.ts';
 import type { StagedExperiment } from '../runtime/compile.ts';
-import type { Override } from '../compiler/config/run.ts';
-import { readRunConfig } from '../compiler/config/run.ts';
-import type { Setting, SweepSpec } from '../compiler/stage/index.ts';
+import type { Override } from '../compiler/index.ts';
+import { readRunConfig } from '../compiler/index.ts';
+import type { Setting, SweepSpec } from '../compiler/index.ts';
 
 export interface SweepRun {
   /** `<name>-<hash>`: the run's folder in the sweep's output directory. */

@@ -10,3 +10,5 @@ export { MAX_SWEEP_RUNS } from './sweep.ts';
 export type { SweepAxis, SweepSpec, SweepVariant } from './sweep.ts';
 export { inputDims, lossTerms, stageLoss } from './loss.ts';
 export type { LossInput, StagedLoss, StagedLossForward } from './loss.ts';
+export { checkDefinitions } from './check-definitions.ts';
+export type { MetricRequest } from './metrics.ts';

@@ -1,9 +1,9 @@
 // `segc check --data FILE`: the experiment's dataset opened and scanned without training (every sample
 // decoded once and checked), as `segc run` does before it opens the device.
-import { callOptions, findEntry } from '../../compiler/config/index.ts';
+import { callOptions, findEntry } from '../../compiler/index.ts';
 import { resolve } from '../../compiler/index.ts';
 import { CompileError } from '../../diagnostics/index.ts';
-import { readExperiment } from '../../compiler/stage/index.ts';
+import { readExperiment } from '../../compiler/index.ts';
 import { RunError } from '../errors.ts';
 import { DataError } from './errors.ts';
 import { openDataset } from './registry.ts';

@@ -2,10 +2,10 @@
 // group's scheduled lr and weight decay, the optimizer's own), the schedule told each epoch's validation, and
 // the state a checkpoint keeps. Optimizers (optimizers.ts) and schedules (schedules.ts) register by the
 // catalogue's names.
-import { assignGroups } from '../../compiler/config/groups.ts';
-import type { WeightInfo } from '../../compiler/config/groups.ts';
-import type { OptimizerConfig, ScheduleSpec } from '../../compiler/config/optimizer.ts';
-import { optimizerPlanOf } from '../../compiler/codegen/updates/index.ts';
+import { assignGroups } from '../../compiler/index.ts';
+import type { WeightInfo } from '../../compiler/index.ts';
+import type { OptimizerConfig, ScheduleSpec } from '../../compiler/index.ts';
+import { optimizerPlanOf } from '../../compiler/index.ts';
 import type { Optimizer } from './optimizers.ts';
 import { makeOptimizer } from './optimizers.ts';
 import type { Schedule } from './schedules.ts';

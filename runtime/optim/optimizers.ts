@@ -1,8 +1,8 @@
 // The optimizers' per-step uniforms: what the update kernels (compiler/codegen/updates/) read that changes
 // from step to step, so a training step is one command buffer and never recompiles.
 import { InternalError } from '../../diagnostics/diagnostic.ts';
-import type { OptimizerPlan } from '../../compiler/codegen/updates/index.ts';
-import { APPLY_UNIFORM, decayUniform, lrUniform } from '../../compiler/codegen/updates/index.ts';
+import type { OptimizerPlan } from '../../compiler/index.ts';
+import { APPLY_UNIFORM, decayUniform, lrUniform } from '../../compiler/index.ts';
 
 /** A parameter group's values at one step. */
 export interface GroupRates {

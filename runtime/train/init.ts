@@ -1,6 +1,6 @@
 // Initial weight values, seeded: PyTorch's default conv init (uniform in ±1/sqrt(fan_in)) and constants for
 // norms.
-import type { WeightSpec } from '../../compiler/stage/index.ts';
+import type { WeightSpec } from '../../compiler/index.ts';
 import { createRandom } from '../data/random.ts';
 
 export function initialValues(weights: WeightSpec[], seed: number): Map<string, Float32Array> {

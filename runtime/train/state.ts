@@ -1,7 +1,7 @@
 // The training state a run can resume from: weights, running statistics and Adam moments (every buffer of the
 // model's store) plus the epoch, step, current param values (a scheduled alpha included) and the epochs so
 // far.
-import type { Override } from '../../compiler/config/run.ts';
+import type { Override } from '../../compiler/index.ts';
 import { existsSync } from 'node:fs';
 import { UserError } from '../../diagnostics/index.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';

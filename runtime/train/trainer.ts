@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { CompiledExperiment } from '../compile.ts';
 import { compileExperiment, stageExperiment } from '../compile.ts';
-import { planLimits } from '../../compiler/codegen/limits.ts';
+import { planLimits } from '../../compiler/index.ts';
 import { writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { existsSync } from 'node:fs';
@@ -41,7 +41,7 @@ import { findNonFinite } from './diagnose.ts';
 import { divergenceWarning } from './divergence.ts';
 import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
 import { formatType } from '../../compiler/ir/types.ts';
-import { GRADIENT, UPDATE } from '../../compiler/codegen/kinds/update.ts';
+import { GRADIENT, UPDATE } from '../../compiler/index.ts';
 import { displayPath } from '../../diagnostics/index.ts';
 
 export interface TrainerOptions {

@@ -1,7 +1,7 @@
 // Tensors of a weights file as the device holds them (f32), and the model's tensors as torch stores them
 // (f32, and int64 for a batch norm's num_batches_tracked).
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
-import type { WeightSpec } from '../../compiler/stage/index.ts';
+import type { WeightSpec } from '../../compiler/index.ts';
 
 /** The dtypes a weight may be stored in: any float, and (for an int64 buffer) I64. */
 export const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'] as const;

@@ -5,7 +5,7 @@
 // `conv1.weight`) given for a whole model loads the model's `encoder` (its classifier `fc.*` dropped, as smp
 // does). F32, F16, BF16 and F64 are accepted; a batch norm's `num_batches_tracked` may be I64 or absent.
 import { existsSync } from 'node:fs';
-import type { WeightSource, WeightSpec } from '../../compiler/stage/index.ts';
+import type { WeightSource, WeightSpec } from '../../compiler/index.ts';
 import { displayPath, suggest } from '../../diagnostics/index.ts';
 import { readSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { RunError } from '../errors.ts';

@@ -2,9 +2,9 @@
 // (sgd.ts, adam.ts, adamw.ts); emitUpdates appends them, with clipping and accumulation, to a training plan.
 // A new optimizer is one rule file and one line in UPDATES.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
-import type { WeightInfo } from '../../config/groups.ts';
-import { assignGroups } from '../../config/groups.ts';
-import type { OptimizerConfig } from '../../config/optimizer.ts';
+import type { WeightInfo } from '../../config/index.ts';
+import { assignGroups } from '../../config/index.ts';
+import type { OptimizerConfig } from '../../config/index.ts';
 import type { KernelBody } from '../kinds/elementwise.ts';
 import { adam } from './adam.ts';
 import { adamw } from './adamw.ts';

@@ -1,0 +1,9 @@
+// The codegen phase's entry point: the Plan a graph becomes (emitPlan, with the kernels fusion chose), the
+// optimizers' update kernels (updates/), and checking a Plan against a device's limits (limits.ts).
+export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOptions, PlanOutput } from './plan.ts';
+export { OWN_BINDINGS, STORAGE_BUFFERS_WITHOUT_DEVICE, describeNode, emitPlan } from './plan.ts';
+export type { PlanLimits } from './limits.ts';
+export { WEBGPU_DEFAULT_LIMITS, formatBytes, planLimits, validatePlan } from './limits.ts';
+export type { OptimizerPlan, OptimizerSettings, UpdateRule } from './updates/index.ts';
+export { APPLY_UNIFORM, UPDATES, decayUniform, lrUniform, optimizerPlanOf } from './updates/index.ts';
+export { GRADIENT, UPDATE } from './kinds/update.ts';
