@@ -17,6 +17,7 @@ import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
 import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
+import { printParams } from './params.ts';
 import { segcVersion } from './version.ts';
 
 /** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
@@ -72,10 +73,17 @@ program
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .option('--out <dir>', 'output directory (default runs/<experiment>)')
   .option('--resume <dir>', 'continue the run in this directory from its last epoch (weights, Adam, params)')
+  .option('--init-from <file>', 'start from the weights of a saved model (a model.safetensors): fine-tune')
   .action(
     (
       file: string,
-      opts: { set: Record<string, Override>; device: DevicePreference; out?: string; resume?: string },
+      opts: {
+        set: Record<string, Override>;
+        device: DevicePreference;
+        out?: string;
+        resume?: string;
+        initFrom?: string;
+      },
     ) =>
       guarded(async () => {
         if (opts.out && opts.resume)
@@ -84,6 +92,8 @@ program
           );
         // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
         let directory: string | undefined;
+        if (opts.initFrom && opts.resume)
+          throw new RunError('Give --init-from or --resume, not both: a resumed run has its own weights.');
         const interrupted = () => {
           const saved = directory && existsSync(join(directory, STATE_FILE));
           const resume = saved
@@ -102,6 +112,7 @@ program
             resume: opts.resume,
             liveTerms: progress.live,
             onDirectory: (dir) => (directory = dir),
+            initFrom: opts.initFrom,
           });
           await trainer.on(progress.listener).run();
         } finally {
@@ -231,6 +242,12 @@ program
       }
     }),
   );
+
+program
+  .command('params')
+  .description("list the model's parameters and buffers: names (torch's state_dict keys), shapes, counts")
+  .argument('<file>', '.seg experiment file')
+  .action((file: string) => guarded(() => void process.stdout.write(printParams(file))));
 
 program
   .command('check')

@@ -319,15 +319,6 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
         "validation split only (remove 'after_training').",
     );
   }
-  const weights = spec.model.args.find((a) => a.name?.name === 'weights');
-  if (weights && !(weights.value.kind === 'string' && weights.value.value === '')) {
-    const written = weights.value.kind === 'string' ? ` ('${weights.value.value}')` : '';
-    report(
-      weights.value.span,
-      `Pretrained weights${written} are declared but loading them is not available yet; remove ` +
-        `'weights' to train from random initialisation.`,
-    );
-  }
   return diagnostics;
 }
 
