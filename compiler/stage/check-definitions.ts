@@ -16,8 +16,11 @@ import { number } from './values.ts';
 
 /** Sizes of the made-up inputs: a batch of 2, 3 classes (or channels), 4 along each spatial dim of a loss. */
 const SIZES = { N: 2, C: 3, other: 3, spatial: 4 };
-/** A network's input is larger, so that a few poolings (a U-Net's levels, a ResNet's stride 32) fit. */
-const NETWORK_SPATIAL = 64;
+/**
+ * A network's input is larger, so that its poolings fit (a U-Net's levels, a ResNet's stride 32, up to 8
+ * halvings); staging costs the same at any size.
+ */
+const NETWORK_SPATIAL = 256;
 
 type Entry = { def: Definition; scope: ModuleScope };
 
