@@ -43,9 +43,13 @@ function writeAtomic(path, contents) {
   renameSync(temporary, path);
 }
 
-/** Bundles every entry into dist/; returns the files written, relative to the package root. */
+/**
+ * Bundles every entry into dist/; returns the files written, relative to the package root. dist/inputs.json
+ * lists the project's source files the bundles hold (bin/segc.mjs rebuilds when one is newer or gone).
+ */
 export async function buildBundles() {
   const written = [];
+  const inputs = new Set(['package.json', 'scripts/build.mjs']);
   for (const entry of entries) {
     const result = await build({
       ...(entry.source
@@ -62,13 +66,20 @@ export async function buildBundles() {
       sourcemap: true,
       sourcesContent: false,
       write: false,
+      metafile: true,
+      absWorkingDir: root,
       logLevel: 'warning',
     });
     for (const file of result.outputFiles) {
       writeAtomic(file.path, file.contents);
       written.push(relative(root, file.path));
     }
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (!input.includes('node_modules/') && !input.startsWith('<stdin>') && input !== entry.output)
+        inputs.add(input);
+    }
   }
+  writeAtomic(join(dist, 'inputs.json'), `${JSON.stringify([...inputs].sort(), null, 1)}\n`);
   return written;
 }
 
