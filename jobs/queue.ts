@@ -4,7 +4,7 @@
 // from its last checkpoint; a lock in the run's folder (shared storage) keeps two workers off one run.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { RunError } from '../runtime/errors.ts';
 import type { OpenedDevice } from '../runtime/device.ts';
 import type { TrainerEvent } from '../runtime/train/events.ts';
@@ -33,7 +33,9 @@ const DEFAULT_HEARTBEAT = 30;
 /** Connects to the queue's database and creates the queue when it is new. */
 export async function openQueue(url: string, timing: QueueTiming = {}): Promise<PgBoss> {
   const heartbeat = timing.heartbeat ?? DEFAULT_HEARTBEAT;
-  const boss = new PgBoss({
+  // pg-boss (with pg) is loaded here, not by every start of segc (about 0.1 s).
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     connectionString: url,
     // Expired jobs are found at this period (they expire after 3 heartbeats).
     maintenanceIntervalSeconds: Math.max(1, Math.round(heartbeat)),
