@@ -6,8 +6,18 @@ import { NestingLimitedParser } from './nesting.ts';
 import * as t from './tokens.ts';
 
 export class SegParser extends NestingLimitedParser {
-  constructor(errorMessageProvider?: IParserErrorMessageProvider) {
-    super(t.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider });
+  /**
+   * `skipValidations` skips Chevrotain's checks of the grammar's definition (ambiguities, left recursion):
+   * the shared instance below does, to start faster; the grammar is checked by every parser built without it
+   * (test/grammar/parser-validation.test.ts).
+   */
+  constructor(errorMessageProvider?: IParserErrorMessageProvider, skipValidations = false) {
+    super(t.allTokens, {
+      recoveryEnabled: true,
+      nodeLocationTracking: 'full',
+      errorMessageProvider,
+      skipValidations,
+    });
     this.performSelfAnalysis();
   }
 
@@ -397,4 +407,4 @@ export class SegParser extends NestingLimitedParser {
 }
 
 /** The one parser instance (Chevrotain parsers are reusable: set `input`, call `module()`). */
-export const segParser = new SegParser(errorMessageProvider);
+export const segParser = new SegParser(errorMessageProvider, true);

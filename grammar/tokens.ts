@@ -164,4 +164,6 @@ export const allTokens: TokenType[] = [
   ComparisonOperator,
 ];
 
-export const SegLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+/** The lexer's options; its token definitions are checked by test/grammar/parser-validation.test.ts. */
+export const LEXER_OPTIONS = { positionTracking: 'full', ensureOptimizations: false } as const;
+export const SegLexer = new Lexer(allTokens, { ...LEXER_OPTIONS, skipValidations: true });
