@@ -74,4 +74,11 @@ export function parseSource(text: string, file: string): ParseResult {
 export { formatSource, formatWidth, withoutSpans, type FormatResult } from './format.ts';
 export { documentModule, type DocResult } from './doc.ts';
 /** The lexer and the tokens that start a definition (resolve's checks of a module's top level). */
-export { Block, Fn, Identifier, Loss, Net, SegLexer } from './tokens.ts';
+export {
+  Block as BlockToken,
+  Fn as FnToken,
+  Identifier as IdentifierToken,
+  Loss as LossToken,
+  Net as NetToken,
+  SegLexer,
+} from './tokens.ts';

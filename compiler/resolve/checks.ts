@@ -2,7 +2,14 @@
 // names of definitions lost to a syntax error (so an import of one is not also reported as missing).
 import { tokenMatcher } from 'chevrotain';
 import type { Definition, Module } from '../../grammar/index.ts';
-import { Block, Fn, Identifier, Loss, Net, SegLexer } from '../../grammar/index.ts';
+import {
+  BlockToken as Block,
+  FnToken as Fn,
+  IdentifierToken as Identifier,
+  LossToken as Loss,
+  NetToken as Net,
+  SegLexer,
+} from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 
