@@ -9,6 +9,7 @@ import type { OpenedDevice } from '../runtime/device.ts';
 import type { RunSummary, TrainerListener } from '../runtime/train/events.ts';
 import { STATE_FILE } from '../runtime/train/state.ts';
 import { Trainer } from '../runtime/train/trainer.ts';
+import { testCheckpoint } from '../runtime/train/test-run.ts';
 import type { SweepRun } from './expand.ts';
 import { LOCK_FILE } from './lock.ts';
 
@@ -67,5 +68,14 @@ export async function runOne(
   });
   if (options.listener) trainer.on(options.listener);
   const summary = await trainer.run();
+  // The selected model's class maps on the validation split, for the report's overlays.
+  await testCheckpoint(file, {
+    checkpoint: dir,
+    split: 'val',
+    savePredictions: true,
+    overrides: run.overrides,
+    device: options.device,
+    log: () => {},
+  });
   return { outcome: resume ? 'resumed' : 'trained', summary, dir };
 }

@@ -17,6 +17,8 @@ export interface ReportRun {
   seed?: number;
   epochs: Record<string, unknown>[];
   summary: RunSummary;
+  /** What segc sweep recorded of the run (its file, variant and overrides); none for a plain run folder. */
+  record?: RunRecord;
 }
 
 /** The runs under each of `dirs`: a run folder (summary.json) or a sweep folder holding run folders. */
@@ -67,5 +69,6 @@ function readRun(dir: string): ReportRun {
     seed: record?.seed,
     epochs,
     summary,
+    record,
   };
 }

@@ -10,6 +10,8 @@ import type { ReportRun } from './collect.ts';
 import { buildFigures } from './figures.ts';
 import type { Figure } from './figures.ts';
 import { figureSvg, svgToPng } from './render.ts';
+import { overlayGrid } from './overlays.ts';
+import type { OverlayGrid } from './overlays.ts';
 
 export interface ReportOptions {
   out: string;
@@ -51,9 +53,11 @@ export async function writeReport(dirs: string[], options: ReportOptions): Promi
       writeFileSync(join(options.figures!, `${f.id}.png`), svgToPng(svgs[i]));
     });
   }
+  const overlays = await overlayGrid(runs);
   const title = options.title ?? `segc report: ${experiments.join(', ')}`;
-  await writeFileAtomic(options.out, html(title, runs, tables, figures, svgs));
-  return { runs: runs.length, figures: figures.map((f) => f.id), tables };
+  await writeFileAtomic(options.out, html(title, runs, tables, figures, svgs, overlays));
+  const ids = [...figures.map((f) => f.id), ...(overlays ? ['overlays'] : [])];
+  return { runs: runs.length, figures: ids, tables };
 }
 
 /** The metrics the runs were evaluated on, in the order of the first run's final evaluation. */
@@ -104,6 +108,7 @@ function html(
   tables: ReportResult['tables'],
   figures: Figure[],
   svgs: string[],
+  overlays: OverlayGrid | undefined,
 ): string {
   const figureHtml = figures
     .map(
@@ -112,6 +117,7 @@ function html(
         `<figcaption>${escape(f.caption)}</figcaption>\n</figure>`,
     )
     .join('\n');
+  const overlayHtml = overlays ? overlayFigure(overlays) : '';
   const runList = runs
     .map(
       (r) =>
@@ -132,6 +138,8 @@ table.results td:first-child, table.results th:first-child { text-align: left; }
 figure { margin: 2em 0; }
 figcaption, .note { color: #555; font-size: 0.9em; }
 svg { max-width: 100%; height: auto; }
+table.overlays td { padding: 2px; text-align: center; font-size: 0.8em; }
+table.overlays img { width: 128px; image-rendering: pixelated; }
 </style>
 </head>
 <body>
@@ -139,6 +147,7 @@ svg { max-width: 100%; height: auto; }
 <p>${runs.length} runs. Written by segc report.</p>
 ${tables.map(table).join('\n')}
 ${figureHtml}
+${overlayHtml}
 <h2>Runs</h2>
 <ul>
 ${runList}
@@ -146,4 +155,19 @@ ${runList}
 </body>
 </html>
 `;
+}
+
+function overlayFigure(grid: OverlayGrid): string {
+  const head = grid.columns.map((c) => `<th>${escape(c)}</th>`).join('');
+  const rows = grid.rows
+    .map(
+      (r) =>
+        `<tr>${r.cells.map((cell) => `<td><img alt="${escape(r.id)}" src="data:image/png;base64,${cell}"></td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return (
+    `<figure id="figure-overlays">\n<h2>Validation images</h2>\n<table class="overlays"><thead><tr>${head}</tr>` +
+    `</thead>\n<tbody>\n${rows}\n</tbody></table>\n<figcaption>The first validation images with the true ` +
+    `classes and each run's predicted classes overlaid (the first seed of each).</figcaption>\n</figure>`
+  );
 }

@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decode } from 'fast-png';
 import { runSweep } from '../../jobs/embedded.ts';
+import { writeReport } from '../../report/index.ts';
 import { LOCK_FILE } from '../../jobs/lock.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import type { Postgres } from '../helpers/postgres.ts';
@@ -66,6 +68,25 @@ describe('segc sweep', () => {
     }
     const saved = JSON.parse(readFileSync(join(embedded, 'sweep.json'), 'utf8'));
     expect(saved.runs.map((r: { id: string }) => r.id)).toEqual(result.sweep.runs.map((r) => r.id));
+    // Each run's validation class maps (for the report's overlays) are those of its selected model.
+    for (const r of result.sweep.runs)
+      expect(existsSync(join(embedded, r.id, 'predictions-val.safetensors'))).toBe(true);
+    const report = await writeReport([embedded], { out: join(root, 'report.html') });
+    expect(report.figures).toContain('overlays');
+    const html = readFileSync(join(root, 'report.html'), 'utf8');
+    const grid = /<table class="overlays">[\s\S]*?<\/table>/.exec(html)![0];
+    expect([...grid.matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual([
+      'image',
+      'truth',
+      'ce',
+      'ce_l1',
+    ]);
+    // tiny: 2 validation images of 8 x 8, each in all four columns.
+    const pngs = [...grid.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) =>
+      decode(Buffer.from(m[1], 'base64')),
+    );
+    expect(pngs).toHaveLength(2 * 4);
+    for (const png of pngs) expect([png.width, png.height, png.channels]).toEqual([8, 8, 3]);
     // Run again: every run is found finished and nothing trains.
     const again: string[] = [];
     const second = await runSweep(file, { out: embedded, onRunEnd: (_, outcome) => again.push(outcome) });
