@@ -2,6 +2,7 @@
 // dispatch order, plus step-end updates. The compiler's driver (compiler/index.ts, generatePlan) runs fusion
 // before it and memory planning after it.
 import type { Graph, Node } from '../ir/types.ts';
+import { describeNode } from '../ir/printer.ts';
 import type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOutput } from '../ir/plan.ts';
 import { elementCount } from '../ir/types.ts';
 import { getOp } from '../ops/index.ts';
@@ -18,6 +19,7 @@ import { loweringOf } from './lowering.ts';
 import { MAX_GROUPS_PER_DIM, gridFor, kernelHeader, uniformStruct } from './wgsl.ts';
 
 export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOutput } from '../ir/plan.ts';
+export { describeNode } from '../ir/printer.ts';
 
 export interface PlanOptions {
   name: string;
@@ -294,15 +296,4 @@ function spanText(node: Node): string {
   const span = node.span!;
   const file = span.file.split('/').pop();
   return `${file}:${span.line}:${span.col}`;
-}
-
-export function describeNode(node: Node): string {
-  const attrs = Object.entries(node.attrs)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`);
-  const args = node.inputs
-    .map((i) => `%${i}`)
-    .concat(attrs)
-    .join(', ');
-  return `%${node.id} = ${node.op}(${args})`;
 }
