@@ -18,7 +18,10 @@ export function checkFiles(files: string[], overrides: Record<string, Override> 
   for (const file of files) checkFile(file, overrides);
 }
 
-/** What segc prints on stderr for a compile error or a missing file; undefined for any other error. */
+/**
+ * What segc prints on stderr for a compile error, a missing file or a failed write (a full or read-only disk);
+ * undefined for any other error.
+ */
 export function compileErrorText(error: unknown): string | undefined {
   if (error instanceof CompileError) {
     return error.diagnostics
@@ -29,8 +32,14 @@ export function compileErrorText(error: unknown): string | undefined {
     const path = (error as NodeJS.ErrnoException).path ?? '';
     return `segc: error: cannot read '${displayPath(path)}': no such file.\n`;
   }
+  // A full or read-only disk, a permission or a path through a file: the machine's answer, not a segc bug.
+  if (error instanceof Error && DISK_ERRORS.has(String((error as NodeJS.ErrnoException).code))) {
+    return `segc: error: ${error.message}\n`;
+  }
   return undefined;
 }
+
+const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'ENOTDIR', 'EISDIR']);
 
 /** A UserError as segc prints it: `segc: error: MESSAGE` (and its hint); undefined for any other error. */
 export function userErrorText(error: unknown): string | undefined {

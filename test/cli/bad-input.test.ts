@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeSafetensors } from '../../runtime/checkpoint/safetensors.ts';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), 'segc-bad-input-'));
@@ -38,6 +39,15 @@ writeFileSync(
 );
 const aFile = join(dir, 'a-file');
 writeFileSync(aFile, '');
+// Valid inputs for ce: logits z [1, 3, 2, 2] and labels y [1, 2, 2].
+const inputs = join(dir, 'inputs.safetensors');
+writeFileSync(
+  inputs,
+  encodeSafetensors({
+    z: { dtype: 'F32', shape: [1, 3, 2, 2], data: Float32Array.from({ length: 12 }, (_, i) => i / 10) },
+    y: { dtype: 'I64', shape: [1, 2, 2], data: BigInt64Array.from([0n, 1n, 2n, 1n]) },
+  }),
+);
 
 interface Result {
   code: number;
@@ -86,6 +96,21 @@ const cases: [string, string[], RegExp][] = [
     'grad: a damaged inputs file',
     ['grad', 'stdlib/losses.seg', '--loss', 'ce', '--inputs', garbage, '--out', aFile],
     /garbage\.safetensors/,
+  ],
+  ['wgsl: --out through a file', ['wgsl', tiny, '--out', join(aFile, 'kernels')], /ENOTDIR: not a directory/],
+  [
+    'grad: --out through a file',
+    [
+      'grad',
+      'stdlib/losses.seg',
+      '--loss',
+      'ce',
+      '--inputs',
+      inputs,
+      '--out',
+      join(aFile, 'out.safetensors'),
+    ],
+    /ENOTDIR: not a directory, open '.*a-file\/out\.safetensors\.tmp-/,
   ],
   [
     'grad: a loss that is not there',
