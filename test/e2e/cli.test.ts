@@ -185,7 +185,8 @@ const diagnostics: Record<string, string> = {
   'syntax-error': `
 test/fixtures/cli/syntax-error.seg:12:3: error SEG1003: Expected ')' but found 'train'.
     train { epochs = 1, batch = 2, seed = 1 }
-    ^~~~~`,
+    ^~~~~
+  hint: the '(' at line 11, column 19 is not closed`,
   'unknown-name': `
 test/fixtures/cli/unknown-name.seg:10:21: error SEG2001: Unknown name 'yy'.
     loss = ce(logits, yy) + alpha * mean(abs(proportion(softmax[C](T * logits), y) - proportion(onehot(y), y)))
