@@ -130,14 +130,16 @@ function recursion(
   /** A cycle: its definitions, each with the span of the call that reached it, the first one repeated. */
   const report = (cycle: { entry: Entry; span?: Span }[]) => {
     const members = cycle.slice(0, -1);
+    // Named from its first member in this module, at the call that member makes. A cycle inside an imported
+    // module is that module's error: staging a call into it reports the recursion at the call.
+    const first = members.findIndex((p) => p.entry.scope === module);
+    if (first < 0) return;
     members.forEach((p) => onCycle.add(p.entry.def));
     const key = members
       .map((p) => p.entry.def.name.name)
       .sort()
       .join(',');
-    // Named from its first member in this module, at the call that member makes.
-    const first = members.findIndex((p) => p.entry.scope === module);
-    if (first < 0 || reported.has(key)) return;
+    if (reported.has(key)) return;
     reported.add(key);
     const names = [...members.slice(first), ...members.slice(0, first + 1)].map(
       (p) => `'${p.entry.def.name.name}'`,
