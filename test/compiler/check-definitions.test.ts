@@ -23,11 +23,11 @@ const clean = [...segFiles('stdlib'), ...segFiles('experiments'), ...segFiles('t
 );
 
 /** A module of one source text, without imports. */
-function module(text: string): ModuleScope {
-  const parsed = parseSource(text, '/virtual/defs.seg');
+function module(text: string, file = '/virtual/defs.seg'): ModuleScope {
+  const parsed = parseSource(text, file);
   expect(parsed.diagnostics).toEqual([]);
   const scope: ModuleScope = {
-    file: '/virtual/defs.seg',
+    file,
     module: parsed.module,
     definitions: new Map(),
     broken: new Set(),
@@ -60,6 +60,14 @@ describe('checking every definition', () => {
   it('leaves out a definition whose inputs cannot be made up, and a setting fn', () => {
     // `t` has no annotation: it could be a tensor or a number, so `bce` is not staged.
     expect(messages('fn bce(z, t) = sum[K](z * t)\nfn stats() = normalise(imagenet)\n')).toEqual([]);
+  });
+
+  it('stages a call into a cycle of another module, which reports the recursion at its call', () => {
+    const lib = module('fn a(p) = b(p)\nfn b(p) = a(p) + 1\n', '/virtual/lib.seg');
+    const user = module('fn f(p: [N,C]) = a(p)\n');
+    user.definitions.set('a', lib.definitions.get('a')!);
+    const found = checkDefinitions(user).map((d) => `${d.span?.file}:${d.span?.line} ${d.message}`);
+    expect(found).toEqual(["/virtual/lib.seg:2 Recursion through 'a' is not allowed."]);
   });
 
   it('names a cycle of calls once, from its first definition', () => {
