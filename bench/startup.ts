@@ -1,7 +1,8 @@
 // Startup of the segc command: a fresh process for `segc --help` and for `segc check
 // experiments/quickstart.seg`, the built CLI (dist/segc.mjs, what the package installs) against the same
 // commands run from the TypeScript sources through tsx (how bin/segc.mjs started before dist/), each as a ratio
-// to `node -e 0` in the same rounds. Rounds interleave the commands, so load on the machine hits all alike;
+// to `node -e 0` in the same rounds (and the checkout's launcher bin/segc.mjs, which first compares the
+// sources' times with the bundle's). Rounds interleave the commands, so load on the machine hits all alike;
 // medians of the wall time and (through GNU time, when /usr/bin/time exists) of the CPU time (user + system),
 // which load on other cores disturbs less. Run: npx tsx bench/startup.ts [rounds]   (builds dist/ first)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,6 +19,7 @@ const commands: [name: string, args: string[]][] = [
   ['node -e 0', ['-e', '0']],
   ['dist: segc --help', ['dist/segc.mjs', '--help']],
   ['dist: segc check quickstart', ['dist/segc.mjs', 'check', 'experiments/quickstart.seg']],
+  ['bin/segc.mjs --help', ['bin/segc.mjs', '--help']],
   ['tsx: segc --help', ['--import', 'tsx', 'cli/segc.ts', '--help']],
   ['tsx: segc check quickstart', ['--import', 'tsx', 'cli/segc.ts', 'check', 'experiments/quickstart.seg']],
 ];
