@@ -2,7 +2,7 @@
 // PyTorch users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
 import type { LossInput, PlanLimits } from '../compiler/index.ts';
 import { assertFits, compileLoss, generatePlan, inputDims, planLimits, resolve } from '../compiler/index.ts';
-import { InternalError } from '../diagnostics/index.ts';
+import { InternalError, UserError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import type { DType, TensorEntry } from './checkpoint/safetensors.ts';
 import { tensorProblem } from './checkpoint/validate.ts';
@@ -10,7 +10,6 @@ import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetens
 import type { DevicePreference } from './device.ts';
 import { openDevice, type OpenedDevice } from './device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from './executor.ts';
-import { RunError } from './train/session.ts';
 
 export interface GradOptions {
   loss: string;
@@ -28,13 +27,13 @@ const LABEL_TYPES = new Set(['I64', 'I32', 'U8']);
 const INPUT_DTYPES: DType[] = ['F32', 'F64', 'I64', 'I32', 'U8'];
 const FLOAT_DTYPES: DType[] = ['F32', 'F64'];
 
-/** The inputs file; a missing or damaged one is a RunError naming it. */
+/** The inputs file; a missing or damaged one is a UserError naming it. */
 async function readInputs(path: string): Promise<Record<string, TensorEntry>> {
   try {
     return (await readSafetensorsFile(path)).tensors;
   } catch (error) {
     const message = (error as Error).message;
-    throw new RunError(message.startsWith(path) ? message : `${path}: ${message}`);
+    throw new UserError(message.startsWith(path) ? message : `${path}: ${message}`);
   }
 }
 
@@ -63,7 +62,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     const known = [...resolved.entry.definitions.values()]
       .filter((d) => d.def.defKind === 'loss')
       .map((d) => d.def.name.name);
-    throw new RunError(
+    throw new UserError(
       `There is no definition '${options.loss}' in ${file}; its losses are ${known.join(', ') || 'none'}.`,
     );
   }
@@ -85,13 +84,13 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     kind: 'a float input',
     extra: (name) => `tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`,
   });
-  if (problem) throw new RunError(`${options.inputs}: ${problem}`);
+  if (problem) throw new UserError(`${options.inputs}: ${problem}`);
   const spatialRank = logitsSpatialRank(def, tensors, labelParams);
   for (const [name, entry] of Object.entries(tensors)) {
     const dims = inputDims(def, name, entry.shape.length, spatialRank);
     if (!dims || dims.length !== entry.shape.length) {
       const written = def.params.find((p) => p.name.name === name)?.type;
-      throw new RunError(
+      throw new UserError(
         `${options.inputs}: '${name}' has shape [${entry.shape.join(', ')}], ` +
           'which does not fit its declared type' +
           (written?.dims
@@ -104,7 +103,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     const labels = labelParams.has(name) || LABEL_TYPES.has(entry.dtype);
     const flat = flatValues(entry);
     if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
-      throw new RunError(
+      throw new UserError(
         `${options.inputs}: labels '${name}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`,
       );
     }
