@@ -147,19 +147,28 @@ export function assemble(
   const labels = new Uint8Array(batch * plane).fill(ignore);
   samples.forEach((s, slot) => {
     const [h, w] = s.size;
+    const from = s.image;
+    const stride = s.channels;
     // Offsets of the sample in the batch frame: positive pads, negative crops (centred, as PadIfNeeded and
-    // CenterCrop).
+    // CenterCrop); the rows and columns both frames share.
     const top = Math.floor((H - h) / 2);
     const left = Math.floor((W - w) / 2);
-    for (let y = Math.max(0, top); y < Math.min(H, top + h); y++) {
-      const sy = y - top;
-      for (let x = Math.max(0, left); x < Math.min(W, left + w); x++) {
-        const from = sy * w + (x - left);
-        const to = y * W + x;
-        for (let c = 0; c < channels; c++) {
-          image[(slot * channels + c) * plane + to] = s.image[from * s.channels + c];
-        }
-        if (s.labels) labels[slot * plane + to] = s.labels[from];
+    const y0 = Math.max(0, top);
+    const y1 = Math.min(H, top + h);
+    const x0 = Math.max(0, left);
+    const x1 = Math.min(W, left + w);
+    for (let c = 0; c < channels; c++) {
+      const plane0 = (slot * channels + c) * plane;
+      for (let y = y0; y < y1; y++) {
+        const row = plane0 + y * W;
+        let k = ((y - top) * w + (x0 - left)) * stride + c;
+        for (let x = x0; x < x1; x++, k += stride) image[row + x] = from[k];
+      }
+    }
+    if (s.labels) {
+      for (let y = y0; y < y1; y++) {
+        const start = (y - top) * w + (x0 - left);
+        labels.set(s.labels.subarray(start, start + (x1 - x0)), slot * plane + y * W + x0);
       }
     }
   });
