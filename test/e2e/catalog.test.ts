@@ -20,7 +20,7 @@ import {
 } from '../../compiler/config/index.ts';
 import { catalogueMarkdown } from '../../compiler/config/doc.ts';
 import { readExperiment } from '../../compiler/stage/index.ts';
-import { readRunConfig } from '../../runtime/train/config.ts';
+import { readRunConfig } from '../../compiler/config/run.ts';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const examples = join(root, 'test/fixtures/spec-examples');
@@ -95,26 +95,23 @@ describe('spec examples', () => {
 });
 
 describe('checking is separate from availability', () => {
-  const declared = 'test/fixtures/catalog/cityscapes-unavailable.seg';
+  const declared = 'test/fixtures/catalog/nifti-unavailable.seg';
 
-  it('segc check accepts a declared dataset and optimizer without a reader', () => {
+  it('segc check accepts a declared dataset that runs cannot train on yet', () => {
     expect(runCheck([join(root, declared)])).toEqual({ stderr: '', exitCode: 0 });
   });
 
-  it('segc run refuses them with the availability diagnostic, exit 1, before touching the GPU', async () => {
+  it('segc run refuses it with the availability diagnostic, exit 1, before touching the GPU', async () => {
     const r = await segc('run', declared, '--out', join(tmpdir(), 'segc-catalog-never-written'));
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(portable(r.stderr)).toBe(
       [
-        `${declared}:6:10: error SEG5001: Dataset 'cityscapes' is declared but its reader is not ` +
-          `available yet; this version trains on 'shapes'.`,
-        '    data = cityscapes(root = "data/cityscapes", train_crop = [64, 128], eval_size = [64, 128])',
-        '           ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
-        `${declared}:9:15: error SEG5001: Optimizer 'sgd' is declared but not available yet; this ` +
-          `version trains with 'adam'.`,
-        '    optimizer = sgd(lr = 0.01, momentum = 0.9)',
-        '                ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
+        `${declared}:6:10: error SEG5001: Dataset 'nifti' is declared but training on it is not ` +
+          `available yet; this version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.`,
+        '    data = nifti(images = "data/*_t1.nii.gz", labels = "data/*_seg.nii.gz", patch = [16, 16, 16], ' +
+          'classes = 2)',
+        `           ^${'~'.repeat(98)}`,
         '',
       ].join('\n'),
     );
