@@ -1,6 +1,6 @@
 // What a Trainer tells whoever drives it: typed events (the CLI renders them as progress or lines, a sweep
 // as its own progress, a test collects them), and the records a run keeps per epoch.
-import type { Override } from './config.ts';
+import type { Override } from '../../compiler/index.ts';
 import type { Evaluation } from './evaluate.ts';
 
 export interface EpochRecord {
@@ -11,6 +11,23 @@ export interface EpochRecord {
   train: Record<string, number>;
   val?: Evaluation;
   seconds: number;
+  /**
+   * The first epoch a process trains: seconds to its first step (plans, pipelines, the first step with any
+   * compilation at first use), also counted in `seconds`.
+   */
+  compileSeconds?: number;
+}
+
+/** Time to the first step, apart from the epochs' time: what a cold shader cache costs. */
+export interface CompileTimes {
+  /** Distinct kernels of the training and evaluation plans. */
+  kernels: number;
+  /** Staging, autodiff, passes and WGSL generation. */
+  planSeconds: number;
+  /** Creating the device's pipelines (in parallel, each distinct kernel once). */
+  pipelineSeconds: number;
+  /** The first training step, submitted to done (drivers that compile at first use do it here). */
+  firstStepSeconds: number;
 }
 
 export interface RunSummary {
@@ -24,8 +41,12 @@ export interface RunSummary {
   out: string;
   /** What the run noticed that a user should know (a class the model never predicts). */
   warnings?: string[];
+  /** The test of the selected model after training (`test { after_training = true }`). */
+  test?: Evaluation & { split: string };
   /** The bad files left out with the dataset option on_error = "skip", each once. */
   skipped?: { count: number; files: { file: string; message: string }[] };
+  /** Time to the first step of this (part of the) run; the first epoch's `seconds` include the first step. */
+  compile?: CompileTimes;
 }
 
 export type TrainerEvent =
@@ -40,6 +61,13 @@ export type TrainerEvent =
       steps: number;
       first: number;
     }
+  /**
+   * The plans' `kernels` distinct kernels are being compiled: their pipelines are created, and drivers that
+   * compile at first use (lavapipe) do so in the first step, which follows.
+   */
+  | { type: 'compile'; kernels: number }
+  /** The first training step is done: how long plans, pipelines and that step took (compilation included). */
+  | ({ type: 'compiled' } & CompileTimes)
   /** A resumed run continues after `epoch` with the `--set` overrides it was started with (`kept`). */
   | {
       type: 'resume';
@@ -64,6 +92,8 @@ export type TrainerEvent =
   /** A param's step schedule changed its value for the next epoch. */
   | { type: 'param'; name: string; from: number; to: number }
   | { type: 'warning'; message: string }
+  /** A line of the test that runs after training (`test { after_training = true }`). */
+  | { type: 'test'; line: string }
   | { type: 'end'; summary: RunSummary };
 
 export type TrainerListener = (event: TrainerEvent) => void;
@@ -83,7 +113,10 @@ export function epochLine(record: EpochRecord, epochs: number, metrics: string[]
     .map(([k, v]) => `${k} ${f(v)}`)
     .join('  ');
   const val = record.val
-    ? `  | val ${metrics.map((m) => `${m} ${f(record.val!.values[m])}`).join('  ')}`
+    ? `  | val ${metrics
+        .filter((m) => record.val!.values[m] !== undefined)
+        .map((m) => `${m} ${f(record.val!.values[m])}`)
+        .join('  ')}`
     : '';
   return (
     `epoch ${record.epoch}/${epochs}  lr ${record.lr.toExponential(2)}  ${terms}${val}  ` +
@@ -115,6 +148,18 @@ export function eventLines(event: TrainerEvent): string[] {
       return [`  ${event.name} ${event.from} -> ${event.to} (step schedule)`];
     case 'warning':
       return [`segc: warning: ${event.message}`];
+    case 'compile':
+      return [`segc: compiling ${event.kernels} kernels...`];
+    case 'compiled': {
+      const f = (v: number) => v.toFixed(1);
+      return [
+        `segc: first step after ${f(event.planSeconds + event.pipelineSeconds + event.firstStepSeconds)} s ` +
+          `(plans ${f(event.planSeconds)} s, pipelines ${f(event.pipelineSeconds)} s, first step ` +
+          `${f(event.firstStepSeconds)} s)`,
+      ];
+    }
+    case 'test':
+      return [event.line];
     default:
       return [];
   }

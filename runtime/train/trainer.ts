@@ -22,11 +22,12 @@ import { openDevice } from '../device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { RunError } from '../errors.ts';
-import { stepParams } from './config.ts';
-import type { Override } from './config.ts';
-import { TrainingOptimizer } from '../optim/index.ts';
+import { stepParams } from '../../compiler/index.ts';
 import { isBetter } from '../../compiler/index.ts';
+import type { Override } from '../../compiler/index.ts';
+import { TrainingOptimizer } from '../optim/index.ts';
 import { evaluate, readTerms, zero } from './evaluate.ts';
+import { testCheckpoint } from './test-run.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
 import { shuffledOrder } from './batches.ts';
 import { DataError } from '../data/errors.ts';
@@ -34,9 +35,9 @@ import type { Batch } from '../data/loader.ts';
 import { epochBatches, openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';
 import { initialValues } from './init.ts';
-import type { NonFinite } from './diagnose.ts';
 import { modelEntry } from '../weights/convert.ts';
 import { loadPretrained } from '../weights/import.ts';
+import type { NonFinite } from './diagnose.ts';
 import { findNonFinite } from './diagnose.ts';
 import { divergenceWarning } from './divergence.ts';
 import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
@@ -46,16 +47,18 @@ import { displayPath } from '../../diagnostics/index.ts';
 
 export interface TrainerOptions {
   overrides?: Record<string, Override>;
+  /** The loss variant of the experiment's sweep section to train (`loss NAME = ...`). */
+  variant?: string;
   /** Which adapter to open, or an opened device to share (a sweep running several trainers on one GPU). */
   device?: DevicePreference | OpenedDevice;
   out?: string;
   /** A run directory to continue: its training state (weights, Adam moments, epoch, params) is loaded. */
   resume?: string;
+  /** A saved model (model.safetensors, keys as `segc params` lists them) to start from: fine-tuning. */
+  initFrom?: string;
   /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
   stopAfter?: number;
   /** Read the running loss terms for 'step' events (a small read-back every few steps, for a live display). */
-  /** A saved model (model.safetensors, keys as `segc params` lists them) to start from: fine-tuning. */
-  initFrom?: string;
   liveTerms?: boolean;
   /** Told the run's directory as soon as it is chosen (for the CLI's message on Ctrl-C). */
   onDirectory?: (dir: string) => void;
@@ -91,7 +94,7 @@ export class Trainer {
     // limits. A resumed run keeps the --set overrides it was started with; ones given now are added on top.
     const saved = options.resume ? await savedOverrides(join(options.resume, STATE_FILE)) : {};
     const overrides = { ...saved, ...options.overrides };
-    const checked = stageExperiment(this.file, { overrides, check: true });
+    const checked = stageExperiment(this.file, { overrides, check: true, variant: options.variant });
     // The dataset is listed and scanned (every sample decoded once) before the run folder is touched and
     // the device opens: bad data costs nothing but the scan.
     const data = await openRunData(checked.config.data, checked.config.train.batch).catch((error) => {
@@ -132,7 +135,10 @@ export class Trainer {
     const options = this.options;
     const { device } = opened;
     const target = opened.software ? 'cpu' : 'gpu';
-    const compiled = compileExperiment(this.file, { overrides, target, limits: planLimits(device.limits) });
+    const limits = planLimits(device.limits);
+    const planStart = performance.now();
+    const compiled = compileExperiment(this.file, { overrides, target, limits, variant: options.variant });
+    const planSeconds = (performance.now() - planStart) / 1000;
     const { config, spec } = compiled;
     const folder = new RunFolder(out);
     const data = this.data!;
@@ -158,8 +164,20 @@ export class Trainer {
 
     const store = new BufferStore(device);
     const constants = lossConstants(compiled);
-    const train = await loadPlan(store, compiled.trainPlan);
-    const evaluation = await loadPlan(store, compiled.evalPlan);
+    // The device compiles each distinct kernel once (runtime/executor.ts caches pipelines by WGSL).
+    const kernels = new Set([...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].map((k) => k.wgsl))
+      .size;
+    const pipelineStart = performance.now();
+    const [train, evaluation] = await Promise.all([
+      loadPlan(store, compiled.trainPlan),
+      loadPlan(store, compiled.evalPlan),
+    ]);
+    const compile = {
+      kernels,
+      planSeconds,
+      pipelineSeconds: (performance.now() - pipelineStart) / 1000,
+      firstStepSeconds: 0,
+    };
     const initial = initialValues(compiled.train.weights, config.train.seed);
     // Pretrained files (a net's `weights`, --init-from) replace the initial values of the weights they hold.
     if (!options.resume) await loadPretrained(compiled.train.weights, initial, options.initFrom);
@@ -173,6 +191,7 @@ export class Trainer {
       epochs: [],
       wallSeconds: 0,
       out,
+      compile,
     };
     // The optimizer's per-step uniforms and the lr schedule (runtime/optim/).
     const rates = new TrainingOptimizer(config, compiled.train.weights, steps);
@@ -219,6 +238,7 @@ export class Trainer {
     }
     this.emit({ ...startEvent, first });
     if (resumed) this.emit(resumed);
+    this.emit({ type: 'compile', kernels });
     for (const note of data.notes) this.emit({ type: 'warning', message: `data: ${note}` });
     for (const s of data.skipped) this.emit({ type: 'warning', message: `skipped: ${s.message}` });
 
@@ -237,9 +257,15 @@ export class Trainer {
         step++;
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
         const b = (await batches.next()).value as Batch;
+        const stepStart = performance.now();
         executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
-        // The loss of the first step, the reference of the divergence rule (one read-back per run).
-        firstLoss ??= (await readTerms(train, compiled.train.terms, 1)).loss;
+        if (firstLoss === undefined) {
+          // The loss of the first step, the reference of the divergence rule (one read-back per run); the
+          // wait also times the first step, where drivers that compile kernels at first use do so.
+          firstLoss = (await readTerms(train, compiled.train.terms, 1)).loss;
+          compile.firstStepSeconds = (performance.now() - stepStart) / 1000;
+          this.emit({ type: 'compiled', ...compile });
+        }
         const synced = k % SYNC_EVERY === SYNC_EVERY - 1 || k === steps - 1;
         if (synced) await device.queue.onSubmittedWorkDone();
         const terms =
@@ -249,6 +275,10 @@ export class Trainer {
       const trainTerms = await readTerms(train, compiled.train.terms, steps);
       await this.checkFinite(compiled, store, train, target, data.train, order, params, epoch, steps);
       const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
+      // The epoch that compiled (the first of this process): its time to the first step, apart.
+      if (epoch === first) {
+        record.compileSeconds = compile.planSeconds + compile.pipelineSeconds + compile.firstStepSeconds;
+      }
       if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
         record.val = await evaluate(compiled, evaluation, data.val, params);
         this.emit({ type: 'evaluation', epoch: epoch + 1, evaluation: record.val });
@@ -307,10 +337,27 @@ export class Trainer {
     const warnings = [diverged, stuck].filter((w): w is string => w !== undefined);
     if (warnings.length > 0) summary.warnings = warnings;
     summary.wallSeconds = (performance.now() - started) / 1000;
-    await folder.writeSummary(summary).catch((error: unknown) => {
-      const kept = 'Training is complete and its checkpoint is kept';
-      throw saveFailed(error, `summary.json in '${out}'`, kept, `${resume} writes it`);
-    });
+    // summary.json marks a finished run: a run stopped early (stopAfter, as an interruption) has none.
+    if (last === config.train.epochs) {
+      await folder.writeSummary(summary).catch((error: unknown) => {
+        const kept = 'Training is complete and its checkpoint is kept';
+        throw saveFailed(error, `summary.json in '${out}'`, kept, `${resume} writes it`);
+      });
+    }
+    // Upstream's PERFORM_TEST: the selected model evaluated on the test section's split.
+    if (config.test.afterTraining && last === config.train.epochs) {
+      const split = config.test.split as 'train' | 'val' | 'test';
+      const log = (line: string) => this.emit({ type: 'test', line });
+      summary.test = await testCheckpoint(this.file, {
+        checkpoint: out,
+        split,
+        overrides,
+        device: opened,
+        log,
+        savePredictions: config.test.savePredictions,
+      });
+      await folder.writeSummary(summary);
+    }
     this.emit({ type: 'end', summary });
     return summary;
   }
@@ -450,6 +497,7 @@ export function flatten(record: EpochRecord): Record<string, unknown> {
   }
   if (record.val) flat.dice_per_class = record.val.dicePerClass;
   flat.seconds = Number(record.seconds.toFixed(3));
+  if (record.compileSeconds !== undefined) flat.compile_seconds = Number(record.compileSeconds.toFixed(3));
   return flat;
 }
 

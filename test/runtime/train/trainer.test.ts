@@ -16,16 +16,33 @@ describe('Trainer', () => {
     const summary = await trainer.on((e) => events.push(e)).run();
     expect(write).not.toHaveBeenCalled();
     write.mockRestore();
-    // tiny: 4 training images in batches of 2 = 2 steps, one epoch.
+    // tiny: 4 training images in batches of 2 = 2 steps, one epoch. Its one epoch never predicts class 1:
+    // the warning says so before the end.
     expect(events.map((e) => e.type)).toEqual([
       'start',
+      'compile',
+      'compiled',
       'step',
       'step',
       'evaluation',
       'epoch',
       'checkpoint',
+      'warning',
       'end',
     ]);
+    // Compilation is timed apart from the epochs: the distinct kernels of both plans, in summary.json too.
+    const compile = events[1] as Extract<TrainerEvent, { type: 'compile' }>;
+    const compiled = events[2] as Extract<TrainerEvent, { type: 'compiled' }>;
+    expect(compiled.kernels).toBe(compile.kernels);
+    expect(compile.kernels).toBeGreaterThan(20);
+    const { type: _, ...times } = compiled;
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).compile).toEqual(times);
+    const logged = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+    const toFirstStep = times.planSeconds + times.pipelineSeconds + times.firstStepSeconds;
+    expect(logged.compile_seconds).toBeCloseTo(toFirstStep, 3);
+    expect(logged.compile_seconds).toBeLessThanOrEqual(
+      logged.seconds + times.planSeconds + times.pipelineSeconds,
+    );
     const start = events[0] as Extract<TrainerEvent, { type: 'start' }>;
     expect([start.experiment, start.out, start.epochs, start.steps, start.first]).toEqual([
       'tiny',
@@ -45,9 +62,9 @@ describe('Trainer', () => {
     const line = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
     expect(steps[1].terms!.loss).toBeCloseTo(line.loss, 6);
     expect(steps[1].terms!.ce).toBeCloseTo(line.ce, 6);
-    const epoch = events[4] as Extract<TrainerEvent, { type: 'epoch' }>;
+    const epoch = events[6] as Extract<TrainerEvent, { type: 'epoch' }>;
     expect(epoch.record.val!.values.dice).toBe(line.dice);
-    const checkpoint = events[5] as Extract<TrainerEvent, { type: 'checkpoint' }>;
+    const checkpoint = events[7] as Extract<TrainerEvent, { type: 'checkpoint' }>;
     expect(checkpoint.files).toEqual([
       'model.safetensors',
       'model-best.safetensors',
@@ -55,6 +72,6 @@ describe('Trainer', () => {
     ]);
     const saved = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(saved.final.values.dice).toBe(summary.final!.values.dice);
-    expect((events[6] as Extract<TrainerEvent, { type: 'end' }>).summary).toBe(summary);
+    expect((events[9] as Extract<TrainerEvent, { type: 'end' }>).summary).toBe(summary);
   });
 });
