@@ -69,19 +69,12 @@ describe('spec examples', () => {
     expect(retinal.config).toBeUndefined();
     const lines = retinal.diagnostics.map((d) => `${d.span?.line}: ${d.message}`);
     expect(lines).toEqual([
-      "7: Dataset 'retinal_lesions' is declared but its reader is not available yet; this " +
-        "version trains on 'shapes'.",
+      "7: Dataset 'retinal_lesions' is declared but training on it is not available yet; this " +
+        "version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.",
       "9: Augmentation ('train augment') is declared but not available yet; this version trains " +
         "on unaugmented images (remove 'train augment').",
       "10: Augmentation ('eval augment') is declared but not available yet; this version trains " +
         "on unaugmented images (remove 'eval augment').",
-      "15: Schedule 'plateau' is declared but not available yet; this version has 'cosine' and 'constant'.",
-      "17: Metric 'dice_per_image' is declared but not available yet; this version computes " +
-        'dice, miou, proportion_error.',
-      "17: Metric 'nsd' is declared but not available yet; this version computes dice, miou, " +
-        'proportion_error.',
-      '18: Testing after training is declared but not available yet; this version evaluates on ' +
-        "the validation split only (remove 'after_training').",
     ]);
     const cityscapes = readRunConfig(spec(join(examples, 'cityscapes_fpn101_ce-l1.seg'))).diagnostics.map(
       (d) => d.message,
