@@ -98,11 +98,12 @@ export function catalogueMarkdown(): string {
     '(`root = "data/cityscapes"`).',
     '',
     '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
-    "diagnostic before touching the GPU (`Dataset 'cityscapes' is declared but its reader is " +
+    "diagnostic before touching the GPU (`Dataset 'nifti' is declared but training on it is " +
       'not available yet`). This',
-    'version runs the dataset `shapes` without augmentation, every optimizer and schedule, ' +
-      'the metrics `dice`, `miou`',
-    'and `proportion_error`, `eval.batch` equal to `train.batch`, no `test { after_training = true }` and no',
+    'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes` and `polyp` (docs/data.md) ' +
+      'without',
+    'augmentation, every optimizer and schedule, the metrics `dice`, `miou` and `proportion_error`,',
+    '`eval.batch` equal to `train.batch`, no `test { after_training = true }` and no',
     'pretrained `weights`.',
     '',
     '## Sections',
