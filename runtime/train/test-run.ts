@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { tensorProblem } from '../checkpoint/validate.ts';
 import { compileExperiment } from '../compile.ts';
+import { planLimits } from '../../compiler/index.ts';
 import { savedDtypes, toFloat32 } from '../weights/convert.ts';
 import type { Override } from './config.ts';
 import type { DevicePreference } from '../device.ts';
@@ -57,6 +58,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const compiled = compileExperiment(file, {
     overrides: { ...stateOverrides(stateText), ...options.overrides },
     target,
+    limits: planLimits(opened.device.limits),
     predictions: options.savePredictions,
   });
   const { tensors, metadata } = await readModel(modelPath);
