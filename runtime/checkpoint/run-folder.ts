@@ -40,8 +40,12 @@ export function outputDirectory(
     throw new RunError(`--out '${out}' is a file, not a directory; choose another --out.`);
   }
   if (requested && taken(out)) {
+    // A run without its summary was stopped: it can be continued.
+    const stopped = !existsSync(join(out, SUMMARY_FILE))
+      ? ` (stopped: continue it with --resume ${out})`
+      : '';
     throw new RunError(
-      `Output directory '${out}' already holds a run; choose another --out or move it away.`,
+      `Output directory '${out}' already holds a run${stopped}; choose another --out or move it away.`,
     );
   }
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);

@@ -41,7 +41,8 @@ async function expectSameEnd(dir: string, reference: string) {
   const a = (await readSafetensorsFile(join(reference, 'model.safetensors'))).tensors;
   const b = (await readSafetensorsFile(join(dir, 'model.safetensors'))).tensors;
   expect(Object.keys(b)).toEqual(Object.keys(a));
-  for (const name of Object.keys(a)) expect(Array.from(b[name].data), name).toEqual(Array.from(a[name].data));
+  const values = (t: (typeof a)[string]) => Array.from(t.data as ArrayLike<number | bigint>);
+  for (const name of Object.keys(a)) expect(values(b[name]), name).toEqual(values(a[name]));
   expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).epochs).toHaveLength(
     losses(reference).length,
   );
@@ -150,6 +151,13 @@ describe('run folder faults', () => {
     expect(existsSync(join(dirs[7], 'checkpoint.safetensors'))).toBe(false);
     expect(existsSync(join(dirs[8], 'checkpoint.safetensors'))).toBe(true);
     expect(existsSync(join(dirs[9], 'summary.json'))).toBe(false);
+    // --out on a stopped run says how to continue it.
+    await expect(runExperiment(file, { ...quiet, out: dirs[2] })).rejects.toThrow(
+      new RunError(
+        `Output directory '${dirs[2]}' already holds a run (stopped: continue it with --resume ${dirs[2]}); ` +
+          'choose another --out or move it away.',
+      ),
+    );
     for (const dir of dirs) {
       await runExperiment(file, { ...quiet, resume: dir });
       await expectSameEnd(dir, one);

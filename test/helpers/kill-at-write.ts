@@ -10,6 +10,6 @@ setWriteHook(() => {
   passed++;
   if (passed === Number(k)) process.kill(process.pid, 'SIGKILL');
 });
-const overrides = epochs ? { 'train.epochs': Number(epochs) } : {};
+const overrides: Record<string, number> = epochs ? { 'train.epochs': Number(epochs) } : {};
 await runExperiment(file, { out, overrides });
 process.stdout.write(`boundaries ${passed}\n`);
