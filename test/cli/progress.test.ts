@@ -1,22 +1,9 @@
 // segc run's rendering of Trainer events: lines on stdout (warnings on stderr) when stderr is no terminal; a
 // progress bar on stderr that shows steps, the running loss terms and images/s when it is.
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { sink } from '../helpers/streams.ts';
 import { progressRenderer } from '../../cli/progress.ts';
 import type { EpochRecord, TrainerEvent } from '../../runtime/train/events.ts';
-
-function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string; isTTY: boolean; columns: number };
-  stream.text = '';
-  stream.isTTY = isTTY;
-  stream.columns = 200;
-  return stream;
-}
 
 const record: EpochRecord = {
   epoch: 1,

@@ -1,23 +1,10 @@
 // segc sweep's display: a live bar per active run on a terminal, with run lines above the bars; one line per
 // run epoch otherwise.
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { sink } from '../helpers/streams.ts';
 import { sweepDisplay } from '../../cli/sweep-progress.ts';
 import type { SweepRun } from '../../jobs/expand.ts';
 import type { EpochRecord } from '../../runtime/train/events.ts';
-
-function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string; isTTY: boolean; columns: number };
-  stream.text = '';
-  stream.isTTY = isTTY;
-  stream.columns = 200;
-  return stream;
-}
 
 const run = (name: string): SweepRun => ({
   id: `${name}-1234abcd`,
