@@ -13,6 +13,7 @@ import { Trainer } from '../runtime/train/trainer.ts';
 import { progressRenderer } from './progress.ts';
 import { STATE_FILE } from '../runtime/train/state.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
+import { predictFolder } from '../runtime/train/predict.ts';
 import { explainFile } from './explain.ts';
 import { parseOverride } from '../runtime/train/config.ts';
 import type { Override } from '../runtime/train/config.ts';
@@ -130,8 +131,11 @@ program
     'the directory of the run (model-best.safetensors or model.safetensors, checkpoint.safetensors)',
   )
   .option('--last', "test the model after the last epoch instead of the one 'eval.select' picked")
-  .option('--split <name>', 'train or val', 'val')
-  .option('--save-predictions', 'also write DIR/predictions-<split>.safetensors (u8 class maps)')
+  .option('--split <name>', 'train, val or test', 'val')
+  .option(
+    '--save-predictions',
+    'also write the class maps: DIR/<split>_results/<id>.png and DIR/predictions-<split>.safetensors',
+  )
   .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
   .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
   .action(
@@ -147,14 +151,58 @@ program
       },
     ) =>
       guarded(async () => {
-        if (opts.split !== 'train' && opts.split !== 'val')
-          throw new RunError(`Unknown split '${opts.split}'; the splits are train and val.`);
+        if (opts.split !== 'train' && opts.split !== 'val' && opts.split !== 'test')
+          throw new RunError(`Unknown split '${opts.split}'; the splits are train, val and test.`);
         const { checkpoint, split, savePredictions } = opts;
         await testCheckpoint(file, {
           checkpoint,
           split,
           savePredictions,
           last: opts.last,
+          overrides: opts.set,
+          device: opts.device,
+        });
+      }),
+  );
+
+program
+  .command('predict')
+  .description("write a mask per image of a folder, at each image's size, with the model a run saved")
+  .argument('<file>', '.seg experiment file')
+  .requiredOption(
+    '--checkpoint <dir>',
+    'the directory of the run (model-best.safetensors or model.safetensors)',
+  )
+  .requiredOption('--images <folder>', 'the folder of images (.png, .jpg, .tif, ...)')
+  .requiredOption(
+    '--out <dir>',
+    'where <stem>.png masks are written (0/255 in binary mode, class indices otherwise)',
+  )
+  .option('--overlay', 'also write <stem>-overlay.png: the image with its predicted classes tinted')
+  .option('--last', "use the model after the last epoch instead of the one 'eval.select' picked")
+  .option('--set <key=value>', 'override a param or a setting (section.key); repeatable', parseSet, {})
+  .option('--device <kind>', 'gpu, cpu or auto', parseDevice, 'auto')
+  .action(
+    (
+      file: string,
+      opts: {
+        checkpoint: string;
+        images: string;
+        out: string;
+        overlay?: boolean;
+        last?: boolean;
+        set: Record<string, Override>;
+        device: DevicePreference;
+      },
+    ) =>
+      guarded(async () => {
+        const { checkpoint, images, out, overlay, last } = opts;
+        await predictFolder(file, {
+          checkpoint,
+          images,
+          out,
+          overlay,
+          last,
           overrides: opts.set,
           device: opts.device,
         });

@@ -61,6 +61,7 @@ export type { ModuleScope } from './resolve/index.ts';
 export { resolveModules } from './resolve/index.ts';
 export type { Setting, SweepSpec, WeightSource, WeightSpec } from './stage/index.ts';
 export { readExperiment } from './stage/index.ts';
+import type { MetricRequest } from './stage/index.ts';
 export type { OptimizerPlan } from './codegen/index.ts';
 export {
   APPLY_UNIFORM,
@@ -104,6 +105,8 @@ export interface CompileOptions {
   limits?: Partial<PlanLimits>;
   /** Add the predicted class map to the evaluation plan (`segc test --save-predictions`). */
   predictions?: boolean;
+  /** Add the logits to the evaluation plan (`segc predict`). */
+  logits?: boolean;
   /** The loss variant of the experiment's sweep section to train instead of its `loss` (segc sweep). */
   variant?: string;
 }
@@ -141,8 +144,8 @@ function withGradients(forward: StagedForward): StagedGraph {
 }
 
 function closed(forward: StagedForward): StagedGraph {
-  const { weights, terms, metrics } = forward;
-  return { graph: forward.builder.graph(), weights, terms, metrics };
+  const { weights, terms, metrics, binary } = forward;
+  return { graph: forward.builder.graph(), weights, terms, metrics, binary };
 }
 
 /** The image and label shape of a run: the configuration's dataset, batch and normalisation. */
@@ -182,10 +185,22 @@ export function stageExperiment(
     const train = options.check ? closed(forward) : withGradients(forward);
     verifyGraph(train.graph, 'train');
     if (options.check) return { spec, config, shape, train, eval: train, sources };
-    const evaluation = closed(stageGraph(spec, shape, 'eval', { predictions: options.predictions }));
+    const evaluation = closed(
+      stageGraph(spec, shape, 'eval', {
+        predictions: options.predictions,
+        logits: options.logits,
+        metrics: metricRequests(config),
+      }),
+    );
     verifyGraph(evaluation.graph, 'eval');
     return { spec, config, shape, train, eval: evaluation, sources };
   });
+}
+
+/** The metrics the evaluation plan accumulates sums for: those of `eval` and of `test` (segc test). */
+function metricRequests(config: RunConfig): MetricRequest[] {
+  const names = [...new Set([...config.eval.metrics, ...config.test.metrics])];
+  return names.map((name) => ({ name, options: config.eval.options[name] ?? config.test.options[name] }));
 }
 
 /** Stages an experiment and generates its training and evaluation plans (for a device, with its limits). */

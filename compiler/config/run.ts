@@ -41,15 +41,50 @@ export interface RunConfig {
   /** The lr schedule; constant when none is written. */
   schedule: ScheduleSpec;
   train: { epochs: number; batch: number; seed: number };
-  eval: { every: number; metrics: string[]; select: string };
+  eval: {
+    every: number;
+    metrics: string[];
+    select: string;
+    /** Each metric's options (`dice_per_image(threshold = 0.5)`), defaults filled in. */
+    options: Record<string, Record<string, Setting>>;
+  };
+  /** The `test` section: the split `segc test` and testing after training use, and what else it computes. */
+  test: {
+    split: string;
+    afterTraining: boolean;
+    savePredictions: boolean;
+    metrics: string[];
+    options: Record<string, Record<string, Setting>>;
+  };
   /** Starting values of the params. */
   params: Record<string, number>;
   /** Params that follow a step schedule (`step(...)`), by name. */
   paramSchedules: Record<string, ParamStep>;
 }
 
-/** The metrics this version computes (the catalogue declares more). */
-export const METRICS = ['dice', 'miou', 'proportion_error'];
+/** The metrics this version computes (runtime/metrics/registry.ts implements each). */
+export const METRICS = [
+  'dice',
+  'miou',
+  'macc',
+  'proportion_error',
+  'dice_per_image',
+  'per_class_iou',
+  'per_class_dice',
+  'hd95',
+  'nsd',
+];
+
+/** Each metric call's options by metric name, defaults filled in. */
+function metricOptions(calls: Setting[]): Record<string, Record<string, Setting>> {
+  const options: Record<string, Record<string, Setting>> = {};
+  for (const m of calls) {
+    const call = asCall(m);
+    const entry = call && findEntry('metric', call.name);
+    if (call && entry) options[call.name] = callOptions(entry, call);
+  }
+  return options;
+}
 
 const FAMILIES: Record<string, Family> = { data: 'dataset', optimizer: 'optimizer', schedule: 'schedule' };
 
@@ -236,7 +271,10 @@ export function readRunConfig(
       (given[key] ?? keys.find((k) => k.name === key)?.default) as T;
   const train = section(spec.train, TRAIN_KEYS);
   const evaluation = section(spec.eval, EVAL_KEYS);
-  const metrics = evaluation<Setting[]>('metrics').map((m) => asCall(m)?.name ?? String(m));
+  const metricCalls = evaluation<Setting[]>('metrics');
+  const metrics = metricCalls.map((m) => asCall(m)?.name ?? String(m));
+  const testSection = spec.test ?? {};
+  const testCalls = Array.isArray(testSection.metrics) ? (testSection.metrics as Setting[]) : metricCalls;
   const config: RunConfig = {
     data: {
       name: spec.data.name,
@@ -255,6 +293,14 @@ export function readRunConfig(
       every: evaluation('every'),
       metrics,
       select: asCall(spec.eval.select)?.name ?? metrics[0] ?? 'dice',
+      options: metricOptions(metricCalls),
+    },
+    test: {
+      split: asCall(testSection.split)?.name ?? 'test',
+      afterTraining: testSection.after_training === true,
+      savePredictions: testSection.save_predictions === true,
+      metrics: testCalls.map((m) => asCall(m)?.name ?? String(m)),
+      options: metricOptions(testCalls),
     },
     params,
     paramSchedules: Object.fromEntries(
@@ -267,7 +313,7 @@ export function readRunConfig(
 /**
  * What the catalogue declares but this version cannot run yet, each reported where it is written: datasets
  * other than 'shapes', augmentation, other metrics, an evaluation batch other than the training one,
- * testing after training and
+ * and
  * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
  * before touching the GPU.
  */
@@ -310,13 +356,6 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
       spec.values['eval.batch'],
       `An evaluation batch other than the training batch (${batch}) is not available yet; remove ` +
         `'batch' from 'eval' or make it ${batch}.`,
-    );
-  }
-  if (spec.test?.after_training === true) {
-    report(
-      spec.values['test.after_training'],
-      'Testing after training is declared but not available yet; this version evaluates on the ' +
-        "validation split only (remove 'after_training').",
     );
   }
   return diagnostics;

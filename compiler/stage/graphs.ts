@@ -10,6 +10,8 @@ import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
 import { entries } from '../config/index.ts';
 import { stageTerms } from './loss.ts';
+import type { MetricRequest } from './metrics.ts';
+import { METRIC_SUMS, stageMetricSums } from './metrics.ts';
 import type { Env, WeightSpec } from './stager.ts';
 import { Stager } from './stager.ts';
 import type { Value } from './values.ts';
@@ -36,6 +38,8 @@ export interface StagedGraph {
   terms: string[];
   /** Metric sums (eval only), by output name. */
   metrics: string[];
+  /** Binary mode: the network gives one channel (sigmoid) on two-class data. */
+  binary?: boolean;
 }
 
 /** A staged forward pass, its builder still open for the backward pass and the state outputs. */
@@ -66,14 +70,15 @@ function dependsOn(s: Stager, from: number, target: number): boolean {
 }
 
 /**
- * Stages the forward pass of the training step or of evaluation; `predictions: true` adds the predicted class
- * map (argmax over C) to evaluation, as a 'tensor' output.
+ * Stages the forward pass of the training step or of evaluation; evaluation accumulates the sums of the
+ * requested `metrics`, and `predictions: true` (or a surface metric) adds the predicted class map (argmax
+ * over C) as a 'tensor' output.
  */
 export function stageGraph(
   spec: ExperimentSpec,
   shape: DataShape,
   mode: 'train' | 'eval',
-  options: { predictions?: boolean } = {},
+  options: { predictions?: boolean; logits?: boolean; metrics?: MetricRequest[] } = {},
 ): StagedForward {
   const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
@@ -123,14 +128,22 @@ export function stageGraph(
   }
   const metrics: string[] = [];
   if (mode === 'eval') {
-    metrics.push(...metricOutputs(s, logits, labels, shape));
-    if (options.predictions) b.output('prediction', predictedClass(s, logits), 'tensor');
+    // The sums the requested metrics read (compiler/stage/metrics.ts); surface metrics read the class map.
+    const requests = options.metrics ?? [];
+    const predicted = predictedClass(s, logits);
+    const inputs = { logits, labels, classes: shape.classes, ignore: shape.ignore, predicted };
+    metrics.push(...stageMetricSums(b, inputs, requests));
+    const surface = requests.some((r) => METRIC_SUMS[r.name]?.includes('prediction'));
+    if (options.predictions || surface) b.output('prediction', predicted, 'tensor');
+    // The logits themselves (segc predict resizes them to each input's size on the GPU).
+    if (options.logits) b.output('logits', logits, 'tensor');
   }
   const trainable = b.nodes
     .filter((n) => n.op === 'weight')
     .map((n) => ({ node: n.id, output: `grad:${n.attrs.name}` }));
   const stateUpdates = mode === 'train' ? s.stateUpdates : [];
-  return { builder: b, loss, weights: s.weights, terms, metrics, trainable, stateUpdates };
+  const binary = b.type(logits).dims.find((d) => d.name === 'C')?.size === 1;
+  return { builder: b, loss, weights: s.weights, terms, metrics, binary, trainable, stateUpdates };
 }
 
 /**
@@ -233,24 +246,4 @@ function predictedClass(s: Stager, logits: number): number {
   if (b.type(logits).dims.find((d) => d.name === 'C')?.size !== 1)
     return b.add('argmax', [logits], { axes: ['C'] });
   return b.add('sum', [b.add('gt', [logits, b.constant(0)])], { axes: ['C'] });
-}
-
-/** Per-class sums for dataset-level Dice and IoU, and the summed per-image proportion error. */
-function metricOutputs(s: Stager, logits: number, labels: number, shape: DataShape): string[] {
-  const b = s.b;
-  const n = (op: string, inputs: number[], attrs = {}) => b.add(op, inputs, attrs);
-  const predicted = n('onehot', [predictedClass(s, logits)], { dim: 'C', size: shape.classes });
-  const target = n('onehot', [labels], { dim: 'C', size: shape.classes });
-  const valid = n('valid', [labels], { ignore: shape.ignore });
-  const everywhere = ['N', 'H', 'W'];
-  const maskedPrediction = n('mul', [predicted, valid]);
-  b.output('metric.intersection', n('sum', [n('mul', [predicted, target])], { axes: everywhere }));
-  b.output('metric.predicted', n('sum', [maskedPrediction], { axes: everywhere }));
-  b.output('metric.target', n('sum', [target], { axes: everywhere }));
-  const pixels = n('add', [n('sum', [valid], { axes: ['H', 'W'] }), b.constant(EPS)]);
-  const proportion = (x: number) =>
-    n('div', [n('add', [n('sum', [x], { axes: ['H', 'W'] }), b.constant(EPS)]), pixels]);
-  const error = n('abs', [n('sub', [proportion(maskedPrediction), proportion(target)])]);
-  b.output('metric.proportion_error', n('sum', [error], { axes: ['N', 'C'] }));
-  return ['metric.intersection', 'metric.predicted', 'metric.target', 'metric.proportion_error'];
 }

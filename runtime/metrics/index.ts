@@ -19,7 +19,7 @@ export interface Metrics {
   miou: number;
   /** Mean over images and classes of |predicted proportion - true proportion| (argmax predictions). */
   proportion_error: number;
-  /** Each class's share of the split's valid pixels: predicted (argmax) and in the labels (the paper's bias). */
+  /** Each class's share of the split's valid pixels: predicted (argmax) and labelled (the paper's bias). */
   proportions: { predicted: number[]; target: number[] };
 }
 

@@ -1,7 +1,7 @@
-// The Metric seam: a metric of the catalogue (compiler/config/training.ts) as the evaluation runs it. The eval
-// plan accumulates the sums a metric reads (compiler/stage/metrics.ts, METRIC_SUMS) on the GPU; a metric may
-// also encode its own kernels after each batch (accumulate: the class map and labels never leave the GPU);
-// finalize turns what was accumulated over the split into a value or a per-class table.
+// The Metric seam: a metric of the catalogue (compiler/config/training.ts) as the evaluation runs it. The
+// eval plan accumulates the sums a metric reads (compiler/stage/metrics.ts, METRIC_SUMS) on the GPU; a
+// metric may also encode its own kernels after each batch (accumulate: the class map and labels never leave
+// the GPU); finalize turns what was accumulated over the split into a value or a per-class table.
 
 /** What the evaluation accumulated over a split, read back once. */
 export interface SplitSums {

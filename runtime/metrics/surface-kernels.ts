@@ -4,12 +4,12 @@
 // bits) and the share of border voxels within the tolerance. Only per-class sums come back, once per split.
 //
 // Definitions (MedPy's hd95, the voxel-border surface Dice; UPSTREAM.md §5):
-//   A = predicted class c on a valid pixel, B = label c; ∂X = voxels of X with a face neighbour outside X (the
-//   image's outside counts as outside: scipy's binary_erosion with border_value 0).
+//   A = predicted class c on a valid pixel, B = label c; ∂X = voxels of X with a face neighbour outside X
+//   (the image's outside counts as outside: scipy's binary_erosion with border_value 0).
 //   hd95 = 95th percentile (numpy's linear interpolation) of {d(a, ∂B) : a ∈ ∂A} ∪ {d(b, ∂A) : b ∈ ∂B};
 //          an image whose A or B is empty is skipped.
-//   nsd  = (|{a ∈ ∂A : d(a, ∂B) ≤ τ}| + |{b ∈ ∂B : d(b, ∂A) ≤ τ}|) / (|∂A| + |∂B|); an image whose B is empty is
-//          skipped, an empty A with a non-empty B scores 0.
+//   nsd  = (|{a ∈ ∂A : d(a, ∂B) ≤ τ}| + |{b ∈ ∂B : d(b, ∂A) ≤ τ}|) / (|∂A| + |∂B|); an image whose B is
+//          empty is skipped, an empty A with a non-empty B scores 0.
 
 const WORKGROUP = 64;
 const MAX_GROUPS = 65535;
@@ -242,7 +242,8 @@ export interface SurfaceSums {
 
 /**
  * The surface-distance accumulator of one evaluation: `accumulate` encodes the kernels for one batch (its
- * class map, f32 [N, ...size], and labels, u8 [N, ...size]); `read` returns the per-class sums (one read-back).
+ * class map, f32 [N, ...size], and labels, u8 [N, ...size]); `read` returns the per-class sums (one
+ * read-back).
  */
 export class SurfaceAccumulator {
   private readonly pipelines = new Map<string, GPUComputePipeline>();

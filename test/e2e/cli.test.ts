@@ -438,9 +438,15 @@ describe('segc run', () => {
       `segc test: tiny on val (2 images) from ${join(out, 'model-best.safetensors')}: dice ` +
         `${metrics.dice.toFixed(4)}`,
     );
-    const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
+    const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'holdout');
     expect(wrongSplit.code).toBe(1);
-    expect(wrongSplit.stderr).toBe("segc: error: Unknown split 'test'; the splits are train and val.\n");
+    expect(wrongSplit.stderr).toBe(
+      "segc: error: Unknown split 'holdout'; the splits are train, val and test.\n",
+    );
+    const noTest = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
+    expect(noTest.stderr).toBe(
+      "segc: error: Cannot test on 'test': the dataset 'shapes' has no such split.\n",
+    );
 
     // --last tests the model after the last epoch; a damaged model file is an error naming it, not a trace.
     const last = await segc('test', tiny, '--checkpoint', out, '--set', 'alpha=0.5', '--last');
