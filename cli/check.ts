@@ -19,8 +19,8 @@ export function checkFiles(files: string[], overrides: Record<string, Override> 
 }
 
 /**
- * What segc prints on stderr for a compile error, a missing file or a failed write (a full or read-only disk);
- * undefined for any other error.
+ * What segc prints on stderr for a compile error, a missing file or a failed write (a full or read-only
+ * disk); undefined for any other error.
  */
 export function compileErrorText(error: unknown): string | undefined {
   if (error instanceof CompileError) {
