@@ -102,9 +102,9 @@ export function catalogueMarkdown(): string {
       'not available yet`). This',
     'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes` and `polyp` (docs/data.md) ' +
       'without',
-    'augmentation, every optimizer and schedule, the metrics `dice`, `miou` and `proportion_error`,',
-    '`eval.batch` equal to `train.batch`, no `test { after_training = true }` and no',
-    'pretrained `weights`.',
+    'augmentation, every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' +
+      'true }`,',
+    '`eval.batch` equal to `train.batch` and no pretrained `weights`.',
     '',
     '## Sections',
     '',

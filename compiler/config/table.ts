@@ -72,7 +72,7 @@ export const EVAL_KEYS: Param[] = [
     defaultText: 'the first metric',
     doc:
       'the metric that picks the best epoch, saved as model-best.safetensors ' +
-      '(higher is better; lower for proportion_error)',
+      "(in the metric's direction: lower for proportion_error and hd95, higher otherwise)",
   },
   { name: 'batch', type: int(1), defaultText: 'train batch', doc: 'images per evaluation step' },
 ];

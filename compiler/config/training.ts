@@ -246,7 +246,10 @@ export const METRICS: Entry[] = ofFamily('metric', [
     name: 'nsd',
     scalar: true,
     better: 'higher',
-    doc: 'Normalised surface Dice at a tolerance, per image, images with empty ground truth skipped.',
+    doc:
+      'Normalised surface Dice at a tolerance: the share of the border voxels of prediction and truth ' +
+      "within the tolerance of the other's border, per image and foreground class; an empty truth is " +
+      'skipped, an empty prediction scores 0.',
     example: 'nsd(tolerance = 1)',
     params: [
       { name: 'tolerance', type: num({ min: 0 }), default: 1, doc: 'tolerance in mm' },
@@ -263,8 +266,8 @@ export const METRICS: Entry[] = ofFamily('metric', [
     scalar: true,
     better: 'lower',
     doc:
-      '95th-percentile Hausdorff distance, per image, images with an empty prediction or ground ' +
-      'truth skipped.',
+      "95th percentile of the distances between the prediction's and the truth's border voxels (MedPy's " +
+      'hd95), per image and foreground class; an empty prediction or truth is skipped.',
     example: 'hd95',
     params: [
       {
