@@ -34,11 +34,14 @@ import type {
 } from './stage/index.ts';
 import { StageError, readExperiment, stageDeclared, stageGraph, stageLoss } from './stage/index.ts';
 import { checkDefinitions } from './stage/index.ts';
+import type { MetricRequest } from './stage/index.ts';
 
 export type { PlanLimits } from './codegen/index.ts';
 export { WEBGPU_DEFAULT_LIMITS, planLimits } from './codegen/index.ts';
 export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOptions, PlanOutput } from './codegen/index.ts';
 export { describeNode } from './codegen/index.ts';
+export type { AugmentPipeline, AugmentStage, StageDraw } from './codegen/index.ts';
+export { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from './codegen/index.ts';
 export type { MemoryReport } from './passes/index.ts';
 export { memoryReport } from './passes/index.ts';
 export { printGraph, printNode } from './ir/printer.ts';
@@ -61,7 +64,6 @@ export type { ModuleScope } from './resolve/index.ts';
 export { resolveModules } from './resolve/index.ts';
 export type { Setting, SweepSpec, WeightSource, WeightSpec } from './stage/index.ts';
 export { readExperiment } from './stage/index.ts';
-import type { MetricRequest } from './stage/index.ts';
 export type { OptimizerPlan } from './codegen/index.ts';
 export {
   APPLY_UNIFORM,

@@ -7,3 +7,5 @@ export { WEBGPU_DEFAULT_LIMITS, formatBytes, planLimits, validatePlan } from './
 export type { OptimizerPlan, OptimizerSettings, UpdateRule } from './updates/index.ts';
 export { APPLY_UNIFORM, UPDATES, decayUniform, lrUniform, optimizerPlanOf } from './updates/index.ts';
 export { GRADIENT, UPDATE } from './kinds/update.ts';
+export type { AugmentPipeline, AugmentStage, StageDraw } from './augment/index.ts';
+export { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from './augment/index.ts';

@@ -309,9 +309,34 @@ const sized = (what: string): Param => ({
   doc: what,
 });
 
+/**
+ * The transforms that run (compiler/codegen/augment/, on the GPU); the others are declared only, and `segc run`
+ * refuses them.
+ */
+export const RUNNABLE_TRANSFORMS = [
+  'hflip',
+  'vflip',
+  'rot90',
+  'random_crop',
+  'resize',
+  'pad_if_needed',
+  'shift_scale_rotate',
+  'brightness_contrast',
+  'brightness',
+  'contrast',
+  'gamma',
+  'one_of',
+];
+
 export const TRANSFORMS: Entry[] = ofFamily('transform', [
   { name: 'hflip', doc: 'Horizontal flip.', example: 'hflip(0.5)', params: [p()] },
   { name: 'vflip', doc: 'Vertical flip.', example: 'vflip(0.5)', params: [p()] },
+  {
+    name: 'rot90',
+    doc: 'Rotation by a random multiple of 90 degrees, counterclockwise (albumentations RandomRotate90).',
+    example: 'rot90(0.5)',
+    params: [p()],
+  },
   {
     name: 'flip',
     doc: 'Flip along each of the named spatial axes, independently.',

@@ -22,6 +22,7 @@ export {
   findEntry,
 } from './table.ts';
 export { describeType } from './describe.ts';
+export { RUNNABLE_TRANSFORMS } from './data.ts';
 export { isBetter, metricDirection } from './training.ts';
 export type { CheckedSettings } from './check.ts';
 export {

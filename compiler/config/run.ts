@@ -8,6 +8,9 @@ import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, declaredShape, findE
 import type { CheckedSettings } from './check.ts';
 import type { ConfigCall, ParamStep, Setting } from './types.ts';
 import { asCall } from './types.ts';
+import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
+import { readOptimizer, readSchedule } from './optimizer.ts';
+import { RUNNABLE_TRANSFORMS } from './data.ts';
 
 /**
  * What the run configuration is derived from: an experiment's settings as staging read them (an
@@ -18,8 +21,6 @@ export interface RunSettings extends CheckedSettings {
   model: { args: { name?: { name: string }; value: { kind: string; value?: unknown; span: Span } }[] };
   symbols?: Set<string>;
 }
-import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
-import { readOptimizer, readSchedule } from './optimizer.ts';
 
 export interface RunConfig {
   data: {
@@ -332,11 +333,29 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
     );
   }
   for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
-    if (Array.isArray(pipeline) && pipeline.length > 0) {
+    if (!Array.isArray(pipeline) || pipeline.length === 0) continue;
+    if (key !== 'train augment') {
       report(
         spec.spans[`data.${key}`],
-        `Augmentation ('${key}') is declared but not available yet; this version trains on ` +
-          `unaugmented images (remove '${key}').`,
+        `Augmentation ('${key}') is declared but not available yet; this version augments training ` +
+          `samples only (remove '${key}').`,
+      );
+      continue;
+    }
+    const names = (items: Setting[]): string[] =>
+      items.flatMap((item) => {
+        const call = asCall(item);
+        if (!call) return [];
+        const inner = call.name === 'one_of' ? (call.options.transforms ?? call.args[1]) : undefined;
+        return [call.name, ...(Array.isArray(inner) ? names(inner) : [])];
+      });
+    const missing = [...new Set(names(pipeline).filter((n) => !RUNNABLE_TRANSFORMS.includes(n)))];
+    if (missing.length > 0) {
+      report(
+        spec.spans[`data.${key}`],
+        `Transform${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} in '${key}' ` +
+          `${missing.length > 1 ? 'are' : 'is'} declared but not available yet; this version runs ` +
+          `${RUNNABLE_TRANSFORMS.map((n) => `'${n}'`).join(', ')}.`,
       );
     }
   }

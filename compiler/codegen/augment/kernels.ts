@@ -1,0 +1,221 @@
+// WGSL kernels of an augmentation pipeline: each stage reads a u8 batch (images [B,C,H,W] planar, labels
+// [B,H,W]) and writes the next one, one thread per 32-bit word (four bytes) of the output. Per-sample
+// parameters (an apply flag, an inverse affine map or colour factors) come from a small f32 buffer,
+// PARAMS_PER_SAMPLE floats per sample and stage, drawn on the CPU.
+export const PARAMS_PER_SAMPLE = 8;
+
+/**
+ * How a warp samples its source. 'warp-linear' / 'warp-nearest' follow cv2.warpAffine (coordinates in 1/32
+ * and 1/1024 fixed point, bilinear or rounded); 'resize-linear' / 'resize-nearest' follow cv2.resize
+ * (half-pixel centres, edge clamped; nearest as floor(x * in / out)).
+ */
+export type Sampling = 'warp-linear' | 'warp-nearest' | 'resize-linear' | 'resize-nearest';
+export type Border = 'reflect101' | 'constant';
+
+export type AugmentStage =
+  | {
+      kind: 'warp';
+      /** The transform it comes from, for labels of kernels and messages. */
+      name: string;
+      input: [number, number];
+      output: [number, number];
+      image: Sampling;
+      labels: Sampling;
+      border: Border;
+      /** Constant border values (image, labels). */
+      fill: [number, number];
+    }
+  | {
+      kind: 'colour';
+      name: string;
+      input: [number, number];
+      output: [number, number];
+      mode: 'linear' | 'gamma';
+    };
+
+export interface AugmentKernel {
+  name: string;
+  wgsl: string;
+  /** Workgroups in x and y (64 threads each). */
+  dispatch: [number, number, number];
+}
+
+const WORKGROUP = 64;
+const f = (v: number) => (Number.isInteger(v) ? `${v}.0` : `${v}`);
+
+/** The kernel of stage `index` of a pipeline for batches of `batch` samples of `channels` channels. */
+export function augmentKernel(
+  stage: AugmentStage,
+  index: number,
+  batch: number,
+  channels: number,
+): AugmentKernel {
+  const [ih, iw] = stage.input;
+  const [oh, ow] = stage.output;
+  const imageBytes = batch * channels * oh * ow;
+  const labelBytes = batch * oh * ow;
+  const words = Math.ceil(Math.max(imageBytes, labelBytes) / 4);
+  const groups = Math.ceil(words / WORKGROUP);
+  const gx = Math.min(groups, 65535);
+  const gy = Math.ceil(groups / gx);
+  const header = `
+@group(0) @binding(0) var<storage, read> srcImage: array<u32>;
+@group(0) @binding(1) var<storage, read> srcLabels: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dstImage: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dstLabels: array<u32>;
+@group(0) @binding(4) var<storage, read> params: array<f32>;
+const C = ${channels}u;
+const IH = ${ih};
+const IW = ${iw};
+const OH = ${oh}u;
+const OW = ${ow}u;
+const IMAGE_BYTES = ${imageBytes}u;
+const LABEL_BYTES = ${labelBytes}u;
+const BASE = ${index * batch * PARAMS_PER_SAMPLE}u;
+fn imageAt(i: u32) -> u32 { return (srcImage[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
+fn labelAt(i: u32) -> u32 { return (srcLabels[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
+fn param(b: u32, k: u32) -> f32 { return params[BASE + b * ${PARAMS_PER_SAMPLE}u + k]; }
+`;
+  const body = stage.kind === 'warp' ? warpBody(stage) : colourBody(stage);
+  const main = `
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x + gid.y * ${gx * WORKGROUP}u;
+  if (t * 4u < IMAGE_BYTES) {
+    var word = 0u;
+    for (var k = 0u; k < 4u; k++) {
+      let i = t * 4u + k;
+      if (i < IMAGE_BYTES) { word = word | (imagePixel(i) << (k * 8u)); }
+    }
+    dstImage[t] = word;
+  }
+  if (t * 4u < LABEL_BYTES) {
+    var word = 0u;
+    for (var k = 0u; k < 4u; k++) {
+      let i = t * 4u + k;
+      if (i < LABEL_BYTES) { word = word | (labelPixel(i) << (k * 8u)); }
+    }
+    dstLabels[t] = word;
+  }
+}
+`;
+  return {
+    name: `augment_${index}_${stage.name}`,
+    wgsl: header + body + main,
+    dispatch: [gx, gy, 1],
+  };
+}
+
+/** Source coordinate of an output pixel under the sample's map (x' = m0 x + m1 y + m2, y' = m3 x + m4 y + m5). */
+function warpBody(stage: Extract<AugmentStage, { kind: 'warp' }>): string {
+  const [fillImage, fillLabel] = stage.fill;
+  const inside =
+    stage.border === 'reflect101'
+      ? `fn reflect(v: i32, n: i32) -> i32 {
+  if (n == 1) { return 0; }
+  var p = v;
+  loop {
+    if (p < 0) { p = -p; } else if (p >= n) { p = 2 * n - 2 - p; } else { break; }
+  }
+  return p;
+}
+fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect(y, IH), 1); }`
+      : `fn place(x: i32, y: i32) -> vec3<i32> {
+  return vec3<i32>(x, y, select(0, 1, x >= 0 && x < IW && y >= 0 && y < IH));
+}`;
+  const clampPlace = `fn clamped(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(clamp(x, 0, IW - 1), clamp(y, 0, IH - 1), 1); }`;
+  const sampler = (what: 'image' | 'label', sampling: Sampling, fill: number) => {
+    const at = what === 'image' ? 'imageAt' : 'labelAt';
+    const fetch = `fn ${what}Fetch(plane: u32, p: vec3<i32>) -> f32 {
+  if (p.z == 0) { return ${f(fill)}; }
+  return f32(${at}(plane + u32(p.y) * u32(IW) + u32(p.x)));
+}`;
+    let sample: string;
+    if (sampling === 'warp-linear' || sampling === 'warp-nearest') {
+      const linear = sampling === 'warp-linear';
+      // cv2.warpAffine: X0 = round((m1 y + m2) 1024) + delta, X = (X0 + round(m0 x 1024)) >> shift.
+      const delta = linear ? 16 : 512;
+      const shift = linear ? 5 : 10;
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let fx = f32(x);
+  let fy = f32(y);
+  let X = (i32(round((param(b, 2u) * fy + param(b, 3u)) * 1024.0)) + ${delta} + i32(round(param(b, 1u) * fx * 1024.0))) >> ${shift}u;
+  let Y = (i32(round((param(b, 5u) * fy + param(b, 6u)) * 1024.0)) + ${delta} + i32(round(param(b, 4u) * fx * 1024.0))) >> ${shift}u;
+  ${
+    linear
+      ? `let x0 = X >> 5u;
+  let y0 = Y >> 5u;
+  let ax = f32(X & 31) / 32.0;
+  let ay = f32(Y & 31) / 32.0;
+  let v = (1.0 - ay) * ((1.0 - ax) * ${what}Fetch(plane, place(x0, y0)) + ax * ${what}Fetch(plane, place(x0 + 1, y0)))
+    + ay * ((1.0 - ax) * ${what}Fetch(plane, place(x0, y0 + 1)) + ax * ${what}Fetch(plane, place(x0 + 1, y0 + 1)));
+  return u32(clamp(floor(v + 0.5), 0.0, 255.0));`
+      : `return u32(${what}Fetch(plane, place(X, Y)));`
+  }
+}`;
+    } else if (sampling === 'resize-linear') {
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  var sx = (f32(x) + 0.5) * param(b, 1u) - 0.5;
+  var sy = (f32(y) + 0.5) * param(b, 5u) - 0.5;
+  var x0 = i32(floor(sx));
+  var y0 = i32(floor(sy));
+  var ax = sx - f32(x0);
+  var ay = sy - f32(y0);
+  if (x0 < 0) { x0 = 0; ax = 0.0; }
+  if (y0 < 0) { y0 = 0; ay = 0.0; }
+  if (x0 >= IW - 1) { x0 = IW - 1; ax = 0.0; }
+  if (y0 >= IH - 1) { y0 = IH - 1; ay = 0.0; }
+  let v = (1.0 - ay) * ((1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0)))
+    + ay * ((1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0 + 1)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0 + 1)));
+  return u32(clamp(floor(v + 0.5), 0.0, 255.0));
+}`;
+    } else {
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let sx = min(i32((x * u32(IW)) / OW), IW - 1);
+  let sy = min(i32((y * u32(IH)) / OH), IH - 1);
+  return u32(${what}Fetch(plane, vec3<i32>(sx, sy, 1)));
+}`;
+    }
+    return `${fetch}\n${sample}`;
+  };
+  return `${inside}
+${clampPlace}
+${sampler('image', stage.image, fillImage)}
+${sampler('label', stage.labels, fillLabel)}
+fn imagePixel(i: u32) -> u32 {
+  let x = i % OW;
+  let y = (i / OW) % OH;
+  let bc = i / (OW * OH);
+  let b = bc / C;
+  if (param(b, 0u) < 0.5) { return imageAt(i); }
+  return imageSample(b, bc * u32(IH) * u32(IW), x, y);
+}
+fn labelPixel(i: u32) -> u32 {
+  let x = i % OW;
+  let y = (i / OW) % OH;
+  let b = i / (OW * OH);
+  if (param(b, 0u) < 0.5) { return labelAt(i); }
+  return labelSample(b, b * u32(IH) * u32(IW), x, y);
+}
+`;
+}
+
+/** Colour changes of images (labels pass through): as albumentations' uint8 lookup tables, truncated. */
+function colourBody(stage: Extract<AugmentStage, { kind: 'colour' }>): string {
+  const change =
+    stage.mode === 'linear'
+      ? // brightness_contrast: v alpha + beta 255 in f32, clipped, truncated.
+        'clamp(v * param(b, 1u) + param(b, 2u), 0.0, 255.0)'
+      : // gamma: (v / 255)^gamma 255, truncated.
+        'clamp(pow(v / 255.0, param(b, 3u)) * 255.0, 0.0, 255.0)';
+  return `
+fn imagePixel(i: u32) -> u32 {
+  let b = i / (OW * OH * C);
+  let u = imageAt(i);
+  if (param(b, 0u) < 0.5) { return u; }
+  let v = f32(u);
+  return u32(${change});
+}
+fn labelPixel(i: u32) -> u32 { return labelAt(i); }
+`;
+}

@@ -1,0 +1,135 @@
+// Runs an augmentation pipeline on the device: the uploaded u8 batch goes through each stage's kernel
+// (compiler/codegen/augment/) and the last stage writes the training plan's input buffers (image and labels,
+// u8), before the step reads them. Only the few per-sample parameters are computed on the CPU.
+import type { AugmentPipeline } from '../../compiler/index.ts';
+import { augmentKernel } from '../../compiler/index.ts';
+import { InternalError } from '../../diagnostics/index.ts';
+import { writeBuffer } from '../executor.ts';
+import { batchParams } from './augment-params.ts';
+
+export interface AugmentTargets {
+  image: GPUBuffer;
+  labels: GPUBuffer;
+}
+
+const words = (bytes: number) => Math.max(4, Math.ceil(bytes / 4) * 4);
+
+export class Augmenter {
+  private readonly upload: AugmentTargets;
+  private readonly between: AugmentTargets[];
+  private readonly params: GPUBuffer;
+  private pipelines: GPUComputePipeline[] = [];
+  private readonly kernels;
+  private bound = new WeakMap<GPUBuffer, GPUBindGroup[]>();
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly pipeline: AugmentPipeline,
+    readonly batch: number,
+    readonly channels: number,
+  ) {
+    const buffer = (label: string, bytes: number) =>
+      device.createBuffer({
+        label,
+        size: words(bytes),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      });
+    const pixels = ([h, w]: [number, number]) => batch * h * w;
+    this.upload = {
+      image: buffer('augment:image', pixels(pipeline.input) * channels),
+      labels: buffer('augment:labels', pixels(pipeline.input)),
+    };
+    const largest = Math.max(...pipeline.stages.map((s) => pixels(s.output)), 1);
+    this.between = [0, 1].map((i) => ({
+      image: buffer(`augment:image${i}`, largest * channels),
+      labels: buffer(`augment:labels${i}`, largest),
+    }));
+    this.kernels = pipeline.stages.map((stage, i) => augmentKernel(stage, i, batch, channels));
+    this.params = buffer('augment:params', Math.max(1, pipeline.stages.length) * batch * 8 * 4);
+  }
+
+  static async create(
+    device: GPUDevice,
+    pipeline: AugmentPipeline,
+    batch: number,
+    channels: number,
+  ): Promise<Augmenter> {
+    const augmenter = new Augmenter(device, pipeline, batch, channels);
+    device.pushErrorScope('validation');
+    augmenter.pipelines = await Promise.all(
+      augmenter.kernels.map((k) =>
+        device.createComputePipelineAsync({
+          label: k.name,
+          layout: 'auto',
+          compute: { module: device.createShaderModule({ label: k.name, code: k.wgsl }), entryPoint: 'main' },
+        }),
+      ),
+    );
+    const error = await device.popErrorScope();
+    if (error) throw new InternalError(`augmentation kernels failed to compile: ${error.message}`);
+    return augmenter;
+  }
+
+  private bindGroups(targets: AugmentTargets): GPUBindGroup[] {
+    let groups = this.bound.get(targets.image);
+    if (groups) return groups;
+    const n = this.kernels.length;
+    groups = this.kernels.map((kernel, i) => {
+      const from = i === 0 ? this.upload : this.between[(i - 1) % 2];
+      const to = i === n - 1 ? targets : this.between[i % 2];
+      const buffers = [from.image, from.labels, to.image, to.labels, this.params];
+      return this.device.createBindGroup({
+        label: kernel.name,
+        layout: this.pipelines[i].getBindGroupLayout(0),
+        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+    });
+    this.bound.set(targets.image, groups);
+    return groups;
+  }
+
+  /**
+   * Uploads a batch (u8 at the pipeline's input size), augments it with draws from (seed, epoch, sample
+   * index) and writes `targets`; `samples` are the dataset indices of the batch's images (padding after them).
+   */
+  run(
+    image: Uint8Array,
+    labels: Uint8Array,
+    samples: number[],
+    seed: number,
+    epoch: number,
+    targets: AugmentTargets,
+  ): void {
+    this.runWith(image, labels, batchParams(this.pipeline, seed, epoch, samples, this.batch), targets);
+  }
+
+  /** As run, with the parameter buffer given ([apply, six parameters, 0] per stage and sample). */
+  runWith(image: Uint8Array, labels: Uint8Array, params: Float32Array, targets: AugmentTargets): void {
+    if (this.kernels.length === 0) {
+      writeBuffer(this.device, targets.image, image);
+      writeBuffer(this.device, targets.labels, labels);
+      return;
+    }
+    writeBuffer(this.device, this.upload.image, image);
+    writeBuffer(this.device, this.upload.labels, labels);
+    writeBuffer(this.device, this.params, params);
+    const groups = this.bindGroups(targets);
+    const encoder = this.device.createCommandEncoder({ label: 'augment' });
+    const pass = encoder.beginComputePass({ label: 'augment' });
+    this.kernels.forEach((kernel, i) => {
+      pass.setPipeline(this.pipelines[i]);
+      pass.setBindGroup(0, groups[i]);
+      pass.dispatchWorkgroups(...kernel.dispatch);
+    });
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  destroy(): void {
+    for (const t of [this.upload, ...this.between]) {
+      t.image.destroy();
+      t.labels.destroy();
+    }
+    this.params.destroy();
+  }
+}

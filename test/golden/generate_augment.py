@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Writes test/golden/augment/transforms.json: the outputs of each augmentation transform for fixed
+parameters on small images, as albumentations 1.1 computes them (UPSTREAM.md section 4): cv2.flip, np.rot90,
+cv2.resize, cv2.copyMakeBorder, cv2.warpAffine with BORDER_REFLECT_101 (image INTER_LINEAR, mask
+INTER_NEAREST, the matrix of albumentations' shift_scale_rotate), and the uint8 lookup tables of
+RandomBrightnessContrast and RandomGamma written out in numpy (albumentations itself is not installed).
+test/runtime/augment/transforms.test.ts runs each case through segc's WGSL kernels.
+
+Run with Debian's python (python3-opencv, python3-numpy):
+    /usr/bin/python3 test/golden/generate_augment.py
+The output is byte-identical on every run.
+"""
+import json
+import math
+import os
+
+import cv2
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "augment", "transforms.json")
+rng = np.random.RandomState(12)
+
+
+def sample(h, w, c=3, classes=5):
+    # Smooth gradients plus noise, so bilinear sampling is exercised away from constant regions.
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = np.stack([(xx * 255 / max(w - 1, 1) * (k + 1) / c + yy * 7 * k) % 256 for k in range(c)], -1)
+    image = np.clip(image + rng.randint(-20, 21, size=image.shape), 0, 255).astype(np.uint8)
+    labels = rng.randint(0, classes, size=(h, w)).astype(np.uint8)
+    return image, labels
+
+
+def planar(image):
+    return image.transpose(2, 0, 1).reshape(-1).tolist()
+
+
+def ssr_matrix(angle, scale, dx, dy, h, w):
+    # albumentations 1.1 functional.shift_scale_rotate
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    matrix[0, 2] += dx * w
+    matrix[1, 2] += dy * h
+    return matrix
+
+
+def brightness_contrast(image, alpha, beta):
+    # albumentations _brightness_contrast_adjust_uint, beta_by_max = True
+    lut = np.arange(0, 256).astype("float32")
+    if alpha != 1:
+        lut *= alpha
+    if beta != 0:
+        lut += beta * 255
+    lut = np.clip(lut, 0, 255).astype(np.uint8)
+    return cv2.LUT(image, lut)
+
+
+def gamma(image, g):
+    # albumentations functional.gamma_transform (uint8)
+    table = ((np.arange(0, 256.0) / 255.0) ** g) * 255
+    return cv2.LUT(image, table.astype(np.uint8))
+
+
+cases = []
+
+
+def case(name, transform, params, image, labels, out_image, out_labels):
+    h, w = image.shape[:2]
+    oh, ow = out_image.shape[:2]
+    cases.append(
+        {
+            "name": name,
+            "transform": transform,
+            "params": params,
+            "input": {"channels": image.shape[2], "height": h, "width": w, "image": planar(image),
+                      "labels": labels.reshape(-1).tolist()},
+            "output": {"height": oh, "width": ow, "image": planar(out_image),
+                       "labels": out_labels.reshape(-1).tolist()},
+        }
+    )
+
+
+image, labels = sample(13, 17)
+square, square_labels = sample(12, 12)
+
+case("hflip", "hflip", {}, image, labels, cv2.flip(image, 1), cv2.flip(labels, 1))
+case("vflip", "vflip", {}, image, labels, cv2.flip(image, 0), cv2.flip(labels, 0))
+for k in (1, 2, 3):
+    case(f"rot90 k={k}", "rot90", {"k": k}, square, square_labels,
+         np.ascontiguousarray(np.rot90(square, k)), np.ascontiguousarray(np.rot90(square_labels, k)))
+for (ch, cw, y, x) in ((8, 10, 3, 5), (13, 17, 0, 0), (5, 4, 8, 13)):
+    case(f"random_crop {ch}x{cw} at {y},{x}", "random_crop", {"size": [ch, cw], "y": y, "x": x}, image, labels,
+         image[y:y + ch, x:x + cw], labels[y:y + ch, x:x + cw])
+for (oh, ow) in ((20, 11), (7, 9), (26, 34)):
+    for mode, flag in (("linear", cv2.INTER_LINEAR), ("nearest", cv2.INTER_NEAREST)):
+        case(f"resize {oh}x{ow} {mode}", "resize", {"size": [oh, ow], "mode": mode}, image, labels,
+             cv2.resize(image, (ow, oh), interpolation=flag),
+             cv2.resize(labels, (ow, oh), interpolation=cv2.INTER_NEAREST))
+for (mh, mw) in ((16, 21), (13, 24), (20, 17)):
+    # albumentations PadIfNeeded, position center, constant border: image 0, mask 255
+    top = int((mh - 13) / 2.0)
+    left = int((mw - 17) / 2.0)
+    case(f"pad_if_needed {mh}x{mw}", "pad_if_needed", {"size": [mh, mw], "image": 0, "mask": 255}, image, labels,
+         cv2.copyMakeBorder(image, top, mh - 13 - top, left, mw - 17 - left, cv2.BORDER_CONSTANT, value=0),
+         cv2.copyMakeBorder(labels, top, mh - 13 - top, left, mw - 17 - left, cv2.BORDER_CONSTANT, value=255))
+for (angle, scale, dx, dy) in ((30, 1.1, 0.05, -0.03), (-45, 0.9, -0.0625, 0.0625), (12.5, 1.0, 0, 0),
+                               (90, 1.05, 0.02, 0.01)):
+    m = ssr_matrix(angle, scale, dx, dy, 13, 17)
+    case(f"shift_scale_rotate {angle} {scale} {dx} {dy}", "shift_scale_rotate",
+         {"angle": angle, "scale": scale, "dx": dx, "dy": dy}, image, labels,
+         cv2.warpAffine(image, m, (17, 13), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101),
+         cv2.warpAffine(labels, m, (17, 13), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101))
+for (alpha, beta) in ((1.2, -0.1), (0.8, 0.15), (1.3, 0.3), (0.7, -0.25)):
+    case(f"brightness_contrast {alpha} {beta}", "brightness_contrast", {"alpha": alpha, "beta": beta}, image,
+         labels, brightness_contrast(image, alpha, beta), labels)
+for g in (0.8, 1.2, 0.93):
+    case(f"gamma {g}", "gamma", {"gamma": g}, image, labels, gamma(image, g), labels)
+
+os.makedirs(os.path.dirname(OUT), exist_ok=True)
+with open(OUT, "w") as f:
+    json.dump({"generator": "test/golden/generate_augment.py", "opencv": cv2.__version__, "cases": cases}, f,
+              separators=(",", ":"))
+    f.write("\n")
+print(f"{len(cases)} cases -> {OUT}")
