@@ -1,5 +1,5 @@
-// segc's version, from the package.json one folder up: the checkout's or the installed package's (cli/ when run
-// from source, dist/ when bundled).
+// segc's version, from the package.json one folder up: the checkout's or the installed package's (cli/ when
+// run from source, dist/ when bundled).
 import { readFileSync } from 'node:fs';
 
 export function segcVersion(): string {

@@ -1,8 +1,8 @@
 // Writes docs/syntax-diagrams.html (Chevrotain's railroad diagrams of every parser rule) from the parser's
 // grammar: `npm run diagrams` (or `npx tsx grammar/generate-diagrams.ts`).
 // test/grammar/syntax-diagrams.test.ts fails when the committed file is stale.
-// Chevrotain's page loads its drawing scripts and stylesheet from a CDN (unpkg); they are inlined here from the
-// installed package (node_modules/chevrotain/diagrams/), so the page renders offline.
+// Chevrotain's page loads its drawing scripts and stylesheet from a CDN (unpkg); they are inlined here from
+// the installed package (node_modules/chevrotain/diagrams/), so the page renders offline.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSyntaxDiagramsCode } from 'chevrotain';
@@ -16,7 +16,7 @@ function diagramsFile(path: string): string {
   return readFileSync(new URL(path, chevrotainDiagrams), 'utf8');
 }
 
-/** Chevrotain's page with every `<script src>` and stylesheet `<link>` at unpkg replaced by the file's text. */
+/** Chevrotain's page with each `<script src>` and stylesheet `<link>` at unpkg replaced by the file's text. */
 export function inlineCdnReferences(html: string): string {
   const cdn = String.raw`https://unpkg\.com/chevrotain@[^/]+/diagrams/`;
   const inlined = html
