@@ -16,7 +16,7 @@ function diagramsFile(path: string): string {
   return readFileSync(new URL(path, chevrotainDiagrams), 'utf8');
 }
 
-/** Chevrotain's page with each `<script src>` and stylesheet `<link>` at unpkg replaced by the file's text. */
+/** Chevrotain's page with each `<script src>` and stylesheet `<link>` at unpkg replaced by its text. */
 export function inlineCdnReferences(html: string): string {
   const cdn = String.raw`https://unpkg\.com/chevrotain@[^/]+/diagrams/`;
   const inlined = html
