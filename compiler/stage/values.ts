@@ -1,7 +1,7 @@
 // Compile-time values of staging: numbers, lists, strings, tensors (IR nodes), callables and config objects.
 import type { Definition, Span } from '../../grammar/index.ts';
 import type { Diagnostic, MessageCode } from '../../diagnostics/index.ts';
-import { createDiagnostic } from '../../diagnostics/index.ts';
+import { CompileError, createDiagnostic } from '../../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 
 export type Value =
@@ -39,13 +39,10 @@ export const number = (value: number, integer = Number.isInteger(value)): Value 
  * User errors found while staging (one, or all a recovering Stager found); carries them up to the phase
  * boundary.
  */
-export class StageError extends Error {
-  readonly diagnostics: Diagnostic[];
-
+export class StageError extends CompileError {
   constructor(diagnostics: Diagnostic | Diagnostic[]) {
-    const all = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
-    super(all.map((d) => d.message).join('\n'));
-    this.diagnostics = all;
+    super(Array.isArray(diagnostics) ? diagnostics : [diagnostics]);
+    this.name = 'StageError';
   }
 
   /** The first diagnostic. */

@@ -1,7 +1,8 @@
 // Bad data is named: the file, what is wrong with it and the option that led there. A DataError reaches the
 // user as its message (no stack trace); with `on_error = skip` the loader reports it once and skips the file.
+import { UserError } from '../../diagnostics/index.ts';
 
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(
     message: string,
     /** The file or folder at fault. */
