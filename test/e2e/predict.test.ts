@@ -12,7 +12,6 @@ import { compileExperiment } from '../../runtime/compile.ts';
 import { predictFolder } from '../../runtime/train/predict.ts';
 import { runExperiment } from '../../runtime/train/session.ts';
 
-const file = 'test/fixtures/experiments/tiny.seg';
 const SIZES: [number, number][] = [
   [8, 8],
   [13, 7],
@@ -40,7 +39,10 @@ function bilinear(src: (y: number, x: number) => number, h: number, w: number, H
   return out;
 }
 
-describe('segc predict', () => {
+describe.each([
+  { file: 'test/fixtures/experiments/tiny.seg', binary: false },
+  { file: 'test/fixtures/experiments/predict-binary.seg', binary: true },
+])('segc predict ($file)', ({ file, binary }) => {
   it('writes a mask per image at its size that the float64 argmax of the saved model reproduces', async () => {
     const root = mkdtempSync(join(tmpdir(), 'segc-predict-'));
     const run = join(root, 'run');
@@ -68,7 +70,7 @@ describe('segc predict', () => {
     const model = (await readSafetensorsFile(join(run, 'model-best.safetensors'))).tensors;
     const [H, W] = [compiled.shape.height, compiled.shape.width];
     const { batch } = compiled.config.train;
-    const C = compiled.config.data.classes;
+    const C = binary ? 1 : compiled.config.data.classes;
     const graph = compiled.eval.graph;
     const logitsNode = graph.outputs.find((o) => o.name === 'logits')!.node;
     let mismatched = 0;
@@ -101,8 +103,17 @@ describe('segc predict', () => {
         const png = decode(readFileSync(join(out, `img-${i}.png`)));
         expect([png.height, png.width, png.channels]).toEqual([h, w, 1]);
         for (let p = 0; p < h * w; p++) {
-          const ranked = perClass.map((v, c) => [v[p], c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
           total++;
+          if (binary) {
+            // 0/255: the logit > 0 (a pixel may differ only where the logit is within 1e-3 of 0).
+            const expected = perClass[0][p] > 0 ? 255 : 0;
+            if (png.data[p] !== expected) {
+              mismatched++;
+              expect(Math.abs(perClass[0][p]), `img-${i} pixel ${p}`).toBeLessThan(1e-3);
+            }
+            continue;
+          }
+          const ranked = perClass.map((v, c) => [v[p], c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
           if (png.data[p] !== ranked[0][1]) {
             mismatched++;
             // Only a near tie may differ (the GPU's f32 resize can round a pixel to the other u8).
