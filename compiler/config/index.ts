@@ -1,7 +1,7 @@
 // The catalogue of configuration signatures: every dataset, transform, optimizer, schedule and metric an
 // experiment may name, with its options and their types, and the keys of the train, eval and test sections.
 // `segc check` validates an experiment's settings against it (checkSettings); whether this version can *run*
-// a declared entry is a separate question (runtime/train/config.ts, `unavailable`). docs/catalogue.md is
+// a declared entry is a separate question (run.ts, `unavailable`). docs/catalogue.md is
 // generated from this table.
 //
 // The catalogue is split by concept: types.ts (types and their constructors), data.ts (datasets, transforms,
