@@ -77,7 +77,8 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
           const sweep = expandSweep(file);
           const out = opts.out ?? join('runs', sweep.experiment);
           write(
-            `segc: sweep ${sweep.experiment}: ${sweep.runs.length} runs in ${out}, ${opts.parallel} at a time`,
+            `segc: sweep ${sweep.experiment}: ${sweep.runs.length} runs in ${out}, ` +
+              `${opts.parallel} at a time`,
           );
           const display = sweepDisplay();
           const result = await runSweep(file, {

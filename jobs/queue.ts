@@ -55,7 +55,8 @@ export async function openQueue(url: string, timing: QueueTiming = {}): Promise<
 export function jobId(experiment: string, run: SweepRun): string {
   const hex = createHash('sha256').update(`${experiment}/${run.id}`).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const part = (from: number, to: number) => hex.slice(from, to);
+  return `${part(0, 8)}-${part(8, 12)}-5${part(13, 16)}-${variant}${part(17, 20)}-${part(20, 32)}`;
 }
 
 /** Enqueues every run of the sweep of `file`; runs already queued (or done) are not added again. */

@@ -12,7 +12,7 @@ export interface ReportRun {
   dir: string;
   id: string;
   experiment: string;
-  /** The row the run is averaged into: its variant at its grid point (the experiment's name for a plain run). */
+  /** The row the run is averaged into: its variant at its grid point (a plain run: the experiment's name). */
   group: string;
   seed?: number;
   epochs: Record<string, unknown>[];

@@ -337,11 +337,13 @@ function radarSpec(
             text: { field: 'key' },
             align: {
               signal:
-                "abs(cos(scale('angular', datum.key))) < 0.2 ? 'center' : cos(scale('angular', datum.key)) > 0 ? 'left' : 'right'",
+                "abs(cos(scale('angular', datum.key))) < 0.2 ? 'center' : " +
+                "cos(scale('angular', datum.key)) > 0 ? 'left' : 'right'",
             },
             baseline: {
               signal:
-                "sin(scale('angular', datum.key)) > 0.2 ? 'top' : sin(scale('angular', datum.key)) < -0.2 ? 'bottom' : 'middle'",
+                "sin(scale('angular', datum.key)) > 0.2 ? 'top' : " +
+                "sin(scale('angular', datum.key)) < -0.2 ? 'bottom' : 'middle'",
             },
             fill: { value: '#333' },
             fontSize: { value: 11 },

@@ -121,7 +121,8 @@ function html(
   const runList = runs
     .map(
       (r) =>
-        `<li><code>${escape(r.id)}</code>: ${escape(r.group)}${r.seed !== undefined ? `, seed ${r.seed}` : ''}</li>`,
+        `<li><code>${escape(r.id)}</code>: ${escape(r.group)}` +
+        `${r.seed !== undefined ? `, seed ${r.seed}` : ''}</li>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -157,16 +158,17 @@ ${runList}
 `;
 }
 
+const DATA_PNG = 'data:image/png;base64,';
+
 function overlayFigure(grid: OverlayGrid): string {
   const head = grid.columns.map((c) => `<th>${escape(c)}</th>`).join('');
+  const image = (id: string, png: string) => `<td><img alt="${escape(id)}" src="${DATA_PNG}${png}"></td>`;
   const rows = grid.rows
-    .map(
-      (r) =>
-        `<tr>${r.cells.map((cell) => `<td><img alt="${escape(r.id)}" src="data:image/png;base64,${cell}"></td>`).join('')}</tr>`,
-    )
+    .map((r) => `<tr>${r.cells.map((cell) => image(r.id, cell)).join('')}</tr>`)
     .join('\n');
   return (
-    `<figure id="figure-overlays">\n<h2>Validation images</h2>\n<table class="overlays"><thead><tr>${head}</tr>` +
+    `<figure id="figure-overlays">\n<h2>Validation images</h2>\n` +
+    `<table class="overlays"><thead><tr>${head}</tr>` +
     `</thead>\n<tbody>\n${rows}\n</tbody></table>\n<figcaption>The first validation images with the true ` +
     `classes and each run's predicted classes overlaid (the first seed of each).</figcaption>\n</figure>`
   );

@@ -31,7 +31,7 @@ export interface OverlayGrid {
   rows: { id: string; cells: string[] }[];
 }
 
-/** Up to `count` validation images of the first experiment's runs: image, truth, then one column per group. */
+/** Up to `count` validation images of the first experiment's runs: image, truth, a column per group. */
 export async function overlayGrid(runs: ReportRun[], count = 3): Promise<OverlayGrid | undefined> {
   const withPredictions = runs.filter((r) => r.record && existsSync(join(r.dir, PREDICTIONS_FILE)));
   if (withPredictions.length === 0) return undefined;

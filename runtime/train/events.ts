@@ -139,7 +139,8 @@ export function eventLines(event: TrainerEvent): string[] {
       const shown = kept.map(([key, value]) => `--set ${key}=${formatOverride(value)}`).join(' ');
       return [
         ...(kept.length > 0 ? [`segc: the run's settings are kept: ${shown}`] : []),
-        `segc: resuming ${event.experiment} after epoch ${event.epoch} (step ${event.step}) from ${event.out}`,
+        `segc: resuming ${event.experiment} after epoch ${event.epoch} (step ${event.step}) ` +
+          `from ${event.out}`,
       ];
     }
     case 'epoch':
