@@ -1,8 +1,10 @@
 // Runs an augmentation pipeline on the device: the uploaded u8 batch goes through each stage's kernel
 // (compiler/codegen/augment/) and the last stage writes the training plan's input buffers (image and labels,
 // u8), before the step reads them. Only the few per-sample parameters are computed on the CPU.
-import type { AugmentPipeline } from '../../compiler/index.ts';
-import { augmentKernel } from '../../compiler/index.ts';
+import type { AugmentPipeline, RunConfig, Setting } from '../../compiler/index.ts';
+import { AugmentError, augmentKernel, augmentPipeline } from '../../compiler/index.ts';
+import { RunError } from '../errors.ts';
+import type { LoadedPlan } from '../executor.ts';
 import { InternalError } from '../../diagnostics/index.ts';
 import { writeBuffer } from '../executor.ts';
 import { batchParams } from './augment-params.ts';
@@ -132,4 +134,35 @@ export class Augmenter {
     }
     this.params.destroy();
   }
+}
+
+/** The u8 input buffers (`input:image`, `input:labels`) of a loaded training plan. */
+export function planInputs(loaded: LoadedPlan): AugmentTargets {
+  const at = (name: string) => {
+    const index = loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
+    if (index < 0) throw new InternalError(`the training plan has no input '${name}'`);
+    return loaded.buffers[index];
+  };
+  return { image: at('image'), labels: at('labels') };
+}
+
+/**
+ * The augmenter of an experiment's `train augment` list, or undefined when it has none; a list that cannot run
+ * at the plan's size (a crop larger than the image, a pipeline that ends at another size) is a RunError.
+ */
+export async function trainAugmenter(
+  device: GPUDevice,
+  transforms: Setting | undefined,
+  config: RunConfig,
+  channels: number,
+): Promise<Augmenter | undefined> {
+  if (!Array.isArray(transforms) || transforms.length === 0) return undefined;
+  let pipeline: AugmentPipeline;
+  try {
+    pipeline = augmentPipeline(transforms, config.data.size);
+  } catch (error) {
+    if (error instanceof AugmentError) throw new RunError(`train augment: ${error.message}.`);
+    throw error;
+  }
+  return Augmenter.create(device, pipeline, config.train.batch, channels);
 }

@@ -20,6 +20,7 @@ import {
 import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
 import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
+import { planInputs, trainAugmenter } from '../data/augment.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { RunError } from '../errors.ts';
 import { stepParams } from '../../compiler/index.ts';
@@ -58,7 +59,7 @@ export interface TrainerOptions {
   initFrom?: string;
   /** Stop after this many epochs in total, as an interruption would (the state is saved each epoch). */
   stopAfter?: number;
-  /** Read the running loss terms for 'step' events (a small read-back every few steps, for a live display). */
+  /** Read the running loss terms for 'step' events (a small read-back every few steps: a live display). */
   liveTerms?: boolean;
   /** Told the run's directory as soon as it is chosen (for the CLI's message on Ctrl-C). */
   onDirectory?: (dir: string) => void;
@@ -172,6 +173,13 @@ export class Trainer {
       loadPlan(store, compiled.trainPlan),
       loadPlan(store, compiled.evalPlan),
     ]);
+    // `train augment`: WGSL stages between the uploaded batch and the plan's inputs (runtime/data/augment.ts).
+    const augmenter = await trainAugmenter(
+      device,
+      spec.blocks?.data?.['train augment'],
+      config,
+      compiled.shape.channels,
+    );
     const compile = {
       kernels,
       planSeconds,
@@ -258,7 +266,11 @@ export class Trainer {
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
         const b = (await batches.next()).value as Batch;
         const stepStart = performance.now();
-        executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
+        if (augmenter) {
+          const samples = order.slice(k * batch, k * batch + b.images).map((i) => data.train.indices[i]);
+          augmenter.run(b.image, b.labels, samples, config.train.seed, epoch, planInputs(train));
+          executePlan(train, { uniforms });
+        } else executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
         if (firstLoss === undefined) {
           // The loss of the first step, the reference of the divergence rule (one read-back per run); the
           // wait also times the first step, where drivers that compile kernels at first use do so.
