@@ -1,6 +1,6 @@
-// emitPlan (codegen): turns a graph, with the kernels fusion chose (passes/), into buffers and WGSL kernels in
-// dispatch order, plus step-end updates. The compiler's driver (compiler/index.ts, generatePlan) runs fusion
-// before it and memory planning after it.
+// emitPlan (codegen): turns a graph, with the kernels fusion chose (passes/), into buffers and WGSL kernels
+// in dispatch order, plus step-end updates. The compiler's driver (compiler/index.ts, generatePlan) runs
+// fusion before it and memory planning after it.
 import type { Graph, Node } from '../ir/types.ts';
 import { describeNode } from '../ir/printer.ts';
 import type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOutput } from '../ir/plan.ts';
