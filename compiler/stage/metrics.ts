@@ -1,6 +1,6 @@
 // The evaluation graph's metric sums: what each metric of the catalogue needs the GPU to accumulate over a
-// split (runtime/metrics/ finalizes them). A metric names the sums it reads (METRIC_SUMS); each kind of sum is
-// staged once, however many metrics read it. Sums are outputs of the eval plan's accumulator.
+// split (runtime/metrics/ finalizes them). A metric names the sums it reads (METRIC_SUMS); each kind of sum
+// is staged once, however many metrics read it. Sums are outputs of the eval plan's accumulator.
 import type { GraphBuilder } from '../ir/builder.ts';
 
 /** The kinds of per-split sums a metric can read (each an eval output named `metric.<kind>`). */
@@ -95,7 +95,7 @@ function stageDicePerImage(
   let positive: number;
   let truth: number;
   if (channels === 1) {
-    // sigmoid(x) > t exactly where x > log(t / (1 - t)); the foreground is class 1 (ignored labels are not 1).
+    // sigmoid(x) > t exactly where x > log(t / (1 - t)); the foreground is class 1 (an ignored label is not).
     const cut = threshold <= 0 ? -3.4e38 : threshold >= 1 ? 3.4e38 : Math.log(threshold / (1 - threshold));
     positive = n('gt', [logits, b.constant(cut)]);
     truth = n('eq', [inputs.labels, b.constant(1)]);
