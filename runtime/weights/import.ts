@@ -1,9 +1,10 @@
 // Pretrained weights: a definition's `weights = "file.safetensors"` (or `segc run --init-from`) loads the
 // weights of its scope from a safetensors file, by key, strictly: every weight must be there with its shape
 // and no key may be left over, or the load is an error that lists what is missing and what is unexpected
-// (with a did-you-mean). Keys are relative to the scope; a file of an encoder alone (torchvision's ResNet keys,
-// `conv1.weight`) given for a whole model loads the model's `encoder` (its classifier `fc.*` dropped, as smp
-// does). F32, F16, BF16 and F64 are accepted; a batch norm's `num_batches_tracked` may be I64 or absent.
+// (with a did-you-mean). Keys are relative to the scope; a file of an encoder alone (torchvision's ResNet
+// keys, `conv1.weight`) given for a whole model loads the model's `encoder` (its classifier `fc.*` dropped,
+// as smp does). F32, F16, BF16 and F64 are accepted; a batch norm's `num_batches_tracked` may be I64 or
+// absent.
 import { existsSync } from 'node:fs';
 import type { WeightSource, WeightSpec } from '../../compiler/index.ts';
 import { displayPath, suggest } from '../../diagnostics/index.ts';
@@ -133,8 +134,8 @@ function childScope(keys: string[], targets: string[]): string | undefined {
 }
 
 /**
- * Up to LISTED keys, each with a did-you-mean among `candidates` (the unmatched keys of the other side), and how
- * many more there are.
+ * Up to LISTED keys, each with a did-you-mean among `candidates` (the unmatched keys of the other side),
+ * and how many more there are.
  */
 function listed(keys: string[], candidates: string[]): string {
   const shown = keys.slice(0, LISTED).map((k) => {

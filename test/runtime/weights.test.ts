@@ -11,6 +11,7 @@ import type { TensorEntry } from '../../runtime/checkpoint/safetensors.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
 import { stageExperiment } from '../../runtime/compile.ts';
 import { modelEntry, toFloat32 } from '../../runtime/weights/convert.ts';
+import { printParams } from '../../cli/params.ts';
 import { loadPretrained } from '../../runtime/weights/import.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'segc-weights-'));
@@ -194,5 +195,25 @@ describe('pretrained weights', () => {
     expect(Array.from(half)).toEqual([1, -2, 65504, 2 ** -24, Infinity, Math.fround(0.333251953125)]);
     const brain = toFloat32({ dtype: 'BF16', shape: [3], data: Uint16Array.from([0x3f80, 0xc0a0, 0x3eab]) });
     expect(Array.from(brain)).toEqual([1, -5, Math.fround(0.333984375)]);
+  });
+
+  it('segc params lists keys, shapes, counts and buffers (tiny.seg counted by hand)', () => {
+    const text = printParams('test/fixtures/experiments/tiny.seg');
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0].split(/\s+/)).toEqual(['down.0.conv1.0.weight', '[2,', '3,', '3,', '3]', '54']);
+    expect(lines[5].split(/\s+/)).toEqual([
+      'down.0.conv1.1.num_batches_tracked',
+      '[]',
+      '1',
+      'buffer',
+      '(int64)',
+    ]);
+    // unet(in = 3, classes = 3, widths = [2, 4]): 3x3 convs 3->2, 2->2, 2->4, 4->4, (4+2)->2, 2->2 with a batch
+    // norm each (weight, bias; running mean, var and the counter), and a 1x1 head 2->3 with bias.
+    const convs = [3 * 2, 2 * 2, 2 * 4, 4 * 4, 6 * 2, 2 * 2].reduce((a, c) => a + 9 * c, 0);
+    const norms = 2 * (2 + 2 + 4 + 4 + 2 + 2);
+    expect(lines.at(-1)).toBe(
+      `20 parameters (${convs + norms + 2 * 3 + 3} values), 18 buffers (${norms + 6} values)`,
+    );
   });
 });
