@@ -114,6 +114,16 @@ export class Loader {
     return sample;
   }
 
+  /** A decoded sample or its DataError, without the cache or on_error (what a scan needs). */
+  async tryDecode(split: Split, index: number): Promise<Sample | DataError> {
+    try {
+      return await this.decode(split, index);
+    } catch (error) {
+      if (error instanceof DataError) return error;
+      throw error;
+    }
+  }
+
   private async decode(split: Split, index: number): Promise<Sample> {
     if (!this.pool) return this.dataset.load(split, index);
     const task: DecodeTask = {

@@ -73,11 +73,21 @@ export async function openRunData(
   const skipped = new Map<string, string>();
   const good: Partial<Record<Split, number[]>> = {};
   const all = (split: Split) => [...Array(dataset.count(split)).keys()];
-  // A generated set (shapes) has no files to scan.
+  const loader = new Loader(dataset, {
+    batch,
+    size: data.size,
+    workers: workersOf(data),
+    cacheBytes: ((data.options.cache as number | undefined) ?? 0) * 2 ** 20,
+    onError,
+    onSkip: (error) => skipped.set(error.file, error.message),
+  });
+  // A generated set (shapes) has no files to scan; the scan decodes with the loader's threads (started once).
   if ((options.scan ?? true) && dataset.entry) {
-    const report = await scanDataset(dataset, { workers: workersOf(data) });
-    if (report.problems.length > 0 && onError === 'stop')
+    const report = await scanDataset(dataset, { loader });
+    if (report.problems.length > 0 && onError === 'stop') {
+      await loader.close();
       throw new DataError(badDataMessage(report.problems), '');
+    }
     for (const p of report.problems) if (!skipped.has(p.file)) skipped.set(p.file, p.message);
     // The samples whose files are all good.
     for (const split of dataset.splits) {
@@ -92,14 +102,6 @@ export async function openRunData(
   } else {
     for (const split of dataset.splits) good[split] = all(split);
   }
-  const loader = new Loader(dataset, {
-    batch,
-    size: data.size,
-    workers: workersOf(data),
-    cacheBytes: ((data.options.cache as number | undefined) ?? 0) * 2 ** 20,
-    onError,
-    onSkip: (error) => skipped.set(error.file, error.message),
-  });
   const splitOf = (split: Split): DataSplit | undefined =>
     good[split] ? { loader, split, indices: good[split]! } : undefined;
   const train = splitOf('train');

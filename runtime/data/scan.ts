@@ -16,16 +16,12 @@ export interface ScanReport {
 
 export async function scanDataset(
   dataset: ListedDataset,
-  options: { workers?: number; onSample?: () => void } = {},
+  /** `loader`: decode with this one's threads (kept open); else a loader of its own, closed after. */
+  options: { workers?: number; loader?: Loader; onSample?: () => void } = {},
 ): Promise<ScanReport> {
   const problems = [...dataset.problems];
-  const loader = new Loader(dataset, {
-    batch: 1,
-    size: [1, 1],
-    workers: options.workers,
-    onError: 'skip',
-    onSkip: (error) => problems.push(error),
-  });
+  const loader = options.loader ?? new Loader(dataset, { batch: 1, size: [1, 1], workers: options.workers });
+  const reported = new Set(problems.map((p) => p.file));
   const report: ScanReport = { counts: {}, problems, sizes: new Map() };
   // A sample shared by splits (an image folder without lists) is decoded once; splits hold no duplicates.
   const decoded = new Map<string, boolean>();
@@ -42,11 +38,16 @@ export async function scanDataset(
       }
       for (let start = 0; start < fresh.length; start += 16) {
         const part = fresh.slice(start, start + 16);
-        const samples = await Promise.all(part.map((i) => loader.sample(split, i)));
+        const samples = await Promise.all(part.map((i) => loader.tryDecode(split, i)));
         samples.forEach((s, k) => {
           options.onSample?.();
-          decoded.set(keyOf(split, part[k]), s !== undefined);
-          if (!s) return;
+          decoded.set(keyOf(split, part[k]), !(s instanceof DataError));
+          if (s instanceof DataError) {
+            // Each bad file once.
+            if (!reported.has(s.file)) problems.push(s);
+            reported.add(s.file);
+            return;
+          }
           good++;
           const size = s.size.join('×');
           report.sizes.set(size, (report.sizes.get(size) ?? 0) + 1);
@@ -55,7 +56,7 @@ export async function scanDataset(
       report.counts[split] = good;
     }
   } finally {
-    await loader.close();
+    if (!options.loader) await loader.close();
   }
   return report;
 }
