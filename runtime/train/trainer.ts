@@ -102,6 +102,15 @@ export class Trainer {
       throw error instanceof DataError ? new RunError(error.message) : error;
     });
     this.data = data;
+    // Testing after training needs its split: a missing one is said now, not after the last epoch.
+    const test = checked.config.test;
+    if (test.afterTraining && !data[test.split as 'train' | 'val' | 'test']) {
+      await data.close();
+      throw new RunError(
+        `test { after_training = true } tests on '${test.split}', but the dataset ` +
+          `'${checked.config.data.name}' has no such split (give test { split = val }).`,
+      );
+    }
     // The folder is checked to be writable before the device opens; a resumed one is first cleaned of what
     // a kill can leave (temporary files; without a checkpoint, the first epoch's files: it starts over).
     const folder = options.resume

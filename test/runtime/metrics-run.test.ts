@@ -1,7 +1,7 @@
 // A run that tests its selected model after training (test { after_training = true }, upstream's
 // PERFORM_TEST) with every kind of metric; segc test's class-index PNGs (named by sample id) reproduce the
 // saved confusion matrix, and the HD95/NSD and per-class tables equal a brute-force reference on those maps.
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
@@ -92,5 +92,17 @@ describe('testing after training', () => {
     });
     tested.tables!.per_class_iou.forEach((v, c) => expect(v).toBeCloseTo(iou[c], 10));
     expect(tested.values.miou).toBeCloseTo(mean(iou), 10);
+  });
+
+  it('refuses before training when the dataset has no split to test on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segc-metrics-'));
+    const out = join(dir, 'run');
+    const other = join(dir, 'no-test-split.seg');
+    writeFileSync(other, readFileSync(file, 'utf8').replace('split = val', 'split = test'));
+    await expect(runExperiment(other, { out })).rejects.toThrow(
+      "test { after_training = true } tests on 'test', but the dataset 'shapes' has no such split " +
+        '(give test { split = val }).',
+    );
+    expect(existsSync(out)).toBe(false);
   });
 });
