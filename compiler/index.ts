@@ -158,8 +158,8 @@ function dataShape(config: RunConfig): DataShape {
     height: config.data.size[0],
     width: config.data.size[1],
     classes: config.data.classes,
-    mean: 0.5,
-    std: 0.25,
+    mean: config.data.normalize?.mean ?? 0.5,
+    std: config.data.normalize?.std ?? 0.25,
     ignore: 255,
   };
 }

@@ -310,8 +310,8 @@ const sized = (what: string): Param => ({
 });
 
 /**
- * The transforms that run (compiler/codegen/augment/, on the GPU); the others are declared only, and `segc run`
- * refuses them.
+ * The transforms that run (compiler/codegen/augment/, on the GPU); the others are declared only, and
+ * `segc run` refuses them.
  */
 export const RUNNABLE_TRANSFORMS = [
   'hflip',
@@ -319,13 +319,16 @@ export const RUNNABLE_TRANSFORMS = [
   'rot90',
   'random_crop',
   'resize',
+  'longest_max_size',
   'pad_if_needed',
   'shift_scale_rotate',
   'brightness_contrast',
   'brightness',
   'contrast',
   'gamma',
+  'hue_saturation_value',
   'one_of',
+  'normalize',
 ];
 
 export const TRANSFORMS: Entry[] = ofFamily('transform', [

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Entry, Family, Param } from './index.ts';
-import { SECTION_KEYS, describeType, entries } from './index.ts';
+import { RUNNABLE_TRANSFORMS, SECTION_KEYS, describeType, entries } from './index.ts';
 import type { Setting } from './types.ts';
 
 const TITLES: Array<[Family, string, string]> = [
@@ -100,10 +100,11 @@ export function catalogueMarkdown(): string {
     '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
     "diagnostic before touching the GPU (`Dataset 'nifti' is declared but training on it is " +
       'not available yet`). This',
-    'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes` and `polyp` (docs/data.md) ' +
-      'without',
-    'augmentation, every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' +
-      'true }`,',
+    'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes` and `polyp` (docs/data.md), ' +
+      'the',
+    `transforms ${RUNNABLE_TRANSFORMS.map((t) => `\`${t}\``).join(', ')} in \`train augment\` (on the GPU; ` +
+      '`eval augment` may only repeat its `normalize`),',
+    'every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' + 'true }`,',
     '`eval.batch` equal to `train.batch` and no pretrained `weights`.',
     '',
     '## Sections',

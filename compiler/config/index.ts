@@ -23,6 +23,8 @@ export {
 } from './table.ts';
 export { describeType } from './describe.ts';
 export { RUNNABLE_TRANSFORMS } from './data.ts';
+export type { Normalization } from './normalize.ts';
+export { finalNormalization, normalizationOf } from './normalize.ts';
 export { isBetter, metricDirection } from './training.ts';
 export type { CheckedSettings } from './check.ts';
 export {

@@ -11,6 +11,8 @@ import { asCall } from './types.ts';
 import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
 import { readOptimizer, readSchedule } from './optimizer.ts';
 import { RUNNABLE_TRANSFORMS } from './data.ts';
+import type { Normalization } from './normalize.ts';
+import { finalNormalization, normalizationOf } from './normalize.ts';
 
 /**
  * What the run configuration is derived from: an experiment's settings as staging read them (an
@@ -31,6 +33,8 @@ export interface RunConfig {
     classes: number;
     /** Every option of the dataset, defaults filled in. */
     options: Record<string, Setting>;
+    /** The per-channel normalisation ending `train augment`, if any (else x / 255, mean 0.5, std 0.25). */
+    normalize?: Normalization;
     /** shapes' generator options (0 for other datasets). */
     foreground: number;
     train: number;
@@ -282,6 +286,7 @@ export function readRunConfig(
       size: declared.size as [number, number],
       classes: declared.classes!,
       options: callOptions(findEntry('dataset', spec.data.name)!, spec.data),
+      normalize: finalNormalization(spec.blocks?.data?.['train augment']),
       foreground: data('foreground') ?? 0,
       train: data('train') ?? 0,
       val: data('val') ?? 0,
@@ -334,13 +339,24 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
   }
   for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
     if (!Array.isArray(pipeline) || pipeline.length === 0) continue;
+    const trained = finalNormalization(spec.blocks?.data?.['train augment']);
     if (key !== 'train augment') {
+      const same = (item: Setting) => JSON.stringify(normalizationOf(item)) === JSON.stringify(trained);
+      if (trained && pipeline.every(same)) continue;
       report(
         spec.spans[`data.${key}`],
         `Augmentation ('${key}') is declared but not available yet; this version augments training ` +
-          `samples only (remove '${key}').`,
+          `samples only, and '${key}' may only repeat the normalize that ends 'train augment' (remove ` +
+          `'${key}').`,
       );
       continue;
+    }
+    const early = pipeline.slice(0, -1).findIndex((item) => normalizationOf(item) !== undefined);
+    if (early >= 0) {
+      report(
+        spec.values[`data.${key}.${early}`] ?? spec.spans[`data.${key}`],
+        `'normalize' must be the last transform of '${key}' (it turns the image into floats).`,
+      );
     }
     const names = (items: Setting[]): string[] =>
       items.flatMap((item) => {

@@ -25,9 +25,9 @@ export interface DataShape {
   height: number;
   width: number;
   classes: number;
-  /** Image normalisation: x / 255 then (x - mean) / std. */
-  mean: number;
-  std: number;
+  /** Image normalisation: x / 255 then (x - mean) / std, one number for every channel or one per channel. */
+  mean: number | number[];
+  std: number | number[];
   ignore: number;
 }
 
@@ -94,8 +94,7 @@ export function stageGraph(
     sizes: [shape.batch, shape.height, shape.width],
     dtype: 'u8',
   });
-  const scaled = b.add('mul', [image, b.constant(1 / (255 * shape.std))]);
-  const x = b.add('sub', [scaled, b.constant(shape.mean / shape.std)]);
+  const x = normalized(b, image, shape);
   // The model and the loss are staged recovering: every independent error is recorded (see Stager.guard).
   const logitsValue = s.guard(() => callModel(s, spec, shape, x));
   const logits = logitsValue.kind === 'tensor' ? logitsValue.node : undefined;
@@ -246,4 +245,28 @@ function predictedClass(s: Stager, logits: number): number {
   if (b.type(logits).dims.find((d) => d.name === 'C')?.size !== 1)
     return b.add('argmax', [logits], { axes: ['C'] });
   return b.add('sum', [b.add('gt', [logits, b.constant(0)])], { axes: ['C'] });
+}
+
+/**
+ * x / 255 then (x - mean) / std: scalar statistics as one multiply and subtract; per-channel ones
+ * (normalize in `train augment`) channel by channel, joined along C.
+ */
+export function normalized(b: GraphBuilder, image: number, shape: DataShape): number {
+  const channels = Array.from({ length: shape.channels }, (_, c) => c);
+  const at = (v: number | number[], c: number) => (Array.isArray(v) ? v[Math.min(c, v.length - 1)] : v);
+  const uniform = channels.every(
+    (c) => at(shape.mean, c) === at(shape.mean, 0) && at(shape.std, c) === at(shape.std, 0),
+  );
+  if (uniform) {
+    const [mean, std] = [at(shape.mean, 0), at(shape.std, 0)];
+    const scaled = b.add('mul', [image, b.constant(1 / (255 * std))]);
+    return b.add('sub', [scaled, b.constant(mean / std)]);
+  }
+  const unit = b.add('mul', [image, b.constant(1 / 255)]);
+  const planes = channels.map((c) => {
+    const plane = b.add('slice', [unit], { start: c, size: 1 });
+    const scaled = b.add('mul', [plane, b.constant(1 / at(shape.std, c))]);
+    return b.add('sub', [scaled, b.constant(at(shape.mean, c) / at(shape.std, c))]);
+  });
+  return planes.slice(1).reduce((joined, plane) => b.add('concat', [joined, plane]), planes[0]);
 }

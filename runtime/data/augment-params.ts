@@ -1,6 +1,7 @@
-// Per-sample parameters of an augmentation pipeline, drawn on the CPU (a few numbers per sample): every draw
-// is a counter-based hash of (seed, epoch, sample index, stage, draw), so two runs with one seed augment alike
-// and a resumed run draws what the uninterrupted one drew. Semantics of albumentations 1.1 (UPSTREAM.md §4).
+// Per-sample parameters of an augmentation pipeline, drawn on the CPU (a few numbers per sample): every
+// draw is a counter-based hash of (seed, epoch, sample index, stage, draw), so two runs with one seed augment
+// alike and a resumed run draws what the uninterrupted one drew. Semantics of albumentations 1.1
+// (UPSTREAM.md §4).
 import type { AugmentPipeline, StageDraw } from '../../compiler/index.ts';
 import { PARAMS_PER_SAMPLE } from '../../compiler/index.ts';
 
@@ -89,6 +90,7 @@ export function stageParams(
       return [1, 0, -left, 0, 1, -top];
     }
     case 'resize':
+    case 'longest_max_size':
       return [w / output[1], 0, 0, 0, h / output[0], 0];
     case 'shift_scale_rotate':
       return shiftScaleRotateInverse(
@@ -108,6 +110,16 @@ export function stageParams(
     }
     case 'gamma':
       return colour(1, 0, between(o.low, o.high, 0) / 100);
+    case 'hue_saturation_value':
+      // albumentations 1.1 draws each shift uniformly (floats) in ±limit.
+      return [
+        between(-o.hue, o.hue, 0),
+        between(-o.saturation, o.saturation, 1),
+        between(-o.value, o.value, 2),
+        0,
+        0,
+        0,
+      ];
     default:
       throw new Error(`no parameters for transform '${draw.name}'`);
   }

@@ -92,7 +92,7 @@ export class Augmenter {
 
   /**
    * Uploads a batch (u8 at the pipeline's input size), augments it with draws from (seed, epoch, sample
-   * index) and writes `targets`; `samples` are the dataset indices of the batch's images (padding after them).
+   * index) and writes `targets`; `samples` are the dataset indices of the batch's images (padding follows).
    */
   run(
     image: Uint8Array,
@@ -147,8 +147,8 @@ export function planInputs(loaded: LoadedPlan): AugmentTargets {
 }
 
 /**
- * The augmenter of an experiment's `train augment` list, or undefined when it has none; a list that cannot run
- * at the plan's size (a crop larger than the image, a pipeline that ends at another size) is a RunError.
+ * The augmenter of an experiment's `train augment` list, or undefined when it has none; a list that cannot
+ * run at the plan's size (a crop larger than the image, a pipeline that ends at another size) is a RunError.
  */
 export async function trainAugmenter(
   device: GPUDevice,

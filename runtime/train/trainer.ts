@@ -182,7 +182,7 @@ export class Trainer {
       loadPlan(store, compiled.trainPlan),
       loadPlan(store, compiled.evalPlan),
     ]);
-    // `train augment`: WGSL stages between the uploaded batch and the plan's inputs (runtime/data/augment.ts).
+    // `train augment`: WGSL stages from the uploaded batch to the plan's inputs (runtime/data/augment.ts).
     const augmenter = await trainAugmenter(
       device,
       spec.blocks?.data?.['train augment'],

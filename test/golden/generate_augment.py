@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Writes test/golden/augment/transforms.json: the outputs of each augmentation transform for fixed
 parameters on small images, as albumentations 1.1 computes them (UPSTREAM.md section 4): cv2.flip, np.rot90,
-cv2.resize, cv2.copyMakeBorder, cv2.warpAffine with BORDER_REFLECT_101 (image INTER_LINEAR, mask
+cv2.resize (also for LongestMaxSize), cv2.copyMakeBorder, cv2.warpAffine with BORDER_REFLECT_101 (image INTER_LINEAR, mask
 INTER_NEAREST, the matrix of albumentations' shift_scale_rotate), and the uint8 lookup tables of
-RandomBrightnessContrast and RandomGamma written out in numpy (albumentations itself is not installed).
+RandomBrightnessContrast, RandomGamma and HueSaturationValue (cv2.cvtColor) written out in numpy (albumentations itself is not installed).
 test/runtime/augment/transforms.test.ts runs each case through segc's WGSL kernels.
 
 Run with Debian's python (python3-opencv, python3-numpy):
@@ -59,6 +59,16 @@ def gamma(image, g):
     return cv2.LUT(image, table.astype(np.uint8))
 
 
+def shift_hsv(image, hue_shift, sat_shift, val_shift):
+    # albumentations 1.1 functional._shift_hsv_uint8
+    hue, sat, val = cv2.split(cv2.cvtColor(image, cv2.COLOR_RGB2HSV))
+    lut = np.arange(0, 256, dtype=np.int16)
+    hue = cv2.LUT(hue, np.mod(lut + hue_shift, 180).astype(np.uint8))
+    sat = cv2.LUT(sat, np.clip(lut + sat_shift, 0, 255).astype(np.uint8))
+    val = cv2.LUT(val, np.clip(lut + val_shift, 0, 255).astype(np.uint8))
+    return cv2.cvtColor(cv2.merge((hue, sat, val)).astype(np.uint8), cv2.COLOR_HSV2RGB)
+
+
 cases = []
 
 
@@ -94,6 +104,13 @@ for (oh, ow) in ((20, 11), (7, 9), (26, 34)):
         case(f"resize {oh}x{ow} {mode}", "resize", {"size": [oh, ow], "mode": mode}, image, labels,
              cv2.resize(image, (ow, oh), interpolation=flag),
              cv2.resize(labels, (ow, oh), interpolation=cv2.INTER_NEAREST))
+for longest in (24, 10, 17):
+    # albumentations LongestMaxSize: scale = max_size / max(h, w), sides py3round(side * scale), cv2.resize
+    scale = longest / float(max(13, 17))
+    oh, ow = (round(d * scale) for d in (13, 17))
+    case(f"longest_max_size {longest}", "longest_max_size", {"size": longest, "mode": "linear"}, image, labels,
+         cv2.resize(image, (ow, oh), interpolation=cv2.INTER_LINEAR),
+         cv2.resize(labels, (ow, oh), interpolation=cv2.INTER_NEAREST))
 for (mh, mw) in ((16, 21), (13, 24), (20, 17)):
     # albumentations PadIfNeeded, position center, constant border: image 0, mask 255
     top = int((mh - 13) / 2.0)
@@ -113,6 +130,10 @@ for (alpha, beta) in ((1.2, -0.1), (0.8, 0.15), (1.3, 0.3), (0.7, -0.25)):
          labels, brightness_contrast(image, alpha, beta), labels)
 for g in (0.8, 1.2, 0.93):
     case(f"gamma {g}", "gamma", {"gamma": g}, image, labels, gamma(image, g), labels)
+
+for (hs, ss, vs) in ((12.7, -20.3, 15.1), (-18.2, 25.6, -9.4), (0.0, 0.0, 0.0), (5.5, 0.0, 0.0)):
+    case(f"hue_saturation_value {hs} {ss} {vs}", "hue_saturation_value", {"hue": hs, "sat": ss, "val": vs},
+         image, labels, shift_hsv(image, hs, ss, vs), labels)
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:

@@ -30,7 +30,7 @@ export type AugmentStage =
       name: string;
       input: [number, number];
       output: [number, number];
-      mode: 'linear' | 'gamma';
+      mode: 'linear' | 'gamma' | 'hsv';
     };
 
 export interface AugmentKernel {
@@ -106,7 +106,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
-/** Source coordinate of an output pixel under the sample's map (x' = m0 x + m1 y + m2, y' = m3 x + m4 y + m5). */
+/** Sampling under the sample's inverse map: x' = m0 x + m1 y + m2, y' = m3 x + m4 y + m5. */
 function warpBody(stage: Extract<AugmentStage, { kind: 'warp' }>): string {
   const [fillImage, fillLabel] = stage.fill;
   const inside =
@@ -123,7 +123,9 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
       : `fn place(x: i32, y: i32) -> vec3<i32> {
   return vec3<i32>(x, y, select(0, 1, x >= 0 && x < IW && y >= 0 && y < IH));
 }`;
-  const clampPlace = `fn clamped(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(clamp(x, 0, IW - 1), clamp(y, 0, IH - 1), 1); }`;
+  const clampPlace = `fn clamped(x: i32, y: i32) -> vec3<i32> {
+  return vec3<i32>(clamp(x, 0, IW - 1), clamp(y, 0, IH - 1), 1);
+}`;
   const sampler = (what: 'image' | 'label', sampling: Sampling, fill: number) => {
     const at = what === 'image' ? 'imageAt' : 'labelAt';
     const fetch = `fn ${what}Fetch(plane: u32, p: vec3<i32>) -> f32 {
@@ -139,16 +141,20 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
       sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
   let fx = f32(x);
   let fy = f32(y);
-  let X = (i32(round((param(b, 2u) * fy + param(b, 3u)) * 1024.0)) + ${delta} + i32(round(param(b, 1u) * fx * 1024.0))) >> ${shift}u;
-  let Y = (i32(round((param(b, 5u) * fy + param(b, 6u)) * 1024.0)) + ${delta} + i32(round(param(b, 4u) * fx * 1024.0))) >> ${shift}u;
+  let X0 = i32(round((param(b, 2u) * fy + param(b, 3u)) * 1024.0)) + ${delta};
+  let Y0 = i32(round((param(b, 5u) * fy + param(b, 6u)) * 1024.0)) + ${delta};
+  let X = (X0 + i32(round(param(b, 1u) * fx * 1024.0))) >> ${shift}u;
+  let Y = (Y0 + i32(round(param(b, 4u) * fx * 1024.0))) >> ${shift}u;
   ${
     linear
       ? `let x0 = X >> 5u;
   let y0 = Y >> 5u;
   let ax = f32(X & 31) / 32.0;
   let ay = f32(Y & 31) / 32.0;
-  let v = (1.0 - ay) * ((1.0 - ax) * ${what}Fetch(plane, place(x0, y0)) + ax * ${what}Fetch(plane, place(x0 + 1, y0)))
-    + ay * ((1.0 - ax) * ${what}Fetch(plane, place(x0, y0 + 1)) + ax * ${what}Fetch(plane, place(x0 + 1, y0 + 1)));
+  let top = (1.0 - ax) * ${what}Fetch(plane, place(x0, y0)) + ax * ${what}Fetch(plane, place(x0 + 1, y0));
+  let bottom =
+    (1.0 - ax) * ${what}Fetch(plane, place(x0, y0 + 1)) + ax * ${what}Fetch(plane, place(x0 + 1, y0 + 1));
+  let v = (1.0 - ay) * top + ay * bottom;
   return u32(clamp(floor(v + 0.5), 0.0, 255.0));`
       : `return u32(${what}Fetch(plane, place(X, Y)));`
   }
@@ -165,8 +171,10 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
   if (y0 < 0) { y0 = 0; ay = 0.0; }
   if (x0 >= IW - 1) { x0 = IW - 1; ax = 0.0; }
   if (y0 >= IH - 1) { y0 = IH - 1; ay = 0.0; }
-  let v = (1.0 - ay) * ((1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0)))
-    + ay * ((1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0 + 1)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0 + 1)));
+  let top = (1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0));
+  let bottom =
+    (1.0 - ax) * ${what}Fetch(plane, clamped(x0, y0 + 1)) + ax * ${what}Fetch(plane, clamped(x0 + 1, y0 + 1));
+  let v = (1.0 - ay) * top + ay * bottom;
   return u32(clamp(floor(v + 0.5), 0.0, 255.0));
 }`;
     } else {
@@ -202,6 +210,7 @@ fn labelPixel(i: u32) -> u32 {
 
 /** Colour changes of images (labels pass through): as albumentations' uint8 lookup tables, truncated. */
 function colourBody(stage: Extract<AugmentStage, { kind: 'colour' }>): string {
+  if (stage.mode === 'hsv') return hsvBody();
   const change =
     stage.mode === 'linear'
       ? // brightness_contrast: v alpha + beta 255 in f32, clipped, truncated.
@@ -215,6 +224,55 @@ fn imagePixel(i: u32) -> u32 {
   if (param(b, 0u) < 0.5) { return u; }
   let v = f32(u);
   return u32(${change});
+}
+fn labelPixel(i: u32) -> u32 { return labelAt(i); }
+`;
+}
+
+/**
+ * hue_saturation_value on RGB: cv2.cvtColor RGB2HSV (uint8, its 12-bit fixed-point division tables), hue
+ * shifted modulo 180 and saturation and value clipped (truncated to uint8, as albumentations' tables), back
+ * with HSV2RGB (float sectors, rounded).
+ */
+function hsvBody(): string {
+  return `
+fn sdiv(v: i32) -> i32 { if (v == 0) { return 0; } return i32(round(f32(255 << 12u) / f32(v))); }
+fn hdiv(d: i32) -> i32 { if (d == 0) { return 0; } return i32(round(f32(180 << 12u) / (6.0 * f32(d)))); }
+fn imagePixel(i: u32) -> u32 {
+  let plane = OW * OH;
+  let b = i / (plane * C);
+  let c = (i / plane) % C;
+  let u = imageAt(i);
+  if (param(b, 0u) < 0.5) { return u; }
+  let at = b * plane * C + i % plane;
+  let r = i32(imageAt(at));
+  let g = i32(imageAt(at + plane));
+  let bl = i32(imageAt(at + 2u * plane));
+  let v = max(r, max(g, bl));
+  let diff = v - min(r, min(g, bl));
+  let s = (diff * sdiv(v) + (1 << 11u)) >> 12u;
+  var h: i32;
+  if (v == r) { h = g - bl; } else if (v == g) { h = bl - r + 2 * diff; } else { h = r - g + 4 * diff; }
+  h = (h * hdiv(diff) + (1 << 11u)) >> 12u;
+  if (h < 0) { h += 180; }
+  let hue = floor(f32(h) + param(b, 1u) - 180.0 * floor((f32(h) + param(b, 1u)) / 180.0));
+  let sat = floor(clamp(f32(s) + param(b, 2u), 0.0, 255.0)) / 255.0;
+  let val = floor(clamp(f32(v) + param(b, 3u), 0.0, 255.0)) / 255.0;
+  var rgb = vec3<f32>(val, val, val);
+  if (sat != 0.0) {
+    var hh = hue * (6.0 / 180.0);
+    if (hh >= 6.0) { hh -= 6.0; }
+    var sector = i32(floor(hh));
+    hh -= f32(sector);
+    if (sector < 0 || sector >= 6) { sector = 0; hh = 0.0; }
+    let t = array<f32, 4>(val, val * (1.0 - sat), val * (1.0 - sat * hh), val * (1.0 - sat * (1.0 - hh)));
+    // cv2's sector table gives (b, g, r) indices into t.
+    let bi = array<i32, 6>(1, 1, 3, 0, 0, 2);
+    let gi = array<i32, 6>(3, 0, 0, 2, 1, 1);
+    let ri = array<i32, 6>(0, 2, 1, 1, 3, 0);
+    rgb = vec3<f32>(t[ri[sector]], t[gi[sector]], t[bi[sector]]);
+  }
+  return u32(clamp(round(rgb[c] * 255.0), 0.0, 255.0));
 }
 fn labelPixel(i: u32) -> u32 { return labelAt(i); }
 `;

@@ -43,6 +43,7 @@ export function augmentPipeline(
   let groups = 0;
   const add = (call: ConfigCall, group?: StageDraw['group']) => {
     const entry = findEntry('transform', call.name);
+    if (call.name === 'normalize') throw new AugmentError("'normalize' must be the last transform");
     if (!entry || !RUNNABLE_TRANSFORMS.includes(call.name) || call.name === 'one_of') {
       throw new AugmentError(`transform '${call.name}' is not available yet`);
     }
@@ -58,7 +59,10 @@ export function augmentPipeline(
     draws.push({ name: call.name, options, p, group });
     size = stage.output;
   };
-  for (const setting of transforms) {
+  // normalize ends the list: the staged graph applies it (RunConfig.data.normalize).
+  const last = asCall(transforms[transforms.length - 1]);
+  const items = last?.name === 'normalize' ? transforms.slice(0, -1) : transforms;
+  for (const setting of items) {
     const call = asCall(setting);
     if (!call) throw new AugmentError('an augmentation item is not a transform');
     if (call.name === 'one_of') {
@@ -101,7 +105,9 @@ function stageOf(
     case 'vflip':
       return { ...exact, ...same, border: 'reflect101' };
     case 'rot90':
-      if (size[0] !== size[1]) throw new AugmentError(`rot90 needs square images, not ${size[0]}×${size[1]}`);
+      if (size[0] !== size[1]) {
+        throw new AugmentError(`rot90 needs square images, not ${size[0]}×${size[1]}`);
+      }
       return { ...exact, ...same, border: 'reflect101' };
     case 'random_crop': {
       const crop = sizeOf(options.size, training);
@@ -135,6 +141,12 @@ function stageOf(
         fill: [0, 0],
       };
     }
+    case 'longest_max_size': {
+      // albumentations LongestMaxSize: each side × size / the longest, rounded half to even (py3round).
+      const scale = Number(options.size) / Math.max(size[0], size[1]);
+      const out = size.map((d) => roundHalfEven(d * scale)) as [number, number];
+      return { ...stageOf('resize', { ...options, size: out }, size, training), name };
+    }
     case 'shift_scale_rotate':
       return {
         kind: 'warp',
@@ -147,7 +159,15 @@ function stageOf(
       };
     case 'gamma':
       return { kind: 'colour', name, ...same, mode: 'gamma' };
+    case 'hue_saturation_value':
+      return { kind: 'colour', name, ...same, mode: 'hsv' };
     default:
       return { kind: 'colour', name, ...same, mode: 'linear' };
   }
+}
+
+/** Python 3's round: halves to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(r - v) === 0.5 ? 2 * Math.round(v / 2) : r;
 }
