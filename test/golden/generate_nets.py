@@ -8,8 +8,9 @@ outputs and gradient samples are committed, never the weights (ResNet-101 alone 
 
 Each file holds, for one network in float64: the state_dict keys with shapes and dtypes, the trainable parameter
 count, the input, the logits in evaluation mode and in training mode (batch statistics), the loss
-mean(logits * R) of the training forward pass, and per parameter the gradient's L2 norm, its largest magnitude
-and its values at 16 indices drawn from the key. Dropout is set to 0 (the only random op).
+mean(logits * R) of the training forward pass (with mean |logits * R|, its scale), and per parameter the
+gradient's L2 norm, its largest magnitude and its values at 16 indices drawn from the key (the logits: 512),
+each with PyTorch's own float32 error on that measure (f32_error). Dropout is set to 0 (the only random op).
 
 Run with /usr/bin/python3 (Debian's python3-torch and python3-torchvision); the output is identical on every
 run. CI reads the JSON only.
@@ -317,7 +318,7 @@ CASES = [
     ("unet_r50", Unet, 50, 3, [2, 3, 64, 64], "unet_resnet(depth = 50, classes = 3)"),
     ("fpn_r50", FPN, 50, 3, [2, 3, 64, 64], "fpn_resnet(depth = 50, classes = 3, dropout = 0)"),
     ("fpn_r101", FPN, 101, 3, [2, 3, 64, 64], "fpn_resnet(depth = 101, classes = 3, dropout = 0)"),
-    ("deeplab_r50", DeepLabV3Plus, 50, 3, [3, 3, 64, 64], "deeplabv3plus_resnet(depth = 50, classes = 3, aspp_dropout = 0)"),
+    ("deeplab_r50", DeepLabV3Plus, 50, 3, [8, 3, 32, 32], "deeplabv3plus_resnet(depth = 50, classes = 3, aspp_dropout = 0)"),
 ]
 
 
@@ -326,6 +327,31 @@ def summary(key, tensor, samples):
     t = tensor.detach().reshape(-1)
     idx = sample_indices(key, t.numel(), samples)
     return {"norm": float(t.norm()), "max": float(t.abs().max()), "indices": idx, "values": [float(t[i]) for i in idx]}
+
+
+def run(net, x):
+    """Eval logits, train logits, the loss mean(logits * R) and every parameter's gradient, in x's dtype."""
+    net.zero_grad()
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        net.eval()
+        logits_eval = net(x)
+    net.train()
+    logits_train = net(x)
+    r = torch.tensor(as_f32(2.0 * uniform("loss", logits_train.numel()) - 1.0), dtype=x.dtype)
+    loss = (logits_train.reshape(-1) * r).mean()
+    loss.backward()
+    net.load_state_dict(state)  # the running statistics as they were
+    grads = {key: param.grad.detach().clone() for key, param in net.named_parameters()}
+    run.scale = float((logits_train.detach().reshape(-1) * r).abs().mean())
+    return logits_eval, logits_train.detach(), loss.detach(), grads
+
+
+def error_of(tensor, reference):
+    """The test's measure: the largest sampled difference over the largest magnitude, or the norm's relative error."""
+    t = tensor.detach().double().reshape(-1)
+    diff = max(abs(float(t[i]) - v) for i, v in zip(reference["indices"], reference["values"])) / reference["max"]
+    return max(diff, abs(float(t.norm()) - reference["norm"]) / reference["norm"])
 
 
 def case(name, cls, depth, classes, shape, model):
@@ -345,15 +371,22 @@ def case(name, cls, depth, classes, shape, model):
             keys.append({"name": key, "shape": shape_of, "dtype": "F32"})
     net.load_state_dict(loaded, strict=True)
     x = torch.tensor(as_f32(uniform("input", int(np.prod(shape))) * 4.0 - 2.0).reshape(shape), dtype=torch.float64)
-    with torch.no_grad():
-        net.eval()
-        logits_eval = net(x)
-    net.train()
-    logits_train = net(x)
-    r = torch.tensor(as_f32(2.0 * uniform("loss", logits_train.numel()) - 1.0), dtype=torch.float64)
-    loss = (logits_train.reshape(-1) * r).mean()
-    loss.backward()
-    grads = {key: summary(key, param.grad, SAMPLES) for key, param in net.named_parameters()}
+    logits_eval, logits_train, loss, grads = run(net, x)
+    loss_scale = run.scale
+    # PyTorch's own float32 error on the same measures: what an f32 computation of this case can reach.
+    f32 = run(net.float(), x.float())
+    result = {
+        "logits_eval": summary("logits", logits_eval, LOGIT_SAMPLES),
+        "logits_train": summary("logits", logits_train, LOGIT_SAMPLES),
+        "loss": float(loss),
+        "loss_scale": float(loss_scale),
+        "grads": {key: summary(key, g, SAMPLES) for key, g in grads.items()},
+    }
+    result["logits_eval"]["f32_error"] = error_of(f32[0], result["logits_eval"])
+    result["logits_train"]["f32_error"] = error_of(f32[1], result["logits_train"])
+    result["loss_f32_error"] = abs(float(f32[2]) - float(loss)) / float(loss_scale)
+    for key, g in f32[3].items():
+        result["grads"][key]["f32_error"] = error_of(g, result["grads"][key])
     params = sum(p.numel() for p in net.parameters())
     return {
         "name": name,
@@ -363,11 +396,8 @@ def case(name, cls, depth, classes, shape, model):
         "input": shape,
         "keys": keys,
         "parameters": params,
-        "logits_eval": summary("logits", logits_eval, LOGIT_SAMPLES),
-        "logits_train": summary("logits", logits_train, LOGIT_SAMPLES),
         "output_shape": list(logits_train.shape),
-        "loss": float(loss),
-        "grads": grads,
+        **result,
     }
 
 
