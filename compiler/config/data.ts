@@ -322,6 +322,8 @@ export const RUNNABLE_TRANSFORMS = [
   'longest_max_size',
   'pad_if_needed',
   'shift_scale_rotate',
+  'optical_distortion',
+  'grid_distortion',
   'brightness_contrast',
   'brightness',
   'contrast',

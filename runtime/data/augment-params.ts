@@ -108,6 +108,21 @@ export function stageParams(
       const c = draw.name === 'brightness' ? 0 : draw.name === 'contrast' ? o.limit : o.contrast;
       return colour(1 + between(-c, c, 0), between(-b, b, 1), 1);
     }
+    case 'grid_distortion': {
+      // albumentations 1.1: 1 + uniform(±limit) per grid line, x then y.
+      const n = o.steps + 1;
+      return Array.from({ length: 2 * n }, (_, k) => 1 + between(-o.limit, o.limit, k));
+    }
+    case 'optical_distortion':
+      // albumentations 1.1: k uniform in ±limit, the centre shifted by whole pixels, rounded half to even.
+      return [
+        between(-o.limit, o.limit, 0),
+        roundHalfEven(between(-o.shift, o.shift, 1)),
+        roundHalfEven(between(-o.shift, o.shift, 2)),
+        0,
+        0,
+        0,
+      ];
     case 'gamma':
       return colour(1, 0, between(o.low, o.high, 0) / 100);
     case 'hue_saturation_value':
@@ -161,4 +176,10 @@ export function batchParams(
     }
   });
   return out;
+}
+
+/** Python 3's round: halves to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(r - v) === 0.5 ? 2 * Math.round(v / 2) : r;
 }

@@ -2,7 +2,7 @@
 // (compiler/codegen/augment/) and the last stage writes the training plan's input buffers (image and labels,
 // u8), before the step reads them. Only the few per-sample parameters are computed on the CPU.
 import type { AugmentPipeline, RunConfig, Setting } from '../../compiler/index.ts';
-import { AugmentError, augmentKernel, augmentPipeline } from '../../compiler/index.ts';
+import { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from '../../compiler/index.ts';
 import { RunError } from '../errors.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { InternalError } from '../../diagnostics/index.ts';
@@ -47,7 +47,10 @@ export class Augmenter {
       labels: buffer(`augment:labels${i}`, largest),
     }));
     this.kernels = pipeline.stages.map((stage, i) => augmentKernel(stage, i, batch, channels));
-    this.params = buffer('augment:params', Math.max(1, pipeline.stages.length) * batch * 8 * 4);
+    this.params = buffer(
+      'augment:params',
+      Math.max(1, pipeline.stages.length) * batch * PARAMS_PER_SAMPLE * 4,
+    );
   }
 
   static async create(

@@ -71,9 +71,9 @@ describe('spec examples', () => {
     expect(lines).toEqual([
       "7: Dataset 'retinal_lesions' is declared but training on it is not available yet; this " +
         "version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.",
-      "9: Transforms 'elastic', 'grid_distortion', 'optical_distortion' in 'train augment' are declared " +
-        "but not available yet; this version runs 'hflip', 'vflip', 'rot90', 'random_crop', 'resize', " +
-        "'longest_max_size', 'pad_if_needed', 'shift_scale_rotate', 'brightness_contrast', 'brightness', " +
+      "9: Transform 'elastic' in 'train augment' is declared but not available yet; this version runs " +
+        "'hflip', 'vflip', 'rot90', 'random_crop', 'resize', 'longest_max_size', 'pad_if_needed', " +
+        "'shift_scale_rotate', 'optical_distortion', 'grid_distortion', 'brightness_contrast', 'brightness', " +
         "'contrast', 'gamma', 'hue_saturation_value', 'one_of', 'normalize'.",
     ]);
     const cityscapes = readRunConfig(spec(join(examples, 'cityscapes_fpn101_ce-l1.seg'))).diagnostics.map(

@@ -135,6 +135,56 @@ for (hs, ss, vs) in ((12.7, -20.3, 15.1), (-18.2, 25.6, -9.4), (0.0, 0.0, 0.0), 
     case(f"hue_saturation_value {hs} {ss} {vs}", "hue_saturation_value", {"hue": hs, "sat": ss, "val": vs},
          image, labels, shift_hsv(image, hs, ss, vs), labels)
 
+def optical_distortion(img, k, dx, dy, interpolation):
+    # albumentations 1.1 functional.optical_distortion (BORDER_REFLECT_101)
+    height, width = img.shape[:2]
+    camera_matrix = np.array([[width, 0, width * 0.5 + dx], [0, height, height * 0.5 + dy], [0, 0, 1]],
+                             dtype=np.float32)
+    distortion = np.array([k, k, 0, 0, 0], dtype=np.float32)
+    map1, map2 = cv2.initUndistortRectifyMap(camera_matrix, distortion, None, None, (width, height),
+                                             cv2.CV_32FC1)
+    return cv2.remap(img, map1, map2, interpolation=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+
+
+for (k, dx, dy) in ((0.5, 1, -2), (-0.8, 0, 3), (1.5, -1, 0), (-0.3, 2, 1)):
+    case(f"optical_distortion {k} {dx} {dy}", "optical_distortion", {"k": k, "dx": dx, "dy": dy}, image, labels,
+         optical_distortion(image, k, dx, dy, cv2.INTER_LINEAR), optical_distortion(labels, k, dx, dy,
+                                                                                    cv2.INTER_NEAREST))
+
+def grid_axis(size, num_steps, steps):
+    # albumentations 1.1 functional.grid_distortion, one axis
+    step = size // num_steps
+    xx = np.zeros(size, np.float32)
+    prev = 0
+    for idx in range(num_steps + 1):
+        start = int(idx * step)
+        end = start + step
+        if end > size:
+            end = size
+            cur = size
+        else:
+            cur = prev + step * steps[idx]
+        xx[start:end] = np.linspace(prev, cur, end - start)
+        prev = cur
+    return xx
+
+
+def grid_distortion(img, num_steps, xsteps, ysteps, interpolation):
+    height, width = img.shape[:2]
+    map_x, map_y = np.meshgrid(grid_axis(width, num_steps, xsteps), grid_axis(height, num_steps, ysteps))
+    return cv2.remap(img, map_x.astype(np.float32), map_y.astype(np.float32), interpolation=interpolation,
+                     borderMode=cv2.BORDER_REFLECT_101)
+
+
+for (num_steps, seed) in ((5, 1), (3, 2), (4, 3)):
+    r = np.random.RandomState(seed)
+    xsteps = [float(1 + v) for v in r.uniform(-0.3, 0.3, num_steps + 1)]
+    ysteps = [float(1 + v) for v in r.uniform(-0.3, 0.3, num_steps + 1)]
+    case(f"grid_distortion {num_steps} steps ({seed})", "grid_distortion",
+         {"steps": num_steps, "xsteps": xsteps, "ysteps": ysteps}, image, labels,
+         grid_distortion(image, num_steps, xsteps, ysteps, cv2.INTER_LINEAR),
+         grid_distortion(labels, num_steps, xsteps, ysteps, cv2.INTER_NEAREST))
+
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:
     json.dump({"generator": "test/golden/generate_augment.py", "opencv": cv2.__version__, "cases": cases}, f,

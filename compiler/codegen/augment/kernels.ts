@@ -2,7 +2,7 @@
 // [B,H,W]) and writes the next one, one thread per 32-bit word (four bytes) of the output. Per-sample
 // parameters (an apply flag, an inverse affine map or colour factors) come from a small f32 buffer,
 // PARAMS_PER_SAMPLE floats per sample and stage, drawn on the CPU.
-export const PARAMS_PER_SAMPLE = 8;
+export const PARAMS_PER_SAMPLE = 16;
 
 /**
  * How a warp samples its source. 'warp-linear' / 'warp-nearest' follow cv2.warpAffine (coordinates in 1/32
@@ -24,6 +24,14 @@ export type AugmentStage =
       border: Border;
       /** Constant border values (image, labels). */
       fill: [number, number];
+      /**
+       * The source coordinates: the sample's affine map (the default), or 'optical' (albumentations'
+       * OpticalDistortion: cv2.initUndistortRectifyMap with k1 = k2 = param 1, centre shift params 2-3, then
+       * cv2.remap, coordinates in 1/32 for images and rounded for labels).
+       */
+      map?: 'affine' | 'optical' | 'grid';
+      /** Grid distortion: cells per side (its params: 1 + steps x factors, then 1 + steps y factors). */
+      steps?: number;
     }
   | {
       kind: 'colour';
@@ -133,7 +141,54 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
   return f32(${at}(plane + u32(p.y) * u32(IW) + u32(p.x)));
 }`;
     let sample: string;
-    if (sampling === 'warp-linear' || sampling === 'warp-nearest') {
+    if ((sampling === 'warp-linear' || sampling === 'warp-nearest') && stage.map === 'grid') {
+      const linear = sampling === 'warp-linear';
+      const steps = stage.steps!;
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let X = i32(round(gridAxis(b, x, IW, 1u) * ${f(linear ? 32 : 1)}));
+  let Y = i32(round(gridAxis(b, y, IH, ${steps + 2}u) * ${f(linear ? 32 : 1)}));
+  ${linear ? bilinear(what) : `return u32(${what}Fetch(plane, place(X, Y)));`}
+}`;
+      if (what === 'image') {
+        // albumentations' grid_distortion: per axis, cells of size // steps, each a linspace from the
+        // running sum of cell × factor; the last (partial) cell ends at the size.
+        sample =
+          `fn gridAxis(b: u32, v: u32, n: i32, base: u32) -> f32 {
+  let step = n / ${steps};
+  // Past the last cell (size > (steps + 1) × cell) albumentations leaves the map at 0.
+  if (i32(v) / step > ${steps}) { return 0.0; }
+  let idx = i32(v) / step;
+  let start = idx * step;
+  var end = start + step;
+  var prev = 0.0;
+  for (var i = 0; i < idx; i++) { prev += f32(step) * param(b, base + u32(i)); }
+  var cur = prev + f32(step) * param(b, base + u32(idx));
+  if (end > n) { end = n; cur = f32(n); }
+  let count = end - start;
+  let j = i32(v) - start;
+  if (count <= 1) { return prev; }
+  if (j == count - 1) { return cur; }
+  return prev + (cur - prev) / f32(count - 1) * f32(j);
+}
+` + sample;
+      }
+    } else if ((sampling === 'warp-linear' || sampling === 'warp-nearest') && stage.map === 'optical') {
+      const linear = sampling === 'warp-linear';
+      const scale = linear ? 32 : 1;
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let w = f32(IW);
+  let h = f32(IH);
+  let k = param(b, 1u);
+  // The undistorted camera: principal point at the centre ((size - 1) / 2, cv2's default new camera matrix).
+  let xx = (f32(x) - (w - 1.0) * 0.5) / w;
+  let yy = (f32(y) - (h - 1.0) * 0.5) / h;
+  let r2 = xx * xx + yy * yy;
+  let kr = 1.0 + k * r2 + k * r2 * r2;
+  let X = i32(round((w * xx * kr + w * 0.5 + param(b, 2u)) * ${f(scale)}));
+  let Y = i32(round((h * yy * kr + h * 0.5 + param(b, 3u)) * ${f(scale)}));
+  ${linear ? bilinear(what) : `return u32(${what}Fetch(plane, place(X, Y)));`}
+}`;
+    } else if (sampling === 'warp-linear' || sampling === 'warp-nearest') {
       const linear = sampling === 'warp-linear';
       // cv2.warpAffine: X0 = round((m1 y + m2) 1024) + delta, X = (X0 + round(m0 x 1024)) >> shift.
       const delta = linear ? 16 : 512;
@@ -145,19 +200,7 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
   let Y0 = i32(round((param(b, 5u) * fy + param(b, 6u)) * 1024.0)) + ${delta};
   let X = (X0 + i32(round(param(b, 1u) * fx * 1024.0))) >> ${shift}u;
   let Y = (Y0 + i32(round(param(b, 4u) * fx * 1024.0))) >> ${shift}u;
-  ${
-    linear
-      ? `let x0 = X >> 5u;
-  let y0 = Y >> 5u;
-  let ax = f32(X & 31) / 32.0;
-  let ay = f32(Y & 31) / 32.0;
-  let top = (1.0 - ax) * ${what}Fetch(plane, place(x0, y0)) + ax * ${what}Fetch(plane, place(x0 + 1, y0));
-  let bottom =
-    (1.0 - ax) * ${what}Fetch(plane, place(x0, y0 + 1)) + ax * ${what}Fetch(plane, place(x0 + 1, y0 + 1));
-  let v = (1.0 - ay) * top + ay * bottom;
-  return u32(clamp(floor(v + 0.5), 0.0, 255.0));`
-      : `return u32(${what}Fetch(plane, place(X, Y)));`
-  }
+  ${linear ? bilinear(what) : `return u32(${what}Fetch(plane, place(X, Y)));`}
 }`;
     } else if (sampling === 'resize-linear') {
       sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
@@ -207,6 +250,17 @@ fn labelPixel(i: u32) -> u32 {
 }
 `;
 }
+
+/** Bilinear sampling at X, Y in 1/32 of a pixel (cv2's INTER_BITS), with the stage's border. */
+const bilinear = (what: string) => `let x0 = X >> 5u;
+  let y0 = Y >> 5u;
+  let ax = f32(X & 31) / 32.0;
+  let ay = f32(Y & 31) / 32.0;
+  let top = (1.0 - ax) * ${what}Fetch(plane, place(x0, y0)) + ax * ${what}Fetch(plane, place(x0 + 1, y0));
+  let bottom =
+    (1.0 - ax) * ${what}Fetch(plane, place(x0, y0 + 1)) + ax * ${what}Fetch(plane, place(x0 + 1, y0 + 1));
+  let v = (1.0 - ay) * top + ay * bottom;
+  return u32(clamp(floor(v + 0.5), 0.0, 255.0));`;
 
 /** Colour changes of images (labels pass through): as albumentations' uint8 lookup tables, truncated. */
 function colourBody(stage: Extract<AugmentStage, { kind: 'colour' }>): string {

@@ -157,6 +157,35 @@ function stageOf(
         border: 'reflect101',
         fill: [0, 0],
       };
+    case 'grid_distortion': {
+      const steps = Number(options.steps);
+      if (steps > 6) throw new AugmentError(`grid_distortion takes at most 6 steps, not ${steps}`);
+      if (steps > Math.min(size[0], size[1])) {
+        throw new AugmentError(`grid_distortion of ${steps} steps needs images of at least ${steps} pixels`);
+      }
+      return {
+        kind: 'warp',
+        name,
+        ...same,
+        image: 'warp-linear',
+        labels: 'warp-nearest',
+        border: 'reflect101',
+        fill: [0, 0],
+        map: 'grid',
+        steps,
+      };
+    }
+    case 'optical_distortion':
+      return {
+        kind: 'warp',
+        name,
+        ...same,
+        image: 'warp-linear',
+        labels: 'warp-nearest',
+        border: 'reflect101',
+        fill: [0, 0],
+        map: 'optical',
+      };
     case 'gamma':
       return { kind: 'colour', name, ...same, mode: 'gamma' };
     case 'hue_saturation_value':

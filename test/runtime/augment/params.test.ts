@@ -1,7 +1,7 @@
 // Per-sample draws: a function of (seed, epoch, sample index) only, whatever the batch slot, with the
 // probabilities the transforms declare and one_of applying exactly one of its choices.
 import { describe, expect, it } from 'vitest';
-import { augmentPipeline } from '../../../compiler/index.ts';
+import { PARAMS_PER_SAMPLE, augmentPipeline } from '../../../compiler/index.ts';
 import type { Setting } from '../../../compiler/index.ts';
 import { batchParams, shiftScaleRotateInverse } from '../../../runtime/data/augment-params.ts';
 
@@ -22,7 +22,8 @@ describe('augmentation draws', () => {
   );
   const samples = Array.from({ length: 3000 }, (_, i) => i);
   const params = batchParams(pipeline, 7, 2, samples, samples.length);
-  const applied = (stage: number, b: number) => params[(stage * samples.length + b) * 8] === 1;
+  const applied = (stage: number, b: number) =>
+    params[(stage * samples.length + b) * PARAMS_PER_SAMPLE] === 1;
 
   it('applies each transform with its probability, one_of one choice at a time', () => {
     const rate = (stage: number) => samples.filter((b) => applied(stage, b)).length / samples.length;
@@ -40,7 +41,7 @@ describe('augmentation draws', () => {
   it('depends on the sample index, not on its place in the batch; epochs and seeds differ', () => {
     const moved = batchParams(pipeline, 7, 2, [2999, 5], 2);
     const at = (p: Float32Array, stage: number, b: number, n: number) => [
-      ...p.slice((stage * n + b) * 8, (stage * n + b + 1) * 8),
+      ...p.slice((stage * n + b) * PARAMS_PER_SAMPLE, (stage * n + b + 1) * PARAMS_PER_SAMPLE),
     ];
     for (const stage of [0, 1, 2, 3, 4]) {
       expect(at(moved, stage, 0, 2)).toEqual(at(params, stage, 2999, samples.length));

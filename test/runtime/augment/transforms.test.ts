@@ -37,6 +37,10 @@ function paramsOf(c: Case, input: [number, number], output: [number, number]): n
       return colour(p.alpha, p.beta, 1);
     case 'gamma':
       return colour(1, 0, p.gamma);
+    case 'grid_distortion':
+      return [...p.xsteps, ...p.ysteps];
+    case 'optical_distortion':
+      return [p.k, p.dx, p.dy, 0, 0, 0];
     case 'hue_saturation_value':
       return [p.hue, p.sat, p.val, 0, 0, 0];
     default:
@@ -58,6 +62,7 @@ describe('augmentation kernels against OpenCV', () => {
       if (c.params.size) options.size = c.params.size;
       if (c.params.mode) options.mode = c.params.mode as unknown as Setting;
       if (c.transform === 'pad_if_needed') Object.assign(options, { image: 0, mask: 255 });
+      if (c.transform === 'grid_distortion') options.steps = c.params.steps;
       const call = { name: c.transform, args: [], options };
       const pipeline = augmentPipeline([call], input, output);
       const keeps = input[0] === output[0] && input[1] === output[1];
