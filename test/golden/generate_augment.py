@@ -100,7 +100,7 @@ for (ch, cw, y, x) in ((8, 10, 3, 5), (13, 17, 0, 0), (5, 4, 8, 13)):
     case(f"random_crop {ch}x{cw} at {y},{x}", "random_crop", {"size": [ch, cw], "y": y, "x": x}, image, labels,
          image[y:y + ch, x:x + cw], labels[y:y + ch, x:x + cw])
 for (oh, ow) in ((20, 11), (7, 9), (26, 34)):
-    for mode, flag in (("linear", cv2.INTER_LINEAR), ("nearest", cv2.INTER_NEAREST)):
+    for mode, flag in (("linear", cv2.INTER_LINEAR), ("nearest", cv2.INTER_NEAREST), ("cubic", cv2.INTER_CUBIC)):
         case(f"resize {oh}x{ow} {mode}", "resize", {"size": [oh, ow], "mode": mode}, image, labels,
              cv2.resize(image, (ow, oh), interpolation=flag),
              cv2.resize(labels, (ow, oh), interpolation=cv2.INTER_NEAREST))

@@ -9,7 +9,7 @@ export const PARAMS_PER_SAMPLE = 16;
  * and 1/1024 fixed point, bilinear or rounded); 'resize-linear' / 'resize-nearest' follow cv2.resize
  * (half-pixel centres, edge clamped; nearest as floor(x * in / out)).
  */
-export type Sampling = 'warp-linear' | 'warp-nearest' | 'resize-linear' | 'resize-nearest';
+export type Sampling = 'warp-linear' | 'warp-nearest' | 'resize-linear' | 'resize-nearest' | 'resize-cubic';
 export type Border = 'reflect101' | 'constant';
 
 export type AugmentStage =
@@ -201,6 +201,30 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
   let X = (X0 + i32(round(param(b, 1u) * fx * 1024.0))) >> ${shift}u;
   let Y = (Y0 + i32(round(param(b, 4u) * fx * 1024.0))) >> ${shift}u;
   ${linear ? bilinear(what) : `return u32(${what}Fetch(plane, place(X, Y)));`}
+}`;
+    } else if (sampling === 'resize-cubic') {
+      // cv2.resize INTER_CUBIC: half-pixel centres, Keys' kernel with A = -0.75, edge taps clamped.
+      sample = `fn cubic(t: f32) -> vec4<f32> {
+  let A = -0.75;
+  let w0 = ((A * (t + 1.0) - 5.0 * A) * (t + 1.0) + 8.0 * A) * (t + 1.0) - 4.0 * A;
+  let w1 = ((A + 2.0) * t - (A + 3.0)) * t * t + 1.0;
+  let w2 = ((A + 2.0) * (1.0 - t) - (A + 3.0)) * (1.0 - t) * (1.0 - t) + 1.0;
+  return vec4<f32>(w0, w1, w2, 1.0 - w0 - w1 - w2);
+}
+fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let sx = (f32(x) + 0.5) * param(b, 1u) - 0.5;
+  let sy = (f32(y) + 0.5) * param(b, 5u) - 0.5;
+  let x0 = i32(floor(sx));
+  let y0 = i32(floor(sy));
+  let wx = cubic(sx - f32(x0));
+  let wy = cubic(sy - f32(y0));
+  var v = 0.0;
+  for (var j = 0; j < 4; j++) {
+    var row = 0.0;
+    for (var i = 0; i < 4; i++) { row += wx[i] * ${what}Fetch(plane, clamped(x0 - 1 + i, y0 - 1 + j)); }
+    v += wy[j] * row;
+  }
+  return u32(clamp(floor(v + 0.5), 0.0, 255.0));
 }`;
     } else if (sampling === 'resize-linear') {
       sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {

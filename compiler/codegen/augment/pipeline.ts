@@ -129,13 +129,12 @@ function stageOf(
     }
     case 'resize': {
       const mode = options.mode;
-      if (mode === 'cubic') throw new AugmentError('resize with mode = cubic is not available yet');
       return {
         kind: 'warp',
         name,
         input: size,
         output: sizeOf(options.size, training),
-        image: mode === 'nearest' ? 'resize-nearest' : 'resize-linear',
+        image: mode === 'nearest' ? 'resize-nearest' : mode === 'cubic' ? 'resize-cubic' : 'resize-linear',
         labels: 'resize-nearest',
         border: 'constant',
         fill: [0, 0],

@@ -90,7 +90,8 @@ describe('augmentation kernels against OpenCV', () => {
       const expected = Uint8Array.from(c.output.image);
       let largest = 0;
       for (let i = 0; i < half; i++) largest = Math.max(largest, Math.abs(image[i] - expected[i]));
-      worst[c.transform] = Math.max(worst[c.transform] ?? 0, largest);
+      const key = c.params.mode ? `${c.transform} ${c.params.mode}` : c.transform;
+      worst[key] = Math.max(worst[key] ?? 0, largest);
       expect(largest, 'largest image difference (grey levels)').toBeLessThanOrEqual(1);
       expect([...labels.slice(0, labelBytes / 2)]).toEqual(c.output.labels);
       const second = keeps ? c.input : c.output;
