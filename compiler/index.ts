@@ -8,6 +8,8 @@
 // verifier runs after staging and autodiff always, and after every pass in tests and under SEGC_VERIFY=1.
 import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/index.ts';
+import { createDiagnostic } from '../diagnostics/index.ts';
+import { AugmentError, augmentPipeline } from './codegen/index.ts';
 import { CompileError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import { appendGradients } from './autodiff/index.ts';
@@ -181,6 +183,8 @@ export function stageExperiment(
   const spec = read.spec;
   const { config, diagnostics } = readRunConfig(spec, options.overrides);
   if (!config) throw new CompileError(diagnostics, sources);
+  const augmentation = augmentProblem(spec, config);
+  if (augmentation) throw new CompileError([augmentation], sources);
   const shape = dataShape(config);
   return staging(sources, () => {
     const forward = stageGraph(spec, shape, 'train');
@@ -197,6 +201,19 @@ export function stageExperiment(
     verifyGraph(evaluation.graph, 'eval');
     return { spec, config, shape, train, eval: evaluation, sources };
   });
+}
+
+/** A `train augment` list that cannot run at the training size (a crop larger than the image, ...). */
+function augmentProblem(spec: ExperimentSpec, config: RunConfig): Diagnostic | undefined {
+  const transforms = spec.blocks?.data?.['train augment'];
+  if (!Array.isArray(transforms) || transforms.length === 0) return undefined;
+  try {
+    augmentPipeline(transforms, config.data.size);
+  } catch (error) {
+    if (!(error instanceof AugmentError)) throw error;
+    return createDiagnostic('SEG5001', spec.spans['data.train augment'], `train augment: ${error.message}.`);
+  }
+  return undefined;
 }
 
 /** The metrics the evaluation plan accumulates sums for: those of `eval` and of `test` (segc test). */
