@@ -7,7 +7,7 @@ import { documentModule } from '../grammar/index.ts';
 import type { ModuleScope } from '../compiler/index.ts';
 import { resolveModules } from '../compiler/index.ts';
 import { stageExperiment } from '../runtime/compile.ts';
-import { unavailable } from '../runtime/train/config.ts';
+import { unavailable } from '../compiler/index.ts';
 import { readExperiment } from '../compiler/index.ts';
 
 /** Names a piece of AST calls or mentions (call callees and plain names), anywhere inside it. */

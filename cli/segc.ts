@@ -15,11 +15,13 @@ import { STATE_FILE } from '../runtime/train/state.ts';
 import { testCheckpoint } from '../runtime/train/test-run.ts';
 import { predictFolder } from '../runtime/train/predict.ts';
 import { explainFile } from './explain.ts';
-import { parseOverride } from '../runtime/train/config.ts';
-import type { Override } from '../runtime/train/config.ts';
+import { parseOverride } from '../compiler/index.ts';
+import type { Override } from '../compiler/index.ts';
 import { printGraphs, printKernels, printPlanSummary, writeKernels } from './inspect.ts';
 import { printParams } from './params.ts';
 import { segcVersion } from './version.ts';
+import { addSweepCommands } from './sweep.ts';
+import { addReportCommand } from './report.ts';
 
 /** `--set key=value` for `segc run`: numbers, true/false, quoted strings and names (see parseOverride). */
 function parseSet(value: string, previous: Record<string, Override> = {}): Record<string, Override> {
@@ -91,10 +93,10 @@ program
           throw new RunError(
             'Give --out or --resume, not both: a resumed run continues in its own directory.',
           );
-        // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
-        let directory: string | undefined;
         if (opts.initFrom && opts.resume)
           throw new RunError('Give --init-from or --resume, not both: a resumed run has its own weights.');
+        // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
+        let directory: string | undefined;
         const interrupted = () => {
           const saved = directory && existsSync(join(directory, STATE_FILE));
           const resume = saved
@@ -111,9 +113,9 @@ program
             device: opts.device,
             out: opts.out,
             resume: opts.resume,
+            initFrom: opts.initFrom,
             liveTerms: progress.live,
             onDirectory: (dir) => (directory = dir),
-            initFrom: opts.initFrom,
           });
           await trainer.on(progress.listener).run();
         } finally {
@@ -343,5 +345,8 @@ program
       process.stdout.write(documentFile(file));
     }),
   );
+
+addSweepCommands(program, guarded);
+addReportCommand(program, guarded);
 
 await program.parseAsync(process.argv);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { f32Literal } from '../../compiler/codegen/wgsl.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { compileExperiment } from '../../runtime/compile.ts';
-import { parseOverride } from '../../runtime/train/config.ts';
+import { parseOverride } from '../../compiler/config/run.ts';
 
 describe('edge values', () => {
   it('writes numbers beyond the f32 range as f32 infinities (a literal there would not compile)', () => {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
 import { StageError, readExperiment, stageGraph } from '../../compiler/stage/index.ts';
-import { readRunConfig } from '../../runtime/train/config.ts';
+import { readRunConfig } from '../../compiler/config/run.ts';
 
 /** `line:col message` of every diagnostic staging the training graph of `file` gives. */
 function stagingErrors(file: string, text?: string): string[] {
