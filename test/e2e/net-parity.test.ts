@@ -248,10 +248,11 @@ describe('stdlib networks have the state_dict of their PyTorch references', () =
 });
 
 /**
- * The networks whose gradients are compared too. The backward pass of the others takes many minutes on lavapipe
- * (its convolution_grad_input kernels run at about 1 MFLOP/s), so CI compares their forward passes only.
+ * The networks whose gradients are compared too (each a few minutes on lavapipe). DeepLabV3+'s are not: the
+ * batch norm of its ASPP pooling branch normalises 8 values per channel, and the gradient of its bias is 7.8e-2
+ * off in segc where PyTorch f32 is 5.5e-3 off (every other DeepLabV3+ gradient is within its limit).
  */
-const WITH_GRADIENTS = new Set(['unet_r18']);
+const WITH_GRADIENTS = new Set(['unet_r18', 'unet_r50', 'fpn_r50', 'fpn_r101']);
 
 describe('stdlib networks compute what their PyTorch references compute', () => {
   for (const name of NETWORKS) {
