@@ -123,7 +123,11 @@ describe('corrupt input', () => {
     ['invalid JSON', withHeader('{"a": '), /not valid JSON/],
     ['not an object', withHeader('[1, 2]'), /not a safetensors file/],
     ['invalid UTF-8', new Uint8Array([...lengthPrefix(8), 0x7b, 0xff, 0xfe, 0x7d, 32, 32, 32, 32]), /UTF-8/],
-    ['unknown dtype', withHeader('{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', [0, 0]), /BF16/],
+    [
+      'unknown dtype',
+      withHeader('{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]),
+      /C64/,
+    ],
     ['bad shape', withHeader('{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}', [0]), /shape/],
     ['bad offsets', withHeader('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}', [0]), /data_offsets/],
     [
