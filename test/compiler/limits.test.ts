@@ -134,11 +134,11 @@ describe('compileExperiment with a small device', () => {
     expect(error).toBeInstanceOf(ExperimentError);
     expect(compileErrorText(error)).toBe(
       [
-        'stdlib/nets.seg:18:35: error SEG6002: Tensor %123 (concat, f32[N=2,C=6,H=8,W=8]) needs ' +
+        'stdlib/nets.seg:26:21: error SEG6002: Tensor %132 (concat, f32[N=2,C=6,H=8,W=8]) needs ' +
           '3.0 KiB (3072 bytes), more than one buffer may hold on this device: ' +
           'maxStorageBufferBindingSize is 1.0 KiB (1024 bytes); 7 more tensors are over it too.',
-        '      x = conv_bn_relu(conv_bn_relu(concat[C](upsample(x, 2), s), w), w)',
-        '                                    ^~~~~~~~~~~~~~~~~~~~~~~~~~~~',
+        '      x = double_conv(concat[C](upsample(x, 2), s), w, name = "up." + i)',
+        '                      ^~~~~~~~~~~~~~~~~~~~~~~~~~~~',
         '  hint: use a smaller batch or patch size',
         '',
       ].join('\n'),
