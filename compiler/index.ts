@@ -74,6 +74,7 @@ export {
   decayUniform,
   lrUniform,
   optimizerPlanOf,
+  updateUniforms,
 } from './codegen/index.ts';
 
 /** Whether every pass's output is verified: in tests (vitest) and with SEGC_VERIFY=1. */
@@ -248,7 +249,8 @@ function trainingUpdates(config: RunConfig, weights: WeightSpec[]): Pick<PlanOpt
 /**
  * `segc check` of one file: its syntax and imports; an experiment's settings against the schema, then its
  * network and loss. One this version can run is staged as `segc run` stages it; one it cannot run yet (a
- * dataset without a reader, ...) is staged on inputs of the shape its dataset declares. Throws a CompileError.
+ * dataset without a reader, ...) is staged on inputs of the shape its dataset declares. Throws a
+ * CompileError.
  */
 export function checkFile(file: string, overrides: Record<string, Override> = {}): void {
   const resolved = resolve(file);
@@ -273,7 +275,8 @@ function checkExperimentOf(file: string, resolved: Resolved, overrides: Record<s
     if (wrong.length > 0) throw new CompileError(wrong, sources);
   }
   if (unavailable(spec).length === 0) {
-    // Staged as `segc run` stages it (autodiff and plan generation find no user errors; the fuzz test covers it).
+    // Staged as `segc run` stages it (autodiff and plan generation find no user errors; the fuzz test covers
+    // it).
     stageExperiment(file, { check: true, overrides });
     return;
   }

@@ -13,7 +13,7 @@ export interface UserErrorOptions {
   cause?: unknown;
 }
 
-/** Something the user or the machine got wrong, with what went wrong and, where known, where and what to do. */
+/** Something the user or the machine got wrong: what went wrong and, where known, where and what to do. */
 export class UserError extends Error {
   readonly code: string;
   readonly span?: Span;

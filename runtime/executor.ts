@@ -64,10 +64,10 @@ export function releasePlan(loaded: LoadedPlan): void {
 }
 
 /**
- * What a plan needs of the device that the device does not have, checked before anything is created (never a
- * WebGPU validation error). Plans for a device are compiled against its limits (CompileOptions.limits), which
- * reports a tensor too large as a diagnostic at its source (SEG6002); one that reaches the device unchecked is
- * refused here, naming the buffer or kernel and the limit.
+ * What a plan needs of the device that the device does not have, checked before anything is created (never
+ * a WebGPU validation error). Plans for a device are compiled against its limits (CompileOptions.limits),
+ * which reports a tensor too large as a diagnostic at its source (SEG6002); one that reaches the device
+ * unchecked is refused here, naming the buffer or kernel and the limit.
  */
 function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
   const bufferLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
@@ -87,7 +87,8 @@ function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
     if (storage > limits.maxStorageBuffersPerShaderStage || grid > limits.maxComputeWorkgroupsPerDimension) {
       throw new InternalError(
         `kernel ${kernel.name} binds ${storage} storage buffers in a grid of [${kernel.dispatch}]: over ` +
-          `this device's ${limits.maxStorageBuffersPerShaderStage} and ${limits.maxComputeWorkgroupsPerDimension}`,
+          `this device's ${limits.maxStorageBuffersPerShaderStage} and ` +
+          `${limits.maxComputeWorkgroupsPerDimension}`,
       );
     }
   }

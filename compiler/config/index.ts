@@ -6,7 +6,8 @@
 //
 // The catalogue is split by concept: types.ts (types and their constructors), data.ts (datasets, transforms,
 // statistics), training.ts (optimizers, schedules, metrics), table.ts (the whole table, look-ups, section
-// keys), describe.ts (types in words) and check.ts (the checker). This file is the entry point: import from it.
+// keys), describe.ts (types in words) and check.ts (the checker). This file is the entry point: import from
+// it.
 export type { ConfigCall, DeclaredShape, Entry, Family, Param, ParamStep, Setting, Type } from './types.ts';
 export { asCall } from './types.ts';
 export {

@@ -280,7 +280,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
 ]);
 
-/** Which way is better for a metric, or a loss (`loss`, `val.loss`, a loss term: lower); `val.` is dropped. */
+/** Which way is better for a metric, or a loss (`loss`, `val.loss`, a loss term: lower); drops `val.`. */
 export function metricDirection(name: string): 'higher' | 'lower' {
   const metric = METRICS.find((m) => m.name === name.replace(/^val\./, ''));
   return metric?.better ?? 'lower';

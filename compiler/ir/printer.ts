@@ -32,7 +32,8 @@ export function printGraph(graph: Graph, live?: Set<number>): string {
 
 /**
  * The one-line form of a node in kernel headers (`// fuses: ...`): `%id = op(%a, %b, key=value)`, attributes
- * sorted by key, lists as `[a,b]`, strings unquoted; no type or position (the header's `from:` line has them).
+ * sorted by key, lists as `[a,b]`, strings unquoted; no type or position (the header's `from:` line has
+ * them).
  */
 export function describeNode(node: Node): string {
   const attrs = Object.entries(node.attrs)

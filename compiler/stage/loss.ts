@@ -28,7 +28,7 @@ export interface StagedLoss {
   constants: Map<string, number[]>;
 }
 
-/** A staged loss before differentiation: the builder still open, the scalar loss and what to differentiate. */
+/** A staged loss before differentiation: the builder still open, the scalar loss, what to differentiate. */
 export interface StagedLossForward extends Omit<StagedLoss, 'graph'> {
   builder: GraphBuilder;
   loss: number;

@@ -39,8 +39,8 @@ export interface SweepSpec {
 export const MAX_SWEEP_RUNS = 10_000;
 
 /**
- * Reads a `sweep` section. `read` evaluates a setting's value (lists of numbers, names, strings) the way every
- * other setting is read.
+ * Reads a `sweep` section. `read` evaluates a setting's value (lists of numbers, names, strings) the way
+ * every other setting is read.
  */
 export function readSweep(
   section: Section,

@@ -1,6 +1,6 @@
-// The one check of tensors read from a file against what the reader needs: every load path (segc test's model,
-// --resume's training state, segc grad's inputs) validates names, dtypes, shapes and finiteness here, so a
-// file one of them refuses is never accepted by another.
+// The one check of tensors read from a file against what the reader needs: every load path (segc test's
+// model, --resume's training state, segc grad's inputs) validates names, dtypes, shapes and finiteness here,
+// so a file one of them refuses is never accepted by another.
 import type { DType, TensorEntry } from './safetensors.ts';
 
 export interface TensorSpec {
@@ -14,7 +14,7 @@ export interface TensorSpec {
 }
 
 export interface TensorCheck {
-  /** What the file should be, for messages: "a training state" in "'x' is F64, a training state holds F32". */
+  /** What the file is, for messages: "a training state" in "'x' is F64, a training state holds F32". */
   kind: string;
   /** How to name an unknown tensor: "is not part of this model" (default). */
   extra?: (name: string) => string;
@@ -25,8 +25,9 @@ export interface TensorCheck {
 const FLOATS = new Set<DType>(['F32', 'F64']);
 
 /**
- * The first problem of `tensors` against `specs` (a missing or unknown tensor, a wrong dtype or shape, a value
- * that is NaN or infinite), as a sentence for the caller to put after the file's name; undefined when none.
+ * The first problem of `tensors` against `specs` (a missing or unknown tensor, a wrong dtype or shape, a
+ * value that is NaN or infinite), as a sentence for the caller to put after the file's name; undefined when
+ * none.
  */
 export function tensorProblem(
   tensors: Record<string, TensorEntry>,

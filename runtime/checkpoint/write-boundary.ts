@@ -5,7 +5,7 @@
 export interface WriteBoundary {
   /** The file being written (its final name, not the temporary one). */
   path: string;
-  /** 'open': before its temporary file is written; 'rename': written and synced, before the rename; 'append'. */
+  /** 'open': before its temporary file is written; 'rename': written and synced, not renamed; 'append'. */
   stage: 'open' | 'rename' | 'append';
 }
 
