@@ -5,7 +5,14 @@ export { OWN_BINDINGS, STORAGE_BUFFERS_WITHOUT_DEVICE, describeNode, emitPlan } 
 export type { PlanLimits } from './limits.ts';
 export { WEBGPU_DEFAULT_LIMITS, formatBytes, planLimits, validatePlan } from './limits.ts';
 export type { OptimizerPlan, OptimizerSettings, UpdateRule } from './updates/index.ts';
-export { APPLY_UNIFORM, UPDATES, decayUniform, lrUniform, optimizerPlanOf } from './updates/index.ts';
+export {
+  APPLY_UNIFORM,
+  UPDATES,
+  decayUniform,
+  lrUniform,
+  optimizerPlanOf,
+  updateUniforms,
+} from './updates/index.ts';
 export { GRADIENT, UPDATE } from './kinds/update.ts';
 export type { AugmentPipeline, AugmentStage, StageDraw } from './augment/index.ts';
 export { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from './augment/index.ts';

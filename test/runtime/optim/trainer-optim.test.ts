@@ -15,10 +15,14 @@ import { Trainer } from '../../../runtime/train/trainer.ts';
 const FILE = 'test/fixtures/experiments/optim-tiny.seg';
 const FROZEN = 'down.0.conv1.';
 
-async function run(out: string, options: { stopAfter?: number; resume?: string } = {}) {
+async function run(
+  out: string,
+  options: { stopAfter?: number; resume?: string; overrides?: Record<string, number | boolean> } = {},
+) {
   await new Trainer(FILE, {
     ...(options.resume ? { resume: out } : { out }),
     stopAfter: options.stopAfter,
+    overrides: options.overrides,
   }).run();
   const model = await readSafetensorsFile(join(out, 'model.safetensors'));
   const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
@@ -71,5 +75,23 @@ describe('optimizer state through the Trainer', () => {
       expect(Array.from(resumed.model[name].data as Float32Array), name).toEqual(
         Array.from(model[name].data as Float32Array),
       );
+  });
+
+  it('trains SGD without momentum (no momentum buffers, no sgd.first uniform) through the Trainer', async () => {
+    const out = join(base, 'plain');
+    const overrides = { 'optimizer.momentum': 0, 'optimizer.nesterov': false, 'train.epochs': 2 };
+    const { model, metrics } = await run(out, { overrides });
+    const compiled = compileExperiment(FILE, { overrides });
+    const initial = initialValues(compiled.train.weights, compiled.config.train.seed);
+    const moved = [...initial].filter(([name, values]) => {
+      const now = model[name].data as Float32Array;
+      return !name.startsWith(FROZEN) && now.some((v, i) => v !== values[i]);
+    });
+    expect(moved.length).toBeGreaterThan(10);
+    expect(metrics.map((m) => Number.isFinite(m.loss))).toEqual([true, true]);
+    const state = await readSafetensorsFile(join(out, 'checkpoint.safetensors'));
+    const names = Object.keys(state.tensors);
+    expect(names.filter((n) => n.endsWith('.grad_sum')).length).toBeGreaterThan(0);
+    expect(names.filter((n) => n.includes('momentum_buffer'))).toEqual([]);
   });
 });
