@@ -138,6 +138,8 @@ function build(c: Case): {
       const c3 = c.inputs.weight.data.length;
       tensors[named('.running_mean').attrs.name as string] = c.inputs.running_mean?.data ?? Array(c3).fill(0);
       tensors[named('.running_var').attrs.name as string] = c.inputs.running_var?.data ?? Array(c3).fill(1);
+      // torch's fresh module has counted no batch; training mode counts this one (state_after).
+      tensors[named('.num_batches_tracked').attrs.name as string] = [0];
       weights.push(named('.weight').id, named('.bias').id);
       for (const update of s.stateUpdates)
         b.output(update.name.replace(/.*\./, 'state.'), update.node, 'value');

@@ -233,19 +233,23 @@ def batchnorm_cases():
         "weight": normal(generator, (3,)),
         "bias": normal(generator, (3,)),
     }
-    running_mean = torch.zeros(3, dtype=DTYPE)
-    running_var = torch.ones(3, dtype=DTYPE)
+    # A fresh torch.nn.BatchNorm2d in training mode, its weight and bias the case's leaves: one forward
+    # updates the running statistics and counts the batch in num_batches_tracked (0 before).
+    module = torch.nn.BatchNorm2d(3, eps=1e-5, momentum=0.1, dtype=DTYPE).train()
+    buffers = dict(module.named_buffers())
+    assert int(buffers["num_batches_tracked"]) == 0
 
     def train_forward(x, weight, bias):
-        return F.batch_norm(x, running_mean, running_var, weight, bias,
-                            training=True, momentum=0.1, eps=1e-5)
+        del module.weight, module.bias
+        module.weight, module.bias = weight, bias
+        return module(x)
 
     train = differentiable_case(name, "batchnorm_train", attrs, inputs, ["x", "weight", "bias"],
                                 train_forward, generator)
-    # F.batch_norm updated the running statistics in place (running_var uses the unbiased variance).
+    # The forward updated the buffers in place (running_var uses the unbiased variance).
+    assert int(buffers["num_batches_tracked"]) == 1
     train["state_after"] = {
-        "running_mean": tensor_json(running_mean),
-        "running_var": tensor_json(running_var),
+        key: tensor_json(buffers[key]) for key in ["running_mean", "running_var", "num_batches_tracked"]
     }
 
     name = "batchnorm_eval"
