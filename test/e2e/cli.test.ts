@@ -85,7 +85,7 @@ describe('segc wgsl', () => {
     expect(origins.some((l) => /\b(losses|nets)\.seg:\d+:\d+/.test(l))).toBe(true);
     // the first conv of the U-Net comes from conv_bn_relu in std/nets
     expect(all.find((k) => k.startsWith('// kernel train_001_convolution\n'))).toContain(
-      '\n// from: nets.seg:4:50\n',
+      '\n// from: nets.seg:5:50\n',
     );
   });
 
@@ -205,7 +205,7 @@ test/fixtures/cli/unknown-kwarg.seg:7:54: error SEG4002: Unknown keyword argumen
     model = unet(in = 3, classes = 3, widths = [2, 4], depth = 3)
                                                        ^~~~~`,
   'unknown-option': `
-test/fixtures/cli/unknown-option.seg:12:11: error SEG5001: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed'.
+test/fixtures/cli/unknown-option.seg:12:11: error SEG5001: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed', 'accumulate', 'clip_norm'.
     train { epcohs = 3, batch = 2, seed = 1 }
             ^~~~~~
   hint: Did you mean 'epochs'?`,
@@ -272,7 +272,7 @@ describe('segc run', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(
       "error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', " +
-        "'batch', 'seed'.\n  hint: Did you mean 'epochs'?",
+        "'batch', 'seed', 'accumulate', 'clip_norm'.\n  hint: Did you mean 'epochs'?",
     );
     const section = await segc('run', tiny, '--set', 'schedule=cosine', '--out', join(scratch, 'section'));
     expect(section.stderr).toBe(
