@@ -172,11 +172,11 @@ export const SCHEDULES: Entry[] = [
   {
     name: 'step',
     family: 'schedule',
-    doc: 'Multiply the learning rate by `factor` every `every` epochs (torch StepLR).',
-    example: 'step(every = 10, factor = 0.1)',
+    doc: 'Multiply the learning rate by `gamma` every `size` epochs (torch StepLR(step_size, gamma)).',
+    example: 'step(size = 10, gamma = 0.1)',
     params: [
-      { name: 'every', type: int(1), default: 10, doc: 'epochs between reductions' },
-      { name: 'factor', type: num({ above: 0 }), default: 0.1, doc: 'multiplier' },
+      { name: 'size', type: int(1), default: 10, doc: 'epochs between reductions (step_size)' },
+      { name: 'gamma', type: num({ above: 0 }), default: 0.1, doc: 'multiplier' },
     ],
   },
 ];

@@ -45,11 +45,11 @@ const cosine: Factory = (spec, { base, epochs }) => {
   );
 };
 
-/** torch StepLR(step_size = every, gamma = factor): ×factor after every `every` epochs. */
+/** torch StepLR(step_size = size, gamma): ×gamma after every `size` epochs. */
 const step: Factory = (spec, { base }) => {
-  const every = Number(spec.every);
-  const factor = Number(spec.factor);
-  return stateless((epoch) => base.map((b) => b * factor ** Math.floor(epoch / every)));
+  const size = Number(spec.size);
+  const gamma = Number(spec.gamma);
+  return stateless((epoch) => base.map((b) => b * gamma ** Math.floor(epoch / size)));
 };
 
 /**

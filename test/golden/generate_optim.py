@@ -176,8 +176,8 @@ def schedules():
         lr_sequence(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=100, eta_min=1e-3)),
     )
     add("cosine min 0", {"name": "cosine", "min": 0}, lr_sequence(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=100)))
-    add("step", {"name": "step", "every": 10, "factor": 0.5}, lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, 10, 0.5)))
-    add("step 7 0.3", {"name": "step", "every": 7, "factor": 0.3}, lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, 7, 0.3)))
+    add("step", {"name": "step", "size": 10, "gamma": 0.5}, lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, 10, 0.5)))
+    add("step 7 0.3", {"name": "step", "size": 7, "gamma": 0.3}, lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, 7, 0.3)))
     add("poly epoch", {"name": "poly", "power": 0.9, "min": 1e-4, "per": "epoch"}, upstream_poly("epoch", 0.9, 1e-4))
     add(
         "poly iteration",
