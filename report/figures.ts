@@ -91,37 +91,51 @@ function curves(runs: ReportRun[]): Figure {
 }
 
 function perClassDice(runs: ReportRun[]): Figure | undefined {
-  const values = runs.flatMap((run) =>
-    (run.summary.final?.dicePerClass ?? []).map((dice, i) => ({
+  const values = runs.flatMap((run) => [
+    ...(run.summary.final?.dicePerClass ?? []).map((value, i) => ({
       group: run.group,
+      metric: 'Dice',
       class: `class ${i + 1}`,
-      dice,
+      value,
     })),
-  );
+    ...(run.summary.final?.tables?.per_class_iou ?? []).map((value, i) => ({
+      group: run.group,
+      metric: 'IoU',
+      class: `class ${i}`,
+      value,
+    })),
+  ]);
   if (values.length === 0) return undefined;
   return {
-    id: 'per-class-dice',
-    title: 'Dice per class',
-    caption: 'Foreground Dice of each class at the last evaluation, per run; mean over seeds.',
+    id: 'per-class',
+    title: 'Dice and IoU per class',
+    caption:
+      'Dice of each foreground class and IoU of every class at the last evaluation, per run; mean over ' +
+      'seeds.',
     lite: true,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config,
-      width: Math.max(WIDTH, 60 * new Set(values.map((v) => v.class)).size),
-      height: HEIGHT + 40,
       data: { values },
-      mark: 'bar',
-      encoding: {
-        x: { field: 'class', type: 'nominal', title: null },
-        xOffset: { field: 'group', type: 'nominal' },
-        y: {
-          aggregate: 'mean',
-          field: 'dice',
-          type: 'quantitative',
-          title: 'Dice',
-          scale: { domain: [0, 1] },
+      facet: { field: 'metric', type: 'nominal', title: null },
+      resolve: { scale: { x: 'independent' } },
+      spec: {
+        // The step is one bar's (one run's) width within a class.
+        width: { step: 14 },
+        height: HEIGHT + 40,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'class', type: 'nominal', title: null },
+          xOffset: { field: 'group', type: 'nominal' },
+          y: {
+            aggregate: 'mean',
+            field: 'value',
+            type: 'quantitative',
+            title: null,
+            scale: { domain: [0, 1] },
+          },
+          color: { field: 'group', type: 'nominal', title: 'run', scale: colours(runs) },
         },
-        color: { field: 'group', type: 'nominal', title: 'run', scale: colours(runs) },
       },
     },
   };

@@ -27,6 +27,7 @@ function writeRun(group: string, seed: number, dice: number, error: number): voi
       values: { ...values, dice: dice * (epoch / 2) },
       dicePerClass: [dice, dice / 2],
       unpredicted: [],
+      tables: { per_class_iou: [0.9, dice - 0.2, dice / 3] },
       proportions: { predicted: [0.9, 0.06, 0.04], target: [0.85, 0.1, 0.05] },
     },
     seconds: 1,
@@ -69,7 +70,7 @@ describe('segc report', () => {
   it('tabulates mean ± std over seeds with the best of each column in bold', async () => {
     const result = await writeReport([sweep], { out, figures });
     expect(result.runs).toBe(4);
-    expect(result.figures).toEqual(['curves', 'per-class-dice', 'proportions', 'radar']);
+    expect(result.figures).toEqual(['curves', 'per-class', 'proportions', 'radar']);
     const html = readFileSync(out, 'utf8');
     // ce: dice 0.6, 0.8 -> 0.7000 ± 0.1414 (sample std); ce_l1: 0.7, 0.72 -> 0.7100 ± 0.0141, the best.
     const row = (group: string) => new RegExp(`<tr><td>${group}</td>.*?</tr>`).exec(html)![0];
@@ -101,7 +102,7 @@ describe('segc report', () => {
     expect(page.requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
     expect(page.values[0]).toEqual([
       ['figure-curves', true],
-      ['figure-per-class-dice', true],
+      ['figure-per-class', true],
       ['figure-proportions', true],
       ['figure-radar', true],
     ]);
