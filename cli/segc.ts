@@ -133,7 +133,7 @@ program
     'the directory of the run (model-best.safetensors or model.safetensors, checkpoint.safetensors)',
   )
   .option('--last', "test the model after the last epoch instead of the one 'eval.select' picked")
-  .option('--split <name>', 'train, val or test', 'val')
+  .option('--split <name>', "train, val or test (default: the test section's split, else val)")
   .option(
     '--save-predictions',
     'also write the class maps: DIR/<split>_results/<id>.png and DIR/predictions-<split>.safetensors',
@@ -145,7 +145,7 @@ program
       file: string,
       opts: {
         checkpoint: string;
-        split: string;
+        split?: string;
         savePredictions?: boolean;
         last?: boolean;
         set: Record<string, Override>;
@@ -153,9 +153,10 @@ program
       },
     ) =>
       guarded(async () => {
-        if (opts.split !== 'train' && opts.split !== 'val' && opts.split !== 'test')
+        if (opts.split !== undefined && !['train', 'val', 'test'].includes(opts.split))
           throw new RunError(`Unknown split '${opts.split}'; the splits are train, val and test.`);
-        const { checkpoint, split, savePredictions } = opts;
+        const { checkpoint, savePredictions } = opts;
+        const split = opts.split as 'train' | 'val' | 'test' | undefined;
         await testCheckpoint(file, {
           checkpoint,
           split,

@@ -14,6 +14,7 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import type { Evaluation } from './evaluate.ts';
 import { evaluate } from './evaluate.ts';
 import { openSavedModel } from './saved-model.ts';
+import { stageExperiment } from '../compile.ts';
 import { DataError } from '../data/errors.ts';
 import { openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';
@@ -42,7 +43,12 @@ export interface TestResult extends Evaluation {
 
 export async function testCheckpoint(file: string, options: TestOptions): Promise<TestResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const split = options.split ?? 'val';
+  // What the command line leaves out, the experiment's `test` section says (split, save_predictions).
+  const staged = stageExperiment(file, { check: true, overrides: options.overrides });
+  const section = staged.config.test;
+  const written = staged.spec.test?.split !== undefined ? (section.split as TestOptions['split']) : undefined;
+  const split = options.split ?? written ?? 'val';
+  options = { ...options, savePredictions: options.savePredictions ?? section.savePredictions };
   const model = await openSavedModel(file, {
     ...options,
     what: 'test',
