@@ -36,21 +36,28 @@ export async function runSweep(file: string, options: SweepOptions): Promise<Swe
   const results = new Map<string, RunResult>();
   try {
     const queue = [...sweep.runs];
+    const failures: unknown[] = [];
     const worker = async () => {
-      for (let run = queue.shift(); run; run = queue.shift()) {
+      for (let run = queue.shift(); run && failures.length === 0; run = queue.shift()) {
         const current = run;
         const listener = options.onEvent ? (e: TrainerEvent) => options.onEvent!(current, e) : undefined;
-        const { outcome, summary } = await runOne(file, sweep.experiment, run, options.out, {
-          device: opened,
-          listener,
-        });
-        const result = resultOf(run, summary);
-        results.set(run.id, result);
-        options.onRunEnd?.(run, outcome, result);
+        try {
+          const { outcome, summary } = await runOne(file, sweep.experiment, run, options.out, {
+            device: opened,
+            listener,
+          });
+          const result = resultOf(run, summary);
+          results.set(run.id, result);
+          options.onRunEnd?.(run, outcome, result);
+        } catch (error) {
+          failures.push(error);
+        }
       }
     };
     const parallel = Math.max(1, Math.min(options.parallel ?? 1, sweep.runs.length));
+    // A failed run stops the sweep once the runs in progress have finished (they share the device).
     await Promise.all(Array.from({ length: parallel }, worker));
+    if (failures.length > 0) throw failures[0];
   } finally {
     if (!shared) opened.device.destroy();
   }
