@@ -25,7 +25,7 @@ describe('segc sweep with a failing run', () => {
       (error: Error) => error,
     );
     expect(failed?.message).toMatch(/the loss is not finite.*'log'/s);
-    // The ce run (20 epochs) outlives the bad one (fails in its first step) and is complete when the sweep fails.
+    // The ce run (20 epochs) outlives the bad one (fails in its first step): complete when the sweep fails.
     expect(ends).toEqual(['ce']);
     const ce = sweep.runs.find((r) => r.name === 'ce')!;
     expect(existsSync(join(out, ce.id, 'summary.json'))).toBe(true);
