@@ -82,6 +82,7 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
           );
           const display = sweepDisplay();
           const result = await runSweep(file, {
+            sweep,
             out,
             parallel: opts.parallel,
             device: opts.device,

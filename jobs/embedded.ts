@@ -21,6 +21,8 @@ export interface SweepOptions {
   /** Each run's Trainer events, and a line when a run ends. */
   onEvent?: (run: SweepRun, event: TrainerEvent) => void;
   onRunEnd?: (run: SweepRun, outcome: RunOutcome, result: RunResult) => void;
+  /** The sweep of `file` when the caller has expanded it already (it is not staged again). */
+  sweep?: ExpandedSweep;
 }
 
 export interface SweepResult {
@@ -30,7 +32,7 @@ export interface SweepResult {
 }
 
 export async function runSweep(file: string, options: SweepOptions): Promise<SweepResult> {
-  const sweep = expandSweep(file);
+  const sweep = options.sweep ?? expandSweep(file);
   const shared = typeof options.device === 'object' ? options.device : undefined;
   const opened = shared ?? (await openDevice((options.device as DevicePreference) ?? 'auto'));
   const results = new Map<string, RunResult>();
