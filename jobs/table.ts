@@ -32,7 +32,10 @@ export function groupRows(results: RunResult[], metrics: string[]): GroupRow[] {
   }));
 }
 
-export function meanStd(values: number[]): { mean: number; std: number } {
+export function meanStd(read: (number | null | undefined)[]): { mean: number; std: number } {
+  // A NaN metric is null in summary.json (JSON has no NaN) and a missing one undefined: both are NaN here,
+  // not the 0 that arithmetic on null would make of them.
+  const values = read.map((v) => (typeof v === 'number' ? v : NaN));
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const variance = n > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : 0;
