@@ -58,8 +58,16 @@ function readRun(dir: string): ReportRun {
   const epochs = existsSync(join(dir, METRICS_FILE))
     ? readFileSync(join(dir, METRICS_FILE), 'utf8')
         .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .map((line, i) => ({ line, i }))
+        .filter(({ line }) => line.trim() !== '')
+        .map(({ line, i }) => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch (error) {
+            const where = `${join(dir, METRICS_FILE)}:${i + 1}`;
+            throw new RunError(`Cannot read '${where}': ${(error as Error).message}`);
+          }
+        })
     : [];
   return {
     dir,
