@@ -47,7 +47,10 @@ export async function runOne(
   const dir = join(out, run.id);
   const summaryPath = join(dir, SUMMARY_FILE);
   if (existsSync(summaryPath)) {
-    return { outcome: 'done', summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary, dir };
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;
+    // Killed between the end of training and its class maps: only those are made again.
+    if (!existsSync(join(dir, VAL_PREDICTIONS))) await predictVal(file, run, dir, options.device);
+    return { outcome: 'done', summary, dir };
   }
   const resume = existsSync(join(dir, STATE_FILE));
   if (!resume && existsSync(dir)) {
@@ -68,14 +71,21 @@ export async function runOne(
   });
   if (options.listener) trainer.on(options.listener);
   const summary = await trainer.run();
-  // The selected model's class maps on the validation split, for the report's overlays.
+  await predictVal(file, run, dir, options.device);
+  return { outcome: resume ? 'resumed' : 'trained', summary, dir };
+}
+
+/** What predictVal writes in a finished run's folder. */
+const VAL_PREDICTIONS = 'predictions-val.safetensors';
+
+/** The selected model's class maps on the validation split, for the report's overlays. */
+async function predictVal(file: string, run: SweepRun, dir: string, device: OpenedDevice): Promise<void> {
   await testCheckpoint(file, {
     checkpoint: dir,
     split: 'val',
     savePredictions: true,
     overrides: run.overrides,
-    device: options.device,
+    device,
     log: () => {},
   });
-  return { outcome: resume ? 'resumed' : 'trained', summary, dir };
 }
