@@ -2,7 +2,7 @@
 // checkpoint, the rest started. The embedded runner and queue workers both run runs through here, so a run
 // is the same whoever runs it.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SUMMARY_FILE } from '../runtime/checkpoint/run-folder.ts';
 import { writeFileAtomic } from '../runtime/checkpoint/safetensors.ts';
 import type { OpenedDevice } from '../runtime/device.ts';
@@ -60,7 +60,8 @@ export async function runOne(
     }
   }
   mkdirSync(dir, { recursive: true });
-  const record: RunRecord = { ...run, experiment, file };
+  // The experiment file's absolute path: segc report reads it again from wherever it is started.
+  const record: RunRecord = { ...run, experiment, file: resolve(file) };
   await writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(record, null, 2)}\n`);
   const trainer = new Trainer(file, {
     overrides: run.overrides,

@@ -42,6 +42,8 @@ export async function overlayGrid(runs: ReportRun[], count = 3): Promise<Overlay
     if (r.experiment === experiment && !chosen.has(r.group)) chosen.set(r.group, r);
   const first = [...chosen.values()][0];
   const record = first.record!;
+  // The experiment file moved or deleted since the sweep: the report without the images.
+  if (!existsSync(record.file)) return undefined;
   const staged = stageExperiment(record.file, {
     check: true,
     overrides: record.overrides,

@@ -2,7 +2,7 @@
 // is 'done' when run again, and gets its class maps (the report's overlays need them), without training.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandSweep } from '../../jobs/expand.ts';
 import { runOne } from '../../jobs/run-one.ts';
@@ -19,6 +19,8 @@ describe('runOne', () => {
     const run = sweep.runs[0];
     const first = await runOne(file, sweep.experiment, run, out, { device: opened });
     expect(first.outcome).toBe('trained');
+    // The experiment file as an absolute path (segc report may start in another folder).
+    expect(JSON.parse(readFileSync(join(first.dir, 'run.json'), 'utf8')).file).toBe(resolve(file));
     const predictions = join(first.dir, 'predictions-val.safetensors');
     const written = readFileSync(predictions);
     const summary = readFileSync(join(first.dir, 'summary.json'), 'utf8');

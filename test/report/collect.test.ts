@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectRuns } from '../../report/collect.ts';
+import { writeReport } from '../../report/index.ts';
 import { RunError } from '../../runtime/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'segc-collect-'));
@@ -39,5 +40,17 @@ describe('collectRuns', () => {
     expect(() => collectRuns([sweep])).toThrow(
       `'${sweep}' holds no finished run (a folder with summary.json).`,
     );
+  });
+
+  it("leaves the images out when the sweep run's experiment file is gone", async () => {
+    const record = { id: 'a-1', name: 'a', group: 'a', seed: 1, overrides: {}, experiment: 'e' };
+    const dir = folder('moved/a-1', {
+      'summary.json': summary,
+      'run.json': JSON.stringify({ ...record, file: join(root, 'gone.seg') }),
+      'predictions-val.safetensors': '',
+    });
+    const result = await writeReport([dir], { out: join(root, 'moved.html') });
+    expect(result.runs).toBe(1);
+    expect(result.figures).not.toContain('overlays');
   });
 });
