@@ -60,9 +60,7 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
         guarded(async () => {
           const write = (line: string) => process.stdout.write(`${line}\n`);
           if (opts.status) {
-            const rows = opts.queue
-              ? await sweepStatus(file, opts.queue)
-              : folderStatus(file, opts.out ?? join('runs', expandSweep(file).experiment));
+            const rows = opts.queue ? await sweepStatus(file, opts.queue) : folderStatus(file, opts.out);
             for (const { run, state } of rows) write(`${state.padEnd(8)} ${run.id}`);
             const counts = new Map<string, number>();
             for (const { state } of rows) counts.set(state, (counts.get(state) ?? 0) + 1);
@@ -151,9 +149,10 @@ export function addSweepCommands(program: Command, guarded: Guarded): void {
 }
 
 /** Without a queue: done (summary.json), interrupted (a checkpoint) or not started, from the sweep folder. */
-function folderStatus(file: string, out: string): { run: SweepRun; state: string }[] {
-  return expandSweep(file).runs.map((run) => {
-    const dir = join(out, run.id);
+function folderStatus(file: string, out: string | undefined): { run: SweepRun; state: string }[] {
+  const sweep = expandSweep(file);
+  return sweep.runs.map((run) => {
+    const dir = join(out ?? join('runs', sweep.experiment), run.id);
     const state = existsSync(join(dir, SUMMARY_FILE))
       ? 'done'
       : existsSync(join(dir, STATE_FILE))
