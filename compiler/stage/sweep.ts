@@ -78,6 +78,11 @@ export function readSweep(
         );
         continue;
       }
+      if (new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
+        // Two equal values would be one run twice, trained at once into one folder.
+        error(item.value.span, `The grid over ${quote(key)} repeats a value: each run needs its own.`);
+        continue;
+      }
       sweep.grid.push({ key, values: value, span: item.key[1].span });
     } else if (head === 'seeds' && rest.length === 0) {
       const value = read(item.value, 'sweep.seeds');

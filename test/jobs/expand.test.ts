@@ -86,6 +86,9 @@ describe('expandSweep', () => {
       "12:25 A grid is a non-empty list of values, as in 'grid optimizer lr = [1, 2]'.",
     );
     expect(at('    seeds = [1, 1]')).toBe("12:13 'seeds' repeats a seed: each replicate needs its own.");
+    expect(at('    grid alpha = [0.5, 1, 0.5]')).toBe(
+      "12:18 The grid over 'alpha' repeats a value: each run needs its own.",
+    );
     expect(at('    loss a = ce(logits, y)\n    loss a = ce(logits, y)')).toBe(
       "13:10 The sweep names the loss variant 'a' twice.",
     );
@@ -94,8 +97,8 @@ describe('expandSweep', () => {
     expect(
       at(
         '    grid alpha = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n    grid optimizer lr = [' +
-          '1e-3, '.repeat(999) +
-          '1e-3]\n    seeds = [1, 2]',
+          Array.from({ length: 1000 }, (_, i) => `${i + 1}e-6`).join(', ') +
+          ']\n    seeds = [1, 2]',
       ),
     ).toBe('11:3 The sweep expands to 20000 runs, more than the 10000 allowed.');
   });
