@@ -100,6 +100,16 @@ function stageOf(
     labels: 'warp-nearest' as const,
     fill: [0, 0] as [number, number],
   };
+  // Geometric warps sampled bilinearly (labels nearest) with cv2's BORDER_REFLECT_101 outside the image.
+  const reflect = {
+    kind: 'warp' as const,
+    name,
+    ...same,
+    image: 'warp-linear' as const,
+    labels: 'warp-nearest' as const,
+    border: 'reflect101' as const,
+    fill: [0, 0] as [number, number],
+  };
   switch (name) {
     case 'hflip':
     case 'vflip':
@@ -147,15 +157,7 @@ function stageOf(
       return { ...stageOf('resize', { ...options, size: out }, size, training), name };
     }
     case 'shift_scale_rotate':
-      return {
-        kind: 'warp',
-        name,
-        ...same,
-        image: 'warp-linear',
-        labels: 'warp-nearest',
-        border: 'reflect101',
-        fill: [0, 0],
-      };
+      return reflect;
     case 'grid_distortion': {
       const steps = Number(options.steps);
       if (steps > 6) throw new AugmentError(`grid_distortion takes at most 6 steps, not ${steps}`);
@@ -163,26 +165,14 @@ function stageOf(
         throw new AugmentError(`grid_distortion of ${steps} steps needs images of at least ${steps} pixels`);
       }
       return {
-        kind: 'warp',
-        name,
-        ...same,
-        image: 'warp-linear',
-        labels: 'warp-nearest',
-        border: 'reflect101',
-        fill: [0, 0],
+        ...reflect,
         map: 'grid',
         steps,
       };
     }
     case 'optical_distortion':
       return {
-        kind: 'warp',
-        name,
-        ...same,
-        image: 'warp-linear',
-        labels: 'warp-nearest',
-        border: 'reflect101',
-        fill: [0, 0],
+        ...reflect,
         map: 'optical',
       };
     case 'gamma':
