@@ -1,6 +1,6 @@
 // Per-kernel GPU time of an experiment's training step, from timestamp queries: where the step's time goes.
 // Usage: npx tsx bench/kernel-profile.ts [experiment.seg] [steps]
-import { compileExperiment } from '../runtime/compile.ts';
+import { compileExperiment } from '../compiler/index.ts';
 import { openDevice } from '../runtime/device.ts';
 import { BufferStore, loadPlan } from '../runtime/executor.ts';
 

@@ -1,6 +1,6 @@
 // Wall time of one training step (one command buffer) of an experiment, averaged after warm-up.
 // Usage: npx tsx bench/train-step.ts [experiment.seg] [steps] [--set key=value ...]
-import { compileExperiment } from '../runtime/compile.ts';
+import { compileExperiment } from '../compiler/index.ts';
 import { openDevice } from '../runtime/device.ts';
 import { BufferStore, executePlan, loadPlan } from '../runtime/executor.ts';
 

@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { documentModule } from '../grammar/index.ts';
 import type { ModuleScope } from '../compiler/index.ts';
 import { resolveModules } from '../compiler/index.ts';
-import { stageExperiment } from '../runtime/compile.ts';
+import { stageExperiment } from '../compiler/index.ts';
 import { unavailable } from '../compiler/index.ts';
 import { readExperiment } from '../compiler/index.ts';
 

@@ -1,11 +1,10 @@
 // `segc fmt` and `segc doc` over files: read, format or document, write atomically; a file with syntax errors
-// is left alone and its diagnostics are thrown (an ExperimentError, printed like `segc check`'s).
+// is left alone and its diagnostics are thrown (a CompileError, printed like `segc check`'s).
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.ts';
-import { displayPath } from '../diagnostics/index.ts';
+import { CompileError, displayPath } from '../diagnostics/index.ts';
 import { documentModule, formatSource } from '../grammar/index.ts';
-import { ExperimentError } from '../runtime/compile.ts';
 
 export interface FormatOptions {
   /** List the files that would change (stdout, one a line) and exit 1 if any; write nothing. */
@@ -41,7 +40,7 @@ export function formatFiles(files: string[], options: FormatOptions): void {
     process.stdout.write(changed.map((file) => `${file}\n`).join(''));
     process.exitCode = 1;
   }
-  if (diagnostics.length > 0) throw new ExperimentError(diagnostics, sources);
+  if (diagnostics.length > 0) throw new CompileError(diagnostics, sources);
 }
 
 /** The Markdown documentation of one module (`title` heads it: the path as the user gave it). */
@@ -49,7 +48,7 @@ export function documentFile(file: string): string {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
   const result = documentModule(text, path, file);
-  if (result.markdown === undefined) throw new ExperimentError(result.diagnostics, new Map([[path, text]]));
+  if (result.markdown === undefined) throw new CompileError(result.diagnostics, new Map([[path, text]]));
   return result.markdown;
 }
 

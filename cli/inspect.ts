@@ -5,7 +5,7 @@ import { UserError } from '../diagnostics/index.ts';
 import { printGraph } from '../compiler/ir/printer.ts';
 import { liveNodes } from '../compiler/ir/types.ts';
 import { memoryReport } from '../compiler/index.ts';
-import type { CompiledExperiment } from '../runtime/compile.ts';
+import type { CompiledExperiment } from '../compiler/index.ts';
 
 export function printGraphs(compiled: CompiledExperiment): string {
   const section = (title: string, text: string) => `# ${title}\n${text}`;

@@ -1,6 +1,6 @@
 // `segc params FILE`: the model's tensors as they are saved and loaded (torch's state_dict keys), with their
 // shapes and element counts, and the totals.
-import { stageExperiment } from '../runtime/compile.ts';
+import { stageExperiment } from '../compiler/index.ts';
 
 export function printParams(file: string): string {
   const { train } = stageExperiment(file, { check: true });

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { compileExperiment } from '../runtime/compile.ts';
+import { compileExperiment } from '../compiler/index.ts';
 import { computeGrad } from '../runtime/grad.ts';
 import { checkFiles, compileErrorText, internalErrorText, userErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';

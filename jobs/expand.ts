@@ -3,9 +3,9 @@
 // variant and grid value is checked before anything runs.
 import { createHash } from 'node:crypto';
 import type { Span } from '../diagnostics/index.ts';
-import { createDiagnostic } from '../diagnostics/index.ts';
-import { ExperimentError, stageExperiment } from '../runtime/compile.ts';
-import type { StagedExperiment } from '../runtime/compile.ts';
+import { CompileError, createDiagnostic } from '../diagnostics/index.ts';
+import { stageExperiment } from '../compiler/index.ts';
+import type { StagedExperiment } from '../compiler/index.ts';
 import type { Override } from '../compiler/index.ts';
 import { readRunConfig } from '../compiler/index.ts';
 import type { Setting, SweepSpec } from '../compiler/index.ts';
@@ -58,7 +58,7 @@ export function expandSweep(file: string): ExpandedSweep {
       }));
     }),
   );
-  if (diagnostics.length > 0) throw new ExperimentError(diagnostics, base.sources);
+  if (diagnostics.length > 0) throw new CompileError(diagnostics, base.sources);
   const seeds = sweep.seeds ?? [base.config.train.seed];
   const points = product(axes.map((a) => a.values.map((value) => [a.key, value] as const)));
   const runs: SweepRun[] = [];
@@ -70,7 +70,7 @@ export function expandSweep(file: string): ExpandedSweep {
         if (sweep.seeds) overrides['train.seed'] = seed;
         const { config, diagnostics } = readRunConfig(spec, overrides);
         if (!config)
-          throw new ExperimentError(
+          throw new CompileError(
             diagnostics.map((d) => ({ ...d, span: d.span ?? sweep.span })),
             base.sources,
           );
@@ -105,7 +105,7 @@ function toOverride(value: Setting, path: string, base: StagedExperiment, span: 
   if (typeof value === 'string') return base.spec.symbols?.has(path) ? { symbol: value } : value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
   const message = `A grid value is a number, a name, a string or a list of numbers; this one is not.`;
-  throw new ExperimentError([createDiagnostic('SEG5001', span, message)], base.sources);
+  throw new CompileError([createDiagnostic('SEG5001', span, message)], base.sources);
 }
 
 function product<T>(lists: T[][]): T[][] {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { readSafetensorsFile } from '../runtime/checkpoint/safetensors.ts';
-import { stageExperiment } from '../runtime/compile.ts';
+import { stageExperiment } from '../compiler/index.ts';
 import { openRunData } from '../runtime/data/run-data.ts';
 import type { ReportRun } from './collect.ts';
 

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { checkFiles, compileErrorText } from '../cli/check.ts';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { parseSource } from '../grammar/index.ts';
-import { ExperimentError } from '../runtime/compile.ts';
+import { CompileError } from '../diagnostics/index.ts';
 import { createRandom } from '../runtime/data/random.ts';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -207,7 +207,7 @@ function checkInProcess(file: string, mutatedStdlib: boolean): { failure?: Failu
     checkFiles([file]);
     return { accepted: true };
   } catch (error) {
-    if (!(error instanceof ExperimentError)) return { failure: 'crash', accepted: false };
+    if (!(error instanceof CompileError)) return { failure: 'crash', accepted: false };
     const wrong = badDiagnostics(error.diagnostics, mutatedStdlib);
     if (wrong) return { failure: wrong, accepted: false };
     const text = compileErrorText(error) ?? '';

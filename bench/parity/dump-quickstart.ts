@@ -1,7 +1,7 @@
 // Writes quickstart's data and segc's initial weights to runs/parity/ for torch_quickstart.py, which trains the same
 // U-Net in PyTorch from the same start. Usage: npx tsx bench/parity/dump-quickstart.ts [init seed]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { generateShapes } from '../../runtime/data/shapes.ts';
 import { initialValues } from '../../runtime/train/init.ts';
 

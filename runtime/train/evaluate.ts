@@ -1,6 +1,6 @@
 // Evaluation of a compiled experiment on a dataset split (loss terms and metrics accumulated on the GPU, read
 // once), shared by training (every `eval.every` epochs) and `segc test`.
-import type { CompiledExperiment } from '../compile.ts';
+import type { CompiledExperiment } from '../../compiler/index.ts';
 import type { SegmentationSet } from '../data/shapes.ts';
 import { generateShapes } from '../data/shapes.ts';
 import type { LoadedPlan } from '../executor.ts';

@@ -14,7 +14,7 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import type { Evaluation } from './evaluate.ts';
 import { evaluate } from './evaluate.ts';
 import { openSavedModel } from './saved-model.ts';
-import { stageExperiment } from '../compile.ts';
+import { stageExperiment } from '../../compiler/index.ts';
 import { DataError } from '../data/errors.ts';
 import { openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';

@@ -2,8 +2,8 @@
 // state in a run folder, and tells its listeners what happens (events.ts). It writes nothing to a terminal:
 // the CLI, a sweep or a test renders the events.
 import { join } from 'node:path';
-import type { CompiledExperiment } from '../compile.ts';
-import { compileExperiment, stageExperiment } from '../compile.ts';
+import type { CompiledExperiment } from '../../compiler/index.ts';
+import { compileExperiment, stageExperiment } from '../../compiler/index.ts';
 import { planLimits } from '../../compiler/index.ts';
 import { writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';

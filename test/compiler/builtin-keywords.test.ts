@@ -2,7 +2,8 @@
 // positional arguments than it takes, and an argument given twice.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
+import { CompileError } from '../../diagnostics/index.ts';
 
 const file = 'test/fixtures/experiments/tiny.seg';
 const source = readFileSync(file, 'utf8');
@@ -12,7 +13,7 @@ function diagnostics(loss: string) {
   try {
     compileExperiment(file, { text });
   } catch (error) {
-    if (error instanceof ExperimentError) return error.diagnostics.map((d) => [d.message, d.hint]);
+    if (error instanceof CompileError) return error.diagnostics.map((d) => [d.message, d.hint]);
     throw error;
   }
   return [];

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { f32Literal } from '../../compiler/codegen/wgsl.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { parseOverride } from '../../compiler/config/run.ts';
 
 describe('edge values', () => {

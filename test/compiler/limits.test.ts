@@ -11,10 +11,10 @@ import {
 } from '../../compiler/codegen/limits.ts';
 import { generatePlan } from '../../compiler/index.ts';
 import { MAX_GROUPS_PER_DIM, dispatchFor, gridFor } from '../../compiler/codegen/wgsl.ts';
-import { renderDiagnostic } from '../../diagnostics/index.ts';
+import { CompileError, renderDiagnostic } from '../../diagnostics/index.ts';
 import type { Span } from '../../diagnostics/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
-import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 
 const MiB = 2 ** 20;
 const source = 'loss = mean(exp(x) * y)\n';
@@ -122,7 +122,7 @@ describe('validatePlan', () => {
 });
 
 describe('compileExperiment with a small device', () => {
-  it('is an ExperimentError naming the largest tensor, before any GPU is involved', () => {
+  it('is a CompileError naming the largest tensor, before any GPU is involved', () => {
     let error: unknown;
     try {
       compileExperiment('test/fixtures/experiments/tiny.seg', {
@@ -131,7 +131,7 @@ describe('compileExperiment with a small device', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ExperimentError);
+    expect(error).toBeInstanceOf(CompileError);
     expect(compileErrorText(error)).toBe(
       [
         'stdlib/nets.seg:26:21: error SEG6002: Tensor %132 (concat, f32[N=2,C=6,H=8,W=8]) needs ' +

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../compiler/codegen/plan.ts';
 import { memoryReport } from '../../compiler/passes/plan-memory.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 
 function lifetimes(plan: Plan): Map<number, [number, number]> {
   const spans = new Map<number, [number, number]>();

@@ -1,6 +1,6 @@
 // "Every error at once": staging records each independent error in the model and the loss
 // (StageError.diagnostics), and nothing that follows from one. The cases are
-// test/fixtures/malformed/many-errors-*.seg, whose goldens `segc check` prints once runtime/compile.ts
+// test/fixtures/malformed/many-errors-*.seg, whose goldens `segc check` prints once compiler/index.ts
 // renders every staging diagnostic.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

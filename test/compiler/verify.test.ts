@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { verifyGraph } from '../../compiler/ir/verify.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 
 function small(): Graph {
   const b = new GraphBuilder();

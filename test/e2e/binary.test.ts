@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
 import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { datasetSplits } from '../../runtime/train/evaluate.ts';
 import { runExperiment } from '../../runtime/train/session.ts';
 import { testCheckpoint } from '../../runtime/train/test-run.ts';

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../runtime/data/random.ts';
-import { ExperimentError, compileExperiment, stageExperiment } from '../../runtime/compile.ts';
+import { compileExperiment, stageExperiment } from '../../compiler/index.ts';
+import { CompileError } from '../../diagnostics/index.ts';
 import { parseSource } from '../../grammar/index.ts';
 import { fuzzSources, mutate as fuzzMutate, runFuzz } from '../../scripts/fuzz.ts';
 
@@ -103,7 +104,7 @@ function survive(
     try {
       compile(mutant);
     } catch (error) {
-      if (!(error instanceof ExperimentError)) {
+      if (!(error instanceof CompileError)) {
         throw new Error(`mutant ${seed} of ${label} threw ${String(error)}\n--- source ---\n${mutant}`);
       }
       expect(error.diagnostics.length).toBeGreaterThan(0);

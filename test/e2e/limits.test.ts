@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileErrorText } from '../../cli/check.ts';
 import { assertFitsDevice, generatePlan } from '../../compiler/index.ts';
-import { UserError } from '../../diagnostics/index.ts';
+import { CompileError, UserError } from '../../diagnostics/index.ts';
 import type { Plan, PlanOptions } from '../../compiler/codegen/plan.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
-import { ExperimentError, compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { generateShapes } from '../../runtime/data/shapes.ts';
 import { createRandom } from '../../runtime/data/random.ts';
 import {
@@ -223,7 +223,7 @@ describe('segc grad on a device too small for a tensor', () => {
       opened,
       limits,
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ExperimentError);
+    expect(error).toBeInstanceOf(CompileError);
     expect(compileErrorText(error)).toBe(
       "error SEG6002: Weight 'z' (f32[N=2,C=3,H=16,W=16]) needs 6.0 KiB (6144 bytes), more than " +
         'one buffer may hold on this device: maxStorageBufferBindingSize is 4.0 KiB (4096 bytes); ' +
@@ -258,7 +258,7 @@ describe('a device too small for a tensor', () => {
         return e;
       }
     })();
-    expect(error).toBeInstanceOf(ExperimentError);
+    expect(error).toBeInstanceOf(CompileError);
     const mib = device.limits.maxStorageBufferBindingSize / 2 ** 20;
     expect(compileErrorText(error)).toMatch(
       new RegExp(

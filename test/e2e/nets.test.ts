@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveModules } from '../../compiler/resolve/index.ts';
 import { Stager } from '../../compiler/stage/stager.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 
 const count = (sizes: number[]) => sizes.reduce((a, b) => a * b, 1);
 

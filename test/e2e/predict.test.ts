@@ -8,7 +8,7 @@ import { decode, encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
 import { readSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { predictFolder } from '../../runtime/train/predict.ts';
 import { runExperiment } from '../../runtime/train/session.ts';
 

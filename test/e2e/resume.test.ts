@@ -10,7 +10,7 @@ import { RunError, runExperiment } from '../../runtime/train/session.ts';
 import { testCheckpoint } from '../../runtime/train/test-run.ts';
 import { datasetSplits } from '../../runtime/train/evaluate.ts';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 
 const file = 'test/fixtures/experiments/alpha-step.seg';
 const quiet = { log: () => {} };

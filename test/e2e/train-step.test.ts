@@ -2,7 +2,7 @@
 // against the float64 oracle, and the oracle's gradients against central finite differences.
 import { describe, expect, it } from 'vitest';
 import { evaluateGraph } from '../../compiler/ir/oracle.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { generateShapes } from '../../runtime/data/shapes.ts';
 import { initialValues } from '../../runtime/train/init.ts';
 import { relativeError, runOnGpu } from '../helpers/gpu.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
-import { compileExperiment } from '../../runtime/compile.ts';
+import { compileExperiment } from '../../compiler/index.ts';
 import { runExperiment } from '../../runtime/train/session.ts';
 import { relativeError, runPlanOnGpu, testDevice } from '../helpers/gpu.ts';
 

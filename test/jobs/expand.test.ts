@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSweep } from '../../jobs/expand.ts';
-import { ExperimentError } from '../../runtime/compile.ts';
+import { CompileError } from '../../diagnostics/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'segc-expand-'));
 const base = (sweep: string, extra = '') => `import std/losses { ce, ce_l1 }
@@ -32,7 +32,7 @@ function errorOf(file: string): string {
   try {
     expandSweep(file);
   } catch (error) {
-    if (error instanceof ExperimentError)
+    if (error instanceof CompileError)
       return error.diagnostics.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`).join('\n');
     throw error;
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { stageExperiment } from '../../runtime/compile.ts';
+import { stageExperiment } from '../../compiler/index.ts';
 import { datasetSplits } from '../../runtime/train/evaluate.ts';
 import { runExperiment } from '../../runtime/train/session.ts';
 

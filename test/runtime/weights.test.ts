@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { WeightSpec } from '../../compiler/stage/index.ts';
 import type { TensorEntry } from '../../runtime/checkpoint/safetensors.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint/safetensors.ts';
-import { stageExperiment } from '../../runtime/compile.ts';
+import { stageExperiment } from '../../compiler/index.ts';
 import { modelEntry, toFloat32 } from '../../runtime/weights/convert.ts';
 import { printParams } from '../../cli/params.ts';
 import { loadPretrained } from '../../runtime/weights/import.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensorsFile } from '../../../runtime/checkpoint/safetensors.ts';
-import { compileExperiment } from '../../../runtime/compile.ts';
+import { compileExperiment } from '../../../compiler/index.ts';
 import { initialValues } from '../../../runtime/train/init.ts';
 import { Trainer } from '../../../runtime/train/trainer.ts';
 
