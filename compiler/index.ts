@@ -42,8 +42,15 @@ export type { PlanLimits } from './codegen/index.ts';
 export { WEBGPU_DEFAULT_LIMITS, planLimits } from './codegen/index.ts';
 export type { BufferRole, Plan, PlanBuffer, PlanKernel, PlanOptions, PlanOutput } from './codegen/index.ts';
 export { describeNode } from './codegen/index.ts';
-export type { AugmentPipeline, AugmentStage, StageDraw } from './codegen/index.ts';
-export { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from './codegen/index.ts';
+export type { AugmentPipeline, AugmentStage, Resample, StageDraw } from './codegen/index.ts';
+export {
+  AugmentError,
+  PARAMS_PER_SAMPLE,
+  augmentKernel,
+  augmentPipeline,
+  gaussianWeights,
+  stageKernels,
+} from './codegen/index.ts';
 export type { MemoryReport } from './passes/index.ts';
 export { memoryReport } from './passes/index.ts';
 export { printGraph, printNode } from './ir/printer.ts';

@@ -14,5 +14,12 @@ export {
   updateUniforms,
 } from './updates/index.ts';
 export { GRADIENT, UPDATE } from './kinds/update.ts';
-export type { AugmentPipeline, AugmentStage, StageDraw } from './augment/index.ts';
-export { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from './augment/index.ts';
+export type { AugmentPipeline, AugmentStage, Resample, StageDraw } from './augment/index.ts';
+export {
+  AugmentError,
+  PARAMS_PER_SAMPLE,
+  augmentKernel,
+  augmentPipeline,
+  gaussianWeights,
+  stageKernels,
+} from './augment/index.ts';

@@ -329,7 +329,10 @@ export const RUNNABLE_TRANSFORMS = [
   'contrast',
   'gamma',
   'hue_saturation_value',
+  'elastic',
+  'random_scale',
   'one_of',
+  'one_or_other',
   'normalize',
 ];
 

@@ -19,10 +19,17 @@ export function augmentUniform(
   stage: number,
   draw: number,
 ): number {
-  let h = fmix((seed | 0) ^ 0x9e3779b9);
-  for (const v of [epoch, sample, stage, draw]) h = fmix((h + Math.imul(v | 0, 0x27d4eb2d) + 0x165667b1) | 0);
-  return h / 4294967296;
+  return augmentNext(augmentKey(seed, epoch, sample, stage), draw) / 4294967296;
 }
+
+/** The hash of (seed, epoch, sample, stage), which each draw (or elastic's field, on the GPU) continues. */
+export function augmentKey(seed: number, epoch: number, sample: number, stage: number): number {
+  let h = fmix((seed | 0) ^ 0x9e3779b9);
+  for (const v of [epoch, sample, stage]) h = augmentNext(h, v);
+  return h;
+}
+
+const augmentNext = (h: number, v: number) => fmix((h + Math.imul(v | 0, 0x27d4eb2d) + 0x165667b1) | 0);
 
 /** The forward map cv2.getRotationMatrix2D(centre, angle, scale) with a shift, inverted as cv2 does. */
 export function shiftScaleRotateInverse(
@@ -123,6 +130,24 @@ export function stageParams(
         0,
         0,
       ];
+    case 'elastic': {
+      // albumentations 1.1: three points about the centre moved by uniform(±alpha_affine) each, the affine
+      // map between them (cv2.getAffineTransform), inverted as cv2.warpAffine does.
+      const [cy, cx] = [Math.floor(h / 2), Math.floor(w / 2)];
+      const d = Math.floor(Math.min(h, w) / 3);
+      // (height, width) // 2 taken as (x, y), as albumentations does.
+      const from = [
+        [cy + d, cx + d],
+        [cy + d, cx - d],
+        [cy - d, cx - d],
+      ];
+      const a = o.alpha_affine;
+      const to = from.map(([x, y], i) => [
+        Math.fround(x + Math.fround(between(-a, a, 2 * i))),
+        Math.fround(y + Math.fround(between(-a, a, 2 * i + 1))),
+      ]);
+      return invertAffine(affineFromPoints(from, to));
+    }
     case 'gamma':
       return colour(1, 0, between(o.low, o.high, 0) / 100);
     case 'hue_saturation_value':
@@ -138,6 +163,42 @@ export function stageParams(
     default:
       throw new Error(`no parameters for transform '${draw.name}'`);
   }
+}
+
+/** cv2.getAffineTransform: the map taking the three points `from` to `to`, [a b c; d e f]. */
+export function affineFromPoints(from: number[][], to: number[][]): number[] {
+  const [[x0, y0], [x1, y1], [x2, y2]] = from;
+  const det = x0 * (y1 - y2) - y0 * (x1 - x2) + (x1 * y2 - x2 * y1);
+  const solve = (v: number[]) => [
+    (v[0] * (y1 - y2) - y0 * (v[1] - v[2]) + (v[1] * y2 - v[2] * y1)) / det,
+    (x0 * (v[1] - v[2]) - v[0] * (x1 - x2) + (x1 * v[2] - x2 * v[1])) / det,
+    (x0 * (y1 * v[2] - y2 * v[1]) - y0 * (x1 * v[2] - x2 * v[1]) + v[0] * (x1 * y2 - x2 * y1)) / det,
+  ];
+  return [...solve(to.map((p) => p[0])), ...solve(to.map((p) => p[1]))];
+}
+
+/**
+ * A resampling stage's parameters (kernels.ts, `scaled`): [in / rescaled x, 0, crop x, 0, in / rescaled y,
+ * crop y, rescaled width, rescaled height]. albumentations: RandomScale rescales to int(side × factor),
+ * RandomCrop starts at int((side - crop) × uniform).
+ */
+export function resampleParams(
+  draw: StageDraw,
+  input: [number, number],
+  output: [number, number],
+  u: (k: number) => number,
+): number[] {
+  const { p, first, second } = draw.resample!;
+  const side = second && u(0) >= p ? second : first;
+  const [h, w] = input;
+  let [nh, nw] = side.kind === 'resize' ? output : input;
+  if (side.kind === 'scale_crop' && (side.p >= 1 || u(1) < side.p)) {
+    const factor = side.low + (side.high - side.low) * u(2);
+    [nh, nw] = [Math.trunc(h * factor), Math.trunc(w * factor)];
+  }
+  const y = side.kind === 'resize' ? 0 : Math.floor((nh - output[0]) * u(3));
+  const x = side.kind === 'resize' ? 0 : Math.floor((nw - output[1]) * u(4));
+  return [w / nw, 0, x, 0, h / nh, y, nw, nh];
 }
 
 /** Colour parameters as the kernel reads them: alpha, beta scaled to 255, gamma. */
@@ -158,19 +219,36 @@ export function batchParams(
       const sample = samples[b] ?? -1 - b;
       const u = (k: number) => augmentUniform(seed, epoch, sample, s, k);
       let apply: boolean;
-      if (draw.group) {
+      const at = (s * batch + b) * PARAMS_PER_SAMPLE;
+      if (draw.linked) {
+        // The later stage of one transform: applied with the stage before it; elastic's field key.
+        out[at] = out[at - batch * PARAMS_PER_SAMPLE];
+        const key = augmentKey(seed, epoch, sample, s);
+        out.set([key & 0xffff, key >>> 16], at + 1);
+        continue;
+      }
+      if (draw.resample) {
+        out[at] = 1;
+        out.set(resampleParams(draw, stage.input, stage.output, u), at + 1);
+        continue;
+      }
+      if (draw.branch) {
+        // one_or_other: its side, then the transform's own probability.
+        const side = augmentUniform(seed, epoch, sample, 1000 + draw.branch.id, 0) < draw.branch.p ? 0 : 1;
+        apply = side === draw.branch.side && (draw.p >= 1 || u(7) < draw.p);
+      } else if (draw.group) {
         const g = (k: number) => augmentUniform(seed, epoch, sample, 1000 + draw.group!.id, k);
         const first = pipeline.draws.findIndex((d) => d.group?.id === draw.group!.id);
         let pick = g(1);
         let chosen = first;
         for (let i = first; pipeline.draws[i]?.group?.id === draw.group.id; i++) {
+          if (pipeline.draws[i].linked) continue;
           chosen = i;
           pick -= pipeline.draws[i].group!.weight;
           if (pick < 0) break;
         }
         apply = g(0) < draw.group.p && chosen === s;
       } else apply = draw.p >= 1 || u(7) < draw.p;
-      const at = (s * batch + b) * PARAMS_PER_SAMPLE;
       out[at] = apply ? 1 : 0;
       out.set(stageParams(draw, stage.input, stage.output, u), at + 1);
     }

@@ -2,7 +2,7 @@
 // (compiler/codegen/augment/) and the last stage writes the training plan's input buffers (image and labels,
 // u8), before the step reads them. Only the few per-sample parameters are computed on the CPU.
 import type { AugmentPipeline, RunConfig, Setting } from '../../compiler/index.ts';
-import { AugmentError, PARAMS_PER_SAMPLE, augmentKernel, augmentPipeline } from '../../compiler/index.ts';
+import { AugmentError, PARAMS_PER_SAMPLE, augmentPipeline, stageKernels } from '../../compiler/index.ts';
 import { RunError } from '../errors.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { InternalError } from '../../diagnostics/index.ts';
@@ -20,6 +20,8 @@ export class Augmenter {
   private readonly upload: AugmentTargets;
   private readonly between: AugmentTargets[];
   private readonly params: GPUBuffer;
+  /** elastic's displacement fields (f32 [B, 2, H, W]): smoothed along y, then along x (read by the remap). */
+  readonly fields: GPUBuffer[];
   private pipelines: GPUComputePipeline[] = [];
   private readonly kernels;
   private bound = new WeakMap<GPUBuffer, GPUBindGroup[]>();
@@ -46,7 +48,16 @@ export class Augmenter {
       image: buffer(`augment:image${i}`, largest * channels),
       labels: buffer(`augment:labels${i}`, largest),
     }));
-    this.kernels = pipeline.stages.map((stage, i) => augmentKernel(stage, i, batch, channels));
+    // Each stage's kernels in order (elastic: three), with the stage they read from and write to.
+    this.kernels = pipeline.stages.flatMap((stage, i) =>
+      stageKernels(stage, i, batch, channels).map((kernel) => ({ ...kernel, stage: i })),
+    );
+    // elastic's displacement fields (f32 [B, 2, H, W], before and after the second smoothing pass).
+    const field = Math.max(
+      1,
+      ...pipeline.stages.map((s) => (s.kind === 'elastic' ? pixels(s.input) * 2 * 4 : 0)),
+    );
+    this.fields = [0, 1].map((i) => buffer(`augment:field${i}`, field));
     this.params = buffer(
       'augment:params',
       Math.max(1, pipeline.stages.length) * batch * PARAMS_PER_SAMPLE * 4,
@@ -78,15 +89,19 @@ export class Augmenter {
   private bindGroups(targets: AugmentTargets): GPUBindGroup[] {
     let groups = this.bound.get(targets.image);
     if (groups) return groups;
-    const n = this.kernels.length;
+    const n = this.pipeline.stages.length;
     groups = this.kernels.map((kernel, i) => {
-      const from = i === 0 ? this.upload : this.between[(i - 1) % 2];
-      const to = i === n - 1 ? targets : this.between[i % 2];
-      const buffers = [from.image, from.labels, to.image, to.labels, this.params];
+      const s = kernel.stage;
+      const from = s === 0 ? this.upload : this.between[(s - 1) % 2];
+      const to = s === n - 1 ? targets : this.between[s % 2];
+      const buffers = [from.image, from.labels, to.image, to.labels, this.params, ...this.fields];
       return this.device.createBindGroup({
         label: kernel.name,
         layout: this.pipelines[i].getBindGroupLayout(0),
-        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: (kernel.bindings ?? [0, 1, 2, 3, 4]).map((binding) => ({
+          binding,
+          resource: { buffer: buffers[binding] },
+        })),
       });
     });
     this.bound.set(targets.image, groups);
@@ -136,6 +151,7 @@ export class Augmenter {
       t.labels.destroy();
     }
     this.params.destroy();
+    for (const f of this.fields) f.destroy();
   }
 }
 

@@ -29,9 +29,23 @@ export type AugmentStage =
        * OpticalDistortion: cv2.initUndistortRectifyMap with k1 = k2 = param 1, centre shift params 2-3, then
        * cv2.remap, coordinates in 1/32 for images and rounded for labels).
        */
-      map?: 'affine' | 'optical' | 'grid';
+      map?: 'affine' | 'optical' | 'grid' | 'field';
       /** Grid distortion: cells per side (its params: 1 + steps x factors, then 1 + steps y factors). */
       steps?: number;
+      /**
+       * A resize to a per-sample size then a crop (random_scale, one_or_other): params 1 and 5 the scales
+       * (input / rescaled), 3 and 6 the crop's offsets, 7 and 8 the rescaled width and height.
+       */
+      scaled?: boolean;
+    }
+  | {
+      /** elastic's displacement field (smoothed on the device) and the remap by it (elastic.ts). */
+      kind: 'elastic';
+      name: string;
+      input: [number, number];
+      output: [number, number];
+      sigma: number;
+      alpha: number;
     }
   | {
       kind: 'colour';
@@ -46,6 +60,11 @@ export interface AugmentKernel {
   wgsl: string;
   /** Workgroups in x and y (64 threads each). */
   dispatch: [number, number, number];
+  /**
+   * The bindings it declares (default 0-4: source image and labels, destination image and labels, params;
+   * 5 and 6: the two f32 displacement-field buffers of elastic).
+   */
+  bindings?: number[];
 }
 
 const WORKGROUP = 64;
@@ -83,7 +102,9 @@ const BASE = ${index * batch * PARAMS_PER_SAMPLE}u;
 fn imageAt(i: u32) -> u32 { return (srcImage[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
 fn labelAt(i: u32) -> u32 { return (srcLabels[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
 fn param(b: u32, k: u32) -> f32 { return params[BASE + b * ${PARAMS_PER_SAMPLE}u + k]; }
+${stage.kind === 'warp' && stage.map === 'field' ? '@group(0) @binding(6) var<storage, read> fieldB: array<f32>;' : ''}
 `;
+  if (stage.kind === 'elastic') throw new Error('elastic stages have kernels of their own (elastic.ts)');
   const body = stage.kind === 'warp' ? warpBody(stage) : colourBody(stage);
   const main = `
 @compute @workgroup_size(${WORKGROUP})
@@ -172,6 +193,15 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
 }
 ` + sample;
       }
+    } else if ((sampling === 'warp-linear' || sampling === 'warp-nearest') && stage.map === 'field') {
+      // cv2.remap with float maps x + dx, y + dy (elastic): 1/32 pixel for images, rounded for labels.
+      const scale = sampling === 'warp-linear' ? 32 : 1;
+      sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
+  let at = b * 2u * u32(IH * IW) + y * u32(IW) + x;
+  let X = i32(round((f32(x) + fieldB[at]) * ${f(scale)}));
+  let Y = i32(round((f32(y) + fieldB[at + u32(IH * IW)]) * ${f(scale)}));
+  ${sampling === 'warp-linear' ? bilinear(what) : `return u32(${what}Fetch(plane, place(X, Y)));`}
+}`;
     } else if ((sampling === 'warp-linear' || sampling === 'warp-nearest') && stage.map === 'optical') {
       const linear = sampling === 'warp-linear';
       const scale = linear ? 32 : 1;
@@ -212,8 +242,8 @@ fn place(x: i32, y: i32) -> vec3<i32> { return vec3<i32>(reflect(x, IW), reflect
   return vec4<f32>(w0, w1, w2, 1.0 - w0 - w1 - w2);
 }
 fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
-  let sx = (f32(x) + 0.5) * param(b, 1u) - 0.5;
-  let sy = (f32(y) + 0.5) * param(b, 5u) - 0.5;
+  let sx = (f32(x) + param(b, 3u) + 0.5) * param(b, 1u) - 0.5;
+  let sy = (f32(y) + param(b, 6u) + 0.5) * param(b, 5u) - 0.5;
   let x0 = i32(floor(sx));
   let y0 = i32(floor(sy));
   let wx = cubic(sx - f32(x0));
@@ -228,8 +258,8 @@ fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
 }`;
     } else if (sampling === 'resize-linear') {
       sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
-  var sx = (f32(x) + 0.5) * param(b, 1u) - 0.5;
-  var sy = (f32(y) + 0.5) * param(b, 5u) - 0.5;
+  var sx = (f32(x) + param(b, 3u) + 0.5) * param(b, 1u) - 0.5;
+  var sy = (f32(y) + param(b, 6u) + 0.5) * param(b, 5u) - 0.5;
   var x0 = i32(floor(sx));
   var y0 = i32(floor(sy));
   var ax = sx - f32(x0);
@@ -245,9 +275,13 @@ fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
   return u32(clamp(floor(v + 0.5), 0.0, 255.0));
 }`;
     } else {
+      // cv2 INTER_NEAREST: floor(x × in / out); rescaled (random_scale): out per sample, then cropped.
+      const [ox, oy, nw, nh] = stage.scaled
+        ? ['u32(param(b, 3u))', 'u32(param(b, 6u))', 'u32(param(b, 7u))', 'u32(param(b, 8u))']
+        : ['0u', '0u', 'OW', 'OH'];
       sample = `fn ${what}Sample(b: u32, plane: u32, x: u32, y: u32) -> u32 {
-  let sx = min(i32((x * u32(IW)) / OW), IW - 1);
-  let sy = min(i32((y * u32(IH)) / OH), IH - 1);
+  let sx = min(i32(((x + ${ox}) * u32(IW)) / ${nw}), IW - 1);
+  let sy = min(i32(((y + ${oy}) * u32(IH)) / ${nh}), IH - 1);
   return u32(${what}Fetch(plane, vec3<i32>(sx, sy, 1)));
 }`;
     }

@@ -13,7 +13,20 @@ export interface StageDraw {
   /** Probability of applying it (1 for transforms that always apply). */
   p: number;
   group?: { id: number; p: number; weight: number };
+  /** one_or_other: the branch it belongs to (0: taken with probability p, 1: otherwise). */
+  branch?: { id: number; p: number; side: 0 | 1 };
+  /** Applied exactly when the stage before it is (the later stages of one transform, as elastic's). */
+  linked?: boolean;
+  /**
+   * A resampling stage (resize, random_scale with random_crop, or one_or_other of such): what it does per
+   * sample. `first` alone, or `first` with probability p and `second` otherwise.
+   */
+  resample?: { p: number; first: Resample; second?: Resample };
 }
+
+/** One resampling: to a fixed size (resize), or rescaled by a random factor then cropped at random. */
+export type Resample =
+  { kind: 'resize' } | { kind: 'scale_crop'; low: number; high: number; p: number } | { kind: 'crop' };
 
 export interface AugmentPipeline {
   stages: AugmentStage[];
@@ -41,11 +54,11 @@ export function augmentPipeline(
   const draws: StageDraw[] = [];
   let size = input;
   let groups = 0;
-  const add = (call: ConfigCall, group?: StageDraw['group']) => {
+  const add = (call: ConfigCall, group?: StageDraw['group'], branch?: StageDraw['branch']) => {
     const entry = findEntry('transform', call.name);
     if (call.name === 'normalize') throw new AugmentError("'normalize' must be the last transform");
-    if (!entry || !RUNNABLE_TRANSFORMS.includes(call.name) || call.name === 'one_of') {
-      throw new AugmentError(`transform '${call.name}' is not available yet`);
+    if (!entry || !RUNNABLE_TRANSFORMS.includes(call.name) || NESTED.includes(call.name)) {
+      throw new AugmentError(`transform '${call.name}' is not available ${entry ? 'there' : 'yet'}`);
     }
     const options = callOptions(entry, call);
     const p = typeof options.p === 'number' ? options.p : 1;
@@ -55,17 +68,69 @@ export function augmentPipeline(
     }
     const resized = stage.output[0] !== size[0] || stage.output[1] !== size[1];
     if (resized && p < 1) throw new AugmentError(`'${call.name}' changes the size, so it needs p = 1`);
+    if (branch && resized) throw new AugmentError(`'${call.name}' changes the size inside one_or_other`);
+    if (call.name === 'elastic') {
+      // Two stages: the random affine warp, then the smoothed random displacement field (elastic.ts).
+      stages.push({ ...stage, name: 'elastic' }, elasticStage(options, size));
+      draws.push({ name: 'elastic', options, p, group, branch });
+      draws.push({
+        name: 'elastic_field',
+        options,
+        p,
+        group: group && { ...group, weight: 0 },
+        linked: true,
+      });
+      return;
+    }
     stages.push(stage);
-    draws.push({ name: call.name, options, p, group });
+    draws.push({ name: call.name, options, p, group, branch });
     size = stage.output;
   };
   // normalize ends the list: the staged graph applies it (RunConfig.data.normalize).
   const last = asCall(transforms[transforms.length - 1]);
   const items = last?.name === 'normalize' ? transforms.slice(0, -1) : transforms;
-  for (const setting of items) {
-    const call = asCall(setting);
+  for (let k = 0; k < items.length; k++) {
+    const call = asCall(items[k]);
     if (!call) throw new AugmentError('an augmentation item is not a transform');
-    if (call.name === 'one_of') {
+    if (call.name === 'random_scale') {
+      // Its output size varies per sample: it runs with the random_crop after it, as one stage.
+      const crop = asCall(items[k + 1]);
+      if (crop?.name !== 'random_crop')
+        throw new AugmentError("'random_scale' must be followed by random_crop");
+      const { stage, draw } = resampleOf([call, crop], undefined, size, output);
+      stages.push(stage);
+      draws.push(draw);
+      size = stage.output;
+      k++;
+    } else if (call.name === 'one_or_other') {
+      const options = callOptions(findEntry('transform', 'one_or_other')!, call);
+      const sides = [options.first, options.second].map((side) =>
+        (Array.isArray(side) ? side : [side]).map((c) => {
+          const inner = asCall(c);
+          if (!inner) throw new AugmentError('an augmentation item is not a transform');
+          return inner;
+        }),
+      );
+      const id = groups++;
+      const p = options.p as number;
+      const keeps = sides.every((side) =>
+        side.every((c) => {
+          const o = callOptions(findEntry('transform', c.name)!, c);
+          const s = SIZED.includes(c.name) ? stageOf(c.name, o, size, output).output : size;
+          return s[0] === size[0] && s[1] === size[1] && c.name !== 'random_scale';
+        }),
+      );
+      if (keeps) {
+        sides.forEach((side, s) => {
+          for (const c of side) add(c, undefined, { id, p, side: s as 0 | 1 });
+        });
+      } else {
+        const { stage, draw } = resampleOf(sides[0], { p, second: sides[1] }, size, output);
+        stages.push(stage);
+        draws.push(draw);
+        size = stage.output;
+      }
+    } else if (call.name === 'one_of') {
       const options = callOptions(findEntry('transform', 'one_of')!, call);
       const choices = (options.transforms as Setting[]).map((c) => asCall(c)!);
       const id = groups++;
@@ -157,6 +222,7 @@ function stageOf(
       return { ...stageOf('resize', { ...options, size: out }, size, training), name };
     }
     case 'shift_scale_rotate':
+    case 'elastic':
       return reflect;
     case 'grid_distortion': {
       const steps = Number(options.steps);
@@ -188,4 +254,98 @@ function stageOf(
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(r - v) === 0.5 ? 2 * Math.round(v / 2) : r;
+}
+
+/** Transforms that only nest others, or run only merged with their neighbours. */
+const NESTED = ['one_of', 'one_or_other', 'random_scale'];
+
+/** Transforms whose output size is their own (the others keep the size). */
+const SIZED = ['random_crop', 'resize', 'longest_max_size', 'pad_if_needed'];
+
+/** elastic's second stage: its Gaussian-smoothed displacement field and the remap (compiler's elastic.ts). */
+function elasticStage(options: Record<string, Setting>, size: [number, number]): AugmentStage {
+  return {
+    kind: 'elastic',
+    name: 'elastic_field',
+    input: size,
+    output: size,
+    sigma: Number(options.sigma),
+    alpha: Number(options.alpha),
+  };
+}
+
+/**
+ * One resampling stage from `side` (resize, random_crop, or random_scale then random_crop), or, given
+ * `other`, one_or_other of two such sides: images interpolated (one mode for both sides), labels nearest.
+ */
+function resampleOf(
+  side: ConfigCall[],
+  other: { p: number; second: ConfigCall[] } | undefined,
+  size: [number, number],
+  training: [number, number],
+): { stage: AugmentStage; draw: StageDraw } {
+  const describe = (calls: ConfigCall[]): { resample: Resample; out: [number, number]; mode: string } => {
+    const names = calls.map((c) => c.name).join(',');
+    const opts = calls.map((c) => callOptions(findEntry('transform', c.name)!, c));
+    if (names === 'resize') {
+      return {
+        resample: { kind: 'resize' },
+        out: sizeOf(opts[0].size, training),
+        mode: String(opts[0].mode),
+      };
+    }
+    if (names === 'random_crop') {
+      return { resample: { kind: 'crop' }, out: sizeOf(opts[0].size, training), mode: '' };
+    }
+    if (names === 'random_scale,random_crop') {
+      const [scale, crop] = opts;
+      const out = sizeOf(crop.size, training);
+      const low = Number(scale.low);
+      const high = Number(scale.high);
+      if (low > high) throw new AugmentError(`random_scale's low (${low}) is above its high (${high})`);
+      // albumentations: int(side × scale); the crop must fit the smallest rescaled image.
+      const least = size.map((d) => Math.floor(d * Math.min(low, 1)));
+      if (least[0] < out[0] || least[1] < out[1]) {
+        throw new AugmentError(
+          `random_scale(${low}, ${high}) makes ${size[0]}×${size[1]} images as small as ` +
+            `${least[0]}×${least[1]}, smaller than the random_crop of ${out[0]}×${out[1]}`,
+        );
+      }
+      const p = typeof scale.p === 'number' ? scale.p : 1;
+      return { resample: { kind: 'scale_crop', low, high, p }, out, mode: String(scale.mode) };
+    }
+    throw new AugmentError(
+      `one_or_other's sides must each keep the size, or be one resize, random_crop or random_scale with ` +
+        `random_crop (not ${names})`,
+    );
+  };
+  const first = describe(side);
+  const second = other ? describe(other.second) : undefined;
+  if (first.resample.kind === 'crop' && (first.out[0] > size[0] || first.out[1] > size[1])) {
+    throw new AugmentError(
+      `random_crop of ${first.out[0]}×${first.out[1]} from ${size[0]}×${size[1]} images`,
+    );
+  }
+  if (second && (second.out[0] !== first.out[0] || second.out[1] !== first.out[1])) {
+    throw new AugmentError(
+      `one_or_other's sides end at ${first.out.join('×')} and ${second.out.join('×')}; they must agree`,
+    );
+  }
+  const modes = [first.mode, second?.mode].filter((m): m is string => !!m);
+  if (new Set(modes).size > 1)
+    throw new AugmentError(`one_or_other's sides interpolate differently (${modes})`);
+  const mode = modes[0] ?? 'nearest';
+  const stage: AugmentStage = {
+    kind: 'warp',
+    name: other ? 'one_or_other' : 'random_scale',
+    input: size,
+    output: first.out,
+    image: mode === 'nearest' ? 'resize-nearest' : mode === 'cubic' ? 'resize-cubic' : 'resize-linear',
+    labels: 'resize-nearest',
+    border: 'constant',
+    fill: [0, 0],
+    scaled: true,
+  };
+  const resample = { p: other?.p ?? 1, first: first.resample, second: second?.resample };
+  return { stage, draw: { name: 'resample', options: {}, p: 1, resample } };
 }
