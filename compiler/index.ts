@@ -51,6 +51,17 @@ export {
   gaussianWeights,
   stageKernels,
 } from './codegen/index.ts';
+export type { VolumeStage } from './codegen/index.ts';
+export {
+  MAP_KERNEL,
+  SCALE_KERNEL,
+  STATS_KERNEL,
+  VOLUME_PARAMS,
+  VOLUME_TRANSFORMS,
+  VOLUME_WORKGROUP,
+  ZSCORE_KERNEL,
+  volumePipeline,
+} from './codegen/index.ts';
 export type { MemoryReport } from './passes/index.ts';
 export { memoryReport } from './passes/index.ts';
 export { printGraph, printNode } from './ir/printer.ts';

@@ -23,3 +23,14 @@ export {
   gaussianWeights,
   stageKernels,
 } from './augment/index.ts';
+export type { VolumeStage } from './augment/index.ts';
+export {
+  MAP_KERNEL,
+  SCALE_KERNEL,
+  STATS_KERNEL,
+  VOLUME_PARAMS,
+  VOLUME_TRANSFORMS,
+  VOLUME_WORKGROUP,
+  ZSCORE_KERNEL,
+  volumePipeline,
+} from './augment/index.ts';

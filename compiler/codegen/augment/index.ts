@@ -4,3 +4,14 @@ export { PARAMS_PER_SAMPLE, augmentKernel } from './kernels.ts';
 export type { AugmentPipeline, Resample, StageDraw } from './pipeline.ts';
 export { gaussianWeights, stageKernels } from './elastic.ts';
 export { AugmentError, augmentPipeline } from './pipeline.ts';
+export type { VolumeStage } from './volume.ts';
+export {
+  MAP_KERNEL,
+  SCALE_KERNEL,
+  STATS_KERNEL,
+  VOLUME_PARAMS,
+  VOLUME_TRANSFORMS,
+  VOLUME_WORKGROUP,
+  ZSCORE_KERNEL,
+  volumePipeline,
+} from './volume.ts';
