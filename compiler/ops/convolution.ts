@@ -218,6 +218,15 @@ export function isPlainConv2d(attrs: Attrs, kernel: number[]): boolean {
   );
 }
 
+/**
+ * Whether a convolution takes codegen's direct kernels (one thread per output): 3-D ones and depthwise ones
+ * (groups > 1 with one input channel per group). The other 2-D ones take the tiled kernels (isPlainConv2d)
+ * or implicit GEMMs.
+ */
+export function isDirectConv(attrs: Attrs, kernel: number[], ciPerGroup: number): boolean {
+  return kernel.length !== 2 || ((attrs.groups as number) > 1 && ciPerGroup === 1);
+}
+
 /** The kernel sizes of a convolution node: from its weight (forward, input gradient) or its `kernel` attr. */
 export function convKernelSizes(op: string, attrs: Attrs, inputs: TensorType[]): number[] {
   if (op === 'convolution_grad_weight') return attrs.kernel as number[];

@@ -2,7 +2,7 @@
 // kernel.
 import type { Graph, Node } from '../ir/types.ts';
 import { liveNodes } from '../ir/types.ts';
-import { convKernelSizes, isPlainConv2d } from '../ops/convolution.ts';
+import { convKernelSizes } from '../ops/convolution.ts';
 import { getOp } from '../ops/index.ts';
 
 /** Elementwise ops cheap enough to recompute in every consumer instead of storing. */
@@ -29,20 +29,17 @@ export interface Fusion {
 }
 
 /**
- * Convolutions lowered to the register-tiled kernel (plain 2-D ones), which can run a pointwise epilogue at
- * its store.
+ * 2-D convolutions and input gradients (every kernel of them: tiled, implicit GEMM, direct) can run a
+ * pointwise epilogue at their store.
  */
 const EPILOGUE_HOSTS = new Set(['convolution', 'convolution_grad_input']);
 const isEpilogueHost = (graph: Graph, conv: Node) =>
   EPILOGUE_HOSTS.has(conv.op) &&
-  isPlainConv2d(
+  convKernelSizes(
+    conv.op,
     conv.attrs,
-    convKernelSizes(
-      conv.op,
-      conv.attrs,
-      conv.inputs.map((i) => graph.nodes[i].type),
-    ),
-  );
+    conv.inputs.map((i) => graph.nodes[i].type),
+  ).length === 2;
 
 const fusable = (node: Node) => ['elementwise', 'reduce'].includes(getOp(node.op).kind);
 

@@ -56,44 +56,47 @@ function tapIndex(g: ConvGeometryNd): string {
   );
 }
 
-function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
+function forward(ctx: KernelContext, node: Node, g: ConvGeometryNd, e?: DirectEpilogue): KernelBody {
   const x = ctx.bindNode(node.inputs[0]);
   const w = ctx.bindNode(node.inputs[1]);
-  const out = ctx.bindNode(node.id, 'read_write');
+  const out = ctx.bindNode(e ? e.root : node.id, 'read_write');
   const cig = g.ci / g.groups;
   const cog = g.co / g.groups;
   const taps = product(g.kernel);
   const total = g.n * g.co * product(g.output);
   const outNames = g.output.map((_, d) => `op${d}`);
-  return perThreadKernel(total, [
-    ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), ''),
-    `let ic0 = (o / ${cog}u) * ${cig}u;`,
-    `var acc = 0.0;`,
-    ...tapLoops(
-      g,
-      [
-        ...inputAt(g),
-        `if (inside) {`,
-        `  let at = ${inputIndex(g)};`,
-        `  for (var i = 0u; i < ${cig}u; i++) {`,
-        `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ` +
-          `${w}[(o * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
-        `  }`,
-        `}`,
-      ],
-      '',
-    ),
-    `${out}[t] = acc;`,
-  ]);
+  return withPrelude(
+    perThreadKernel(total, [
+      ...decompose('t', namedDims(['n', 'o', ...outNames], [g.n, g.co, ...g.output]), ''),
+      `let ic0 = (o / ${cog}u) * ${cig}u;`,
+      `var acc = 0.0;`,
+      ...tapLoops(
+        g,
+        [
+          ...inputAt(g),
+          `if (inside) {`,
+          `  let at = ${inputIndex(g)};`,
+          `  for (var i = 0u; i < ${cig}u; i++) {`,
+          `    acc += ${x}[(n * ${g.ci}u + ic0 + i) * ${product(g.input)}u + at] * ` +
+            `${w}[(o * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
+          `  }`,
+          `}`,
+        ],
+        '',
+      ),
+      `${out}[t] = ${stored(g, e, 'o', outNames)};`,
+    ]),
+    e?.prelude,
+  );
 }
 
 /**
  * One thread per input element: every (output channel of its group, tap) whose output position it reaches.
  */
-function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBody {
+function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd, e?: DirectEpilogue): KernelBody {
   const gy = ctx.bindNode(node.inputs[0]);
   const w = ctx.bindNode(node.inputs[1]);
-  const out = ctx.bindNode(node.id, 'read_write');
+  const out = ctx.bindNode(e ? e.root : node.id, 'read_write');
   const cig = g.ci / g.groups;
   const cog = g.co / g.groups;
   const taps = product(g.kernel);
@@ -110,27 +113,30 @@ function gradInput(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBod
     g.output.map((_, d) => `op${d}`),
     g.output,
   );
-  return perThreadKernel(total, [
-    ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), ''),
-    `let group = ic / ${cig}u;`,
-    `let i = ic % ${cig}u;`,
-    `var acc = 0.0;`,
-    ...tapLoops(
-      g,
-      [
-        ...reach,
-        `if (${valid}) {`,
-        `  let at = ${outFlat};`,
-        `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
-        `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ` +
-          `${w}[(oc * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
-        `  }`,
-        `}`,
-      ],
-      '',
-    ),
-    `${out}[t] = acc;`,
-  ]);
+  return withPrelude(
+    perThreadKernel(total, [
+      ...decompose('t', namedDims(['n', 'ic', ...inNames], [g.n, g.ci, ...g.input]), ''),
+      `let group = ic / ${cig}u;`,
+      `let i = ic % ${cig}u;`,
+      `var acc = 0.0;`,
+      ...tapLoops(
+        g,
+        [
+          ...reach,
+          `if (${valid}) {`,
+          `  let at = ${outFlat};`,
+          `  for (var oc = group * ${cog}u; oc < (group + 1u) * ${cog}u; oc++) {`,
+          `    acc += ${gy}[(n * ${g.co}u + oc) * ${product(g.output)}u + at] * ` +
+            `${w}[(oc * ${cig}u + i) * ${taps}u + ${tapIndex(g)}];`,
+          `  }`,
+          `}`,
+        ],
+        '',
+      ),
+      `${out}[t] = ${stored(g, e, 'ic', inNames)};`,
+    ]),
+    e?.prelude,
+  );
 }
 
 const GRAD_WEIGHT_THREADS = 64;
@@ -171,14 +177,36 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
   return { body, workgroup: threads, dispatch: dispatchFor(weights) };
 }
 
-export function convolutionKernel(ctx: KernelContext, node: Node): KernelBody {
+function withPrelude(kernel: KernelBody, prelude?: string): KernelBody {
+  return prelude ? { ...kernel, body: `${prelude}\n\n${kernel.body}` } : kernel;
+}
+
+/** A fused pointwise epilogue: the WGSL function epilogue(acc, n, c, y, x) and the root it stores into. */
+export interface DirectEpilogue {
+  prelude: string;
+  root: number;
+}
+
+/** The value stored: `acc`, or the epilogue of it at (n, channel, position) of a 2-D convolution. */
+function stored(
+  g: ConvGeometryNd,
+  e: DirectEpilogue | undefined,
+  channel: string,
+  position: string[],
+): string {
+  if (!e) return 'acc';
+  if (g.input.length !== 2) throw new InternalError('a conv epilogue is 2-D');
+  return `epilogue(acc, n, ${channel}, ${position.join(', ')})`;
+}
+
+export function convolutionKernel(ctx: KernelContext, node: Node, e?: DirectEpilogue): KernelBody {
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const attrs = convAttrs(node.attrs);
   switch (node.op) {
     case 'convolution':
-      return forward(ctx, node, convGeometryNd(type(0), type(1), attrs));
+      return forward(ctx, node, convGeometryNd(type(0), type(1), attrs), e);
     case 'convolution_grad_input':
-      return gradInput(ctx, node, convGeometryNd(node.type, type(1), attrs));
+      return gradInput(ctx, node, convGeometryNd(node.type, type(1), attrs), e);
     case 'convolution_grad_weight':
       return gradWeight(ctx, node, convGeometryNd(type(0), node.type, attrs));
     default:

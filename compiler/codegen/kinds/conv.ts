@@ -9,6 +9,7 @@ import { convAttrs, convGeometryNd, convKernelSizes, isPlainConv2d } from '../..
 import type { KernelContext } from '../context.ts';
 import { decompose, dispatchFor, groupEntry } from '../wgsl.ts';
 import { convolutionKernel } from './conv-direct.ts';
+import { implicitGemmChunks, implicitGemmKernel, usesImplicitGemm } from './conv-igemm.ts';
 import { gemmChunks, gradWeightGemm } from './conv-gemm.ts';
 import { TILE_CHANNELS, tiledConvKernel } from './conv-tiled.ts';
 import type { ConvGeometry, TiledConv } from './conv-tiled.ts';
@@ -200,6 +201,8 @@ export function gradWeightChunks(
   target: number,
   kind: 'gpu' | 'cpu' = 'cpu',
 ): number {
+  if (usesImplicitGemm(node, [input.type], kind))
+    return kind === 'gpu' ? implicitGemmChunks(node, input.type, target) : 1;
   if (!tiledConvolution(node, [input.type])) return 1;
   if (kind === 'gpu') {
     const [n, ci, h, w] = input.type.dims.map((d) => d.size);
@@ -239,7 +242,16 @@ export function convKernel(
   target: 'gpu' | 'cpu' = 'gpu',
   e?: Epilogue,
 ): KernelBody {
-  if (!isTiledConvolution(ctx.graph, node)) return convolutionKernel(ctx, node);
+  const inputTypes = node.inputs.map((i) => ctx.graph.nodes[i].type);
+  if (usesImplicitGemm(node, inputTypes, target))
+    return implicitGemmKernel(
+      ctx,
+      node,
+      split,
+      e && { prelude: epilogueFunction(ctx, node, e), root: e.root.id },
+    );
+  if (!isTiledConvolution(ctx.graph, node))
+    return convolutionKernel(ctx, node, e && { prelude: epilogueFunction(ctx, node, e), root: e.root.id });
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const attrs = convAttrs(node.attrs);
   switch (node.op) {
