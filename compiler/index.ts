@@ -230,7 +230,7 @@ function augmentProblem(spec: ExperimentSpec, config: RunConfig): Diagnostic | u
     augmentPipeline(transforms, config.data.size);
   } catch (error) {
     if (!(error instanceof AugmentError)) throw error;
-    return createDiagnostic('SEG5001', spec.spans['data.train augment'], `train augment: ${error.message}.`);
+    return createDiagnostic('SEG5036', spec.spans['data.train augment'], error.message);
   }
   return undefined;
 }

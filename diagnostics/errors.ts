@@ -4,9 +4,14 @@
 // itself: printed as such, with the stack. Anything else that reaches the CLI is treated as an InternalError.
 import type { Diagnostic, Span } from './diagnostic.ts';
 import type { MessageCode } from './messages.ts';
+import { formatMessage } from './messages.ts';
 
 export interface UserErrorOptions {
-  /** The diagnostic code (messages.ts); SEG6001 (a run failed) when not given. */
+  /**
+   * The diagnostic code (messages.ts) of a message made from its template (`userError`). The runtime's
+   * messages written at the place (a damaged file, no device, bad data) have none: they print as
+   * `segc: error: MESSAGE`.
+   */
   code?: MessageCode;
   span?: Span;
   hint?: string;
@@ -15,25 +20,26 @@ export interface UserErrorOptions {
 
 /** Something the user or the machine got wrong: what went wrong and, where known, where and what to do. */
 export class UserError extends Error {
-  readonly code: string;
+  readonly code?: string;
   readonly span?: Span;
   readonly hint?: string;
 
   constructor(message: string, options: UserErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UserError';
-    this.code = options.code ?? 'SEG6001';
+    if (options.code) this.code = options.code;
     if (options.span) this.span = options.span;
     if (options.hint) this.hint = options.hint;
   }
+}
 
-  /** The error as diagnostics (one, except for a CompileError's list). */
-  get diagnostics(): Diagnostic[] {
-    const d: Diagnostic = { code: this.code, category: 'error', message: this.message };
-    if (this.span) d.span = this.span;
-    if (this.hint) d.hint = this.hint;
-    return [d];
-  }
+/** A UserError whose message is the template of `code` filled with `args` (messages.ts). */
+export function userError(
+  code: MessageCode,
+  args: Array<string | number>,
+  options: Omit<UserErrorOptions, 'code'> = {},
+): UserError {
+  return new UserError(formatMessage(code, ...args), { ...options, code });
 }
 
 /**
@@ -58,7 +64,8 @@ export class CompileError extends UserError {
     this.#diagnostics = diagnostics;
   }
 
-  override get diagnostics(): Diagnostic[] {
+  /** Every diagnostic, in the order reported. */
+  get diagnostics(): Diagnostic[] {
     return this.#diagnostics;
   }
 }

@@ -38,7 +38,6 @@ export const messages = {
   SEG2004: { category: 'error', template: '{0} is already {1} on line {2}.' },
 
   // 3xxx types and dimensions
-  SEG3001: { category: 'error', template: 'Shape mismatch in {0}: {1} and {2}.' },
   SEG3002: { category: 'error', template: '{0} has no dimension {1}.' },
   SEG3003: { category: 'error', template: 'Expected {0} but found {1}.' },
   SEG3004: { category: 'error', template: 'Shape error in {0}: {1}.' },
@@ -48,18 +47,196 @@ export const messages = {
   SEG4001: { category: 'error', template: 'Wrong number of arguments to {0}: expected {1}, found {2}.' },
   SEG4002: { category: 'error', template: 'Unknown keyword argument {0} for {1}.' },
   SEG4003: { category: 'error', template: 'Recursion through {0} is not allowed.' },
-  SEG4004: { category: 'error', template: '{0}' },
+  SEG4004: { category: 'error', template: '{0} needs the argument {1}.' },
   SEG4005: { category: 'error', template: 'This makes a {0} of {1} {2}, more than the {3} allowed.' },
   SEG4006: { category: 'error', template: 'Loops run more than {0} times in all while staging.' },
   SEG4007: { category: 'error', template: '{0} nest more than {1} deep here.' },
   SEG4008: { category: 'error', template: 'The program builds more than {0}.' },
   SEG4009: { category: 'error', template: 'Staging takes more than {0} steps (evaluated expressions).' },
+  // Arguments of calls and built-ins.
+  SEG4010: { category: 'error', template: 'Argument {0} of {1} is given both by position and by keyword.' },
+  SEG4011: { category: 'error', template: 'Keyword argument {0} is given twice.' },
+  SEG4012: {
+    category: 'error',
+    template: "'clamp' needs a bound, as in 'clamp(x, 0, 1)' or 'clamp(x, min = 1e-6)'.",
+  },
+  SEG4013: { category: 'error', template: '{0} needs {1}, got {2}.' },
+  SEG4014: { category: 'error', template: '{0} of {1} must be a whole number >= 0, got {2}.' },
+  SEG4015: { category: 'error', template: '{0} of {1} needs {2} values (one per spatial dim), got {3}.' },
+  SEG4016: { category: 'error', template: '{0} needs axes, as in {1}.' },
+  SEG4017: { category: 'error', template: '{0} mode must be "nearest" or "linear", got {1}.' },
+  // Layers.
+  SEG4020: { category: 'error', template: "{0} needs a tensor with a 'C' dimension." },
+  SEG4021: { category: 'error', template: '{0} needs {1} groups to divide the channels ({2}).' },
+  SEG4022: {
+    category: 'error',
+    template: "{0} groups ({1}) must divide the input channels ({2}) and 'c' ({3}).",
+  },
+  SEG4023: { category: 'error', template: "'concat' joins along channels: write 'concat[C](a, b)'." },
+  SEG4024: { category: 'error', template: "'concat' needs at least two tensors." },
+  // Layer names.
+  SEG4025: { category: 'error', template: '{0} creates no weights: there is nothing to name.' },
+  SEG4026: { category: 'error', template: '{0} is a {1}: only blocks and nets are named.' },
+  SEG4027: {
+    category: 'error',
+    template: '{0} is not a layer name: names, numbers and \'.\' between them ("layer1.0").',
+  },
+  SEG4028: { category: 'error', template: 'Two tensors are named {0}: give the layers different names.' },
+  // Definitions and compile-time values.
+  SEG4030: { category: 'error', template: "{0} ends without a 'return'." },
+  SEG4031: { category: 'error', template: 'Each item must be a list of {0} values to unpack.' },
+  SEG4032: { category: 'error', template: 'Index {0} is out of range for a list of {1}.' },
+  SEG4033: { category: 'error', template: 'Division by zero in a compile-time expression.' },
 
   // 5xxx data and config
-  SEG5001: { category: 'error', template: '{0}' },
+  // Settings against the catalogue (compiler/config/check.ts).
+  SEG5001: { category: 'error', template: 'Unknown {0} {1}; valid {2} are {3}.' },
+  SEG5002: { category: 'error', template: 'Unknown option {0} for {1}; valid options are {2}.' },
+  SEG5003: { category: 'error', template: 'Unknown option {0} for {1}; it takes none.' },
+  SEG5004: { category: 'error', template: '{0} must be {1}, got {2}.' },
+  SEG5005: { category: 'error', template: 'Expected {0}, got {1}.' },
+  SEG5006: { category: 'error', template: '{0} is not defined in this file; it is in {1}.' },
+  SEG5007: {
+    category: 'error',
+    template: 'Unknown statistics {0}; write stats(mean = [...], std = [...]), or imagenet from std/augment.',
+  },
+  SEG5008: { category: 'error', template: '{0} takes at most {1} by position ({2}); this is argument {3}.' },
+  SEG5009: { category: 'error', template: '{0} takes no arguments; this is argument {1}.' },
+  SEG5010: { category: 'error', template: 'Option {0} of {1} is given both by position and by name.' },
+  SEG5011: { category: 'error', template: '{0} needs {1} ({2}), as in {3}.' },
+  // A rule of a catalogue entry between its options (the entry's `refine`), on one option or on the entry.
+  SEG5012: { category: 'error', template: 'Option {0} of {1} {2}.' },
+  SEG5013: { category: 'error', template: '{0} needs {1}.' },
+  SEG5014: {
+    category: 'error',
+    template:
+      "{0} takes no option block; only 'data' (its augmentation pipelines) and 'optimizer' " +
+      '(its parameter groups and frozen weights) have one.',
+  },
+  SEG5015: { category: 'error', template: 'Cannot select on {0}; valid metrics are {1}.' },
+  SEG5016: {
+    category: 'error',
+    template: 'Cannot select on {0}: it is a table with a value per class, not one number.',
+  },
+  SEG5017: { category: 'error', template: 'Cannot select on {0}: it is not one of the metrics ({1}).' },
+  // The experiment's items (compiler/stage/experiment.ts, settings.ts).
+  SEG5020: { category: 'error', template: 'There is no experiment {0} in this file.' },
+  SEG5021: { category: 'error', template: 'This file declares no experiment.' },
+  SEG5022: {
+    category: 'error',
+    template:
+      'A file declares one experiment, but this file also declares {0} (after {1}); move it to a file ' +
+      'of its own.',
+  },
+  SEG5023: { category: 'error', template: '{0} must be a name or a call, as in {1}.' },
+  SEG5024: {
+    category: 'error',
+    template: "{0} takes no option block; only a setting such as 'data' has one.",
+  },
+  SEG5025: { category: 'error', template: 'Param {0} would hide {1}; give it another name.' },
+  SEG5026: { category: 'error', template: "'model' must be a call of a net, as in 'unet(...)'." },
+  SEG5027: { category: 'error', template: 'Experiment {0} has no {1} ({2}).' },
+  SEG5028: { category: 'error', template: 'A setting cannot be {0}.' },
+  SEG5029: {
+    category: 'error',
+    template: "'step' needs a number for {0}, as in step(1.0, every = 10, factor = 5.0).",
+  },
+  SEG5030: {
+    category: 'error',
+    template: "'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).",
+  },
+  // The model against the data (compiler/stage/graphs.ts, declared.ts) and the augmentation at its size.
+  SEG5031: { category: 'error', template: '{0} is not a net.' },
+  SEG5032: { category: 'error', template: 'Give model options by name; the image is passed first.' },
+  SEG5033: { category: 'error', template: 'The network gives {0} but the data has {1} classes.' },
+  SEG5034: {
+    category: 'error',
+    template: 'The network gives {0} but the data has 2 classes (one channel would be binary mode).',
+  },
+  SEG5035: {
+    category: 'error',
+    template: "The network takes {0} (in = {1}) but the data's images have {2}.",
+  },
+  SEG5036: { category: 'error', template: 'train augment: {0}.' },
+  // --set on the command line (compiler/config/run.ts).
+  SEG5040: {
+    category: 'error',
+    template:
+      "{0} is a section, not a param: --set takes one of its options ('{1}.NAME=VALUE'); the {1} itself " +
+      'is chosen in the experiment.',
+  },
+  SEG5041: { category: 'error', template: 'The param {0} takes a number in --set, got {1}.' },
+  SEG5042: {
+    category: 'error',
+    template:
+      'Cannot set {0}: sections are train, eval, data, optimizer and schedule (when the experiment has one).',
+  },
+  SEG5043: { category: 'error', template: 'Unknown param {0} in --set; params are {1}.' },
+  // Declared in the catalogue but not runnable by this version (compiler/config/run.ts, unavailable).
+  SEG5050: {
+    category: 'error',
+    template: 'Dataset {0} is declared but training on it is not available yet; this version trains on {1}.',
+  },
+  SEG5051: {
+    category: 'error',
+    template:
+      'Augmentation ({0}) is declared but not available yet; {0} may hold resize, longest_max_size and ' +
+      "pad_if_needed, then only repeat the normalize that ends 'train augment'.",
+  },
+  SEG5052: {
+    category: 'error',
+    template: "'normalize' must be the last transform of {0} (it turns the image into floats).",
+  },
+  SEG5053: {
+    category: 'error',
+    template: 'Transform {0} in {1} is declared but not available yet; this version runs {2}.',
+  },
+  SEG5054: {
+    category: 'error',
+    template: 'Transforms {0} in {1} are declared but not available yet; this version runs {2}.',
+  },
+  SEG5055: {
+    category: 'error',
+    template: 'Metric {0} is declared but not available yet; this version computes {1}.',
+  },
+  SEG5056: {
+    category: 'error',
+    template:
+      "An evaluation batch other than the training batch ({0}) is not available yet; remove 'batch' from " +
+      "'eval' or make it {0}.",
+  },
+  // Sweeps (compiler/stage/sweep.ts, experiment.ts, jobs/expand.ts).
+  SEG5060: { category: 'error', template: '{0} in a sweep takes no option block.' },
+  SEG5061: { category: 'error', template: 'The sweep names the loss variant {0} twice.' },
+  SEG5062: { category: 'error', template: 'The sweep has two grids over {0}.' },
+  SEG5063: {
+    category: 'error',
+    template: "A grid is a non-empty list of values, as in 'grid {0} = [1, 2]'.",
+  },
+  SEG5064: { category: 'error', template: 'The grid over {0} repeats a value: each run needs its own.' },
+  SEG5065: {
+    category: 'error',
+    template: "'seeds' is a non-empty list of whole numbers, as in 'seeds = [1, 2, 3]'.",
+  },
+  SEG5066: { category: 'error', template: "'seeds' repeats a seed: each replicate needs its own." },
+  SEG5067: {
+    category: 'error',
+    template: "A sweep holds 'loss NAME = formula', 'grid KEY = [values]' and 'seeds = [...]', not {0}.",
+  },
+  SEG5068: { category: 'error', template: 'The sweep expands to {0} runs, more than the {1} allowed.' },
+  SEG5069: {
+    category: 'error',
+    template: 'A grid value is a number, a name, a string or a list of numbers; this one is not.',
+  },
+  SEG5070: { category: 'error', template: 'Experiment {0} has no loss variant {1}; its variants are {2}.' },
+  SEG5071: {
+    category: 'error',
+    template: 'Experiment {0} has no loss variant {1}; it has no sweep section.',
+  },
+  // Options handed to a dataset's implementation (runtime/data), by the catalogue's types and ranges.
+  SEG5080: { category: 'error', template: '{0}: option {1} must be {2}, got {3}.' },
 
   // 6xxx runtime and GPU
-  SEG6001: { category: 'error', template: '{0}' },
   SEG6002: {
     category: 'error',
     template: '{0} needs {1}, more than one buffer may hold on this device: {3} is {2}{4}.',

@@ -104,8 +104,7 @@ function toOverride(value: Setting, path: string, base: StagedExperiment, span: 
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'string') return base.spec.symbols?.has(path) ? { symbol: value } : value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
-  const message = `A grid value is a number, a name, a string or a list of numbers; this one is not.`;
-  throw new CompileError([createDiagnostic('SEG5001', span, message)], base.sources);
+  throw new CompileError([createDiagnostic('SEG5069', span)], base.sources);
 }
 
 function product<T>(lists: T[][]): T[][] {

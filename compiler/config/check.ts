@@ -1,9 +1,10 @@
-// Checks an experiment's settings against the catalogue (checkSettings, SEG5001): entry names, options,
+// Checks an experiment's settings against the catalogue (checkSettings, SEG5001-SEG5017): entry names, options,
 // section keys, value types and ranges; and fills a call's options with the catalogue's defaults
 // (callOptions).
 import type { Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
-import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
+import { InternalError, createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import { FAMILY_TEXT, article, describeType, show } from './describe.ts';
 import { CATALOGUE, EVAL_KEYS, LIBRARY_NAMES, TEST_KEYS, TRAIN_KEYS, entries, findEntry } from './table.ts';
 import type { DeclaredShape, Entry, Family, Param, Type } from './types.ts';
@@ -30,7 +31,7 @@ export interface CheckedSettings {
 /**
  * Checks every setting against the catalogue: unknown datasets, transforms, optimizers, schedules and
  * metrics, unknown options and section keys (with "Did you mean" and the valid ones), values of the wrong
- * type or out of range, each reported at the value (or the key) as SEG5001. `fromCommandLine` holds the paths
+ * type or out of range, each reported at the value (or the key) as SEG50xx. `fromCommandLine` holds the paths
  * given with `--set` (`train.epochs`), reported without a place.
  */
 export function checkSettings(
@@ -63,12 +64,7 @@ class Checker {
             : undefined;
       if (key !== 'data' && key !== 'optimizer') {
         const first = Object.keys(block)[0];
-        this.report(
-          `'${key}' takes no option block; only 'data' (its augmentation pipelines) and 'optimizer' ` +
-            '(its parameter groups and frozen weights) have one.',
-          `${key}.${first}`,
-          true,
-        );
+        this.report('SEG5014', [quote(key)], `${key}.${first}`, true);
       } else if (owner) {
         this.options(`the option block of '${owner.name}'`, key, block, owner.block ?? [], false);
       }
@@ -82,16 +78,24 @@ class Checker {
   }
 
   /** Reports at the value at `path` (or its key when `atKey`), without a place for a --set path. */
-  report(message: string, path: string, atKey = false, hint?: string): void {
+  report(code: MessageCode, args: Array<string | number>, path: string, atKey = false, hint?: string): void {
     const fromSet = this.fromCommandLine.has(path);
     const span = fromSet
       ? undefined
       : ((atKey ? this.s.spans[path] : this.s.values[path]) ?? this.s.values[path] ?? this.nearest(path));
     this.diagnostics.push({
-      ...createDiagnostic('SEG5001', span, message),
+      ...createDiagnostic(code, span, ...args),
       // A did-you-mean for an unknown key helps in --set too; other hints point into the file.
       hint: fromSet && !atKey ? undefined : hint,
     });
+  }
+
+  /** An option `key` that `what` does not take (with the valid ones and a "Did you mean"). */
+  unknownOption(key: string, what: string, at: string, known: string[]): void {
+    const where = this.fromCommandLine.has(at) ? ' in --set' : '';
+    const hint = suggest(key, known);
+    if (known.length === 0) this.report('SEG5003', [quote(key), `${what}${where}`], at, true, hint);
+    else this.report('SEG5002', [quote(key), `${what}${where}`, known.map(quote).join(', ')], at, true, hint);
   }
 
   /** The span of the closest enclosing path that has one (`data.0` → `data`). */
@@ -128,10 +132,7 @@ class Checker {
       const at = `${path}.${key}`;
       if (!param) {
         ok = false;
-        const valid =
-          known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
-        const where = this.fromCommandLine.has(at) ? ' in --set' : '';
-        this.report(`Unknown option '${key}' for ${what}${where}; ${valid}.`, at, true, suggest(key, known));
+        this.unknownOption(key, what, at, known);
         continue;
       }
       ok = this.value(value, param.type, at, `Option '${key}' of ${what}${section ? '' : ''}`) && ok;
@@ -144,7 +145,8 @@ class Checker {
     const fail = () => {
       const where = this.fromCommandLine.has(path) ? ' (in --set)' : '';
       this.report(
-        `${what}${where} must be ${describeType(type)}, got ${show(value, this.isSymbol(path))}.`,
+        'SEG5004',
+        [`${what}${where}`, describeType(type), show(value, this.isSymbol(path))],
         path,
         false,
         this.hint(value, type, path),
@@ -168,7 +170,8 @@ class Checker {
         if (typeof value !== 'string' || !this.isSymbol(path)) return fail();
         if (type.values && !type.values.includes(value)) {
           this.report(
-            `${what} must be ${describeType(type)}, got '${value}'.`,
+            'SEG5004',
+            [what, describeType(type), quote(value)],
             path,
             false,
             suggest(value, type.values),
@@ -267,7 +270,8 @@ class Checker {
           : undefined;
     if (!call) {
       this.report(
-        `Expected ${describeType({ kind: 'entry', family })}, got ${show(value, this.isSymbol(path))}.`,
+        'SEG5005',
+        [describeType({ kind: 'entry', family }), show(value, this.isSymbol(path))],
         path,
       );
       return false;
@@ -281,22 +285,11 @@ class Checker {
     const entry = findEntry(family, call.name);
     const library = LIBRARY_NAMES[call.name];
     if (!entry && library) {
-      this.report(
-        `'${call.name}' is not defined in this file; it is in ${library}.`,
-        path,
-        false,
-        `import ${library} { ${call.name} }`,
-      );
+      this.report('SEG5006', [quote(call.name), library], path, false, `import ${library} { ${call.name} }`);
       return false;
     }
     if (!entry && family === 'stats') {
-      this.report(
-        `Unknown statistics '${call.name}'; write stats(mean = [...], std = [...]), or imagenet ` +
-          `from std/augment.`,
-        path,
-        false,
-        suggest(call.name, Object.keys(LIBRARY_NAMES)),
-      );
+      this.report('SEG5007', [quote(call.name)], path, false, suggest(call.name, Object.keys(LIBRARY_NAMES)));
       return false;
     }
     if (!entry) {
@@ -305,12 +298,7 @@ class Checker {
       const hint = other
         ? `'${call.name}' is ${article(FAMILY_TEXT[other.family].one)}, not ${article(text.one)}.`
         : suggest(call.name, names);
-      this.report(
-        `Unknown ${text.one} '${call.name}'; valid ${text.many} are ${names.join(', ')}.`,
-        path,
-        false,
-        hint,
-      );
+      this.report('SEG5001', [text.one, quote(call.name), text.many, names.join(', ')], path, false, hint);
       return false;
     }
     const what = `'${entry.name}'`;
@@ -321,18 +309,11 @@ class Checker {
       const param = entry.params[i];
       if (!param) {
         const names = entry.params.map((q) => q.name).join(', ');
-        const most =
-          entry.params.length === 0
-            ? 'takes no arguments'
-            : `takes at most ${entry.params.length} by position (${names})`;
-        this.report(`${what} ${most}; this is argument ${i + 1}.`, `${path}.${i}`);
+        if (entry.params.length === 0) this.report('SEG5009', [what, i + 1], `${path}.${i}`);
+        else this.report('SEG5008', [what, entry.params.length, names, i + 1], `${path}.${i}`);
         ok = false;
       } else if (param.name in call.options) {
-        this.report(
-          `Option '${param.name}' of ${what} is given both by position and by name.`,
-          `${path}.${param.name}`,
-          true,
-        );
+        this.report('SEG5010', [quote(param.name), what], `${path}.${param.name}`, true);
         ok = false;
       } else {
         given[param.name] = arg;
@@ -344,11 +325,12 @@ class Checker {
       const at = givenPaths.get(key)!;
       const param = entry.params.find((q) => q.name === key);
       if (!param) {
-        const known = entry.params.map((q) => q.name);
-        const valid =
-          known.length > 0 ? `valid options are ${known.map((k) => `'${k}'`).join(', ')}` : 'it takes none';
-        const where = this.fromCommandLine.has(at) ? ' in --set' : '';
-        this.report(`Unknown option '${key}' for ${what}${where}; ${valid}.`, at, true, suggest(key, known));
+        this.unknownOption(
+          key,
+          what,
+          at,
+          entry.params.map((q) => q.name),
+        );
         ok = false;
       } else {
         ok = this.value(value, param.type, at, `Option '${key}' of ${what}`) && ok;
@@ -356,7 +338,7 @@ class Checker {
     }
     for (const param of entry.params) {
       if (param.required && !(param.name in given)) {
-        this.report(`${what} needs '${param.name}' (${param.doc}), as in ${entry.example}.`, path);
+        this.report('SEG5011', [what, quote(param.name), param.doc, entry.example], path);
         ok = false;
       }
     }
@@ -364,10 +346,8 @@ class Checker {
       const filled = withDefaults(entry, given);
       for (const [message, key] of entry.refine(filled, new Set(Object.keys(given)))) {
         const at = key && givenPaths.has(key) ? givenPaths.get(key)! : path;
-        this.report(
-          key && givenPaths.has(key) ? `Option '${key}' of ${what} ${message}.` : `${what} ${message}.`,
-          at,
-        );
+        if (key && givenPaths.has(key)) this.report('SEG5012', [quote(key), what, message], at);
+        else this.report('SEG5013', [what, message], at);
         ok = false;
       }
     }
@@ -396,22 +376,16 @@ class Checker {
     if (!entry) {
       const all = entries('metric').map((e) => e.name);
       this.report(
-        `Cannot select on ${name === undefined ? show(select, false) : `'${name}'`}; valid metrics ` +
-          `are ${all.join(', ')}.`,
+        'SEG5015',
+        [name === undefined ? show(select, false) : quote(name), all.join(', ')],
         path,
         false,
         name ? suggest(name, all) : undefined,
       );
     } else if (!entry.scalar) {
-      this.report(
-        `Cannot select on '${entry.name}': it is a table with a value per class, not one number.`,
-        path,
-      );
+      this.report('SEG5016', [quote(entry.name)], path);
     } else if (!names.includes(entry.name)) {
-      this.report(
-        `Cannot select on '${entry.name}': it is not one of the metrics (${names.join(', ')}).`,
-        path,
-      );
+      this.report('SEG5017', [quote(entry.name), names.join(', ')], path);
     }
   }
 }
@@ -421,14 +395,25 @@ class Checker {
  * be ...`), by the entry's own types and ranges, so that an implementation has no ranges of its own: a value
  * `segc check` accepts is one it accepts. Options the entry does not declare are not checked.
  */
-export function optionProblems(family: Family, name: string, options: Record<string, unknown>): string[] {
+export function optionProblems(
+  family: Family,
+  name: string,
+  options: Record<string, unknown>,
+): OptionProblem[] {
   const entry = findEntry(family, name);
-  if (!entry) return [`${name} is not a ${family} of the catalogue`];
+  if (!entry) throw new InternalError(`${name} is not a ${family} of the catalogue`);
   return entry.params.flatMap((param) => {
     const value = options[param.name];
     if (value === undefined || defaultFits(value as Setting, param.type)) return [];
-    return [`option '${param.name}' must be ${describeType(param.type)}, got ${JSON.stringify(value)}`];
+    return [{ option: param.name, expected: describeType(param.type), got: JSON.stringify(value) }];
   });
+}
+
+/** An option outside its entry's type or range: SEG5080 "NAME: option 'OPTION' must be EXPECTED, got GOT." */
+export interface OptionProblem {
+  option: string;
+  expected: string;
+  got: string;
 }
 
 /** Whether a catalogue default fits its type (its strings taken as names, or else as strings). */

@@ -540,7 +540,7 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
       if (!given.has('stats') && !(given.has('mean') && given.has('std'))) {
         return [
           [
-            'needs statistics, as in normalize(imagenet) (import std/augment { imagenet }), or both ' +
+            'statistics, as in normalize(imagenet) (import std/augment { imagenet }), or both ' +
               "'mean' and 'std'",
           ],
         ];

@@ -89,7 +89,7 @@ export function catalogueMarkdown(): string {
     '',
     'Every dataset, transform, optimizer, schedule and metric an experiment may name, with its ' +
       'options. `segc check`',
-    'checks an experiment against this catalogue (SEG5001: unknown names and options with the ' +
+    'checks an experiment against this catalogue (SEG5001-SEG5017: unknown names and options with the ' +
       'valid ones, values of the',
     'wrong type or out of range). Options are given by name, or by position in the order ' +
       'listed (`hflip(0.5)` is',

@@ -1,8 +1,8 @@
 // Turns an experiment's settings into run options: checked against the catalogue (compiler/config/index.ts:
 // an unknown or ill-typed key is a diagnostic that lists the valid keys), then against what this version can
 // run.
-import type { Diagnostic, Span } from '../../diagnostics/index.ts';
-import { createDiagnostic, suggest } from '../../diagnostics/index.ts';
+import type { Diagnostic, MessageCode, Span } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import type { Family } from './index.ts';
 import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, declaredShape, findEntry } from './index.ts';
 import type { CheckedSettings } from './check.ts';
@@ -210,27 +210,14 @@ export function readRunConfig(
     if (dot < 0) {
       if (typeof value === 'number') paramOverrides[key] = value;
       else if (SECTIONS.includes(key)) {
-        const message =
-          `'${key}' is a section, not a param: --set takes one of its options ('${key}.NAME=VALUE'); ` +
-          `the ${key} itself is chosen in the experiment.`;
-        diagnostics.push(createDiagnostic('SEG5001', undefined, message));
-      } else
-        diagnostics.push(
-          createDiagnostic(
-            'SEG5001',
-            undefined,
-            `The param '${key}' takes a number in --set, got ${describeOverride(value)}.`,
-          ),
-        );
+        diagnostics.push(createDiagnostic('SEG5040', undefined, quote(key), key));
+      } else diagnostics.push(createDiagnostic('SEG5041', undefined, quote(key), describeOverride(value)));
       continue;
     }
     namePositional(spec, key.slice(0, dot));
     const options = sectionOptions(spec, key.slice(0, dot));
     if (!options) {
-      const message =
-        `Cannot set '${key}': sections are train, eval, data, optimizer and schedule (when the ` +
-        `experiment has one).`;
-      diagnostics.push(createDiagnostic('SEG5001', undefined, message));
+      diagnostics.push(createDiagnostic('SEG5042', undefined, quote(key)));
       continue;
     }
     if (typeof value === 'object' && !Array.isArray(value)) {
@@ -246,11 +233,8 @@ export function readRunConfig(
   const params = Object.fromEntries(spec.params.map((p) => [p.name, p.value]));
   for (const [key, value] of Object.entries(paramOverrides)) {
     if (!(key in params)) {
-      const diagnostic = createDiagnostic(
-        'SEG5001',
-        undefined,
-        `Unknown param '${key}' in --set; params are ${Object.keys(params).join(', ') || 'none'}.`,
-      );
+      const names = Object.keys(params).join(', ') || 'none';
+      const diagnostic = createDiagnostic('SEG5043', undefined, quote(key), names);
       const declare = `Declare it in the experiment ('param ${key} = ...') to set it from the command line.`;
       diagnostics.push({
         ...diagnostic,
@@ -328,14 +312,11 @@ export const RUNNABLE_DATASETS = ['shapes', 'image_folder', 'voc', 'cityscapes',
 
 export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const report = (span: Span | undefined, message: string) =>
-    diagnostics.push(createDiagnostic('SEG5001', span, message));
+  const report = (span: Span | undefined, code: MessageCode, ...args: string[]) =>
+    diagnostics.push(createDiagnostic(code, span, ...args));
+  const list = (names: string[]) => names.map(quote).join(', ');
   if (!RUNNABLE_DATASETS.includes(spec.data.name)) {
-    report(
-      spec.spans.data,
-      `Dataset '${spec.data.name}' is declared but training on it is not available yet; this version ` +
-        `trains on ${RUNNABLE_DATASETS.map((d) => `'${d}'`).join(', ')}.`,
-    );
+    report(spec.spans.data, 'SEG5050', quote(spec.data.name), list(RUNNABLE_DATASETS));
   }
   for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
     if (!Array.isArray(pipeline) || pipeline.length === 0) continue;
@@ -343,20 +324,12 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
     if (key !== 'train augment') {
       const same = (item: Setting) => JSON.stringify(normalizationOf(item)) === JSON.stringify(trained);
       if (trained && pipeline.every(same)) continue;
-      report(
-        spec.spans[`data.${key}`],
-        `Augmentation ('${key}') is declared but not available yet; this version augments training ` +
-          `samples only, and '${key}' may only repeat the normalize that ends 'train augment' (remove ` +
-          `'${key}').`,
-      );
+      report(spec.spans[`data.${key}`], 'SEG5051', quote(key));
       continue;
     }
     const early = pipeline.slice(0, -1).findIndex((item) => normalizationOf(item) !== undefined);
     if (early >= 0) {
-      report(
-        spec.values[`data.${key}.${early}`] ?? spec.spans[`data.${key}`],
-        `'normalize' must be the last transform of '${key}' (it turns the image into floats).`,
-      );
+      report(spec.values[`data.${key}.${early}`] ?? spec.spans[`data.${key}`], 'SEG5052', quote(key));
     }
     const names = (items: Setting[]): string[] =>
       items.flatMap((item) => {
@@ -367,31 +340,20 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
       });
     const missing = [...new Set(names(pipeline).filter((n) => !RUNNABLE_TRANSFORMS.includes(n)))];
     if (missing.length > 0) {
-      report(
-        spec.spans[`data.${key}`],
-        `Transform${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} in '${key}' ` +
-          `${missing.length > 1 ? 'are' : 'is'} declared but not available yet; this version runs ` +
-          `${RUNNABLE_TRANSFORMS.map((n) => `'${n}'`).join(', ')}.`,
-      );
+      const code = missing.length > 1 ? 'SEG5054' : 'SEG5053';
+      report(spec.spans[`data.${key}`], code, list(missing), quote(key), list(RUNNABLE_TRANSFORMS));
     }
   }
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
   metrics.forEach((m, i) => {
     const name = asCall(m)?.name ?? String(m);
     if (!METRICS.includes(name)) {
-      report(
-        spec.values[`eval.metrics.${i}`],
-        `Metric '${name}' is declared but not available yet; this version computes ${METRICS.join(', ')}.`,
-      );
+      report(spec.values[`eval.metrics.${i}`], 'SEG5055', quote(name), METRICS.join(', '));
     }
   });
   const batch = spec.train.batch ?? TRAIN_KEYS.find((k) => k.name === 'batch')!.default;
   if (spec.eval.batch !== undefined && spec.eval.batch !== batch) {
-    report(
-      spec.values['eval.batch'],
-      `An evaluation batch other than the training batch (${batch}) is not available yet; remove ` +
-        `'batch' from 'eval' or make it ${batch}.`,
-    );
+    report(spec.values['eval.batch'], 'SEG5056', String(batch));
   }
   return diagnostics;
 }

@@ -86,7 +86,10 @@ export interface Entry {
   better?: 'higher' | 'lower';
   /** Datasets: the shape a checked experiment is staged at, from the options (defaults filled in). */
   shape?: (options: Record<string, Setting>) => DeclaredShape;
-  /** Checks across options, after each option's type: returns [message, option] pairs. */
+  /**
+   * Checks across options, after each option's type: returns [rule, option] pairs, reported as
+   * "Option 'option' of 'entry' RULE." (SEG5012), or without an option as "'entry' needs RULE." (SEG5013).
+   */
   refine?: (options: Record<string, Setting>, given: Set<string>) => Array<[string, string?]>;
 }
 

@@ -1,7 +1,7 @@
 // Reading the arguments of built-in calls: positional or keyword, typed, per spatial dim; one table of the
 // keywords each built-in takes, which also fixes how many positional arguments it accepts.
 import type { Span } from '../../grammar/index.ts';
-import { suggest } from '../../diagnostics/index.ts';
+import { quote, suggest } from '../../diagnostics/index.ts';
 import type { Env, Stager } from './stager.ts';
 import type { NamedArgument, Value } from './values.ts';
 import { describeValue, fail, failWithHint, number } from './values.ts';
@@ -23,16 +23,12 @@ export type Builtin = (s: Stager, call: BuiltinCall) => Value;
 export function arg(call: BuiltinCall, index: number, key: string, fallback?: Value): Value {
   const named = call.named.get(key);
   if (index < call.positional.length && named) {
-    fail(
-      'SEG4004',
-      named.span,
-      `Argument '${key}' of '${call.name}' is given both by position and by keyword.`,
-    );
+    fail('SEG4010', named.span, quote(key), quote(call.name));
   }
   const value = index < call.positional.length ? call.positional[index] : named?.value;
   if (value) return value;
   if (fallback) return fallback;
-  return fail('SEG4004', call.span, `'${call.name}' needs the argument '${key}'.`);
+  return fail('SEG4004', call.span, quote(call.name), quote(key));
 }
 
 /** Keyword arguments each built-in accepts; any other keyword is an error for every built-in alike. */
@@ -107,17 +103,11 @@ export function perDim(
   const value = arg(call, index, key, number(fallback, true));
   const span = spanOf(call, index, key);
   const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
-  if (items.length !== rank)
-    fail(
-      'SEG4004',
-      span,
-      `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`,
-    );
+  if (items.length !== rank) fail('SEG4015', span, quote(key), quote(call.name), rank, items.length);
   return items.map((item) => {
     if (item.kind !== 'number') return fail('SEG3003', span, `an int for '${key}'`, describeValue(item));
     const v = floor ? Math.floor(item.value) : item.value;
-    if (!Number.isInteger(v) || v < 0)
-      fail('SEG4004', span, `'${key}' of '${call.name}' must be a whole number >= 0, got ${item.value}.`);
+    if (!Number.isInteger(v) || v < 0) fail('SEG4014', span, quote(key), quote(call.name), item.value);
     return v;
   });
 }
@@ -134,11 +124,7 @@ export function signedPerDim(
   const span = call.argSpans[index] ?? call.span;
   const items = value.kind === 'list' ? value.items : Array.from({ length: rank }, () => value);
   if (rank < 1 || items.length !== rank)
-    fail(
-      'SEG4004',
-      span,
-      `'${key}' of '${call.name}' needs ${rank} values (one per spatial dim), got ${items.length}.`,
-    );
+    fail('SEG4015', span, quote(key), quote(call.name), rank, items.length);
   return items.map((item) => s.integer(item, span));
 }
 
@@ -154,8 +140,7 @@ export function tensorArg(s: Stager, call: BuiltinCall, index = 0): number {
 }
 
 export function requireAxes(s: Stager, call: BuiltinCall, node: number): string[] {
-  if (call.axes.length === 0)
-    fail('SEG4004', call.span, `'${call.name}' needs axes, as in '${call.name}[C](...)'.`);
+  if (call.axes.length === 0) fail('SEG4016', call.span, quote(call.name), quote(`${call.name}[C](...)`));
   return s.axes(call.axes, node);
 }
 

@@ -1,7 +1,7 @@
 // Built-in layers: convolutions, normalisations, dropout, pooling, resizing, linear maps, padding and channel
 // concatenation. Each creates its weights (named by call path) and stages IR ops; torch's semantics and init.
 import type { Span } from '../../grammar/index.ts';
-import { suggest } from '../../diagnostics/index.ts';
+import { quote, suggest } from '../../diagnostics/index.ts';
 import { ShapeError } from '../ir/types.ts';
 import type { TensorType } from '../ir/types.ts';
 import { convWeightType, transposedSizes } from '../ops/convolution.ts';
@@ -76,7 +76,7 @@ export const layerBuiltins: [string, Builtin][] = [
       const out = int(s, call, 1, 'c');
       const bias = arg(call, 2, 'bias', { kind: 'bool', value: true });
       const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
-      if (!input) fail('SEG4004', call.span, "'linear' needs a tensor with a 'C' dimension.");
+      if (!input) fail('SEG4020', call.span, "'linear'");
       const weightType: TensorType = {
         dims: [
           { name: 'O', size: out },
@@ -109,11 +109,7 @@ export const layerBuiltins: [string, Builtin][] = [
       const eps = numeric(call, 2, 'eps', 1e-5);
       const channels = s.b.type(x).dims.find((d) => d.name === 'C')?.size;
       if (!channels || channels % groups !== 0) {
-        fail(
-          'SEG4004',
-          call.span,
-          `'groupnorm' needs ${groups} groups to divide the channels (${channels ?? 'none'}).`,
-        );
+        fail('SEG4021', call.span, "'groupnorm'", groups, channels ?? 'none');
       }
       return s.scoped('groupnorm', () => groupnorm(s, x, groups, eps, call.span));
     },
@@ -129,7 +125,7 @@ export const layerBuiltins: [string, Builtin][] = [
       const rank = s.b.type(x).dims.length - 2;
       const scale = perDim(s, call, 1, 'scale', rank, 2);
       if (scale.some((v) => v < 1))
-        fail('SEG4004', call.span, `'upsample' needs scales of at least 1, got ${scale.join('x')}.`);
+        fail('SEG4013', call.span, "'upsample'", 'scales of at least 1', scale.join('x'));
       const mode = text(call, 2, 'mode', 'nearest');
       const sizes = s.b
         .type(x)
@@ -151,10 +147,10 @@ export const layerBuiltins: [string, Builtin][] = [
     'concat',
     (s, call) => {
       if (call.axes.length !== 1 || call.axes[0].name !== 'C') {
-        fail('SEG4004', call.span, "'concat' joins along channels: write 'concat[C](a, b)'.");
+        fail('SEG4023', call.span);
       }
       const parts = call.positional.map((v, i) => s.tensor(v, call.argSpans[i]));
-      if (parts.length < 2) fail('SEG4004', call.span, "'concat' needs at least two tensors.");
+      if (parts.length < 2) fail('SEG4024', call.span);
       return s.wrap(
         parts.slice(1).reduce((acc, part) => s.node('concat', [acc, part], {}, call.span), parts[0]),
       );
@@ -194,7 +190,7 @@ function groupnorm(s: Stager, x: number, groups: number, eps: number, span: Span
 function dropout(s: Stager, call: BuiltinCall, channels: boolean): Value {
   const x = tensorArg(s, call);
   const p = numeric(call, 1, 'p', 0.5);
-  if (!(p >= 0 && p < 1)) fail('SEG4004', call.span, `'${call.name}' needs p in [0, 1), got ${p}.`);
+  if (!(p >= 0 && p < 1)) fail('SEG4013', call.span, quote(call.name), 'p in [0, 1)', p);
   if (s.options.mode === 'eval' || p === 0) return s.wrap(x);
   const dims = s.b.type(x).dims.filter((d) => !channels || d.name === 'N' || d.name === 'C');
   const seed = s.b.add('uniform', [], { name: 'step' });
@@ -233,18 +229,13 @@ function resize(
   alignAt: number,
 ): number {
   if (mode !== 'nearest' && mode !== 'linear') {
-    failWithHint(
-      suggest(mode, ['nearest', 'linear']),
-      'SEG4004',
-      call.span,
-      `'${call.name}' mode must be "nearest" or "linear", got "${mode}".`,
-    );
+    failWithHint(suggest(mode, ['nearest', 'linear']), 'SEG4017', call.span, quote(call.name), `"${mode}"`);
   }
   const align = arg(call, alignAt, 'align_corners', { kind: 'bool', value: false });
   if (align.kind !== 'bool')
     fail('SEG3003', call.span, "true or false for 'align_corners'", describeValue(align));
   if (sizes.some((v) => v < 1))
-    fail('SEG4004', call.span, `'${call.name}' needs output sizes of at least 1, got ${sizes.join('x')}.`);
+    fail('SEG4013', call.span, quote(call.name), 'output sizes of at least 1', sizes.join('x'));
   return s.node('resize', [x], { mode, size: sizes, align_corners: align.value }, call.span);
 }
 
@@ -254,7 +245,7 @@ function resize(
  */
 function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Span): Value {
   const channels = s.b.type(x).dims.find((d) => d.name === 'C');
-  if (!channels) return fail('SEG4004', span, "'batchnorm' needs a tensor with a 'C' dimension.");
+  if (!channels) return fail('SEG4020', span, "'batchnorm'");
   const c = channels.size;
   const weight = s.weight('weight', ['C'], [c], { kind: 'constant', value: 1 });
   const bias = s.weight('bias', ['C'], [c], { kind: 'constant', value: 0 });
@@ -294,11 +285,7 @@ function batchnorm(s: Stager, x: number, eps: number, momentum: number, span: Sp
 function groupedChannels(s: Stager, call: BuiltinCall, x: number, out: number, groups: number): number {
   const input = s.b.type(x).dims.find((d) => d.name === 'C')?.size ?? 0;
   if (groups < 1 || input % groups !== 0 || out % groups !== 0) {
-    fail(
-      'SEG4004',
-      call.span,
-      `'${call.name}' groups (${groups}) must divide the input channels (${input}) and 'c' (${out}).`,
-    );
+    fail('SEG4022', call.span, quote(call.name), groups, input, out);
   }
   return input;
 }

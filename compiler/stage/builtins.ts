@@ -82,13 +82,9 @@ export const builtins = new Map<string, Builtin>([
       const low = numeric(call, 1, 'min', -Infinity);
       const high = numeric(call, 2, 'max', Infinity);
       if (call.positional.length < 2 && !call.named.has('min') && !call.named.has('max')) {
-        fail(
-          'SEG4004',
-          call.span,
-          "'clamp' needs a bound, as in 'clamp(x, 0, 1)' or 'clamp(x, min = 1e-6)'.",
-        );
+        fail('SEG4012', call.span);
       }
-      if (!(low <= high)) fail('SEG4004', call.span, `'clamp' needs min <= max, got ${low} and ${high}.`);
+      if (!(low <= high)) fail('SEG4013', call.span, "'clamp'", 'min <= max', `${low} and ${high}`);
       const x = arg(call, 0, 'x');
       if (x.kind === 'number') return number(Math.min(Math.max(x.value, low), high), false);
       // One-sided bounds are the largest finite f32, so the WGSL constant stays finite.

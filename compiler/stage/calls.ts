@@ -4,7 +4,7 @@
 import { sep } from 'node:path';
 import type { Argument, Definition, Expression, Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
-import { displayPath } from '../../diagnostics/index.ts';
+import { displayPath, quote } from '../../diagnostics/index.ts';
 import { stdlibDirectory } from '../resolve/index.ts';
 import type { Builtin } from './builtins.ts';
 import { builtins, checkKeywords } from './builtins.ts';
@@ -30,7 +30,7 @@ export function collectArguments(args: Argument[], evaluate: (e: Expression) => 
       collected.positional.push(values[i]);
       collected.positionalSpans.push(arg.value.span);
     } else if (collected.named.has(arg.name.name)) {
-      fail('SEG4004', arg.name.span, `Keyword argument '${arg.name.name}' is given twice.`);
+      fail('SEG4011', arg.name.span, quote(arg.name.name));
     } else {
       collected.named.set(arg.name.name, {
         value: values[i],
@@ -80,7 +80,7 @@ export function callByName(
     try {
       const result = builtin(s, builtinCall);
       if (s.pendingName) {
-        fail('SEG4004', s.pendingName.span, `'${name}' creates no weights: there is nothing to name.`);
+        fail('SEG4025', s.pendingName.span, quote(name));
       }
       return result;
     } finally {
@@ -112,8 +112,7 @@ export function callDefinition(
   if (args.named.has('name') && !declares('name')) {
     const named = new Map(args.named);
     const given = takeName(s, named);
-    if (!scoping)
-      fail('SEG4004', given!.span, `'${name}' is a ${def.defKind}: only blocks and nets are named.`);
+    if (!scoping) fail('SEG4026', given!.span, quote(name), def.defKind);
     explicit = given!.name;
     args = { ...args, named };
   }
@@ -236,7 +235,7 @@ function takeName(s: Stager, named: Map<string, NamedArgument>): { name: string;
         : undefined;
   if (text === undefined) return fail('SEG3003', span, "a string or an int for 'name'", describeValue(value));
   if (text !== '' && !SCOPE_NAME.test(text)) {
-    fail('SEG4004', span, `'${text}' is not a layer name: names, numbers and '.' between them ("layer1.0").`);
+    fail('SEG4027', span, quote(text));
   }
   return { name: text, span };
 }
@@ -253,7 +252,7 @@ function argumentSpan(def: Definition, i: number, args: CallArguments, span: Spa
 function runBody(s: Stager, def: Definition, env: Env): Value {
   if (def.expression) return s.evaluate(def.expression, env);
   const result = s.execute(def.body ?? [], env);
-  if (!result) return fail('SEG4004', def.name.span, `'${def.name.name}' ends without a 'return'.`);
+  if (!result) return fail('SEG4030', def.name.span, quote(def.name.name));
   return result;
 }
 

@@ -88,12 +88,7 @@ function callModel(
   const given = args.named.get('in');
   if (shape.channels !== undefined && given?.value.kind === 'number' && given.value.value !== channels) {
     const n = (k: number) => `${k} image channel${k === 1 ? '' : 's'}`;
-    fail(
-      'SEG5001',
-      given.valueSpan ?? model.span,
-      `The network takes ${n(given.value.value)} (in = ${given.value.value}) but the data's ` +
-        `images have ${channels}.`,
-    );
+    fail('SEG5035', given.valueSpan ?? model.span, n(given.value.value), given.value.value, channels);
   }
   const output = callDefinition(
     s,

@@ -9,7 +9,7 @@ import type {
   Setting as SettingItem,
   Span,
 } from '../../grammar/index.ts';
-import type { Diagnostic } from '../../diagnostics/index.ts';
+import type { Diagnostic, MessageCode } from '../../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import type { ModuleScope } from '../resolve/index.ts';
 import type { ConfigCall, ParamStep, Setting, SettingSpans } from './settings.ts';
@@ -86,17 +86,17 @@ export function readExperiment(
   const all = scope.module.experiments;
   const experiment = name ? all.find((e) => e.name.name === name) : all[0];
   if (!experiment) {
-    const message = name
-      ? `There is no experiment '${name}' in this file.`
-      : 'This file declares no experiment.';
-    diagnostics.push(createDiagnostic('SEG5001', scope.module.span, message));
+    diagnostics.push(
+      name
+        ? createDiagnostic('SEG5020', scope.module.span, quote(name))
+        : createDiagnostic('SEG5021', scope.module.span),
+    );
     return { diagnostics };
   }
   for (const other of all.slice(1)) {
-    const message =
-      `A file declares one experiment, but this file also declares '${other.name.name}' (after ` +
-      `'${all[0].name.name}'); move it to a file of its own.`;
-    diagnostics.push(createDiagnostic('SEG5001', other.name.span, message));
+    diagnostics.push(
+      createDiagnostic('SEG5022', other.name.span, quote(other.name.name), quote(all[0].name.name)),
+    );
   }
   const read = readItems(scope, experiment, diagnostics);
   if (diagnostics.length > 0 || !read.model || !read.loss) return { diagnostics };
@@ -109,13 +109,7 @@ export function readExperiment(
         optimizer: 'adam(lr = 1e-3)',
         schedule: 'cosine(min = 1e-5)',
       };
-      diagnostics.push(
-        createDiagnostic(
-          'SEG5001',
-          spans.values[key],
-          `'${key}' must be a name or a call, as in ${example[key]}.`,
-        ),
-      );
+      diagnostics.push(createDiagnostic('SEG5023', spans.values[key], quote(key), example[key]));
     }
   }
   let loss = read.loss;
@@ -125,13 +119,11 @@ export function readExperiment(
     if (chosen) loss = chosen.loss;
     else {
       const names = variants.map((v) => quote(v.name)).join(', ');
-      const known = variants.length > 0 ? `its variants are ${names}` : 'it has no sweep section';
+      const [which, variant] = [quote(experiment.name.name), quote(options.variant)];
       diagnostics.push(
-        createDiagnostic(
-          'SEG5001',
-          experiment.name.span,
-          `Experiment '${experiment.name.name}' has no loss variant ${quote(options.variant)}; ${known}.`,
-        ),
+        variants.length > 0
+          ? createDiagnostic('SEG5070', experiment.name.span, which, variant, names)
+          : createDiagnostic('SEG5071', experiment.name.span, which, variant),
       );
     }
   }
@@ -182,8 +174,8 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   let model: CallExpression | undefined;
   let loss: Expression | undefined;
   let sweep: SweepSpec | undefined;
-  const error = (span: Span, message: string, hint?: string) =>
-    diagnostics.push({ ...createDiagnostic('SEG5001', span, message), hint });
+  const error = (span: Span, hint: string | undefined, code: MessageCode, ...args: Array<string | number>) =>
+    diagnostics.push({ ...createDiagnostic(code, span, ...args), hint });
   /** Whether `key` is new; else reports it at `at`. */
   const fresh = (what: string, key: string, at: Identifier, span: Span): boolean => {
     const first = places[key];
@@ -203,11 +195,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   /** An option block where none is read: only settings (`data`) take one, and blocks do not nest further. */
   const noBlock = (path: string, key: Identifier, options: SettingItem[], value?: Expression) => {
     if (options.length === 0) return;
-    error(
-      key.span,
-      `'${path.replace(/^.*\./, '')}' takes no option block; only a setting such as 'data' has one.`,
-      strayOperatorHint(value),
-    );
+    error(key.span, strayOperatorHint(value), 'SEG5024', quote(path.replace(/^.*\./, '')));
   };
   const attempt = (body: () => void) => {
     try {
@@ -222,8 +210,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       const name = item.name.name;
       const first = params.find((p) => p.name === name);
       // hasOwn: a param may be named `constructor` or `__proto__`, which every object has.
-      if (Object.hasOwn(BOUND, name))
-        error(item.name.span, `Param '${name}' would hide ${BOUND[name]}; give it another name.`);
+      if (Object.hasOwn(BOUND, name)) error(item.name.span, undefined, 'SEG5025', quote(name), BOUND[name]);
       else if (first)
         diagnostics.push(
           createDiagnostic('SEG2004', item.name.span, `Param '${name}'`, 'declared', first.span.line),
@@ -273,7 +260,7 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
       if (!fresh('Setting', key, item.key[0], item.value.span)) continue;
       if (key === 'model') {
         model = item.value.kind === 'call' ? item.value : undefined;
-        if (!model) error(item.value.span, "'model' must be a call of a net, as in 'unet(...)'.");
+        if (!model) error(item.value.span, undefined, 'SEG5026');
       } else if (key === 'loss') {
         loss = item.value;
       } else {
@@ -305,18 +292,14 @@ function readItems(scope: ModuleScope, experiment: Experiment, diagnostics: Diag
   for (const [key, what] of Object.entries(required)) {
     if (!places[key])
       diagnostics.push(
-        createDiagnostic(
-          'SEG5001',
-          experiment.name.span,
-          `Experiment '${experiment.name.name}' has no '${key}' (${what}).`,
-        ),
+        createDiagnostic('SEG5027', experiment.name.span, quote(experiment.name.name), quote(key), what),
       );
   }
   return { params, settings, sections, spans, places, model, loss, blocks, sweep };
 }
 
 function unknown(
-  error: (span: Span, message: string, hint?: string) => void,
+  error: (span: Span, hint: string | undefined, code: MessageCode, ...args: string[]) => void,
   what: string,
   name: Identifier,
   valid: string[],
@@ -329,7 +312,7 @@ function unknown(
   );
   const hint =
     instead ?? suggest(name.name, valid) ?? (prefix ? `Did you mean ${quote(prefix)}?` : undefined);
-  error(name.span, `Unknown ${what} ${quote(name.name)}; valid ${what}s are ${list}.`, hint);
+  error(name.span, hint, 'SEG5001', what, quote(name.name), `${what}s`, list);
 }
 
 function readParam(

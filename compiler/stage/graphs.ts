@@ -4,7 +4,7 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import type { Definition, Span } from '../../grammar/index.ts';
-import { InternalError } from '../../diagnostics/index.ts';
+import { InternalError, quote } from '../../diagnostics/index.ts';
 import type { CallArguments } from './calls.ts';
 import { callDefinition, collectArguments, poisoned } from './calls.ts';
 import type { ExperimentSpec } from './experiment.ts';
@@ -170,12 +170,9 @@ export function modelLogits(s: Stager, output: Value, classes: number | undefine
   const channels = s.b.type(logits).dims.find((d) => d.name === 'C')?.size;
   if (channels === 1 && classes === 2) s.options.classes = 1;
   else if (classes !== undefined && channels !== classes) {
-    fail(
-      'SEG5001',
-      span,
-      `The network gives ${plural(channels ?? 0, 'channel')} but the data has ${classes} classes` +
-        (classes === 2 ? ' (one channel would be binary mode).' : '.'),
-    );
+    const gives = plural(channels ?? 0, 'channel');
+    if (classes === 2) fail('SEG5034', span, gives);
+    fail('SEG5033', span, gives, classes);
   }
   return s.wrap(logits);
 }
@@ -191,12 +188,7 @@ function checkImageChannels(def: Definition, args: CallArguments, shape: DataSha
   if (value?.kind !== 'number' || !value.integer || value.value === shape.channels) return;
   const channels = (n: number) => `${n} image channel${n === 1 ? '' : 's'}`;
   const where = given?.valueSpan ?? span;
-  fail(
-    'SEG5001',
-    where,
-    `The network takes ${channels(value.value)} (in = ${value.value}) but the data's images ` +
-      `have ${shape.channels}.`,
-  );
+  fail('SEG5035', where, channels(value.value), value.value, shape.channels);
 }
 
 /** The staged loss as a node, staged no longer recovering; SEG3003 unless it is a scalar. */
@@ -219,7 +211,7 @@ export function scalarLoss(s: Stager, spec: ExperimentSpec, lossValue: Value): n
 
 /**
  * The experiment's net and its options given by name (undefined where an option's error was already
- * reported); SEG5001 where the model is not a net or is given a positional argument.
+ * reported); SEG5031 where the model is not a net, SEG5032 where it is given a positional argument.
  */
 export function modelOptions(
   s: Stager,
@@ -230,11 +222,10 @@ export function modelOptions(
   const model = spec.model;
   const net = s.evaluate(model.callee, env);
   if (net.kind !== 'function' || net.def.defKind !== 'net') {
-    return fail('SEG5001', model.callee.span, `'${model.callee.name}' is not a net.`);
+    return fail('SEG5031', model.callee.span, quote(model.callee.name));
   }
   const positional = model.args.find((arg) => !arg.name);
-  if (positional)
-    return fail('SEG5001', positional.span, 'Give model options by name; the image is passed first.');
+  if (positional) return fail('SEG5032', positional.span);
   const args = collectArguments(model.args, (e) => s.operand(e, env));
   return poisoned(args) ? undefined : { net, args };
 }

@@ -4,6 +4,7 @@ import type { CallExpression, Definition, Expression } from '../../grammar/index
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import type { ModuleScope } from '../resolve/index.ts';
+import { quote } from '../../diagnostics/index.ts';
 import { collectArguments, listsAsTensors } from './calls.ts';
 import { bindArguments, checkAnnotation } from './signature.ts';
 import { Stager } from './stager.ts';
@@ -159,7 +160,7 @@ export function definitionTerms(
     // A body that returns from inside an `if` (a mode switch) has a value but no named terms.
     const early = last?.kind === 'return' ? s.execute(body.slice(0, -1), env) : s.execute(body, env);
     if (early || last?.kind !== 'return') {
-      if (!early) return fail('SEG4004', def.name.span, `'${def.name.name}' ends without a 'return'.`);
+      if (!early) return fail('SEG4030', def.name.span, quote(def.name.name));
       const loss = s.tensor(early, def.span, 'the loss');
       if (s.b.type(loss).dims.length !== 0) fail('SEG3003', def.span, 'a scalar loss', 'a tensor');
       return { loss, terms: [] };

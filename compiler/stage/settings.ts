@@ -2,7 +2,8 @@
 // of every key and value by path (`train.epochs`, `data.classes`, `eval.metrics.1`) so a bad value is shown
 // where it is written.
 import type { Definition, Expression, Span } from '../../grammar/index.ts';
-import { createDiagnostic } from '../../diagnostics/index.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
+import { createDiagnostic, quote } from '../../diagnostics/index.ts';
 import { builtins } from './builtins.ts';
 import { collectArguments } from './calls.ts';
 import type { ConfigCall, ParamStep, Setting } from '../config/index.ts';
@@ -89,7 +90,7 @@ function expand(
   const inner = [...expanding, name];
   const body = fn.def.expression;
   const value = body ? evaluateSetting(s, body, env, origins, inner) : s.execute(fn.def.body ?? [], env);
-  if (!value) return fail('SEG4004', fn.def.name.span, `'${name}' ends without a 'return'.`);
+  if (!value) return fail('SEG4030', fn.def.name.span, quote(name));
   if (body && typeof value === 'object') origins.set(value, body);
   return value;
 }
@@ -139,9 +140,7 @@ export function toSetting(
       return { name: value.name, args: items, options, span: value.span };
     }
     default:
-      throw new StageError(
-        createDiagnostic('SEG5001', expression.span, `A setting cannot be ${describeValue(value)}.`),
-      );
+      throw new StageError(createDiagnostic('SEG5028', expression.span, describeValue(value)));
   }
 }
 
@@ -152,29 +151,26 @@ export function readStep(
   call: Extract<Value, { kind: 'config' }>,
   span: Span,
 ): { value: number; schedule: ParamStep } {
-  const bad = (message: string): never => {
-    throw new StageError(createDiagnostic('SEG5001', span, message));
+  const bad = (code: MessageCode, ...args: Array<string | number>): never => {
+    throw new StageError(createDiagnostic(code, span, ...args));
   };
   const known = ['every', 'factor', 'max'];
   for (const key of Object.keys(call.options)) {
-    if (!known.includes(key))
-      bad(`Unknown option '${key}' for 'step'; valid options are 'every', 'factor', 'max'.`);
+    if (!known.includes(key)) bad('SEG5002', quote(key), "'step'", known.map(quote).join(', '));
   }
   const number = (v: Value | undefined, what: string, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
-    if (v?.kind !== 'number')
-      return bad(`'step' needs a number for ${what}, as in step(1.0, every = 10, factor = 5.0).`);
+    if (v?.kind !== 'number') return bad('SEG5029', what);
     return v.value;
   };
-  if (call.args.length !== 1)
-    bad("'step' takes the starting value first, as in step(1.0, every = 10, factor = 5.0).");
+  if (call.args.length !== 1) bad('SEG5030');
   const value = number(call.args[0], 'the starting value');
   const every = number(call.options.every, "'every'");
   const factor = number(call.options.factor, "'factor'");
   // Upstream's cap (CompoundLoss max_alpha) is 100 and not configurable there.
   const max = number(call.options.max, "'max'", 100);
   if (!Number.isInteger(every) || every < 1)
-    bad(`'every' of 'step' must be a whole number of epochs >= 1, got ${every}.`);
-  if (!(factor > 0)) bad(`'factor' of 'step' must be positive, got ${factor}.`);
+    bad('SEG5004', "'every' of 'step'", 'a whole number of epochs >= 1', every);
+  if (!(factor > 0)) bad('SEG5004', "'factor' of 'step'", 'positive', factor);
   return { value, schedule: { every, factor, max } };
 }

@@ -29,7 +29,7 @@ export function bindArguments(
   for (const [key, arg] of named) {
     if (!names.includes(key)) failWithHint(suggest(key, names), 'SEG4002', arg.span, `'${key}'`, name);
     if (names.indexOf(key) < positional.length) {
-      fail('SEG4004', arg.span, `Argument '${key}' of ${name} is given both by position and by keyword.`);
+      fail('SEG4010', arg.span, `'${key}'`, name);
     }
   }
   def.params.forEach((param, i) => {

@@ -3,7 +3,7 @@
 // value in its place.
 import type { Expression, Span, Statement } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
-import { InternalError, suggest } from '../../diagnostics/index.ts';
+import { InternalError, quote, suggest } from '../../diagnostics/index.ts';
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Attrs } from '../ir/types.ts';
 import { ShapeError, SPATIAL_DIMS, formatType } from '../ir/types.ts';
@@ -231,11 +231,7 @@ export class Stager {
   ): number {
     const name = [...this.path, local].join('.');
     if (this.names.has(name)) {
-      fail(
-        'SEG4004',
-        this.b.currentSpan,
-        `Two tensors are named '${name}': give the layers different names.`,
-      );
+      fail('SEG4028', this.b.currentSpan, quote(name));
     }
     this.names.add(name);
     const source = this.sources.at(-1);
@@ -421,7 +417,7 @@ export class Stager {
       const i = this.integer(index, e.index!.span);
       const at = i < 0 ? target.items.length + i : i;
       if (at < 0 || at >= target.items.length) {
-        fail('SEG4004', e.index!.span, `Index ${i} is out of range for a list of ${target.items.length}.`);
+        fail('SEG4032', e.index!.span, i, target.items.length);
       }
       return target.items[at];
     }
@@ -494,7 +490,7 @@ function foldNumbers(
     case '*':
       return number(a.value * b.value, both);
     case '/':
-      if (b.value === 0) return fail('SEG4004', span, 'Division by zero in a compile-time expression.');
+      if (b.value === 0) return fail('SEG4033', span);
       return number(a.value / b.value, both && Number.isInteger(a.value / b.value));
     case '^':
       return number(a.value ** b.value, both && b.value >= 0);

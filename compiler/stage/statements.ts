@@ -44,11 +44,7 @@ function executeOne(s: Stager, statement: Statement, env: Env): Value | undefine
         s.budget.iterate(statement.span);
         if (statement.destructure) {
           if (item.kind !== 'list' || item.items.length !== statement.targets.length) {
-            fail(
-              'SEG4004',
-              statement.iterable.span,
-              `Each item must be a list of ${statement.targets.length} values to unpack.`,
-            );
+            fail('SEG4031', statement.iterable.span, statement.targets.length);
           }
           statement.targets.forEach((t, i) => env.vars.set(t.name, item.items[i]));
         } else {

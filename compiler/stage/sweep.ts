@@ -10,7 +10,7 @@
 //     seeds = [1, 2, 3]
 //   }
 import type { Expression, Section, Span } from '../../grammar/index.ts';
-import type { Diagnostic } from '../../diagnostics/index.ts';
+import type { Diagnostic, MessageCode } from '../../diagnostics/index.ts';
 import { createDiagnostic, quote } from '../../diagnostics/index.ts';
 import type { Setting } from './settings.ts';
 
@@ -48,39 +48,37 @@ export function readSweep(
   diagnostics: Diagnostic[],
 ): SweepSpec {
   const sweep: SweepSpec = { variants: [], grid: [], span: section.span };
-  const error = (span: Span, message: string) => diagnostics.push(createDiagnostic('SEG5001', span, message));
+  const error = (span: Span, code: MessageCode, ...args: Array<string | number>) =>
+    diagnostics.push(createDiagnostic(code, span, ...args));
   for (const item of section.settings) {
     const [head, ...rest] = item.key.map((k) => k.name);
     const span = item.key[0].span;
     if (item.options && item.options.length > 0) {
-      error(span, `'${head}' in a sweep takes no option block.`);
+      error(span, 'SEG5060', quote(head));
       continue;
     }
     if (head === 'loss' && rest.length === 1) {
       const name = rest[0];
       if (sweep.variants.some((v) => v.name === name)) {
-        error(item.key[1].span, `The sweep names the loss variant ${quote(name)} twice.`);
+        error(item.key[1].span, 'SEG5061', quote(name));
         continue;
       }
       sweep.variants.push({ name, loss: item.value, span: item.key[1].span });
     } else if (head === 'grid' && rest.length >= 1) {
       const key = rest.join('.');
       if (sweep.grid.some((a) => a.key === key)) {
-        error(item.key[1].span, `The sweep has two grids over ${quote(key)}.`);
+        error(item.key[1].span, 'SEG5062', quote(key));
         continue;
       }
       const value = read(item.value, `sweep.grid.${key}`);
       if (value === undefined) continue;
       if (!Array.isArray(value) || value.length === 0) {
-        error(
-          item.value.span,
-          `A grid is a non-empty list of values, as in 'grid ${rest.join(' ')} = [1, 2]'.`,
-        );
+        error(item.value.span, 'SEG5063', rest.join(' '));
         continue;
       }
       if (new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
         // Two equal values would be one run twice, trained at once into one folder.
-        error(item.value.span, `The grid over ${quote(key)} repeats a value: each run needs its own.`);
+        error(item.value.span, 'SEG5064', quote(key));
         continue;
       }
       sweep.grid.push({ key, values: value, span: item.key[1].span });
@@ -89,20 +87,16 @@ export function readSweep(
       if (value === undefined) continue;
       const seeds = Array.isArray(value) ? value : [];
       if (seeds.length === 0 || !seeds.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 0)) {
-        error(item.value.span, "'seeds' is a non-empty list of whole numbers, as in 'seeds = [1, 2, 3]'.");
+        error(item.value.span, 'SEG5065');
         continue;
       }
       if (new Set(seeds).size !== seeds.length) {
-        error(item.value.span, "'seeds' repeats a seed: each replicate needs its own.");
+        error(item.value.span, 'SEG5066');
         continue;
       }
       sweep.seeds = seeds as number[];
     } else {
-      error(
-        span,
-        `A sweep holds 'loss NAME = formula', 'grid KEY = [values]' and 'seeds = [...]', not ` +
-          `${quote(item.key.map((k) => k.name).join(' '))}.`,
-      );
+      error(span, 'SEG5067', quote(item.key.map((k) => k.name).join(' ')));
     }
   }
   const runs =
@@ -110,7 +104,7 @@ export function readSweep(
     sweep.grid.reduce((n, a) => n * a.values.length, 1) *
     (sweep.seeds?.length ?? 1);
   if (runs > MAX_SWEEP_RUNS) {
-    error(section.name.span, `The sweep expands to ${runs} runs, more than the ${MAX_SWEEP_RUNS} allowed.`);
+    error(section.name.span, 'SEG5068', runs, MAX_SWEEP_RUNS);
   }
   return sweep;
 }

@@ -3,7 +3,7 @@
 // Deterministic per seed: the same options always give byte-identical images and labels.
 import { createRandom, type Random } from './random.ts';
 import { optionProblems } from '../../compiler/index.ts';
-import { UserError } from '../../diagnostics/index.ts';
+import { quote, userError } from '../../diagnostics/index.ts';
 
 export interface ShapesOptions {
   size: [number, number];
@@ -137,9 +137,10 @@ export function validateShapesOptions(options: ShapesOptions): void {
   const { size, classes, foreground, count, seed } = options;
   const problems = [
     ...optionProblems('dataset', 'shapes', { size, classes, foreground, seed }),
-    ...optionProblems('dataset', 'shapes', { train: count }).map((p) => p.replace("'train'", "'count'")),
+    ...optionProblems('dataset', 'shapes', { train: count }).map((p) => ({ ...p, option: 'count' })),
   ];
-  if (problems.length > 0) throw new UserError(`shapes: ${problems[0]}.`, { code: 'SEG5001' });
+  const [first] = problems;
+  if (first) throw userError('SEG5080', ['shapes', quote(first.option), first.expected, first.got]);
 }
 
 export function generateShapes(options: ShapesOptions): SegmentationSet {

@@ -83,7 +83,7 @@ describe("the catalogue's ranges of shapes are the only ones", () => {
     } catch (error) {
       expect(error).toBeInstanceOf(CompileError);
       const text = (error as CompileError).diagnostics.map((d) => `${d.code} ${d.message}`).join('\n');
-      expect(text).toMatch(new RegExp(`SEG5001 Option '${name}' of 'shapes' must be`));
+      expect(text).toMatch(new RegExp(`SEG5004 Option '${name}' of 'shapes' must be`));
       accepted = false;
     }
     const spec = readExperiment(resolve(file).entry).spec!;

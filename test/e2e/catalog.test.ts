@@ -101,7 +101,7 @@ describe('checking is separate from availability', () => {
     expect(r.stdout).toBe('');
     expect(portable(r.stderr)).toBe(
       [
-        `${declared}:6:10: error SEG5001: Dataset 'nifti' is declared but training on it is not ` +
+        `${declared}:6:10: error SEG5050: Dataset 'nifti' is declared but training on it is not ` +
           `available yet; this version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.`,
         '    data = nifti(images = "data/*_t1.nii.gz", labels = "data/*_seg.nii.gz", patch = [16, 16, 16], ' +
           'classes = 2)',

@@ -11,7 +11,7 @@ describe('--set in segc check and segc plan', () => {
   it('a param or section key misplaced is pointed to the section option it names', () => {
     const lr = runCheck([quickstart], { lr: 3e-3 });
     expect(lr.exitCode).toBe(1);
-    expect(lr.stderr).toContain("error SEG5001: Unknown param 'lr' in --set; params are alpha, T.");
+    expect(lr.stderr).toContain("error SEG5043: Unknown param 'lr' in --set; params are alpha, T.");
     expect(lr.stderr).toContain(
       "hint: Did you mean 'optimizer.lr'? 'lr' is an option of optimizer, not a param.",
     );

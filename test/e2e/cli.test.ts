@@ -205,7 +205,7 @@ test/fixtures/cli/unknown-kwarg.seg:7:54: error SEG4002: Unknown keyword argumen
     model = unet(in = 3, classes = 3, widths = [2, 4], depth = 3)
                                                        ^~~~~`,
   'unknown-option': `
-test/fixtures/cli/unknown-option.seg:12:11: error SEG5001: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed', 'accumulate', 'clip_norm'.
+test/fixtures/cli/unknown-option.seg:12:11: error SEG5002: Unknown option 'epcohs' for 'train'; valid options are 'epochs', 'batch', 'seed', 'accumulate', 'clip_norm'.
     train { epcohs = 3, batch = 2, seed = 1 }
             ^~~~~~
   hint: Did you mean 'epochs'?`,
@@ -271,12 +271,12 @@ describe('segc run', () => {
     const bad = await segc('run', tiny, '--set', 'train.epcohs=2', '--out', join(scratch, 'epcohs'));
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(
-      "error SEG5001: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', " +
+      "error SEG5002: Unknown option 'epcohs' for 'train' in --set; valid options are 'epochs', " +
         "'batch', 'seed', 'accumulate', 'clip_norm'.\n  hint: Did you mean 'epochs'?",
     );
     const section = await segc('run', tiny, '--set', 'schedule=cosine', '--out', join(scratch, 'section'));
     expect(section.stderr).toBe(
-      "error SEG5001: 'schedule' is a section, not a param: --set takes one of its options " +
+      "error SEG5040: 'schedule' is a section, not a param: --set takes one of its options " +
         "('schedule.NAME=VALUE'); the schedule itself is chosen in the experiment.\n",
     );
     const good = await segc(
@@ -344,12 +344,12 @@ describe('segc run', () => {
     expect(r.stdout).toBe('');
     noStackTrace(r);
     expect(r.stderr).toBe(
-      "error SEG5001: Unknown param 'nosuch' in --set; params are alpha, T.\n" +
+      "error SEG5043: Unknown param 'nosuch' in --set; params are alpha, T.\n" +
         "  hint: Declare it in the experiment ('param nosuch = ...') to set it from the command line.\n",
     );
     const near = await segc('run', tiny, '--set', 'alpah=1', '--out', join(scratch, 'alpah'));
     expect(near.stderr).toBe(
-      "error SEG5001: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n",
+      "error SEG5043: Unknown param 'alpah' in --set; params are alpha, T.\n  hint: Did you mean 'alpha'?\n",
     );
   });
 

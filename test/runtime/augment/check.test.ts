@@ -18,7 +18,7 @@ describe('checking augmentation', () => {
     expect(caught).toBeInstanceOf(CompileError);
     const [d] = (caught as CompileError).diagnostics;
     expect([d.code, d.span?.line, d.message]).toEqual([
-      'SEG5001',
+      'SEG5036',
       7,
       'train augment: random_crop of 16×16 from 8×8 images.',
     ]);
