@@ -62,7 +62,7 @@ const LOWERINGS: Record<OpKind, Lowering> = {
   },
   elementwise,
   reduce: {
-    kernel: (ctx, node, o) => reduceKernel(ctx, node, o.inlined, o.split),
+    kernel: (ctx, node, o) => reduceKernel(ctx, node, o.inlined, o.split, o.target),
     chunks: (graph, node, aim) => {
       const outputs = elementCount(node.type);
       return reductionChunks(

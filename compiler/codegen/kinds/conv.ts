@@ -164,24 +164,20 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `  }`,
     ...lanes.map((r) => `  partial[lid * ${T}u + ${r}u] = a${r};`),
     `  workgroupBarrier();`,
-    `  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
-    `    if (lid < s) {`,
-    ...lanes.map(
-      (r) =>
-        `      partial[lid * ${T}u + ${r}u] = ` +
-        `partial[lid * ${T}u + ${r}u] + partial[(lid + s) * ${T}u + ${r}u];`,
-    ),
-    `    }`,
-    `    workgroupBarrier();`,
-    `  }`,
+    // One barrier, then each of the 16 (out, in) pairs sums the threads' shares in order: a barrier inside
+    // a loop costs Mesa's llvmpipe a coroutine split per iteration (seconds of shader compilation).
     `  if (lid < ${T * T}u) {`,
     `    let r = lid / ${T}u;`,
     `    let q = lid % ${T}u;`,
+    `    var total = 0.0;`,
+    `    for (var t = 0u; t < ${threads}u; t++) {`,
+    `      total = total + partial[t * ${T}u + r][q];`,
+    `    }`,
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
     `    if (o < ${g.co}u && i < ${g.ci}u) {`,
     `      ${out}[chunk * ${weightCount}u + ((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = ` +
-      `partial[r][q];`,
+      `total;`,
     `    }`,
     `  }`,
     `}`,

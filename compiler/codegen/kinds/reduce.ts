@@ -43,6 +43,7 @@ export function reduceKernel(
   root: Node,
   inlined: Set<number>,
   split?: { chunks: number; partial: number },
+  target: 'gpu' | 'cpu' = 'gpu',
 ): KernelBody {
   const input = ctx.graph.nodes[root.inputs[0]];
   const axes = root.attrs.axes as string[];
@@ -108,16 +109,31 @@ export function reduceKernel(
     `  partial[lid] = acc;`,
     `  partial_index[lid] = best_index;`,
     `  workgroupBarrier();`,
+    ...(target === 'gpu' ? treeFold(combine) : serialFold(combine)),
+    `  if (lid == 0u) { ${out}[g] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
+    `}`,
+  ].join('\n');
+  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(outputs * chunks) };
+}
+
+/** The workgroup's shares folded in log2 steps, a barrier after each (GPUs). */
+function treeFold(combine: string[]): string[] {
+  return [
     `  for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {`,
     `    if (lid < s) {`,
     ...combine,
     `    }`,
     `    workgroupBarrier();`,
     `  }`,
-    `  if (lid == 0u) { ${out}[g] = ${argmax ? 'f32(partial_index[0])' : 'partial[0]'}; }`,
-    `}`,
-  ].join('\n');
-  return { body, workgroup: WORKGROUP, dispatch: linearDispatch(outputs * chunks) };
+  ];
+}
+
+/**
+ * The shares folded in order by thread 0 (the CPU adapter): Mesa's llvmpipe splits a shader into a coroutine
+ * at every barrier, and the tree's barrier in a loop cost it ~50 ms of compilation per kernel.
+ */
+function serialFold(combine: string[]): string[] {
+  return [`  if (lid == 0u) {`, `    for (var s = 1u; s < ${WORKGROUP}u; s++) {`, ...combine, `    }`, `  }`];
 }
 
 /**
