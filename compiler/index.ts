@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic } from '../diagnostics/index.ts';
 import { AugmentError, augmentPipeline } from './codegen/index.ts';
+import { volumePipeline } from './codegen/index.ts';
 import { CompileError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import { appendGradients } from './autodiff/index.ts';
@@ -173,6 +174,23 @@ function closed(forward: StagedForward): StagedGraph {
 
 /** The image and label shape of a run: the configuration's dataset, batch and normalisation. */
 function dataShape(config: RunConfig): DataShape {
+  // Volumes: [D, H, W] patches of the loader's z-scored bytes, v = (x / 255 - 0.5) / 0.125 (docs/data.md).
+  const size = config.data.size as number[];
+  if (size.length === 3) {
+    const [depth, height, width] = size;
+    const channels = Number(config.data.options.channels ?? 1);
+    return {
+      batch: config.train.batch,
+      channels,
+      depth,
+      height,
+      width,
+      classes: config.data.classes,
+      mean: 0.5,
+      std: 0.125,
+      ignore: 255,
+    };
+  }
   return {
     batch: config.train.batch,
     channels: 3,
@@ -213,7 +231,7 @@ export function stageExperiment(
     const evaluation = closed(
       stageGraph(spec, shape, 'eval', {
         predictions: options.predictions,
-        logits: options.logits,
+        logits: options.logits || shape.depth !== undefined,
         metrics: metricRequests(config),
       }),
     );
@@ -226,6 +244,15 @@ export function stageExperiment(
 function augmentProblem(spec: ExperimentSpec, config: RunConfig): Diagnostic | undefined {
   const transforms = spec.blocks?.data?.['train augment'];
   if (!Array.isArray(transforms) || transforms.length === 0) return undefined;
+  if ((config.data.size as number[]).length === 3) {
+    try {
+      volumePipeline(transforms, config.data.size);
+    } catch (error) {
+      if (!(error instanceof AugmentError)) throw error;
+      return createDiagnostic('SEG5036', spec.spans['data.train augment'], error.message);
+    }
+    return undefined;
+  }
   try {
     augmentPipeline(transforms, config.data.size);
   } catch (error) {

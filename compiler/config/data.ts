@@ -341,9 +341,19 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
   { name: 'vflip', doc: 'Vertical flip.', example: 'vflip(0.5)', params: [p()] },
   {
     name: 'rot90',
-    doc: 'Rotation by a random multiple of 90 degrees, counterclockwise (albumentations RandomRotate90).',
+    doc:
+      'Rotation by a random multiple of 90 degrees, counterclockwise (albumentations RandomRotate90); ' +
+      'volumes turn in the plane of the two named axes (np.rot90).',
     example: 'rot90(0.5)',
-    params: [p()],
+    params: [
+      p(),
+      {
+        name: 'axes',
+        type: { kind: 'list', of: { kind: 'symbol', values: ['D', 'H', 'W'] }, length: 2 },
+        default: ['H', 'W'],
+        doc: 'the plane of the rotation (volumes; images turn in [H, W])',
+      },
+    ],
   },
   {
     name: 'flip',
@@ -556,7 +566,9 @@ export const TRANSFORMS: Entry[] = ofFamily('transform', [
   },
   {
     name: 'zscore',
-    doc: 'Normalise each image (volume) to zero mean and unit variance over its nonzero voxels.',
+    doc:
+      'Normalise each volume (a training patch, or the whole volume at evaluation) to zero mean and unit ' +
+      'variance per channel over its voxels that are not padding.',
     example: 'zscore()',
     params: [],
   },

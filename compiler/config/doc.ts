@@ -98,10 +98,10 @@ export function catalogueMarkdown(): string {
     '(`root = "data/cityscapes"`).',
     '',
     '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
-    "diagnostic before touching the GPU (`Dataset 'nifti' is declared but training on it is " +
-      'not available yet`). This',
-    'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes` and `polyp` (docs/data.md), ' +
-      'the',
+    "diagnostic before touching the GPU (`Transform 'flip' in 'train augment' is declared but not " +
+      'available yet`, on images). This',
+    'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes`, `polyp` and `nifti` ' +
+      '(docs/data.md; volumes take `flip`, `rot90`, `intensity_scale`, `zscore`), the',
     `transforms ${RUNNABLE_TRANSFORMS.map((t) => `\`${t}\``).join(', ')} in \`train augment\` (on the GPU; ` +
       '`eval augment` may only repeat its `normalize`),',
     'every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' + 'true }`,',

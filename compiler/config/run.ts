@@ -13,6 +13,7 @@ import { readOptimizer, readSchedule } from './optimizer.ts';
 import { RUNNABLE_TRANSFORMS } from './data.ts';
 import type { Normalization } from './normalize.ts';
 import { finalNormalization, normalizationOf } from './normalize.ts';
+import { isVolumeData, modelClasses, volumePipelineProblems } from './volume.ts';
 
 /**
  * What the run configuration is derived from: an experiment's settings as staging read them (an
@@ -268,7 +269,7 @@ export function readRunConfig(
     data: {
       name: spec.data.name,
       size: declared.size as [number, number],
-      classes: declared.classes!,
+      classes: declared.classes ?? modelClasses(spec) ?? 2,
       options: callOptions(findEntry('dataset', spec.data.name)!, spec.data),
       normalize: finalNormalization(spec.blocks?.data?.['train augment']),
       foreground: data('foreground') ?? 0,
@@ -308,7 +309,7 @@ export function readRunConfig(
  * before touching the GPU.
  */
 /** The datasets runs train on (2-D, class indices; runtime/data/registry.ts reads them). */
-export const RUNNABLE_DATASETS = ['shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'];
+export const RUNNABLE_DATASETS = ['shapes', 'image_folder', 'voc', 'cityscapes', 'polyp', 'nifti'];
 
 export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -318,7 +319,10 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
   if (!RUNNABLE_DATASETS.includes(spec.data.name)) {
     report(spec.spans.data, 'SEG5050', quote(spec.data.name), list(RUNNABLE_DATASETS));
   }
-  for (const [key, pipeline] of Object.entries(spec.blocks?.data ?? {})) {
+  // A volume dataset's pipelines are checked apart (compiler/config/volume.ts).
+  const volume = isVolumeData(spec);
+  if (volume) diagnostics.push(...volumePipelineProblems(spec));
+  for (const [key, pipeline] of Object.entries(volume ? {} : (spec.blocks?.data ?? {}))) {
     if (!Array.isArray(pipeline) || pipeline.length === 0) continue;
     const trained = finalNormalization(spec.blocks?.data?.['train augment']);
     if (key !== 'train augment') {

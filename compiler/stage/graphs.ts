@@ -22,6 +22,8 @@ const METRIC_NAMES = new Set(entries('metric').map((m) => m.name));
 export interface DataShape {
   batch: number;
   channels: number;
+  /** Volumes only: the depth of the inputs, [N, C, D, H, W]. */
+  depth?: number;
   height: number;
   width: number;
   classes: number;
@@ -82,16 +84,19 @@ export function stageGraph(
 ): StagedForward {
   const s = new Stager({ mode, classes: shape.classes, recover: true });
   const b = s.b;
+  const volume = shape.depth !== undefined;
+  const spatial = volume ? ['D', 'H', 'W'] : ['H', 'W'];
+  const sizes = volume ? [shape.depth!, shape.height, shape.width] : [shape.height, shape.width];
   const image = b.add('input', [], {
     name: 'image',
-    dims: ['N', 'C', 'H', 'W'],
-    sizes: [shape.batch, shape.channels, shape.height, shape.width],
+    dims: ['N', 'C', ...spatial],
+    sizes: [shape.batch, shape.channels, ...sizes],
     dtype: 'u8',
   });
   const labels = b.add('input', [], {
     name: 'labels',
-    dims: ['N', 'H', 'W'],
-    sizes: [shape.batch, shape.height, shape.width],
+    dims: ['N', ...spatial],
+    sizes: [shape.batch, ...sizes],
     dtype: 'u8',
   });
   const x = normalized(b, image, shape);

@@ -136,10 +136,11 @@ export class VolumeAugmenter {
     ignore = 255,
   ): Promise<VolumeAugmenter> {
     const augmenter = new VolumeAugmenter(device, stages, channels, ignore);
-    const needed = new Set(
-      stages.map((s) => (s.kind === 'intensity_scale' ? 'SCALE' : s.kind === 'zscore' ? 'STATS' : 'MAP')),
+    const needed = new Set<string>(
+      stages.flatMap((s) =>
+        s.kind === 'intensity_scale' ? ['SCALE'] : s.kind === 'zscore' ? ['STATS', 'ZSCORE'] : ['MAP'],
+      ),
     );
-    if (needed.has('STATS')) needed.add('ZSCORE');
     for (const name of needed) augmenter.pipelines.set(name, await pipelineOf(device, name));
     return augmenter;
   }

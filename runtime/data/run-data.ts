@@ -53,7 +53,10 @@ export async function openRunData(
   batch: number,
   options: { scan?: boolean } = {},
 ): Promise<RunData> {
-  const dataset = openDataset(data.name, data.options);
+  // nifti's classes default to the network's (the run configuration's).
+  const given =
+    data.name === 'nifti' ? { ...data.options, classes: data.options.classes ?? data.classes } : data.options;
+  const dataset = openDataset(data.name, given);
   if (data.name !== 'shapes' && dataset.classes !== data.classes) {
     throw new DataError(
       `The dataset '${data.name}' has ${dataset.classes} classes` +

@@ -11,6 +11,7 @@ import { classSums, confusionMatrix, perClassDice, perClassIou } from '../metric
 import type { EvaluatedBatch, Metric, SplitSums } from '../metrics/metric.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { makeBatch } from './batches.ts';
+import { evaluateVolumes } from './volume-eval.ts';
 import type { DataSplit } from '../data/run-data.ts';
 import type { RunConfig } from '../../compiler/index.ts';
 
@@ -59,6 +60,9 @@ export async function evaluate(
   afterBatch?: (first: number, count: number) => Promise<void>,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  // Volumes: each whole volume by sliding window (volume-eval.ts).
+  if (compiled.shape.depth !== undefined && 'loader' in set)
+    return evaluateVolumes(compiled, loaded, set, params, options);
   zero(loaded.device, loaded);
   const names = options.metrics ?? compiled.config.eval.metrics;
   const metrics = await metricsOf(compiled, loaded, names, options.options);

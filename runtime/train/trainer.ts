@@ -29,6 +29,7 @@ import type { Override } from '../../compiler/index.ts';
 import { TrainingOptimizer } from '../optim/index.ts';
 import { evaluate, readTerms, zero } from './evaluate.ts';
 import { testCheckpoint } from './test-run.ts';
+import { VolumeTraining } from './volume-run.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
 import { shuffledOrder } from './batches.ts';
 import { DataError } from '../data/errors.ts';
@@ -182,13 +183,13 @@ export class Trainer {
       loadPlan(store, compiled.trainPlan),
       loadPlan(store, compiled.evalPlan),
     ]);
+    // Volumes: patch batches and 3-D stages of their own (volume-run.ts), evaluation by sliding window.
+    const volume =
+      compiled.shape.depth !== undefined ? await VolumeTraining.create(device, compiled) : undefined;
     // `train augment`: WGSL stages from the uploaded batch to the plan's inputs (runtime/data/augment.ts).
-    const augmenter = await trainAugmenter(
-      device,
-      spec.blocks?.data?.['train augment'],
-      config,
-      compiled.shape.channels,
-    );
+    const augmenter = volume
+      ? undefined
+      : await trainAugmenter(device, spec.blocks?.data?.['train augment'], config, compiled.shape.channels);
     const compile = {
       kernels,
       planSeconds,
@@ -269,14 +270,19 @@ export class Trainer {
       zero(device, train);
       const order = shuffledOrder(trainSet.count, config.train.seed * 7919 + epoch);
       // Decoded ahead in worker threads while the device trains (runtime/data/loader.ts).
-      const batches = epochBatches(data.train, order, batch, steps);
+      const batches = volume
+        ? volume.batches(data.train, order, steps, epoch)
+        : epochBatches(data.train, order, batch, steps);
       for (let k = 0; k < steps; k++) {
         step++;
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
         const b = (await batches.next()).value as Batch;
         const stepStart = performance.now();
-        if (augmenter) {
-          const samples = order.slice(k * batch, k * batch + b.images).map((i) => data.train.indices[i]);
+        const samples = order.slice(k * batch, k * batch + b.images).map((i) => data.train.indices[i]);
+        if (volume) {
+          volume.step(b, samples, config.train.seed, epoch, planInputs(train));
+          executePlan(train, { uniforms });
+        } else if (augmenter) {
           augmenter.run(b.image, b.labels, samples, config.train.seed, epoch, planInputs(train));
           executePlan(train, { uniforms });
         } else executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });

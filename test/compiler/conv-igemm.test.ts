@@ -58,7 +58,11 @@ function convGraph(c: Geometry): { graph: Graph; tensors: Record<string, number[
   const attrs = { stride: c.stride, pad: c.pad, dilation: c.dilation, groups: c.groups };
   const out = b.add('convolution', [x, w], attrs);
   const type = b.type(out);
-  const r = b.add('weight', [], { name: 'r', dims: ['N', 'C', 'H', 'W'], sizes: type.dims.map((d) => d.size) });
+  const r = b.add('weight', [], {
+    name: 'r',
+    dims: ['N', 'C', 'H', 'W'],
+    sizes: type.dims.map((d) => d.size),
+  });
   const loss = b.sum(b.binary('mul', out, r), ['N', 'C', 'H', 'W']);
   const grads = differentiate(b, loss, [x, w]);
   b.output('out', out);
@@ -101,7 +105,8 @@ describe('implicit-GEMM convolutions match the float64 oracle (forward, input an
     const { graph, tensors } = convGraph(c);
     for (const target of ['gpu', 'cpu'] as const) {
       const { result, plan } = await errors(graph, tensors, target);
-      for (const [name, error] of Object.entries(result)) expect(error, `${target} ${name}`).toBeLessThan(1e-5);
+      for (const [name, error] of Object.entries(result))
+        expect(error, `${target} ${name}`).toBeLessThan(1e-5);
       const combine = plan.kernels.some((k) => k.name.includes('convolution_grad_weight_combine'));
       expect(combine, target).toBe(target === 'gpu');
     }
@@ -127,6 +132,21 @@ describe('implicit-GEMM convolutions run a fused pointwise epilogue', () => {
     b.output('out', b.add('relu', [b.binary('add', conv, bias)]));
     const graph = b.graph();
     const tensors = { x: values(2 * 3 * 9 * 7, 4), w: values(5 * 27, 5), b: values(5, 6) };
+    const { result, plan } = await errors(graph, tensors, 'gpu');
+    expect(result.out).toBeLessThan(1e-5);
+    expect(plan.kernels).toHaveLength(1);
+    expect(plan.kernels[0].wgsl).toContain('fn epilogue');
+  });
+
+  it('depthwise (direct kernel): relu(conv(x, w) + b) in one kernel', async () => {
+    const b = new GraphBuilder();
+    const x = b.add('weight', [], { name: 'x', dims: ['N', 'C', 'H', 'W'], sizes: [2, 4, 7, 9] });
+    const w = b.add('weight', [], { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [4, 1, 3, 3] });
+    const bias = b.add('weight', [], { name: 'b', dims: ['C'], sizes: [4] });
+    const conv = b.add('convolution', [x, w], { stride: [1, 1], pad: [2, 2], dilation: [2, 2], groups: 4 });
+    b.output('out', b.add('relu', [b.binary('add', conv, bias)]));
+    const graph = b.graph();
+    const tensors = { x: values(2 * 4 * 63, 10), w: values(36, 11), b: values(4, 12) };
     const { result, plan } = await errors(graph, tensors, 'gpu');
     expect(result.out).toBeLessThan(1e-5);
     expect(plan.kernels).toHaveLength(1);

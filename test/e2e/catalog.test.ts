@@ -91,7 +91,7 @@ describe('spec examples', () => {
 describe('checking is separate from availability', () => {
   const declared = 'test/fixtures/catalog/nifti-unavailable.seg';
 
-  it('segc check accepts a declared dataset that runs cannot train on yet', () => {
+  it('segc check accepts a declared transform that runs cannot apply to volumes yet', () => {
     expect(runCheck([join(root, declared)])).toEqual({ stderr: '', exitCode: 0 });
   });
 
@@ -101,11 +101,10 @@ describe('checking is separate from availability', () => {
     expect(r.stdout).toBe('');
     expect(portable(r.stderr)).toBe(
       [
-        `${declared}:6:10: error SEG5050: Dataset 'nifti' is declared but training on it is not ` +
-          `available yet; this version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.`,
-        '    data = nifti(images = "data/*_t1.nii.gz", labels = "data/*_seg.nii.gz", patch = [16, 16, 16], ' +
-          'classes = 2)',
-        `           ^${'~'.repeat(98)}`,
+        `${declared}:7:5: error SEG5053: Transform 'hflip' in 'train augment' is declared but not ` +
+          `available yet; this version runs 'flip', 'rot90', 'intensity_scale', 'zscore'.`,
+        '      train augment = [hflip(0.5)]',
+        `      ^${'~'.repeat(12)}`,
         '',
       ].join('\n'),
     );

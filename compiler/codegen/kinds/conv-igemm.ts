@@ -80,7 +80,7 @@ export function gradWeightSizes(g: Conv2d): [number, number, number] {
   return [g.co / g.groups, (g.ci / g.groups) * g.kh * g.kw, g.n * g.oh * g.ow];
 }
 
-/** Rows (or columns) of a tile for a dimension of size `size`: the smallest power of 2 from 4 to 64 covering it. */
+/** Rows (or columns) of a tile for a dimension of size `size`: the least power of 2 in 4..64 covering it. */
 const side = (size: number) => Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(size))));
 
 /**
@@ -216,7 +216,9 @@ export function igemmGradInput(g: Conv2d, b: Names, prelude?: string): KernelBod
           `let hit = ry >= 0 && rx >= 0 && u32(ry) % ${g.sy}u == 0u && u32(rx) % ${g.sx}u == 0u && ` +
             `oy < ${g.oh}u && ox < ${g.ow}u;`,
         ],
-        value: `select(0.0, ${b.gy}[((qn * ${g.co}u + gi * ${cog}u + jo) * ${g.oh}u + oy) * ${g.ow}u + ox], hit)`,
+        value:
+          `select(0.0, ${b.gy}[((qn * ${g.co}u + gi * ${cog}u + jo) * ${g.oh}u + oy) * ${g.ow}u + ox], ` +
+          `hit)`,
       };
     },
   };
@@ -290,8 +292,8 @@ export function implicitGemmChunks(node: Node, x: TensorType, target: number): n
 }
 
 /**
- * The implicit-GEMM kernel of a convolution node; a fused epilogue gives the WGSL function it declares and the
- * pointwise root it stores into.
+ * The implicit-GEMM kernel of a convolution node; a fused epilogue gives the WGSL function it declares and
+ * the pointwise root it stores into.
  */
 export function implicitGemmKernel(
   ctx: KernelContext,
