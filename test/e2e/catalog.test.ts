@@ -70,7 +70,7 @@ describe('spec examples', () => {
     const lines = retinal.diagnostics.map((d) => `${d.span?.line}: ${d.message}`);
     expect(lines).toEqual([
       "7: Dataset 'retinal_lesions' is declared but training on it is not available yet; this " +
-        "version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp'.",
+        "version trains on 'shapes', 'image_folder', 'voc', 'cityscapes', 'polyp', 'nifti'.",
       "9: Transform 'elastic' in 'train augment' is declared but not available yet; this version runs " +
         "'hflip', 'vflip', 'rot90', 'random_crop', 'resize', 'longest_max_size', 'pad_if_needed', " +
         "'shift_scale_rotate', 'optical_distortion', 'grid_distortion', 'brightness_contrast', 'brightness', " +
