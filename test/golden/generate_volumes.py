@@ -87,9 +87,11 @@ def logits(k, classes, origin, patch):
     return value.astype(np.float32)
 
 
-def sliding_window(size, patch, classes, step=0.5):
+def sliding_window(size, patch, outputs, step=0.5):
     """_internal_predict_3D_3Dconv_tiled (v1), use_gaussian, no mirroring: softmax of each window times the
-    Gaussian, summed in float32, divided by the summed Gaussian, argmax over classes."""
+    Gaussian, summed in float32, divided by the summed Gaussian, argmax over classes. `outputs`: the network's
+    channels (1: binary, two classes accumulated)."""
+    classes = max(2, outputs)
     data, slicer = pad_nd_image(np.zeros([1] + list(size), np.float32), patch)
     padded = data.shape[1:]
     steps = compute_steps_for_sliding_window(patch, padded, step)
@@ -103,9 +105,14 @@ def sliding_window(size, patch, classes, step=0.5):
             for z in steps[2]:
                 origin = [x, y, z]
                 windows.append(origin)
-                l = logits(k, classes, origin, patch).astype(np.float64)
-                e = np.exp(l - l.max(0, keepdims=True))
-                softmax = (e / e.sum(0, keepdims=True)).astype(np.float32)
+                l = logits(k, outputs, origin, patch).astype(np.float64)
+                if outputs == 1:
+                    # binary mode: the sigmoid of the one channel and its complement (segc's convention)
+                    q = 1 / (1 + np.exp(-l[0]))
+                    softmax = np.stack([1 - q, q]).astype(np.float32)
+                else:
+                    e = np.exp(l - l.max(0, keepdims=True))
+                    softmax = (e / e.sum(0, keepdims=True)).astype(np.float32)
                 sl = (slice(None), slice(x, x + patch[0]), slice(y, y + patch[1]), slice(z, z + patch[2]))
                 aggregated[sl] += softmax * gaussian
                 counts[sl] += gaussian
@@ -116,6 +123,7 @@ def sliding_window(size, patch, classes, step=0.5):
         "size": list(size),
         "patch": list(patch),
         "classes": classes,
+        "outputs": outputs,
         "padded": [int(v) for v in padded],
         "pad_below": [int(s.start) for s in slicer[1:]],
         "steps": [[int(v) for v in s] for s in steps],
@@ -222,6 +230,7 @@ if __name__ == "__main__":
         sliding_window([12, 10, 9], [8, 8, 8], 3),  # several windows per axis, overlapping
         sliding_window([5, 12, 7], [8, 6, 8], 2),  # smaller than the patch along D and W: padded
         sliding_window([12, 12, 12], [8, 8, 8], 4),  # the brain3d test's geometry
+        sliding_window([9, 7, 10], [6, 6, 6], 1),  # binary mode (one output channel)
     ]
     with open(os.path.join(GOLDEN, "sliding_window.json"), "w") as f:
         json.dump({"cases": windows}, f)

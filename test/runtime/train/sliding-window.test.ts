@@ -1,7 +1,8 @@
 // Whole-volume sliding-window inference on the GPU against nnU-Net v1's, re-implemented in NumPy/SciPy
 // (test/golden/generate_volumes.py): window placement, padding, the Gaussian, the weighted softmax sums
 // divided by the summed weights, the argmax. The "network" is a fixed formula of the window and voxel, the
-// same in both (logits() in the generator), written into the logits buffer in place of the plan's forward.
+// same in both (logits() in the generator), written into the logits buffer in place of the plan's forward;
+// one case is binary mode (one output channel: its sigmoid and complement accumulated).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -14,6 +15,7 @@ interface Case {
   size: number[];
   patch: number[];
   classes: number;
+  outputs: number;
   padded: number[];
   pad_below: number[];
   windows: number[][];
@@ -69,7 +71,7 @@ describe('sliding-window inference', () => {
         patch: g.patch,
         batch,
         channels: 1,
-        outputs: g.classes,
+        outputs: g.outputs,
         ignore: 255,
       });
       const voxels = g.size.reduce((a, b) => a * b, 1);
@@ -86,7 +88,7 @@ describe('sliding-window inference', () => {
         image: inference.buffer('in-image', batch * cells),
         labels: inference.buffer('in-labels', batch * cells),
       };
-      const logitsBuffer = inference.buffer('logits', batch * g.classes * cells * 4);
+      const logitsBuffer = inference.buffer('logits', batch * g.outputs * cells * 4);
       const confusion = inference.buffer('confusion', 2 * g.classes * g.classes * 4);
       const seen: number[] = [];
       const result = await inference.predict(
@@ -94,9 +96,9 @@ describe('sliding-window inference', () => {
         inputs,
         logitsBuffer,
         (windows) => {
-          const data = new Float32Array(batch * g.classes * cells);
+          const data = new Float32Array(batch * g.outputs * cells);
           windows.forEach((k, s) =>
-            data.set(logits(k, g.classes, g.windows[k], g.patch), s * g.classes * cells),
+            data.set(logits(k, g.outputs, g.windows[k], g.patch), s * g.outputs * cells),
           );
           device.queue.writeBuffer(logitsBuffer, 0, data);
           seen.push(...windows);
