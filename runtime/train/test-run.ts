@@ -67,6 +67,11 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       throw new RunError(
         `Cannot test on '${split}': the dataset '${compiled.config.data.name}' has no such split.`,
       );
+    if (options.savePredictions && compiled.shape.depth !== undefined) {
+      throw new RunError(
+        'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
+      );
+    }
     const count = set.indices.length;
     const [height, width] = [compiled.shape.height, compiled.shape.width];
     const plane = height * width;
