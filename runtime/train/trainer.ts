@@ -72,6 +72,7 @@ const SYNC_EVERY = 8;
 export class Trainer {
   private readonly listeners: TrainerListener[] = [];
   private data?: RunData;
+  private volume?: VolumeTraining;
 
   constructor(
     readonly file: string,
@@ -186,6 +187,7 @@ export class Trainer {
     // Volumes: patch batches and 3-D stages of their own (volume-run.ts), evaluation by sliding window.
     const volume =
       compiled.shape.depth !== undefined ? await VolumeTraining.create(device, compiled) : undefined;
+    this.volume = volume;
     // `train augment`: WGSL stages from the uploaded batch to the plan's inputs (runtime/data/augment.ts).
     const augmenter = volume
       ? undefined
@@ -412,7 +414,10 @@ export class Trainer {
     const batch = compiled.config.train.batch;
     const k = failed - 1 - epoch * steps;
     const indices = order.slice(k * batch, (k + 1) * batch).map((i) => trainSet.indices[i]);
-    const b = await trainSet.loader.batchOf(trainSet.split, indices);
+    // A volume's batch is its patches as that epoch cut them (unaugmented, as 2-D batches are replayed).
+    const b = this.volume
+      ? await this.volume.batchOf(trainSet, indices, epoch)
+      : await trainSet.loader.batchOf(trainSet.split, indices);
     const inputs = { image: b.image, labels: b.labels };
     const culprit = await findNonFinite(
       store,

@@ -82,16 +82,23 @@ export class VolumeTraining {
     );
   }
 
+  /** The patches of the samples `indices` (dataset indices) in one batch, as epoch `epoch` cuts them. */
+  async batchOf(split: DataSplit, indices: number[], epoch: number): Promise<Batch> {
+    const samples = await Promise.all(indices.map((i) => split.loader.sample(split.split, i)));
+    const patches = samples.flatMap((s, slot) =>
+      s ? [patchOf(s, this.patch, slot, this.batch, this.seed, epoch, indices[slot], this.ignore)] : [],
+    );
+    return assemblePatches(patches, this.batch, this.patch, this.channels, this.ignore);
+  }
+
   /** The epoch's batches of `order` (positions in the split), `steps` of them, decoded two ahead. */
   async *batches(split: DataSplit, order: number[], steps: number, epoch: number): AsyncGenerator<Batch> {
-    const one = async (k: number): Promise<Batch> => {
-      const indices = order.slice(k * this.batch, (k + 1) * this.batch).map((i) => split.indices[i]);
-      const samples = await Promise.all(indices.map((i) => split.loader.sample(split.split, i)));
-      const patches = samples.flatMap((s, slot) =>
-        s ? [patchOf(s, this.patch, slot, this.batch, this.seed, epoch, indices[slot], this.ignore)] : [],
+    const one = (k: number): Promise<Batch> =>
+      this.batchOf(
+        split,
+        order.slice(k * this.batch, (k + 1) * this.batch).map((i) => split.indices[i]),
+        epoch,
       );
-      return assemblePatches(patches, this.batch, this.patch, this.channels, this.ignore);
-    };
     const pending: Promise<Batch>[] = [];
     for (let k = 0; k < Math.min(2, steps); k++) pending.push(one(k));
     for (let k = 0; k < steps; k++) {
