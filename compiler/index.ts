@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import { createDiagnostic } from '../diagnostics/index.ts';
-import { AugmentError, augmentPipeline } from './codegen/index.ts';
+import { AugmentError, augmentPipeline, declaredSource } from './codegen/index.ts';
 import { volumePipeline } from './codegen/index.ts';
 import { CompileError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
@@ -49,6 +49,8 @@ export {
   PARAMS_PER_SAMPLE,
   augmentKernel,
   augmentPipeline,
+  declaredSource,
+  evalSizeOf,
   gaussianWeights,
   stageKernels,
 } from './codegen/index.ts';
@@ -240,7 +242,10 @@ export function stageExperiment(
   });
 }
 
-/** A `train augment` list that cannot run at the training size (a crop larger than the image, ...). */
+/**
+ * A `train augment` list that cannot run from the size batches are assembled at (a crop larger than the
+ * image, ...); one that ends at another size than the training size is resized to it.
+ */
 function augmentProblem(spec: ExperimentSpec, config: RunConfig): Diagnostic | undefined {
   const transforms = spec.blocks?.data?.['train augment'];
   if (!Array.isArray(transforms) || transforms.length === 0) return undefined;
@@ -254,7 +259,7 @@ function augmentProblem(spec: ExperimentSpec, config: RunConfig): Diagnostic | u
     return undefined;
   }
   try {
-    augmentPipeline(transforms, config.data.size);
+    augmentPipeline(transforms, declaredSource(config.data), config.data.size, { fit: true });
   } catch (error) {
     if (!(error instanceof AugmentError)) throw error;
     return createDiagnostic('SEG5036', spec.spans['data.train augment'], error.message);
@@ -281,6 +286,33 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
   const evalPlan = generatePlan(staged.eval.graph, { name: 'eval', accumulate: true, ...common });
   if (options.limits) assertFits([trainPlan, evalPlan], options.limits, staged.sources);
   return { ...staged, trainPlan, evalPlan };
+}
+
+/**
+ * The experiment's evaluation at another image size (a dataset evaluated at its native size while it trains
+ * on crops): the eval graph staged and planned for `size`, the rest as `compiled`. Its weights and states are
+ * named as the training plan's, so loading it into the same BufferStore shares their buffers (no copies).
+ */
+export function compileEvalAt(
+  compiled: CompiledExperiment,
+  size: [number, number],
+  options: CompileOptions = {},
+): CompiledExperiment {
+  const shape = { ...compiled.shape, height: size[0], width: size[1] };
+  const evaluation = staging(compiled.sources, () =>
+    closed(
+      stageGraph(compiled.spec, shape, 'eval', {
+        predictions: options.predictions,
+        logits: options.logits,
+        metrics: metricRequests(compiled.config),
+      }),
+    ),
+  );
+  verifyGraph(evaluation.graph, 'eval');
+  const common = { fuse: options.fuse ?? true, target: options.target, limits: options.limits };
+  const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, ...common });
+  if (options.limits) assertFits([evalPlan], options.limits, compiled.sources);
+  return { ...compiled, shape, eval: evaluation, evalPlan };
 }
 
 /**

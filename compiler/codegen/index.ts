@@ -20,6 +20,8 @@ export {
   PARAMS_PER_SAMPLE,
   augmentKernel,
   augmentPipeline,
+  declaredSource,
+  evalSizeOf,
   gaussianWeights,
   stageKernels,
 } from './augment/index.ts';

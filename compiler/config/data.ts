@@ -116,7 +116,8 @@ export const DATASETS: Entry[] = [
       ...loading,
     ],
     block: pipelines,
-    shape: (o) => shapeOf(3, o.binary ? 1 : 8, o.size),
+    // Binary: two classes (background, lesion) on which a 1-channel network trains in binary mode.
+    shape: (o) => shapeOf(3, o.binary ? 2 : 8, o.size),
   },
   {
     name: 'cityscapes',
@@ -335,6 +336,9 @@ export const RUNNABLE_TRANSFORMS = [
   'one_or_other',
   'normalize',
 ];
+
+/** The transforms an `eval augment` (or `test augment`) may hold before its normalize: fixed resampling. */
+export const EVAL_TRANSFORMS = ['resize', 'longest_max_size', 'pad_if_needed'];
 
 export const TRANSFORMS: Entry[] = ofFamily('transform', [
   { name: 'hflip', doc: 'Horizontal flip.', example: 'hflip(0.5)', params: [p()] },

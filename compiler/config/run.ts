@@ -10,7 +10,7 @@ import type { ConfigCall, ParamStep, Setting } from './types.ts';
 import { asCall } from './types.ts';
 import type { OptimizerConfig, ScheduleSpec } from './optimizer.ts';
 import { readOptimizer, readSchedule } from './optimizer.ts';
-import { RUNNABLE_TRANSFORMS } from './data.ts';
+import { EVAL_TRANSFORMS, RUNNABLE_TRANSFORMS } from './data.ts';
 import type { Normalization } from './normalize.ts';
 import { finalNormalization, normalizationOf } from './normalize.ts';
 import { isVolumeData, modelClasses, volumePipelineProblems } from './volume.ts';
@@ -309,7 +309,15 @@ export function readRunConfig(
  * before touching the GPU.
  */
 /** The datasets runs train on (2-D, class indices; runtime/data/registry.ts reads them). */
-export const RUNNABLE_DATASETS = ['shapes', 'image_folder', 'voc', 'cityscapes', 'polyp', 'nifti'];
+export const RUNNABLE_DATASETS = [
+  'shapes',
+  'image_folder',
+  'voc',
+  'cityscapes',
+  'polyp',
+  'nifti',
+  'retinal_lesions',
+];
 
 export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -326,8 +334,12 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
     if (!Array.isArray(pipeline) || pipeline.length === 0) continue;
     const trained = finalNormalization(spec.blocks?.data?.['train augment']);
     if (key !== 'train augment') {
+      // Fixed resampling (resize, longest_max_size, pad_if_needed), then at most the normalize of training.
       const same = (item: Setting) => JSON.stringify(normalizationOf(item)) === JSON.stringify(trained);
-      if (trained && pipeline.every(same)) continue;
+      const last = pipeline[pipeline.length - 1];
+      const body = normalizationOf(last) === undefined ? pipeline : pipeline.slice(0, -1);
+      const fixed = (item: Setting) => EVAL_TRANSFORMS.includes(asCall(item)?.name ?? '');
+      if ((body === pipeline || same(last)) && body.every(fixed)) continue;
       report(spec.spans[`data.${key}`], 'SEG5051', quote(key));
       continue;
     }
@@ -339,8 +351,16 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
       items.flatMap((item) => {
         const call = asCall(item);
         if (!call) return [];
-        const inner = call.name === 'one_of' ? (call.options.transforms ?? call.args[1]) : undefined;
-        return [call.name, ...(Array.isArray(inner) ? names(inner) : [])];
+        const inner =
+          call.name === 'one_of'
+            ? [call.options.transforms ?? call.args[1]]
+            : call.name === 'one_or_other'
+              ? [call.options.first ?? call.args[1], call.options.second ?? call.args[2]]
+              : [];
+        return [
+          call.name,
+          ...inner.flatMap((i) => (i === undefined ? [] : names(Array.isArray(i) ? i : [i]))),
+        ];
       });
     const missing = [...new Set(names(pipeline).filter((n) => !RUNNABLE_TRANSFORMS.includes(n)))];
     if (missing.length > 0) {

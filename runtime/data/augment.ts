@@ -166,22 +166,44 @@ export function planInputs(loaded: LoadedPlan): AugmentTargets {
 }
 
 /**
- * The augmenter of an experiment's `train augment` list, or undefined when it has none; a list that cannot
- * run at the plan's size (a crop larger than the image, a pipeline that ends at another size) is a RunError.
+ * The augmenter from batches assembled at `input` to a plan's inputs at `output`: the `transforms` of a data
+ * block (`train augment`, `eval augment`), then a resize to `output` when they end at another size (upstream's
+ * final Resize). Undefined when there is nothing to do; a list that cannot run (a crop larger than the image)
+ * is a RunError naming `what`.
+ */
+export async function dataAugmenter(
+  device: GPUDevice,
+  transforms: Setting | undefined,
+  input: [number, number],
+  output: [number, number],
+  batch: number,
+  channels: number,
+  what = 'train augment',
+): Promise<Augmenter | undefined> {
+  const list = Array.isArray(transforms) ? transforms : [];
+  const same = input[0] === output[0] && input[1] === output[1];
+  const steps = list.filter((t) => (t as { name?: unknown } | null)?.name !== 'normalize');
+  if (steps.length === 0 && same) return undefined;
+  let pipeline: AugmentPipeline;
+  try {
+    pipeline = augmentPipeline(list, input, output, { fit: true });
+  } catch (error) {
+    if (error instanceof AugmentError) throw new RunError(`${what}: ${error.message}.`);
+    throw error;
+  }
+  return Augmenter.create(device, pipeline, batch, channels);
+}
+
+/**
+ * The augmenter of an experiment's `train augment` list from batches at `input` (default the training size),
+ * or undefined when there is nothing to do.
  */
 export async function trainAugmenter(
   device: GPUDevice,
   transforms: Setting | undefined,
   config: RunConfig,
   channels: number,
+  input: [number, number] = config.data.size,
 ): Promise<Augmenter | undefined> {
-  if (!Array.isArray(transforms) || transforms.length === 0) return undefined;
-  let pipeline: AugmentPipeline;
-  try {
-    pipeline = augmentPipeline(transforms, config.data.size);
-  } catch (error) {
-    if (error instanceof AugmentError) throw new RunError(`train augment: ${error.message}.`);
-    throw error;
-  }
-  return Augmenter.create(device, pipeline, config.train.batch, channels);
+  return dataAugmenter(device, transforms, input, config.data.size, config.train.batch, channels);
 }

@@ -63,13 +63,17 @@ export class Loader {
     if (filename) this.pool = new Piscina({ filename, minThreads: workers, maxThreads: workers });
   }
 
-  /** Batches of `order` (sample indices of the split) in chunks of the batch size, decoded ahead. */
-  async *batches(split: Split, order: number[]): AsyncGenerator<Batch> {
+  /**
+   * Batches of `order` (sample indices of the split) in chunks of the batch size, decoded ahead; `size`: the
+   * [H, W] they are placed at (default the plan's), e.g. the images' own size before a resizing augmentation.
+   */
+  async *batches(split: Split, order: number[], size?: [number, number]): AsyncGenerator<Batch> {
     const { batch } = this.options;
     const count = Math.ceil(order.length / batch);
     const ahead = Math.max(1, this.options.prefetch ?? 2);
     const pending: Promise<Batch>[] = [];
-    const start = (k: number) => pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch)));
+    const start = (k: number) =>
+      pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch), size));
     for (let k = 0; k < Math.min(ahead, count); k++) start(k);
     for (let k = 0; k < count; k++) {
       const next = pending.shift()!;
@@ -79,12 +83,12 @@ export class Loader {
   }
 
   /** One batch of the given sample indices. */
-  async batchOf(split: Split, indices: number[]): Promise<Batch> {
+  async batchOf(split: Split, indices: number[], size?: [number, number]): Promise<Batch> {
     const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
     return assemble(
       samples.filter((s): s is Sample => s !== undefined),
       this.options.batch,
-      this.options.size,
+      size ?? this.options.size,
       this.dataset.channels,
       this.dataset.ignore,
     );

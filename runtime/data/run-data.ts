@@ -36,6 +36,11 @@ export interface RunData {
   skipped: { file: string; message: string }[];
   /** How the folder was read (no split lists, labelme's layout, ...). */
   notes: string[];
+  /**
+   * The [H, W] every image of the dataset has, when the scan found one size (Cityscapes' 1024×2048, Retinal
+   * Lesions' 896×896): batches are assembled at it and resized or cropped on the GPU to the plans' sizes.
+   */
+  nativeSize?: [number, number];
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ export async function openRunData(
   const onError = (data.options.on_error as 'stop' | 'skip' | undefined) ?? 'stop';
   const skipped = new Map<string, string>();
   const good: Partial<Record<Split, number[]>> = {};
+  let nativeSize: [number, number] | undefined;
   const all = (split: Split) => [...Array(dataset.count(split)).keys()];
   const loader = new Loader(dataset, {
     batch,
@@ -92,6 +98,8 @@ export async function openRunData(
       throw new DataError(badDataMessage(report.problems), '');
     }
     for (const p of report.problems) if (!skipped.has(p.file)) skipped.set(p.file, p.message);
+    const sizes = [...report.sizes.keys()].map((k) => k.split('×').map(Number));
+    if (sizes.length === 1 && sizes[0].length === 2) nativeSize = sizes[0] as [number, number];
     // The samples whose files are all good.
     for (const split of dataset.splits) {
       good[split] = all(split).filter((i) => {
@@ -123,6 +131,7 @@ export async function openRunData(
       return [...skipped].map(([file, message]) => ({ file, message }));
     },
     notes: dataset.notes,
+    nativeSize,
     close: () => loader.close(),
   };
 }
@@ -135,9 +144,16 @@ function workersOf(data: DataConfig): number | undefined {
 }
 
 /** The training batches of an epoch: `order` over the split's samples, `steps` full batches. */
-export function epochBatches(split: DataSplit, order: number[], batch: number, steps: number) {
+export function epochBatches(
+  split: DataSplit,
+  order: number[],
+  batch: number,
+  steps: number,
+  size?: [number, number],
+) {
   return split.loader.batches(
     split.split,
     order.slice(0, steps * batch).map((i) => split.indices[i]),
+    size,
   ) as AsyncGenerator<Batch>;
 }

@@ -12,6 +12,8 @@ import type { EvaluatedBatch, Metric, SplitSums } from '../metrics/metric.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { makeBatch } from './batches.ts';
 import { evaluateVolumes } from './volume-eval.ts';
+import type { Augmenter } from '../data/augment.ts';
+import { planInputs } from '../data/augment.ts';
 import type { DataSplit } from '../data/run-data.ts';
 import type { RunConfig } from '../../compiler/index.ts';
 
@@ -38,6 +40,11 @@ export interface EvaluateOptions {
   options?: Record<string, Record<string, unknown>>;
   /** Keep the confusion matrix in the result (segc test). */
   detail?: boolean;
+  /**
+   * How batches reach the plan (runtime/train/eval-plan.ts): assembled at `size` (default the plan's) and
+   * resized on the GPU by `augmenter` (`eval augment`, then a resize to the plan's size).
+   */
+  input?: { size: [number, number]; augmenter?: Augmenter };
 }
 
 /** The training and validation splits of the experiment's dataset (seeded: the same images every time). */
@@ -71,11 +78,17 @@ export async function evaluate(
   const batch = compiled.config.train.batch;
   const count = 'loader' in set ? set.indices.length : set.count;
   const batches = Math.ceil(count / batch);
-  const decoded = 'loader' in set ? set.loader.batches(set.split, set.indices) : undefined;
+  const decoded =
+    'loader' in set ? set.loader.batches(set.split, set.indices, options.input?.size) : undefined;
+  const augmenter = options.input?.augmenter;
   for (let k = 0; k < batches; k++) {
     const indices = Array.from({ length: Math.min(batch, count - k * batch) }, (_, i) => k * batch + i);
     const b = decoded ? (await decoded.next()).value! : makeBatch(set as SegmentationSet, indices, batch);
-    executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
+    if (augmenter) {
+      const samples = 'loader' in set ? indices.map((i) => set.indices[i]) : indices;
+      augmenter.run(b.image, b.labels, samples, 0, 0, planInputs(loaded));
+      executePlan(loaded, { uniforms: params });
+    } else executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
     // Metrics with kernels of their own read the batch's class map and labels where they lie.
     for (const m of metrics) if (m.accumulate && gpuBatch) m.accumulate(gpuBatch);
     if (afterBatch) await afterBatch(k * batch, indices.length);

@@ -28,6 +28,7 @@ import { isBetter } from '../../compiler/index.ts';
 import type { Override } from '../../compiler/index.ts';
 import { TrainingOptimizer } from '../optim/index.ts';
 import { evaluate, readTerms, zero } from './evaluate.ts';
+import { evalTarget, trainInputSize } from './eval-plan.ts';
 import { testCheckpoint } from './test-run.ts';
 import { VolumeTraining } from './volume-run.ts';
 import { STATE_FILE, loadTrainingState, saveTrainingState, savedOverrides } from './state.ts';
@@ -189,9 +190,24 @@ export class Trainer {
       compiled.shape.depth !== undefined ? await VolumeTraining.create(device, compiled) : undefined;
     this.volume = volume;
     // `train augment`: WGSL stages from the uploaded batch to the plan's inputs (runtime/data/augment.ts).
+    // Batches are assembled at the images' own size when they share one (trainInputSize).
+    const input = trainInputSize(compiled, data);
     const augmenter = volume
       ? undefined
-      : await trainAugmenter(device, spec.blocks?.data?.['train augment'], config, compiled.shape.channels);
+      : await trainAugmenter(
+          device,
+          spec.blocks?.data?.['train augment'],
+          config,
+          compiled.shape.channels,
+          input,
+        );
+    // Evaluation at the dataset's evaluation size: a second plan when it is not the training size.
+    const evaluating = volume
+      ? { compiled, loaded: evaluation, input: undefined }
+      : await evalTarget(store, compiled, evaluation, data, spec.blocks?.data?.['eval augment'], {
+          target,
+          limits,
+        });
     const compile = {
       kernels,
       planSeconds,
@@ -274,7 +290,7 @@ export class Trainer {
       // Decoded ahead in worker threads while the device trains (runtime/data/loader.ts).
       const batches = volume
         ? volume.batches(data.train, order, steps, epoch)
-        : epochBatches(data.train, order, batch, steps);
+        : epochBatches(data.train, order, batch, steps, input);
       for (let k = 0; k < steps; k++) {
         step++;
         const uniforms = { ...params, ...rates.uniforms(epoch, k, step) };
@@ -309,7 +325,9 @@ export class Trainer {
         record.compileSeconds = compile.planSeconds + compile.pipelineSeconds + compile.firstStepSeconds;
       }
       if ((epoch + 1) % config.eval.every === 0 || epoch + 1 === config.train.epochs) {
-        record.val = await evaluate(compiled, evaluation, data.val, params);
+        record.val = await evaluate(evaluating.compiled, evaluating.loaded, data.val, params, undefined, {
+          input: evaluating.input,
+        });
         this.emit({ type: 'evaluation', epoch: epoch + 1, evaluation: record.val });
       }
       record.seconds = (performance.now() - epochStart) / 1000;

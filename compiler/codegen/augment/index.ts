@@ -3,7 +3,7 @@ export type { AugmentKernel, AugmentStage, Border, Sampling } from './kernels.ts
 export { PARAMS_PER_SAMPLE, augmentKernel } from './kernels.ts';
 export type { AugmentPipeline, Resample, StageDraw } from './pipeline.ts';
 export { gaussianWeights, stageKernels } from './elastic.ts';
-export { AugmentError, augmentPipeline } from './pipeline.ts';
+export { AugmentError, augmentPipeline, declaredSource, evalSizeOf } from './pipeline.ts';
 export type { VolumeStage } from './volume.ts';
 export {
   MAP_KERNEL,

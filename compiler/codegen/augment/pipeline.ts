@@ -49,6 +49,8 @@ export function augmentPipeline(
   transforms: Setting[],
   input: [number, number],
   output: [number, number] = input,
+  /** `fit`: a list that ends at another size is resized to `output` (bilinear, labels nearest), as upstream's Resize. */
+  options: { fit?: boolean } = {},
 ): AugmentPipeline {
   const stages: AugmentStage[] = [];
   const draws: StageDraw[] = [];
@@ -142,6 +144,12 @@ export function augmentPipeline(
       const total = weights.reduce((a, b) => a + b, 0) || 1;
       choices.forEach((c, i) => add(c, { id, p: options.p as number, weight: weights[i] / total }));
     } else add(call);
+  }
+  if ((size[0] !== output[0] || size[1] !== output[1]) && options.fit) {
+    const fit = { size: output as Setting, mode: 'linear' as Setting };
+    stages.push(stageOf('resize', fit, size, output));
+    draws.push({ name: 'resize', options: fit, p: 1 });
+    size = output;
   }
   if (size[0] !== output[0] || size[1] !== output[1]) {
     throw new AugmentError(
@@ -348,4 +356,23 @@ function resampleOf(
   };
   const resample = { p: other?.p ?? 1, first: first.resample, second: second?.resample };
   return { stage, draw: { name: 'resample', options: {}, p: 1, resample } };
+}
+
+/**
+ * The [H, W] batches are assembled at before `train augment` when the images' own size is not known (no scan):
+ * Cityscapes' `eval_size`, its native 1024×2048, from which training crops; else the training size.
+ */
+export function declaredSource(data: {
+  name: string;
+  size: [number, number];
+  options: Record<string, Setting>;
+}) {
+  const native = data.name === 'cityscapes' ? data.options.eval_size : undefined;
+  return Array.isArray(native) ? ([Number(native[0]), Number(native[1])] as [number, number]) : data.size;
+}
+
+/** The [H, W] evaluation runs at: the dataset's `eval_size` (Cityscapes, VOC) or its training size. */
+export function evalSizeOf(data: { size: [number, number]; options: Record<string, Setting> }) {
+  const size = data.options.eval_size;
+  return Array.isArray(size) ? ([Number(size[0]), Number(size[1])] as [number, number]) : data.size;
 }
