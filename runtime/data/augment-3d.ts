@@ -209,7 +209,7 @@ export class VolumeAugmenter {
         encoder.copyBufferToBuffer(scratch.image, 0, targets.image, 0, imageWords * 4);
         encoder.copyBufferToBuffer(scratch.labels, 0, targets.labels, 0, labelWords * 4);
       } else if (stage.kind === 'intensity_scale') {
-        this.dispatch(encoder, 'SCALE', [uniform, this.params!, targets.image], imageWords);
+        this.dispatch(encoder, 'SCALE', [uniform, this.params!, targets.image, targets.labels], imageWords);
       } else {
         this.dispatch(
           encoder,
@@ -218,7 +218,7 @@ export class VolumeAugmenter {
           0,
           batch * this.channels,
         );
-        this.dispatch(encoder, 'ZSCORE', [uniform, this.stats!, targets.image], imageWords);
+        this.dispatch(encoder, 'ZSCORE', [uniform, this.stats!, targets.image, targets.labels], imageWords);
       }
     });
     this.device.queue.submit([encoder.finish()]);

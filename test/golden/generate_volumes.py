@@ -158,9 +158,12 @@ def transforms():
     # intensity_scale: x' = clip(floor(127.5 + s (x - 127.5) + 0.5), 0, 255)
     scales = [0.9, 1.07]
     exact = np.stack([127.5 + scales[b] * (image[b].astype(np.float64) - 127.5) for b in range(2)])
+    # padding voxels (label 255) keep their bytes
+    padding = np.broadcast_to((labels == 255)[:, None], image.shape)
+    exact[padding] = image[padding]
     out_i = np.clip(np.floor(exact + 0.5), 0, 255).astype(np.uint8)
     cases.append({"name": "intensity_scale", "params": scales, "image": out_i, "labels": labels, "exact": exact})
-    # zscore: per sample and channel over the voxels whose label is not 255, population std,
+    # zscore: per sample and channel over the voxels whose label is not 255 (which keep their bytes), population std,
     # x' = clip(floor(127.5 + 31.875 (x - mean) / std + 0.5), 0, 255)
     out_i = np.zeros_like(image)
     exact = np.zeros(image.shape)
@@ -170,7 +173,7 @@ def transforms():
             v = image[b, c].astype(np.float64)
             mean, std = v[valid].mean(), v[valid].std()
             std = std if std > 0 else 1.0
-            exact[b, c] = 127.5 + 31.875 * (v - mean) / std
+            exact[b, c] = np.where(valid, 127.5 + 31.875 * (v - mean) / std, v)
             out_i[b, c] = np.clip(np.floor(exact[b, c] + 0.5), 0, 255)
     cases.append({"name": "zscore", "params": [], "image": out_i, "labels": labels, "exact": exact})
     as_list = lambda a: [int(v) for v in np.asarray(a).reshape(-1)]

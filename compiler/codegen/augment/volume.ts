@@ -5,7 +5,8 @@
 //   intensity_scale: x' = round(127.5 + s · (x - 127.5)), s uniform in [1 - factor, 1 + factor];
 //   zscore:          x' = round(127.5 + 31.875 · (x - mean) / std), mean and std (population) of each sample
 //                    and channel over its voxels whose label is not the ignore value (a patch's padding);
-// rounding is floor(· + 0.5), clamped to 0..255. Sizes are uniforms: one kernel serves patches and whole
+// rounding is floor(· + 0.5), clamped to 0..255; padding voxels (label = ignore) keep their byte (0), as the
+// windows of an evaluation are padded. Sizes are uniforms: one kernel serves patches and whole
 // volumes.
 import type { ConfigCall, Setting } from '../../config/index.ts';
 import { asCall, callOptions, findEntry } from '../../config/index.ts';
@@ -136,6 +137,11 @@ ${ENTRY}
 export const SCALE_KERNEL = /* wgsl */ `${PARAMS}
 @group(0) @binding(1) var<storage, read> params: array<f32>;
 @group(0) @binding(2) var<storage, read_write> image: array<u32>;
+@group(0) @binding(3) var<storage, read> labels: array<u32>;
+fn padding(e: u32, n: u32) -> bool {
+  let l = (e / (u.size.w * n)) * n + e % n;
+  return byte_at(labels[l >> 2u], l) == u.misc.y;
+}
 ${ENTRY}
   if (i >= u.misc.w) { return; }
   let n = voxels();
@@ -144,7 +150,7 @@ ${ENTRY}
   for (var j = 0u; j < 4u; j++) {
     let e = i * 4u + j;
     var x = f32(byte_at(old, e));
-    if (e < u.misc.x * u.size.w * n) {
+    if (e < u.misc.x * u.size.w * n && !padding(e, n)) {
       let s = params[(u.misc.z * u.misc.x + e / (u.size.w * n)) * ${VOLUME_PARAMS}u];
       x = clamp(floor(127.5 + s * (x - 127.5) + 0.5), 0.0, 255.0);
     }
@@ -208,6 +214,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 export const ZSCORE_KERNEL = /* wgsl */ `${PARAMS}
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
 @group(0) @binding(2) var<storage, read_write> image: array<u32>;
+@group(0) @binding(3) var<storage, read> labels: array<u32>;
+fn padding(e: u32, n: u32) -> bool {
+  let l = (e / (u.size.w * n)) * n + e % n;
+  return byte_at(labels[l >> 2u], l) == u.misc.y;
+}
 ${ENTRY}
   if (i >= u.misc.w) { return; }
   let n = voxels();
@@ -216,7 +227,7 @@ ${ENTRY}
   for (var j = 0u; j < 4u; j++) {
     let e = i * 4u + j;
     var x = f32(byte_at(old, e));
-    if (e < u.misc.x * u.size.w * n) {
+    if (e < u.misc.x * u.size.w * n && !padding(e, n)) {
       let plane = e / n;
       x = clamp(floor(127.5 + 31.875 * (x - stats[plane * 2u]) / stats[plane * 2u + 1u] + 0.5), 0.0, 255.0);
     }
