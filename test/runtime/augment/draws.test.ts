@@ -92,4 +92,43 @@ describe('resampling and elastic draws', () => {
     expect(elastic / samples.length).toBeGreaterThan(0.46);
     expect(elastic / samples.length).toBeLessThan(0.54);
   });
+
+  it('stages the upstream recipes from the native sizes (the retinal list resized at its end)', () => {
+    const cityscapes = augmentPipeline(
+      [
+        call('one_or_other', [
+          0.3,
+          call('resize', [], { mode: 'cubic' }),
+          [call('random_scale', [0.5, 1.5], { mode: 'cubic' }), call('random_crop')],
+        ]),
+        call('hflip', [0.5]),
+      ],
+      [1024, 2048],
+      [512, 1024],
+    );
+    expect(cityscapes.stages.map((s) => [s.name, ...s.input, ...s.output])).toEqual([
+      ['one_or_other', 1024, 2048, 512, 1024],
+      ['hflip', 512, 1024, 512, 1024],
+    ]);
+    const retinal = augmentPipeline(
+      [call('hflip', [0.5]), call('elastic', [], { alpha: 120, sigma: 6, alpha_affine: 3.6 })],
+      [896, 896],
+      [512, 512],
+      { fit: true },
+    );
+    expect(retinal.stages.map((s) => [s.name, ...s.output])).toEqual([
+      ['hflip', 896, 896],
+      ['elastic', 896, 896],
+      ['elastic_field', 896, 896],
+      ['resize', 512, 512],
+    ]);
+    expect(() =>
+      augmentPipeline([call('random_scale', [0.5, 1.5]), call('random_crop')], [512, 1024], [512, 1024]),
+    ).toThrow(
+      'random_scale(0.5, 1.5) makes 512×1024 images as small as 256×512, smaller than the random_crop',
+    );
+    expect(() => augmentPipeline([call('random_scale', [0.5, 1.5])], [64, 64], [32, 32])).toThrow(
+      "'random_scale' must be followed by random_crop",
+    );
+  });
 });
