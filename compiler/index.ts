@@ -92,6 +92,7 @@ export {
   APPLY_UNIFORM,
   GRADIENT,
   UPDATE,
+  UPDATES,
   decayUniform,
   lrUniform,
   optimizerPlanOf,

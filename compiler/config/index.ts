@@ -8,7 +8,17 @@
 // statistics), training.ts (optimizers, schedules, metrics), table.ts (the whole table, look-ups, section
 // keys), describe.ts (types in words) and check.ts (the checker). This file is the entry point: import from
 // it.
-export type { ConfigCall, DeclaredShape, Entry, Family, Param, ParamStep, Setting, Type } from './types.ts';
+export type {
+  ConfigCall,
+  DeclaredShape,
+  Entry,
+  Family,
+  Param,
+  ParamStep,
+  Setting,
+  SumKind,
+  Type,
+} from './types.ts';
 export { asCall } from './types.ts';
 export {
   CATALOGUE,

@@ -26,7 +26,10 @@ export interface OptimizerConfig {
   name: string;
   lr: number;
   weightDecay: number;
-  /** What the update kernels compile in: beta1, beta2, eps (Adam, AdamW); momentum, dampening, nesterov. */
+  /**
+   * What the update kernels compile in: the catalogue entry's options but lr and weight_decay (beta1, beta2,
+   * eps of Adam and AdamW; momentum, dampening, nesterov of SGD).
+   */
   settings: Record<string, number | boolean>;
   groups: GroupSpec[];
   /** Name prefixes of frozen weights. */
@@ -51,11 +54,8 @@ export interface OptimizerSettings {
   train: Record<string, Setting>;
 }
 
-const COMPILED: Record<string, string[]> = {
-  adam: ['beta1', 'beta2', 'eps'],
-  adamw: ['beta1', 'beta2', 'eps'],
-  sgd: ['momentum', 'dampening', 'nesterov'],
-};
+/** Options every optimizer has, set per parameter group as uniforms; its other options are compiled in. */
+const GROUP_OPTIONS = ['lr', 'weight_decay'];
 
 export function readOptimizer(s: OptimizerSettings): OptimizerConfig {
   const entry = findEntry('optimizer', s.optimizer.name)!;
@@ -71,7 +71,9 @@ export function readOptimizer(s: OptimizerSettings): OptimizerConfig {
     };
   });
   const settings = Object.fromEntries(
-    (COMPILED[entry.name] ?? []).map((k) => [k, options[k] as number | boolean]),
+    entry.params
+      .filter((p) => !GROUP_OPTIONS.includes(p.name))
+      .map((p) => [p.name, options[p.name] as number | boolean]),
   );
   return {
     name: entry.name,

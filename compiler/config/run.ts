@@ -4,7 +4,15 @@
 import type { Diagnostic, MessageCode, Span } from '../../diagnostics/index.ts';
 import { createDiagnostic, quote, suggest } from '../../diagnostics/index.ts';
 import type { Family } from './index.ts';
-import { EVAL_KEYS, TRAIN_KEYS, callOptions, checkSettings, declaredShape, findEntry } from './index.ts';
+import {
+  EVAL_KEYS,
+  TRAIN_KEYS,
+  callOptions,
+  checkSettings,
+  declaredShape,
+  entries,
+  findEntry,
+} from './index.ts';
 import type { CheckedSettings } from './check.ts';
 import type { ConfigCall, ParamStep, Setting } from './types.ts';
 import { asCall } from './types.ts';
@@ -68,18 +76,13 @@ export interface RunConfig {
   paramSchedules: Record<string, ParamStep>;
 }
 
-/** The metrics this version computes (runtime/metrics/registry.ts implements each). */
-export const METRICS = [
-  'dice',
-  'miou',
-  'macc',
-  'proportion_error',
-  'dice_per_image',
-  'per_class_iou',
-  'per_class_dice',
-  'hd95',
-  'nsd',
-];
+/**
+ * The metrics this version computes: those whose catalogue entry names the sums they read (runtime/metrics/
+ * registry.ts implements each).
+ */
+export const METRICS = entries('metric')
+  .filter((e) => e.sums)
+  .map((e) => e.name);
 
 /** Each metric call's options by metric name, defaults filled in. */
 function metricOptions(calls: Setting[]): Record<string, Record<string, Setting>> {
@@ -308,16 +311,13 @@ export function readRunConfig(
  * pretrained weights. `segc check` accepts all of these; `segc run` (and graph, wgsl, plan) refuse them
  * before touching the GPU.
  */
-/** The datasets runs train on (2-D, class indices; runtime/data/registry.ts reads them). */
-export const RUNNABLE_DATASETS = [
-  'shapes',
-  'image_folder',
-  'voc',
-  'cityscapes',
-  'polyp',
-  'nifti',
-  'retinal_lesions',
-];
+/**
+ * The datasets runs train on: every catalogue dataset not marked declared only (runtime/data/registry.ts has a
+ * reader for each).
+ */
+export const RUNNABLE_DATASETS = entries('dataset')
+  .filter((e) => !e.declaredOnly)
+  .map((e) => e.name);
 
 export function unavailable(spec: RunSettings): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];

@@ -184,6 +184,7 @@ export const SCHEDULES: Entry[] = [
 export const METRICS: Entry[] = ofFamily('metric', [
   {
     name: 'dice',
+    sums: ['confusion'],
     scalar: true,
     better: 'higher',
     doc: 'Foreground Dice over the whole split (per-class sums, mean over the foreground classes).',
@@ -192,6 +193,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'miou',
+    sums: ['confusion'],
     scalar: true,
     better: 'higher',
     doc: 'Mean IoU over all classes, sums accumulated over the split (an absent class counts as 0).',
@@ -200,6 +202,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'proportion_error',
+    sums: ['proportion_error'],
     scalar: true,
     better: 'lower',
     doc: 'Mean absolute error of the predicted class proportions, per image.',
@@ -208,6 +211,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'macc',
+    sums: ['confusion'],
     scalar: true,
     better: 'higher',
     doc: 'Mean per-class pixel accuracy, sums accumulated over the split.',
@@ -216,6 +220,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'dice_per_image',
+    sums: ['dice_per_image'],
     scalar: true,
     better: 'higher',
     doc:
@@ -228,6 +233,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'per_class_iou',
+    sums: ['confusion'],
     scalar: false,
     better: 'higher',
     doc: 'IoU of each class (a table).',
@@ -236,6 +242,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'per_class_dice',
+    sums: ['confusion'],
     scalar: false,
     better: 'higher',
     doc: 'Dice of each class (a table).',
@@ -244,6 +251,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'nsd',
+    sums: ['prediction'],
     scalar: true,
     better: 'higher',
     doc:
@@ -263,6 +271,7 @@ export const METRICS: Entry[] = ofFamily('metric', [
   },
   {
     name: 'hd95',
+    sums: ['prediction'],
     scalar: true,
     better: 'lower',
     doc:

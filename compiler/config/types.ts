@@ -70,6 +70,12 @@ export interface DeclaredShape {
   evalSize?: number[];
 }
 
+/**
+ * The kinds of per-split sums a metric can read (each an eval output named `metric.<kind>`); `prediction` is
+ * the class map, which the surface metrics read on the GPU after each batch.
+ */
+export type SumKind = 'confusion' | 'proportion_error' | 'dice_per_image' | 'prediction';
+
 export interface Entry {
   name: string;
   family: Family;
@@ -82,8 +88,19 @@ export interface Entry {
   example: string;
   /** Metrics: whether it is one number (can be selected on); per-class tables are not. */
   scalar?: boolean;
+  /**
+   * Metrics: the per-split sums the evaluation plan accumulates for it (compiler/stage/metrics.ts), which its
+   * implementation (runtime/metrics/) finalizes. A metric without them is declared only: `segc check`
+   * accepts it, `segc run` refuses it (SEG5055).
+   */
+  sums?: SumKind[];
   /** Metrics: which way is better, for selecting a checkpoint and for schedules watching it. */
   better?: 'higher' | 'lower';
+  /**
+   * Declared for `segc check` but not runnable by this version (a dataset without a reader in
+   * runtime/data/registry.ts): `segc run` refuses it (SEG5050).
+   */
+  declaredOnly?: boolean;
   /** Datasets: the shape a checked experiment is staged at, from the options (defaults filled in). */
   shape?: (options: Record<string, Setting>) => DeclaredShape;
   /**

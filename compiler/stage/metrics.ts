@@ -1,24 +1,19 @@
 // The evaluation graph's metric sums: what each metric of the catalogue needs the GPU to accumulate over a
-// split (runtime/metrics/ finalizes them). A metric names the sums it reads (METRIC_SUMS); each kind of sum
-// is staged once, however many metrics read it. Sums are outputs of the eval plan's accumulator.
+// split (runtime/metrics/ finalizes them). A metric's catalogue entry names the sums it reads (`sums`); each
+// kind of sum is staged once, however many metrics read it. Sums are outputs of the eval plan's accumulator.
 import type { GraphBuilder } from '../ir/builder.ts';
+import { entries } from '../config/index.ts';
+import type { SumKind } from '../config/index.ts';
 
-/** The kinds of per-split sums a metric can read (each an eval output named `metric.<kind>`). */
-export type SumKind = 'confusion' | 'proportion_error' | 'dice_per_image' | 'prediction';
+export type { SumKind } from '../config/index.ts';
 
-/** Which sums each metric of the catalogue reads (runtime/metrics/registry.ts finalizes them). */
-export const METRIC_SUMS: Record<string, SumKind[]> = {
-  dice: ['confusion'],
-  miou: ['confusion'],
-  macc: ['confusion'],
-  per_class_iou: ['confusion'],
-  per_class_dice: ['confusion'],
-  proportion_error: ['proportion_error'],
-  dice_per_image: ['dice_per_image'],
-  // The surface metrics run their own kernels (distance transforms) on the predicted class map.
-  hd95: ['prediction'],
-  nsd: ['prediction'],
-};
+/**
+ * Which sums each metric of the catalogue reads (runtime/metrics/registry.ts finalizes them); the surface
+ * metrics (hd95, nsd) run their own kernels (distance transforms) on the predicted class map.
+ */
+export const METRIC_SUMS: Record<string, SumKind[]> = Object.fromEntries(
+  entries('metric').flatMap((e) => (e.sums ? [[e.name, e.sums]] : [])),
+);
 
 /** A metric as the evaluation asks for it: its catalogue name and options (defaults filled in). */
 export interface MetricRequest {

@@ -1,6 +1,6 @@
-// The metrics by catalogue name (compiler/config/training.ts declares them, with their options and
-// direction). A new metric: its implementation file here, a row below, its catalogue entry, and the sums it
-// reads in compiler/stage/metrics.ts (METRIC_SUMS).
+// The metrics by catalogue name (compiler/config/training.ts declares them, with their options, direction
+// and the sums the eval plan accumulates for them). A new metric: its implementation file here, a row below
+// and its catalogue entry (docs/architecture.md).
 import { macc, miou, perClassDiceMetric, perClassIouMetric } from './confusion.ts';
 import type { Metric, MetricFactory, MetricSetup } from './metric.ts';
 import { dice, dicePerImage } from './overlap.ts';

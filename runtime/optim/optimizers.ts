@@ -2,7 +2,7 @@
 // from step to step, so a training step is one command buffer and never recompiles.
 import { InternalError } from '../../diagnostics/diagnostic.ts';
 import type { OptimizerPlan } from '../../compiler/index.ts';
-import { APPLY_UNIFORM, decayUniform, lrUniform, updateUniforms } from '../../compiler/index.ts';
+import { APPLY_UNIFORM, UPDATES, decayUniform, lrUniform, updateUniforms } from '../../compiler/index.ts';
 
 /** A parameter group's values at one step. */
 export interface GroupRates {
@@ -18,27 +18,15 @@ export interface Optimizer {
   uniforms(iteration: number, groups: GroupRates[]): Record<string, number>;
 }
 
-type Own = (settings: OptimizerPlan['settings'], t: number) => Record<string, number>;
-
-/**
- * Each optimizer's uniforms besides the groups' rates, at its step t (1-based): possibly more than its plan
- * reads (SGD without momentum has no `sgd.first`); makeOptimizer keeps those the plan declares.
- */
-const OWN: Record<string, Own> = {
-  sgd: (_s, t) => ({ 'sgd.first': t === 1 ? 1 : 0 }),
-  adam: (s, t) => adamBias(s, t),
-  adamw: (s, t) => adamBias(s, t),
-};
-
-function adamBias(s: OptimizerPlan['settings'], t: number): Record<string, number> {
-  return { 'adam.bias1': 1 - Number(s.beta1) ** t, 'adam.bias2': Math.sqrt(1 - Number(s.beta2) ** t) };
-}
-
-export const OPTIMIZERS = Object.keys(OWN);
+/** The optimizers this version runs: those with update kernels (compiler/codegen/updates/). */
+export const OPTIMIZERS = Object.keys(UPDATES);
 
 export function makeOptimizer(plan: OptimizerPlan): Optimizer {
-  const own = OWN[plan.name];
-  if (!own) throw new InternalError(`No optimizer '${plan.name}'.`);
+  const rule = UPDATES[plan.name];
+  if (!rule) throw new InternalError(`No optimizer '${plan.name}'.`);
+  // The rule's own uniforms at its step t (possibly more than the plan reads: SGD without momentum has no
+  // `sgd.first`); the loop below keeps those the plan declares.
+  const own = (t: number) => rule.stepValues(plan.settings, t);
   const k = plan.accumulate ?? 1;
   // Exactly the uniforms the update kernels read (updateUniforms, as generatePlan declares them): the
   // executor refuses a name its plan lacks.
@@ -46,7 +34,7 @@ export function makeOptimizer(plan: OptimizerPlan): Optimizer {
   return {
     uniforms(iteration, groups) {
       const t = Math.max(1, Math.ceil(iteration / k));
-      const all: Record<string, number> = { step: iteration, ...own(plan.settings, t) };
+      const all: Record<string, number> = { step: iteration, ...own(t) };
       groups.forEach((g, i) => {
         all[lrUniform(i)] = g.lr;
         all[decayUniform(i)] = g.weightDecay;

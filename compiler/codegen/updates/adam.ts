@@ -1,6 +1,6 @@
 // torch.optim.Adam: weight decay as L2 in the gradient.
 import { f32Literal } from '../wgsl.ts';
-import type { RuleIo, UpdateRule } from './rule.ts';
+import type { OptimizerSettings, RuleIo, UpdateRule } from './rule.ts';
 
 /**
  * The moments (as torch: m lerps towards g by 1 − beta1, v = beta2·v + (1 − beta2)·g²) and the step
@@ -23,10 +23,16 @@ export function moments(io: RuleIo, gradient: string, weight: string): string[] 
 
 export const state = () => ['exp_avg', 'exp_avg_sq'];
 export const uniforms = () => ['adam.bias1', 'adam.bias2'];
+/** The bias corrections at step t: 1 − beta1^t and √(1 − beta2^t). */
+export const stepValues = (settings: OptimizerSettings, t: number) => ({
+  'adam.bias1': 1 - Number(settings.beta1) ** t,
+  'adam.bias2': Math.sqrt(1 - Number(settings.beta2) ** t),
+});
 
 export const adam: UpdateRule = {
   name: 'adam',
   state,
   uniforms,
+  stepValues,
   lines: (io) => [`let gd = g + ${io.wd} * p;`, ...moments(io, 'gd', 'p')],
 };

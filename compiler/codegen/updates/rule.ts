@@ -26,6 +26,11 @@ export interface UpdateRule {
   state(settings: OptimizerSettings): string[];
   /** Uniforms the rule reads besides the group's learning rate and weight decay. */
   uniforms(settings: OptimizerSettings): string[];
+  /**
+   * Their values at optimizer step t (1-based; the runtime sends them each step, so a step never
+   * recompiles): at least those `uniforms` names.
+   */
+  stepValues(settings: OptimizerSettings, t: number): Record<string, number>;
   lines(io: RuleIo): string[];
 }
 

@@ -12,6 +12,8 @@ export const sgd: UpdateRule = {
   name: 'sgd',
   state: (s) => (momentumOf(s) > 0 ? ['momentum_buffer'] : []),
   uniforms: (s) => (momentumOf(s) > 0 ? ['sgd.first'] : []),
+  // The momentum buffer starts as the first step's gradient.
+  stepValues: (_s, t) => ({ 'sgd.first': t === 1 ? 1 : 0 }),
   lines: ({ settings, state, uniform, lr, wd }) => {
     const momentum = momentumOf(settings);
     const lines = [`let d = g + ${wd} * p;`];
