@@ -43,7 +43,7 @@ export async function evalTarget(
   loaded: LoadedPlan,
   data: RunData,
   transforms: Setting | undefined,
-  options: { target?: 'cpu' | 'gpu'; limits?: Partial<PlanLimits> } = {},
+  options: { target?: 'cpu' | 'gpu'; limits?: Partial<PlanLimits>; predictions?: boolean } = {},
 ): Promise<EvalTarget> {
   const config = compiled.config;
   const size = evalSizeOf(config.data);
@@ -51,7 +51,7 @@ export async function evalTarget(
   if (size[0] !== compiled.shape.height || size[1] !== compiled.shape.width) {
     let byShape = plans.get(store);
     if (!byShape) plans.set(store, (byShape = new Map()));
-    const key = `${compiled.spec.name}:${size.join('x')}`;
+    const key = `${compiled.spec.name}:${size.join('x')}:${options.predictions ? 'predictions' : ''}`;
     let entry = byShape.get(key);
     if (!entry) {
       entry = (async () => {

@@ -37,6 +37,9 @@ export interface SavedModel {
   shared?: OpenedDevice;
   compiled: CompiledExperiment;
   loaded: LoadedPlan;
+  /** The store the weights were uploaded to (a plan at another size loaded into it shares them). */
+  store: BufferStore;
+  target: 'cpu' | 'gpu';
   params: Record<string, number>;
   uniforms: Record<string, number>;
   modelPath: string;
@@ -108,7 +111,7 @@ export async function openSavedModel(file: string, options: SavedModelOptions): 
   for (const [key, value] of Object.entries(options.overrides ?? {}))
     if (key in params && typeof value === 'number') params[key] = value;
   const uniforms = Object.fromEntries(Object.entries(params).map(([k, v]) => [`param.${k}`, v]));
-  return { opened, shared, compiled, loaded, params, uniforms, modelPath };
+  return { opened, shared, compiled, loaded, store, target, params, uniforms, modelPath };
 }
 
 /** A saved file read for testing; damage (truncation, a bad header) is a RunError naming the file. */

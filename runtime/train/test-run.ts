@@ -14,7 +14,8 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import type { Evaluation } from './evaluate.ts';
 import { evaluate } from './evaluate.ts';
 import { openSavedModel } from './saved-model.ts';
-import { stageExperiment } from '../../compiler/index.ts';
+import { planLimits, stageExperiment } from '../../compiler/index.ts';
+import { evalTarget } from './eval-plan.ts';
 import { DataError } from '../data/errors.ts';
 import { openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';
@@ -54,24 +55,43 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     what: 'test',
     predictions: options.savePredictions,
   });
-  const { opened, shared, compiled, loaded, params, uniforms, modelPath } = model;
+  const { opened, shared, params, uniforms, modelPath } = model;
   // The split of the experiment's dataset (listed, not scanned: a bad file is named when it is read).
-  const data = await openRunData(compiled.config.data, compiled.config.train.batch, { scan: false }).catch(
-    (error) => {
-      throw error instanceof DataError ? new RunError(error.message) : error;
-    },
-  );
+  const data = await openRunData(model.compiled.config.data, model.compiled.config.train.batch, {
+    scan: false,
+  }).catch((error) => {
+    throw error instanceof DataError ? new RunError(error.message) : error;
+  });
   try {
     const set = data[split];
     if (!set)
       throw new RunError(
-        `Cannot test on '${split}': the dataset '${compiled.config.data.name}' has no such split.`,
+        `Cannot test on '${split}': the dataset '${model.compiled.config.data.name}' has no such split.`,
       );
-    if (options.savePredictions && compiled.shape.depth !== undefined) {
+    if (options.savePredictions && model.compiled.shape.depth !== undefined) {
       throw new RunError(
         'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
       );
     }
+    // At the dataset's evaluation size (runtime/train/eval-plan.ts; a second plan when it differs), through
+    // `test augment` (default: `eval augment`).
+    const blocks = model.compiled.spec.blocks?.data;
+    const at =
+      model.compiled.shape.depth === undefined
+        ? await evalTarget(
+            model.store,
+            model.compiled,
+            model.loaded,
+            data,
+            blocks?.['test augment'] ?? blocks?.['eval augment'],
+            {
+              target: model.target,
+              limits: planLimits(opened.device.limits),
+              predictions: options.savePredictions,
+            },
+          )
+        : { compiled: model.compiled, loaded: model.loaded, input: undefined };
+    const { compiled, loaded } = at;
     const count = set.indices.length;
     const [height, width] = [compiled.shape.height, compiled.shape.width];
     const plane = height * width;
@@ -90,6 +110,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const result = await evaluate(compiled, loaded, set, uniforms, readPredictions, {
       metrics,
       detail: true,
+      input: at.input,
     });
     const shown = metrics
       .filter((m) => result.values[m] !== undefined)
