@@ -257,7 +257,7 @@ export const DATASETS: Entry[] = [
           ],
         },
         default: 'native',
-        doc: '"native", or a voxel spacing [d, h, w] in mm to resample to',
+        doc: '"native" (a voxel spacing [d, h, w] in mm to resample to is declared, not available yet)',
       },
       {
         name: 'split',
@@ -288,6 +288,12 @@ export const DATASETS: Entry[] = [
         },
         default: 'zscore',
         doc: 'to uint8: "zscore" (mean ± 4 std of each volume), or [low, high] clipped and scaled',
+      },
+      {
+        name: 'mirror',
+        type: bool,
+        default: false,
+        doc: "evaluation averages each window over its 8 mirrorings (nnU-Net's test-time augmentation)",
       },
       ...loading,
     ],

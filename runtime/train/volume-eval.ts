@@ -1,9 +1,10 @@
 // Evaluation of a volume split: each whole volume (decoded by the loader) is uploaded once, its `eval augment`
 // (zscore) applied on the GPU, predicted by sliding window through the eval plan at patch size
-// (volume-inference.ts), and scored on the whole volume: the confusion matrix of its valid voxels (counted on
-// the GPU) gives dice, miou, macc, the per-class tables and the proportion error; hd95 and nsd run the surface
-// kernels on the volume's class map at the voxel spacing of its header (unless the metric gives a 3-D one).
-// The loss terms are the eval plan's, averaged over the windows' runs.
+// (volume-inference.ts; with the dataset's `mirror`, each window averaged over its 8 mirrorings), and scored
+// on the whole volume: the confusion matrix of its valid voxels (counted on the GPU) gives dice, miou, macc,
+// the per-class tables and the proportion error; hd95 and nsd run the surface kernels on the volume's class
+// map at the voxel spacing of its header (unless the metric gives a 3-D one). The loss terms are the eval
+// plan's, averaged over the windows' runs.
 import type { CompiledExperiment } from '../../compiler/index.ts';
 import type { Sample } from '../data/dataset.ts';
 import type { DataSplit } from '../data/run-data.ts';
@@ -53,6 +54,7 @@ function toolsOf(compiled: CompiledExperiment, loaded: LoadedPlan) {
         channels: shape.channels,
         outputs: outputs ?? (compiled.eval.binary ? 1 : compiled.config.data.classes),
         ignore: shape.ignore,
+        mirror: compiled.config.data.options.mirror === true,
       }),
       augmenter: await VolumeAugmenter.create(loaded.device, stages, shape.channels, shape.ignore),
     }))();

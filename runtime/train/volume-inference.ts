@@ -15,6 +15,12 @@ const INDEX = /* wgsl */ `
 fn flat_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
   return (wid.y * nwg.x + wid.x) * ${WORKGROUP}u + lid.x;
 }`;
+/** A local window coordinate mirrored along the axes of `bits` (D 4, H 2, W 1). */
+const MIRROR = /* wgsl */ `
+fn mirrored(l: vec3<i32>, bits: u32, extent: vec3<i32>) -> vec3<i32> {
+  let flip = vec3<bool>((bits & 4u) != 0u, (bits & 2u) != 0u, (bits & 1u) != 0u);
+  return select(l, extent - vec3<i32>(1) - l, flip);
+}`;
 const ENTRY = `@compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -26,7 +32,7 @@ struct Params {
   vol: vec4<u32>,    // D, H, W, C
   win: vec4<u32>,    // pd, ph, pw, batch
   below: vec4<i32>,  // padding below the volume, slots in use
-  misc: vec4<u32>,   // ignore, image words, label words, 0
+  misc: vec4<u32>,   // ignore, image words, label words, mirrored axes (bits D, H, W = 4, 2, 1)
 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> origins: array<vec4<i32>>;
@@ -36,6 +42,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> labels: array<u32>;
 ${INDEX}
 fn byte_of(data_index: u32, word: u32) -> u32 { return (word >> ((data_index & 3u) * 8u)) & 255u; }
+${MIRROR}
 // The volume voxel under element e of a [slot, (channel), window voxel] layout, or -1 outside the volume.
 fn source(e: u32, per_slot: u32, channels: u32) -> i32 {
   let cells = u.win.x * u.win.y * u.win.z;
@@ -43,7 +50,8 @@ fn source(e: u32, per_slot: u32, channels: u32) -> i32 {
   if (i32(slot) >= u.below.w) { return -1; }
   let c = (e % per_slot) / cells;
   let p = e % cells;
-  let loc = vec3<i32>(i32(p / (u.win.y * u.win.z)), i32((p / u.win.z) % u.win.y), i32(p % u.win.z));
+  var loc = vec3<i32>(i32(p / (u.win.y * u.win.z)), i32((p / u.win.z) % u.win.y), i32(p % u.win.z));
+  loc = mirrored(loc, u.misc.w, vec3<i32>(u.win.xyz));
   let at = origins[slot].xyz + loc - u.below.xyz;
   let size = vec3<i32>(u.vol.xyz);
   if (any(at < vec3<i32>(0)) || any(at >= size)) { return -1; }
@@ -85,7 +93,8 @@ struct Params {
   lo: vec4<i32>,      // first voxel of the windows' box (padded coordinates), slots in use
   box: vec4<u32>,     // its size, network channels
   padded: vec4<u32>,  // padded size, classes accumulated
-  win: vec4<u32>,     // pd, ph, pw, 0
+  win: vec4<u32>,     // pd, ph, pw, mirrored axes
+  scale: vec4<f32>,   // share of this mirroring (1 / mirrorings), 1 where it adds the weights
 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> origins: array<vec4<i32>>;
@@ -94,6 +103,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;
 @group(0) @binding(5) var<storage, read_write> weights: array<f32>;
 ${INDEX}
+${MIRROR}
 ${ENTRY}
   if (i >= u.box.x * u.box.y * u.box.z) { return; }
   let p = u.lo.xyz + vec3<i32>(i32(i / (u.box.y * u.box.z)), i32((i / u.box.z) % u.box.y), i32(i % u.box.z));
@@ -107,22 +117,25 @@ ${ENTRY}
     if (any(l < vec3<i32>(0)) || any(l >= extent)) { continue; }
     var g = gauss[l.x] * gauss[u.win.x + u32(l.y)] * gauss[u.win.x + u.win.y + u32(l.z)];
     if (g == 0.0) { g = gauss[u.win.x + u.win.y + u.win.z]; }
-    let base = u32(s) * channels * cells + (u32(l.x) * u.win.y + u32(l.y)) * u.win.z + u32(l.z);
+    // The network saw the window mirrored: its output at l lies at the mirrored place.
+    let m = mirrored(l, u.win.w, extent);
+    let base = u32(s) * channels * cells + (u32(m.x) * u.win.y + u32(m.y)) * u.win.z + u32(m.z);
+    let share = g * u.scale.x;
     if (channels == 1u) {
       // Binary mode: the foreground's sigmoid, the background its complement.
       let q = 1.0 / (1.0 + exp(-logits[base]));
-      sums[v] += (1.0 - q) * g;
-      sums[voxels + v] += q * g;
+      sums[v] += (1.0 - q) * share;
+      sums[voxels + v] += q * share;
     } else {
       var top = logits[base];
       for (var c = 1u; c < channels; c++) { top = max(top, logits[base + c * cells]); }
       var total = 0.0;
       for (var c = 0u; c < channels; c++) { total += exp(logits[base + c * cells] - top); }
       for (var c = 0u; c < channels; c++) {
-        sums[c * voxels + v] += exp(logits[base + c * cells] - top) / total * g;
+        sums[c * voxels + v] += exp(logits[base + c * cells] - top) / total * share;
       }
     }
-    weights[v] += g;
+    weights[v] += g * u.scale.y;
   }
 }`;
 
@@ -173,7 +186,15 @@ export interface InferenceSetup {
   ignore: number;
   /** Step between windows, a fraction of the patch (nnU-Net: 0.5). */
   step?: number;
+  /** Average each window over its 8 mirrorings (nnU-Net's test-time augmentation). */
+  mirror?: boolean;
 }
+
+/**
+ * The mirrorings of nnU-Net v1's _internal_maybe_mirror_and_pred_3D, in its order, as the axes they flip
+ * (bits D 4, H 2, W 1): none, W, H, W+H, D, D+W, D+H, all.
+ */
+export const MIRRORINGS = [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** A volume on the GPU: u8 planar image [C, D, H, W] and labels [D, H, W]. */
 export interface VolumeBuffers {
@@ -278,11 +299,12 @@ export class VolumeInference {
     volume: VolumeBuffers,
     inputs: { image: GPUBuffer; labels: GPUBuffer },
     logits: GPUBuffer,
-    forward: (windows: number[]) => void | Promise<void>,
+    forward: (windows: number[], mirroring: number) => void | Promise<void>,
     confusion: GPUBuffer,
     offset = 0,
   ): Promise<VolumePrediction> {
     const { patch, batch, channels, ignore } = this.setup;
+    const mirrors = this.setup.mirror ? MIRRORINGS : [0];
     const { padded, below } = padding(volume.size, patch);
     const windows = windowOrigins(patch, padded, this.setup.step ?? 0.5);
     const classes = this.classes;
@@ -302,29 +324,44 @@ export class VolumeInference {
       const slots = new Int32Array(batch * 4);
       chunk.forEach((o, s) => slots.set(o, s * 4));
       this.device.queue.writeBuffer(origins, 0, slots);
-      const cut = new ArrayBuffer(64);
-      new Uint32Array(cut, 0, 8).set([...volume.size, channels, ...patch, batch]);
-      new Int32Array(cut, 32, 4).set([...below, chunk.length]);
-      new Uint32Array(cut, 48, 4).set([ignore, imageWords, labelWords, 0]);
-      const cutParams = this.uniform(cut);
-      let encoder = this.device.createCommandEncoder({ label: 'volume:cut' });
-      const cutBuffers = [cutParams, origins, volume.image, volume.labels, inputs.image, inputs.labels];
-      this.dispatch(encoder, 'CUT', cutBuffers, imageWords + labelWords);
-      this.device.queue.submit([encoder.finish()]);
-      await forward(chunk.map((_, s) => first + s));
       // The box the batch's windows cover, in padded coordinates.
       const lo = [0, 1, 2].map((a) => Math.min(...chunk.map((o) => o[a])));
       const hi = [0, 1, 2].map((a) => Math.max(...chunk.map((o) => o[a] + patch[a])));
       const box = hi.map((h, a) => h - lo[a]);
-      const accumulate = new ArrayBuffer(64);
-      new Int32Array(accumulate, 0, 4).set([...lo, chunk.length]);
-      new Uint32Array(accumulate, 16, 12).set([...box, this.setup.outputs, ...padded, classes, ...patch, 0]);
-      const accumulateParams = this.uniform(accumulate);
-      encoder = this.device.createCommandEncoder({ label: 'volume:accumulate' });
-      const accumulateBuffers = [accumulateParams, origins, logits, this.gauss, sums, weights];
-      this.dispatch(encoder, 'ACCUMULATE', accumulateBuffers, box[0] * box[1] * box[2]);
-      this.device.queue.submit([encoder.finish()]);
-      transient.push(cutParams, accumulateParams);
+      for (const [m, bits] of mirrors.entries()) {
+        const cut = new ArrayBuffer(64);
+        new Uint32Array(cut, 0, 8).set([...volume.size, channels, ...patch, batch]);
+        new Int32Array(cut, 32, 4).set([...below, chunk.length]);
+        new Uint32Array(cut, 48, 4).set([ignore, imageWords, labelWords, bits]);
+        const cutParams = this.uniform(cut);
+        let encoder = this.device.createCommandEncoder({ label: 'volume:cut' });
+        const cutBuffers = [cutParams, origins, volume.image, volume.labels, inputs.image, inputs.labels];
+        this.dispatch(encoder, 'CUT', cutBuffers, imageWords + labelWords);
+        this.device.queue.submit([encoder.finish()]);
+        await forward(
+          chunk.map((_, s) => first + s),
+          m,
+        );
+        const accumulate = new ArrayBuffer(80);
+        new Int32Array(accumulate, 0, 4).set([...lo, chunk.length]);
+        new Uint32Array(accumulate, 16, 12).set([
+          ...box,
+          this.setup.outputs,
+          ...padded,
+          classes,
+          ...patch,
+          bits,
+        ]);
+        // Each mirroring adds its share of the probabilities; the first adds the weights (nnU-Net: the mean
+        // over mirrorings, times the Gaussian).
+        new Float32Array(accumulate, 64, 4).set([1 / mirrors.length, m === 0 ? 1 : 0, 0, 0]);
+        const accumulateParams = this.uniform(accumulate);
+        encoder = this.device.createCommandEncoder({ label: 'volume:accumulate' });
+        const accumulateBuffers = [accumulateParams, origins, logits, this.gauss, sums, weights];
+        this.dispatch(encoder, 'ACCUMULATE', accumulateBuffers, box[0] * box[1] * box[2]);
+        this.device.queue.submit([encoder.finish()]);
+        transient.push(cutParams, accumulateParams);
+      }
     }
     const finish = new ArrayBuffer(48);
     new Uint32Array(finish).set([...volume.size, classes, ...below, offset, ...padded, ignore]);

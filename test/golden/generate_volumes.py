@@ -87,7 +87,7 @@ def logits(k, classes, origin, patch):
     return value.astype(np.float32)
 
 
-def sliding_window(size, patch, outputs, step=0.5):
+def sliding_window(size, patch, outputs, step=0.5, mirror=False):
     """_internal_predict_3D_3Dconv_tiled (v1), use_gaussian, no mirroring: softmax of each window times the
     Gaussian, summed in float32, divided by the summed Gaussian, argmax over classes. `outputs`: the network's
     channels (1: binary, two classes accumulated)."""
@@ -105,16 +105,25 @@ def sliding_window(size, patch, outputs, step=0.5):
             for z in steps[2]:
                 origin = [x, y, z]
                 windows.append(origin)
-                l = logits(k, outputs, origin, patch).astype(np.float64)
-                if outputs == 1:
-                    # binary mode: the sigmoid of the one channel and its complement (segc's convention)
-                    q = 1 / (1 + np.exp(-l[0]))
-                    softmax = np.stack([1 - q, q]).astype(np.float32)
-                else:
-                    e = np.exp(l - l.max(0, keepdims=True))
-                    softmax = (e / e.sum(0, keepdims=True)).astype(np.float32)
+                # _internal_maybe_mirror_and_pred_3D: the mean over the mirrorings m (flipping the axes of
+                # the bits D 4, H 2, W 1, in nnU-Net's order 0..7) of the flipped-back softmax, in float32,
+                # times the Gaussian. The "network" sees window k mirrored by m and gives logits(k + m / 8).
+                mirrors = range(8) if mirror else [0]
+                result = np.zeros([classes] + list(patch), np.float32)
+                for m in mirrors:
+                    l = logits(k + m / 8, outputs, origin, patch).astype(np.float64)
+                    if outputs == 1:
+                        # binary mode: the sigmoid of the one channel and its complement (segc's convention)
+                        q = 1 / (1 + np.exp(-l[0]))
+                        softmax = np.stack([1 - q, q]).astype(np.float32)
+                    else:
+                        e = np.exp(l - l.max(0, keepdims=True))
+                        softmax = (e / e.sum(0, keepdims=True)).astype(np.float32)
+                    axes = tuple(1 + a for a in range(3) if m & (4 >> a))
+                    flipped = np.flip(softmax, axes) if axes else softmax
+                    result += np.float32(1 / len(mirrors)) * flipped
                 sl = (slice(None), slice(x, x + patch[0]), slice(y, y + patch[1]), slice(z, z + patch[2]))
-                aggregated[sl] += softmax * gaussian
+                aggregated[sl] += result * gaussian
                 counts[sl] += gaussian
                 k += 1
     cropped = (slice(None),) + slicer[1:]
@@ -124,6 +133,7 @@ def sliding_window(size, patch, outputs, step=0.5):
         "patch": list(patch),
         "classes": classes,
         "outputs": outputs,
+        "mirror": mirror,
         "padded": [int(v) for v in padded],
         "pad_below": [int(s.start) for s in slicer[1:]],
         "steps": [[int(v) for v in s] for s in steps],
@@ -234,6 +244,7 @@ if __name__ == "__main__":
         sliding_window([5, 12, 7], [8, 6, 8], 2),  # smaller than the patch along D and W: padded
         sliding_window([12, 12, 12], [8, 8, 8], 4),  # the brain3d test's geometry
         sliding_window([9, 7, 10], [6, 6, 6], 1),  # binary mode (one output channel)
+        sliding_window([10, 5, 9], [6, 6, 6], 3, mirror=True),  # mirroring, padded along H
     ]
     with open(os.path.join(GOLDEN, "sliding_window.json"), "w") as f:
         json.dump({"cases": windows}, f)

@@ -2,7 +2,8 @@
 // (test/golden/generate_volumes.py): window placement, padding, the Gaussian, the weighted softmax sums
 // divided by the summed weights, the argmax. The "network" is a fixed formula of the window and voxel, the
 // same in both (logits() in the generator), written into the logits buffer in place of the plan's forward;
-// one case is binary mode (one output channel: its sigmoid and complement accumulated).
+// one case is binary mode (one output channel: its sigmoid and complement accumulated), one averages the 8
+// mirrorings of nnU-Net's test-time augmentation (the network's input checked mirrored).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -16,6 +17,7 @@ interface Case {
   patch: number[];
   classes: number;
   outputs: number;
+  mirror: boolean;
   padded: number[];
   pad_below: number[];
   windows: number[][];
@@ -73,6 +75,7 @@ describe('sliding-window inference', () => {
         channels: 1,
         outputs: g.outputs,
         ignore: 255,
+        mirror: g.mirror,
       });
       const voxels = g.size.reduce((a, b) => a * b, 1);
       const cells = g.patch.reduce((a, b) => a * b, 1);
@@ -81,7 +84,10 @@ describe('sliding-window inference', () => {
       const labels = Uint8Array.from(g.argmax, (v, i) => (i % 7 === 3 ? 255 : v));
       const volume = {
         size: g.size,
-        image: inference.buffer('image', new Uint8Array(voxels)),
+        image: inference.buffer(
+          'image',
+          Uint8Array.from({ length: voxels }, (_, i) => i % 251),
+        ),
         labels: inference.buffer('labels', labels),
       };
       const inputs = {
@@ -95,13 +101,29 @@ describe('sliding-window inference', () => {
         volume,
         inputs,
         logitsBuffer,
-        (windows) => {
+        async (windows, m) => {
           const data = new Float32Array(batch * g.outputs * cells);
           windows.forEach((k, s) =>
-            data.set(logits(k, g.outputs, g.windows[k], g.patch), s * g.outputs * cells),
+            data.set(logits(k + m / 8, g.outputs, g.windows[k], g.patch), s * g.outputs * cells),
           );
           device.queue.writeBuffer(logitsBuffer, 0, data);
-          seen.push(...windows);
+          if (m === 0) seen.push(...windows);
+          // The network's input: the window mirrored along the axes of m (D 4, H 2, W 1), 0 outside.
+          if (m === 7 || (m === 0 && !g.mirror)) {
+            const got = new Uint8Array((await readBuffer(device, inputs.image)).buffer, 0, cells);
+            const [, ph, pw] = g.patch;
+            const [D, H, W] = g.size;
+            const flip = [4, 2, 1].map((bit) => (m & bit) !== 0);
+            const expected = Array.from({ length: cells }, (_, i) => {
+              const local = [Math.floor(i / (ph * pw)), Math.floor(i / pw) % ph, i % pw];
+              const at = local.map(
+                (l, a) => g.windows[windows[0]][a] + (flip[a] ? g.patch[a] - 1 - l : l) - g.pad_below[a],
+              );
+              const inside = at.every((v, a) => v >= 0 && v < [D, H, W][a]);
+              return inside ? ((at[0] * H + at[1]) * W + at[2]) % 251 : 0;
+            });
+            expect(Array.from(got), `case ${n} input`).toEqual(expected);
+          }
         },
         confusion,
         g.classes * g.classes,
