@@ -31,6 +31,20 @@ export interface LoadedPlan {
   uniformValues: Float32Array;
   pipelines: GPUComputePipeline[];
   bindGroups: GPUBindGroup[];
+  /** The kernels' `sizes` uniforms (PlanKernel.sizes), one aligned slice each; absent when none has any. */
+  sizesBuffer?: GPUBuffer;
+}
+
+/**
+ * What makes two kernels one pipeline: their code but for the header comment (name, bindings, sizes) and
+ * the names of their values (`v<node id>`, renumbered in order of appearance).
+ */
+export function pipelineKey(wgsl: string): string {
+  const names = new Map<string, string>();
+  return wgsl.replace(/^(\/\/.*\n)+/, '').replace(/\bv\d+\b/g, (name) => {
+    if (!names.has(name)) names.set(name, `v${names.size}`);
+    return names.get(name)!;
+  });
 }
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
@@ -38,7 +52,8 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipel
 async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promise<GPUComputePipeline> {
   let cache = pipelineCache.get(device);
   if (!cache) pipelineCache.set(device, (cache = new Map()));
-  let pipeline = cache.get(wgsl);
+  const key = pipelineKey(wgsl);
+  let pipeline = cache.get(key);
   if (!pipeline) {
     pipeline = (async () => {
       device.pushErrorScope('validation');
@@ -52,7 +67,7 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
       if (error) throw new InternalError(`kernel ${name} failed to compile: ${error.message}`);
       return created;
     })();
-    cache.set(wgsl, pipeline);
+    cache.set(key, pipeline);
   }
   return pipeline;
 }
@@ -61,6 +76,7 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
 export function releasePlan(loaded: LoadedPlan): void {
   for (const buffer of new Set(loaded.buffers)) buffer.destroy();
   loaded.uniformBuffer.destroy();
+  loaded.sizesBuffer?.destroy();
 }
 
 /**
@@ -122,6 +138,7 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
   });
   const pipelines = await Promise.all(plan.kernels.map((k) => pipelineFor(device, k.name, k.wgsl)));
+  const sizes = sizesSlices(device, plan);
   const bindGroups = plan.kernels.map((kernel, k) => {
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => ({
       binding: i,
@@ -129,13 +146,50 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
     }));
     if (kernel.usesUniforms)
       entries.push({ binding: kernel.bindings.length, resource: { buffer: uniformBuffer } });
+    const slice = sizes?.slices.get(k);
+    if (slice) entries.push({ binding: entries.length, resource: { buffer: sizes!.buffer, ...slice } });
     return device.createBindGroup({
       label: kernel.name,
       layout: pipelines[k].getBindGroupLayout(0),
       entries,
     });
   });
-  return { device, plan, buffers, uniformBuffer, uniformValues, pipelines, bindGroups };
+  return {
+    device,
+    plan,
+    buffers,
+    uniformBuffer,
+    uniformValues,
+    pipelines,
+    bindGroups,
+    ...(sizes ? { sizesBuffer: sizes.buffer } : {}),
+  };
+}
+
+/** One uniform buffer holding every kernel's `sizes` (u32 vec4s), each at an aligned offset. */
+function sizesSlices(
+  device: GPUDevice,
+  plan: Plan,
+): { buffer: GPUBuffer; slices: Map<number, { offset: number; size: number }> } | undefined {
+  const align = device.limits.minUniformBufferOffsetAlignment;
+  const slices = new Map<number, { offset: number; size: number }>();
+  let end = 0;
+  plan.kernels.forEach((kernel, k) => {
+    if (!kernel.sizes?.length) return;
+    const size = Math.ceil(kernel.sizes.length / 4) * 16;
+    slices.set(k, { offset: end, size });
+    end += Math.ceil(size / align) * align;
+  });
+  if (slices.size === 0) return undefined;
+  const buffer = device.createBuffer({
+    label: `${plan.name}:sizes`,
+    size: end,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  const values = new Uint32Array(end / 4);
+  for (const [k, { offset }] of slices) values.set(plan.kernels[k].sizes!, offset / 4);
+  device.queue.writeBuffer(buffer, 0, values);
+  return { buffer, slices };
 }
 
 export interface StepInputs {

@@ -16,13 +16,42 @@ export interface Binding {
 export class KernelContext {
   readonly bindings: Binding[] = [];
   usesUniforms = false;
+  /** The values behind `size()` reads, bound as the kernel's `sizes` uniform (PlanKernel.sizes). */
+  readonly sizes: number[] = [];
+  private readonly sizeNames: string[] = [];
 
   constructor(
     readonly graph: Graph,
     private readonly bufferOf: (node: number) => number,
     private readonly uniformSlot: (name: string) => number,
     private readonly bufferLabel: (buffer: number) => string,
+    /**
+     * Whether `size()` reads its value from a uniform (the CPU adapter): kernels that differ only in their
+     * sizes then have one WGSL text and share one pipeline, compiled once.
+     */
+    readonly sharedSizes = false,
   ) {}
+
+  /**
+   * A u32 size named `name` in this kernel, as WGSL: a literal, or with `sharedSizes` a read of the kernel's
+   * `sizes` uniform (one slot per name, so kernels of one structure read the same slots).
+   */
+  size(name: string, value: number): string {
+    if (!this.sharedSizes) return `${value}u`;
+    let slot = this.sizeNames.indexOf(name);
+    if (slot < 0) {
+      slot = this.sizeNames.push(name) - 1;
+      this.sizes.push(value);
+    } else if (this.sizes[slot] !== value) {
+      throw new InternalError(`size '${name}' is ${this.sizes[slot]} and ${value} in one kernel`);
+    }
+    return `sizes[${slot >> 2}][${slot & 3}]`;
+  }
+
+  /** `size()` as an i32 (for signed coordinate arithmetic). */
+  sizeI32(name: string, value: number): string {
+    return this.sharedSizes ? `i32(${this.size(name, value)})` : `${value}`;
+  }
 
   /** The WGSL variable of a buffer binding (one binding per buffer and access). */
   bind(buffer: number, access: Binding['access'], packed = false): string {
@@ -53,6 +82,11 @@ export class KernelContext {
       lines.push(uniformStructText);
       lines.push(`@group(0) @binding(${this.bindings.length}) var<uniform> u: Uniforms;`);
     }
+    if (this.sizes.length > 0) {
+      const binding = this.bindings.length + (this.usesUniforms ? 1 : 0);
+      const vectors = Math.ceil(this.sizes.length / 4);
+      lines.push(`@group(0) @binding(${binding}) var<uniform> sizes: array<vec4<u32>, ${vectors}>;`);
+    }
     return lines.join('\n');
   }
 
@@ -60,7 +94,7 @@ export class KernelContext {
   load(id: number, flat?: { name: string; dims: Dim[] }): string {
     const node = this.graph.nodes[id];
     const variable = this.bindNode(id);
-    const index = indexExpression(node.type, flat);
+    const index = indexExpression(node.type, flat, (dim, stride) => this.size(`${variable}.${dim}`, stride));
     if (node.type.dtype === 'u8') {
       return `f32((${variable}[(${index}) >> 2u] >> (((${index}) & 3u) * 8u)) & 255u)`;
     }
@@ -111,11 +145,15 @@ export class KernelContext {
 }
 
 /** Flat index of a tensor at coordinates `i_<dim>` of a kernel's iteration space (broadcast by name). */
-export function indexExpression(type: TensorType, flat?: { name: string; dims: Dim[] }): string {
+export function indexExpression(
+  type: TensorType,
+  flat?: { name: string; dims: Dim[] },
+  stride: (dim: string, value: number) => string = (_, value) => `${value}u`,
+): string {
   if (type.dims.length === 0) return '0u';
   if (flat && sameDims(type.dims, flat.dims)) return flat.name;
   const strides = stridesOf(type);
-  return type.dims.map((d) => `i_${d.name} * ${strides.get(d.name)}u`).join(' + ');
+  return type.dims.map((d) => `i_${d.name} * ${stride(d.name, strides.get(d.name)!)}`).join(' + ');
 }
 
 function sameDims(a: Dim[], b: Dim[]): boolean {

@@ -101,7 +101,8 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
       workgroup: made.workgroup,
       bindings: ctx.bindings
         .map((b) => `${b.access} ${b.label}`)
-        .concat(ctx.usesUniforms ? ['uniforms'] : []),
+        .concat(ctx.usesUniforms ? ['uniforms'] : [])
+        .concat(ctx.sizes.length > 0 ? [`sizes [${ctx.sizes.join(', ')}]`] : []),
       nodes: nodes.map(describeNode),
       spans: [...new Set(nodes.filter((n) => n.span).map((n) => spanText(n)))],
     });
@@ -113,6 +114,7 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
       bindings: ctx.bindings.map((b) => b.buffer),
       writes: ctx.bindings.filter((b) => b.access === 'read_write').map((b) => b.buffer),
       usesUniforms: ctx.usesUniforms,
+      ...(ctx.sizes.length > 0 ? { sizes: [...ctx.sizes] } : {}),
       workgroup: made.workgroup,
       dispatch: gridFor(made.dispatch, maxPerDim),
       nodes: nodes.map((n) => n.id),
@@ -124,6 +126,7 @@ export function emitPlan(graph: Graph, fusion: Fusion, options: PlanOptions): Pl
       (id) => nodeBuffer.get(id)!,
       (name) => uniforms.indexOf(name),
       (b) => `${buffers[b].name} ${buffers[b].dtype}[${buffers[b].elements}]`,
+      options.target === 'cpu',
     );
   for (const root of fusion.roots) {
     const node = graph.nodes[root];

@@ -23,7 +23,12 @@ export function f32Literal(value: number): string {
 }
 
 /** Lines that split a flat index `flat` into one `let <prefix><dim>` per dim (row-major). */
-export function decompose(flat: string, dims: Dim[], prefix = 'i_'): string[] {
+export function decompose(
+  flat: string,
+  dims: Dim[],
+  prefix = 'i_',
+  size: (name: string, value: number) => string = (_, value) => `${value}u`,
+): string[] {
   const lines: string[] = [];
   let rest = flat;
   for (let k = dims.length - 1; k >= 0; k--) {
@@ -31,9 +36,10 @@ export function decompose(flat: string, dims: Dim[], prefix = 'i_'): string[] {
     if (k === 0) {
       lines.push(`let ${prefix}${d.name} = ${rest};`);
     } else {
-      lines.push(`let ${prefix}${d.name} = ${rest} % ${d.size}u;`);
+      const bound = size(`${prefix}${d.name}`, d.size);
+      lines.push(`let ${prefix}${d.name} = ${rest} % ${bound};`);
       const next = `r_${prefix}${k}`;
-      lines.push(`let ${next} = ${rest} / ${d.size}u;`);
+      lines.push(`let ${next} = ${rest} / ${bound};`);
       rest = next;
     }
   }
@@ -127,19 +133,20 @@ function entry(workgroup: number): string[] {
 }
 
 /** Entry of a kernel with one thread per item: `let <name>` is the item; threads past `total` return. */
-export function threadEntry(name: string, total: number): string[] {
+export function threadEntry(name: string, total: number | string): string[] {
   return [
     ...entry(WORKGROUP),
     `  let ${name} = ${LINEAR_GROUP} * ${WORKGROUP}u + lid;`,
-    `  if (${name} >= ${total}u) { return; }`,
+    `  if (${name} >= ${typeof total === 'number' ? `${total}u` : total}) { return; }`,
   ];
 }
 
 /**
  * Entry of a kernel with one workgroup per item: `let <name>` is the item; workgroups past `total` return.
  */
-export function groupEntry(name: string, total: number, workgroup: number): string[] {
-  return [...entry(workgroup), `  let ${name} = ${LINEAR_GROUP};`, `  if (${name} >= ${total}u) { return; }`];
+export function groupEntry(name: string, total: number | string, workgroup: number): string[] {
+  const bound = typeof total === 'number' ? `${total}u` : total;
+  return [...entry(workgroup), `  let ${name} = ${LINEAR_GROUP};`, `  if (${name} >= ${bound}) { return; }`];
 }
 
 /** A kernel with one thread per item `t` of `total` (256 per workgroup) running `lines`. */

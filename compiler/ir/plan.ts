@@ -26,6 +26,11 @@ export interface PlanKernel {
   bindings: number[];
   writes: number[];
   usesUniforms: boolean;
+  /**
+   * u32 values bound as the kernel's `sizes` uniform, after the uniform buffer (CPU adapter plans: kernels
+   * that differ only in these share one WGSL text and so one pipeline).
+   */
+  sizes?: number[];
   /** Threads per workgroup (all kernels are 1-D workgroups). */
   workgroup: number;
   /**

@@ -43,6 +43,8 @@ export interface TiledConv {
    * before it is stored (bias, eval batch norm, activation fused into the convolution).
    */
   epilogue?: string;
+  /** WGSL of a u32 size (KernelContext.size: a literal, or a read of the kernel's sizes uniform). */
+  size?: (name: string, value: number) => string;
 }
 
 export function tiledConvKernel(g: TiledConv): KernelBody {
@@ -51,14 +53,28 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   const blocks = Math.ceil(g.outChannels / tile);
   const columns = Math.ceil(g.ow / TILE_COLUMNS);
   const total = g.n * blocks * g.oh * columns;
+  const size = g.size ?? ((_: string, value: number) => `${value}u`);
+  const sizes = {
+    ci: g.inChannels,
+    co: g.outChannels,
+    last: g.outChannels - 1,
+    h: g.h,
+    w: g.w,
+    oh: g.oh,
+    ow: g.ow,
+    k: g.k,
+    offset: g.offset,
+  };
+  const u = (name: keyof typeof sizes | 'total') => size(name, name === 'total' ? total : sizes[name]);
+  const i = (name: keyof typeof sizes) => (g.size ? `i32(${u(name)})` : `${sizes[name]}`);
   const span = TILE_COLUMNS + g.k - 1;
   const lanes = Array.from({ length: tile }, (_, r) => r);
   const channelGuard = g.outChannels % tile !== 0;
   const weight = (r: number) => {
     const oc = `(o0 + ${r}u)`;
-    const index = g.weightIndex(channelGuard ? `min(${oc}, ${g.outChannels - 1}u)` : oc, 'c', 'ky', 'kx');
+    const index = g.weightIndex(channelGuard ? `min(${oc}, ${u('last')})` : oc, 'c', 'ky', 'kx');
     const load = `${g.weights}[${index}]`;
-    return channelGuard ? `select(0.0, ${load}, ${oc} < ${g.outChannels}u)` : load;
+    return channelGuard ? `select(0.0, ${load}, ${oc} < ${u('co')})` : load;
   };
   const dims = [
     { name: 'n', size: g.n },
@@ -72,11 +88,11 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   const spanRange = Array.from({ length: span }, (_, i) => i);
   const taps = Array.from({ length: g.k }, (_, kx) => kx);
   // Inner loops are unrolled into scalar registers: private arrays indexed in loops spill to memory.
-  const loadRow = spanRange.map((i) =>
+  const loadRow = spanRange.map((j) =>
     [
-      `      let ix${i} = i32(x0 + ${i}u) - ${g.offset};`,
-      `      let r${i} = ` +
-        `select(0.0, ${g.input}[base + u32(max(ix${i}, 0))], ix${i} >= 0 && ix${i} < ${g.w});`,
+      `      let ix${j} = i32(x0 + ${j}u) - ${i('offset')};`,
+      `      let r${j} = ` +
+        `select(0.0, ${g.input}[base + u32(max(ix${j}, 0))], ix${j} >= 0 && ix${j} < ${i('w')});`,
     ].join('\n'),
   );
   const multiply = taps.map((kx) =>
@@ -92,12 +108,12 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   );
   const store = columnsRange.map((j) =>
     [
-      `  if (x0 + ${j}u < ${g.ow}u) {`,
+      `  if (x0 + ${j}u < ${u('ow')}) {`,
       ...lanes.map(
         (r) =>
-          `    if (o0 + ${r}u < ${g.outChannels}u) { ` +
-          `${g.output}[((c_n * ${g.outChannels}u + o0 + ${r}u) * ${g.oh}u + ` +
-          `c_y) * ${g.ow}u + x0 + ${j}u] = ` +
+          `    if (o0 + ${r}u < ${u('co')}) { ` +
+          `${g.output}[((c_n * ${u('co')} + o0 + ${r}u) * ${u('oh')} + ` +
+          `c_y) * ${u('ow')} + x0 + ${j}u] = ` +
           `${stored(`a${j}_${Math.floor(r / 4)}[${r % 4}]`, `o0 + ${r}u`, `x0 + ${j}u`)}; }`,
       ),
       `  }`,
@@ -105,17 +121,17 @@ export function tiledConvKernel(g: TiledConv): KernelBody {
   );
   const body = [
     ...(g.epilogue ? [g.epilogue, ''] : []),
-    ...threadEntry('t', total),
-    ...decompose('t', dims, 'c_').map((l) => `  ${l}`),
+    ...threadEntry('t', u('total')),
+    ...decompose('t', dims, 'c_', size).map((l) => `  ${l}`),
     `  let o0 = c_ob * ${tile}u;`,
     `  let x0 = c_xb * ${TILE_COLUMNS}u;`,
     ...columnsRange.flatMap((j) => groups.map((q) => `  var a${j}_${q} = vec4<f32>(0.0);`)),
-    `  for (var c = 0u; c < ${g.inChannels}u; c++) {`,
-    `    let plane = (c_n * ${g.inChannels}u + c) * ${g.h}u;`,
-    `    for (var ky = 0u; ky < ${g.k}u; ky++) {`,
-    `      let iy = i32(c_y + ky) - ${g.offset};`,
-    `      if (iy < 0 || iy >= ${g.h}) { continue; }`,
-    `      let base = (plane + u32(iy)) * ${g.w}u;`,
+    `  for (var c = 0u; c < ${u('ci')}; c++) {`,
+    `    let plane = (c_n * ${u('ci')} + c) * ${u('h')};`,
+    `    for (var ky = 0u; ky < ${u('k')}; ky++) {`,
+    `      let iy = i32(c_y + ky) - ${i('offset')};`,
+    `      if (iy < 0 || iy >= ${i('h')}) { continue; }`,
+    `      let base = (plane + u32(iy)) * ${u('w')};`,
     ...loadRow,
     ...multiply,
     `    }`,

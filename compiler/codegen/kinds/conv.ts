@@ -50,11 +50,14 @@ function epilogueFunction(ctx: KernelContext, conv: Node, e: Epilogue): string {
   ].join('\n');
 }
 
+/** KernelContext.size. */
+type SizeOf = (name: string, value: number) => string;
+
 /** The tiled kernel's sizes and weight layout, without its bindings. */
 type TiledShape = Omit<TiledConv, 'input' | 'output' | 'weights' | 'channelTile' | 'epilogue'>;
 
 /** The forward convolution as a tiled kernel: input channels to output channels over the padded input. */
-function forwardShape(g: ConvGeometry): TiledShape {
+function forwardShape(g: ConvGeometry, size: SizeOf): TiledShape {
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   return {
     n,
@@ -66,12 +69,13 @@ function forwardShape(g: ConvGeometry): TiledShape {
     ow,
     k,
     offset: pad,
-    weightIndex: (oc, c, ky, kx) => `((${oc} * ${ci}u + ${c}) * ${k}u + ${ky}) * ${k}u + ${kx}`,
+    weightIndex: (oc, c, ky, kx) =>
+      `((${oc} * ${size('wci', ci)} + ${c}) * ${size('k', k)} + ${ky}) * ${size('k', k)} + ${kx}`,
   };
 }
 
 /** The input gradient is a convolution of the output gradient with the flipped, transposed weight. */
-function gradInputShape(g: ConvGeometry): TiledShape {
+function gradInputShape(g: ConvGeometry, size: SizeOf): TiledShape {
   const { n, ci, co, h, w, oh, ow, k, pad } = g;
   const last = k - 1;
   return {
@@ -85,7 +89,8 @@ function gradInputShape(g: ConvGeometry): TiledShape {
     k,
     offset: last - pad,
     weightIndex: (oc, c, ky, kx) =>
-      `((${c} * ${ci}u + ${oc}) * ${k}u + ${last}u - ${ky}) * ${k}u + ${last}u - ${kx}`,
+      `((${c} * ${size('wci', ci)} + ${oc}) * ${size('k', k)} + ${size('tap', last)} - ${ky}) * ` +
+      `${size('k', k)} + ${size('tap', last)} - ${kx}`,
   };
 }
 
@@ -107,6 +112,7 @@ function tiled(
     output,
     weights,
     epilogue: e && epilogueFunction(ctx, node, e),
+    size: (name, value) => ctx.size(name, value),
   });
 }
 
@@ -131,35 +137,56 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
   const chunkSize = Math.ceil(positions / chunks);
   const weightCount = g.co * g.ci * g.k * g.k;
   const threads = GRAD_WEIGHT_THREADS;
+  const sizes = {
+    co: g.co,
+    ci: g.ci,
+    coLast: g.co - 1,
+    ciLast: g.ci - 1,
+    groups,
+    launched: groups * chunks,
+    positions,
+    chunkSize,
+    pad: g.pad,
+    h: g.h,
+    w: g.w,
+    plane: g.h * g.w,
+    oh: g.oh,
+    ow: g.ow,
+    k: g.k,
+    weights: weightCount,
+  };
+  const u = (name: keyof typeof sizes) => ctx.size(name, sizes[name]);
+  const i = (name: keyof typeof sizes) => ctx.sizeI32(name, sizes[name]);
+  const size = (name: string, value: number) => ctx.size(name, value);
   const lanes = Array.from({ length: T }, (_, r) => r);
-  const clampOut = (r: number) => (g.co % T === 0 ? `(o0 + ${r}u)` : `min(o0 + ${r}u, ${g.co - 1}u)`);
-  const clampIn = (r: number) => (g.ci % T === 0 ? `(i0 + ${r}u)` : `min(i0 + ${r}u, ${g.ci - 1}u)`);
+  const clampOut = (r: number) => (g.co % T === 0 ? `(o0 + ${r}u)` : `min(o0 + ${r}u, ${u('coLast')})`);
+  const clampIn = (r: number) => (g.ci % T === 0 ? `(i0 + ${r}u)` : `min(i0 + ${r}u, ${u('ciLast')})`);
   const body = [
     `var<workgroup> partial: array<vec4<f32>, ${threads * T}>;`,
-    ...groupEntry('g', groups * chunks, threads),
-    `  let chunk = g / ${groups}u;`,
-    `  let t = g % ${groups}u;`,
-    ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_').map(
+    ...groupEntry('g', u('launched'), threads),
+    `  let chunk = g / ${u('groups')};`,
+    `  let t = g % ${u('groups')};`,
+    ...decompose('t', dims(['ob', 'ib', 'ky', 'kx'], [outBlocks, inBlocks, g.k, g.k]), 'c_', size).map(
       (l) => `  ${l}`,
     ),
     `  let o0 = c_ob * ${T}u;`,
     `  let i0 = c_ib * ${T}u;`,
     ...lanes.map((r) => `  var a${r} = vec4<f32>(0.0);`),
-    `  let end = min(${positions}u, (chunk + 1u) * ${chunkSize}u);`,
-    `  for (var p = chunk * ${chunkSize}u + lid; p < end; p += ${threads}u) {`,
-    ...decompose('p', dims(['n', 'y', 'x'], [g.n, g.oh, g.ow]), 'p_').map((l) => `    ${l}`),
-    `    let iy = i32(p_y + c_ky) - ${g.pad};`,
-    `    let ix = i32(p_x + c_kx) - ${g.pad};`,
-    `    let inside = iy >= 0 && iy < ${g.h} && ix >= 0 && ix < ${g.w};`,
-    `    let at = u32(max(iy, 0)) * ${g.w}u + u32(max(ix, 0));`,
+    `  let end = min(${u('positions')}, (chunk + 1u) * ${u('chunkSize')});`,
+    `  for (var p = chunk * ${u('chunkSize')} + lid; p < end; p += ${threads}u) {`,
+    ...decompose('p', dims(['n', 'y', 'x'], [g.n, g.oh, g.ow]), 'p_', size).map((l) => `    ${l}`),
+    `    let iy = i32(p_y + c_ky) - ${i('pad')};`,
+    `    let ix = i32(p_x + c_kx) - ${i('pad')};`,
+    `    let inside = iy >= 0 && iy < ${i('h')} && ix >= 0 && ix < ${i('w')};`,
+    `    let at = u32(max(iy, 0)) * ${u('w')} + u32(max(ix, 0));`,
     `    let xs = vec4<f32>(` +
-      lanes.map((r) => `${x}[(p_n * ${g.ci}u + ${clampIn(r)}) * ${g.h * g.w}u + at]`).join(', ') +
+      lanes.map((r) => `${x}[(p_n * ${u('ci')} + ${clampIn(r)}) * ${u('plane')} + at]`).join(', ') +
       `);`,
     `    let xv = select(vec4<f32>(0.0), xs, inside);`,
     ...lanes.map(
       (r) =>
         `    a${r} = ` +
-        `a${r} + ${grad}[((p_n * ${g.co}u + ${clampOut(r)}) * ${g.oh}u + p_y) * ${g.ow}u + p_x] * xv;`,
+        `a${r} + ${grad}[((p_n * ${u('co')} + ${clampOut(r)}) * ${u('oh')} + p_y) * ${u('ow')} + p_x] * xv;`,
     ),
     `  }`,
     ...lanes.map((r) => `  partial[lid * ${T}u + ${r}u] = a${r};`),
@@ -175,8 +202,8 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `    }`,
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
-    `    if (o < ${g.co}u && i < ${g.ci}u) {`,
-    `      ${out}[chunk * ${weightCount}u + ((o * ${g.ci}u + i) * ${g.k}u + c_ky) * ${g.k}u + c_kx] = ` +
+    `    if (o < ${u('co')} && i < ${u('ci')}) {`,
+    `      ${out}[chunk * ${u('weights')} + ((o * ${u('ci')} + i) * ${u('k')} + c_ky) * ${u('k')} + c_kx] = ` +
       `total;`,
     `    }`,
     `  }`,
@@ -250,11 +277,18 @@ export function convKernel(
     return convolutionKernel(ctx, node, e && { prelude: epilogueFunction(ctx, node, e), root: e.root.id });
   const type = (i: number) => ctx.graph.nodes[node.inputs[i]].type;
   const attrs = convAttrs(node.attrs);
+  const size: SizeOf = (name, value) => ctx.size(name, value);
   switch (node.op) {
     case 'convolution':
-      return tiled(ctx, node, forwardShape(plain(convGeometryNd(type(0), type(1), attrs))), target, e);
+      return tiled(ctx, node, forwardShape(plain(convGeometryNd(type(0), type(1), attrs)), size), target, e);
     case 'convolution_grad_input':
-      return tiled(ctx, node, gradInputShape(plain(convGeometryNd(node.type, type(1), attrs))), target, e);
+      return tiled(
+        ctx,
+        node,
+        gradInputShape(plain(convGeometryNd(node.type, type(1), attrs)), size),
+        target,
+        e,
+      );
     case 'convolution_grad_weight': {
       const g = plain(convGeometryNd(type(0), node.type, attrs));
       if (target === 'cpu') return gradWeight(ctx, node, g, split);
