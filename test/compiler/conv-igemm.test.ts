@@ -98,6 +98,10 @@ describe('implicit-GEMM convolutions match the float64 oracle (forward, input an
     const convs = plan.kernels.filter((k) => k.kind === 'conv');
     expect(convs).toHaveLength(3);
     for (const k of convs) expect(k.wgsl.includes('var<workgroup> As'), k.name).toBe(!depthwise);
+    // A strided, undilated input gradient runs per stride phase (only the taps that reach each phase).
+    const phased = !depthwise && c.stride.some((s) => s > 1) && c.dilation.every((d) => d === 1);
+    const gradInput = convs.find((k) => k.name.endsWith('convolution_grad_input'))!;
+    expect(gradInput.wgsl.includes('let ky0'), gradInput.name).toBe(phased);
   });
 
   it('splits the weight gradient over positions (split-K) on GPUs, not on the CPU adapter', async () => {

@@ -172,8 +172,99 @@ export function igemmForward(g: Conv2d, b: Names, prelude?: string): KernelBody 
   });
 }
 
+/** Whether the strided input gradient runs per stride phase (undilated and strided). */
+export const byPhase = (g: Conv2d) => (g.sy > 1 || g.sx > 1) && g.dy === 1 && g.dx === 1;
+
+/**
+ * The strided, undilated input gradient, one GEMM per group and stride phase (ry, rx): the input positions
+ * (ry + sy * jy, rx + sx * jx) are reached only by the taps ky = ky0 + sy * ty (ky0 = (ry + py) mod sy), at
+ * output row oy = jy + cy - ty (cy = (ry + py - ky0) / sy), and likewise in x. So K runs over (o, ty, tx)
+ * with ty < ceil(kh / sy) instead of every tap: no products with the zeros a strided gradient has.
+ */
+function gradInputByPhase(g: Conv2d, b: Names, prelude?: string): KernelBody {
+  const cig = g.ci / g.groups;
+  const cog = g.co / g.groups;
+  const phases = g.sy * g.sx;
+  const tyMax = Math.ceil(g.kh / g.sy);
+  const txMax = Math.ceil(g.kw / g.sx);
+  const jyMax = Math.ceil(g.h / g.sy);
+  const jxMax = Math.ceil(g.w / g.sx);
+  const plane = jyMax * jxMax;
+  const m = cig;
+  const n = g.n * plane;
+  const k = cog * tyMax * txMax;
+  const taps = tyMax * txMax;
+  const batchLines = [
+    `let grp = gi / ${phases}u;`,
+    `let ry = (gi % ${phases}u) / ${g.sx}u;`,
+    `let rx = gi % ${g.sx}u;`,
+    `let ky0 = (ry + ${g.py}u) % ${g.sy}u;`,
+    `let kx0 = (rx + ${g.px}u) % ${g.sx}u;`,
+    `let cy = (ry + ${g.py}u - ky0) / ${g.sy}u;`,
+    `let cx = (rx + ${g.px}u - kx0) / ${g.sx}u;`,
+  ];
+  const tap = (j: string) => [
+    `let jo = ${j} / ${taps}u;`,
+    `let tay = (${j} % ${taps}u) / ${txMax}u;`,
+    `let tax = ${j} % ${txMax}u;`,
+    `let ky = ky0 + tay * ${g.sy}u;`,
+    `let kx = kx0 + tax * ${g.sx}u;`,
+  ];
+  const a: GemmOperand = {
+    kFastest: true,
+    load: (i, j) => ({
+      lines: tap(j),
+      value:
+        `select(0.0, ${b.w}[((grp * ${cog}u + jo) * ${cig}u + ${i}) * ${g.kh * g.kw}u + ` +
+        `min(ky, ${g.kh - 1}u) * ${g.kw}u + min(kx, ${g.kw - 1}u)], ky < ${g.kh}u && kx < ${g.kw}u)`,
+    }),
+  };
+  const bOperand: GemmOperand = {
+    kFastest: false,
+    load: (q, j) => ({
+      lines: [
+        `let qn = ${q} / ${plane}u;`,
+        `let jy = (${q} % ${plane}u) / ${jxMax}u;`,
+        `let jx = ${q} % ${jxMax}u;`,
+        ...tap(j),
+        `let oy = i32(jy + cy) - i32(tay);`,
+        `let ox = i32(jx + cx) - i32(tax);`,
+        `let hit = ky < ${g.kh}u && kx < ${g.kw}u && oy >= 0 && oy < ${g.oh} && ox >= 0 && ox < ${g.ow};`,
+      ],
+      value:
+        `select(0.0, ${b.gy}[((qn * ${g.co}u + grp * ${cog}u + jo) * ${g.oh}u + u32(max(oy, 0))) * ` +
+        `${g.ow}u + u32(max(ox, 0))], hit)`,
+    }),
+  };
+  return gemmKernel({
+    m,
+    n,
+    k,
+    batches: g.groups * phases,
+    chunks: 1,
+    tile: gemmTileFor(m, n, g.groups * phases),
+    a,
+    b: bOperand,
+    prelude,
+    batchLines,
+    // A phase no tap reaches (ky0 >= kh: the rows a 1x1 stride-2 convolution skips) sums nothing.
+    kLimit: `select(0u, ${k}u, ky0 < ${g.kh}u && kx0 < ${g.kw}u)`,
+    store: (i, q, value) => [
+      `let sn = ${q} / ${plane}u;`,
+      `let sy = ry + ((${q} % ${plane}u) / ${jxMax}u) * ${g.sy}u;`,
+      `let sx = rx + (${q} % ${jxMax}u) * ${g.sx}u;`,
+      `let sc = grp * ${cig}u + ${i};`,
+      `if (sy < ${g.h}u && sx < ${g.w}u) {`,
+      `  ${b.out}[((sn * ${g.ci}u + sc) * ${g.h}u + sy) * ${g.w}u + sx] = ` +
+        (prelude ? `epilogue(${value}, sn, sc, sy, sx);` : `${value};`),
+      `}`,
+    ],
+  });
+}
+
 /** Input gradient: bindings gy, w, out (the input's gradient), with an optional epilogue as forward. */
 export function igemmGradInput(g: Conv2d, b: Names, prelude?: string): KernelBody {
+  if (byPhase(g)) return gradInputByPhase(g, b, prelude);
   const [m, n, k] = gradInputSizes(g);
   const cog = g.co / g.groups;
   const taps = g.kh * g.kw;

@@ -39,6 +39,10 @@ export interface GemmSpec {
   store: (m: string, n: string, value: string) => string[];
   /** Declarations before the entry point (an epilogue function). */
   prelude?: string;
+  /** Lines at the start defining per-batch values (from `gi`) the loads and the store use. */
+  batchLines?: string[];
+  /** A WGSL bound on K for this batch (`k` when absent): a batch with nothing to sum gives 0. */
+  kLimit?: string;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -118,7 +122,8 @@ export function gemmKernel(s: GemmSpec): KernelBody {
     `  let ty = lid / ${t.bn / 4}u;`,
     ...rows.map((r) => `  var acc${r} = vec4<f32>(0.0);`),
     `  let k_begin = chunk * ${chunkSize}u;`,
-    `  let k_end = min(${s.k}u, k_begin + ${chunkSize}u);`,
+    ...(s.batchLines ?? []).map((l) => `  ${l}`),
+    `  let k_end = min(${s.kLimit ?? `${s.k}u`}, k_begin + ${chunkSize}u);`,
     `  for (var k0 = k_begin; k0 < k_end; k0 += ${t.bk}u) {`,
     ...stageLines('A', s.a, s.m, 'm0', t.bm, t, threads),
     ...stageLines('B', s.b, s.n, 'n0', t.bn, t, threads),
