@@ -65,6 +65,7 @@ export const messages = {
   SEG4015: { category: 'error', template: '{0} of {1} needs {2} values (one per spatial dim), got {3}.' },
   SEG4016: { category: 'error', template: '{0} needs axes, as in {1}.' },
   SEG4017: { category: 'error', template: '{0} mode must be "nearest" or "linear", got {1}.' },
+  SEG4018: { category: 'error', template: '{0} init must be "torch", "kaiming" or "xavier", got {1}.' },
   // Layers.
   SEG4020: { category: 'error', template: "{0} needs a tensor with a 'C' dimension." },
   SEG4021: { category: 'error', template: '{0} needs {1} groups to divide the channels ({2}).' },

@@ -25,8 +25,9 @@ export const layerBuiltins: [string, Builtin][] = [
       const dilation = perDim(s, call, 6, 'dilation', rank, 1);
       const groups = int(s, call, 7, 'groups', 1);
       const input = groupedChannels(s, call, x, out, groups);
-      const fanIn = (input / groups) * k.reduce((a, b) => a * b, 1);
-      return layer(s, call, convWeightType(out, input / groups, k), fanIn, bias, out, (weight) =>
+      const taps = k.reduce((a, b) => a * b, 1);
+      const fans = { in: (input / groups) * taps, out: out * taps };
+      return layer(s, call, convWeightType(out, input / groups, k), fans, bias, out, (weight) =>
         s.node('convolution', [x, weight], { stride, pad, dilation, groups }, call.span),
       );
     },
@@ -51,9 +52,10 @@ export const layerBuiltins: [string, Builtin][] = [
         .type(x)
         .dims.slice(2)
         .map((d) => d.size);
-      // torch computes the fan-in of a transposed conv from its weight's second dim: c / groups.
-      const fanIn = (out / groups) * k.reduce((a, b) => a * b, 1);
-      return layer(s, call, convWeightType(input, out / groups, k), fanIn, bias, out, (weight) => {
+      // torch computes the fans of a transposed conv from its weight's dims: in c / groups, out C_in.
+      const taps = k.reduce((a, b) => a * b, 1);
+      const fans = { in: (out / groups) * taps, out: input * taps };
+      return layer(s, call, convWeightType(input, out / groups, k), fans, bias, out, (weight) => {
         const target = shapeChecked(call, () => transposedSizes(sizes, k, attrs, outputPad));
         return s.node('convolution_grad_input', [x, weight], { ...attrs, input: target }, call.span);
       });
@@ -84,7 +86,7 @@ export const layerBuiltins: [string, Builtin][] = [
         ],
         dtype: 'f32',
       };
-      return layer(s, call, weightType, input, bias, out, (weight) =>
+      return layer(s, call, weightType, { in: input, out }, bias, out, (weight) =>
         s.node('channel_mix', [x, weight], {}, call.span),
       );
     },
@@ -290,32 +292,48 @@ function groupedChannels(s: Stager, call: BuiltinCall, x: number, out: number, g
   return input;
 }
 
+/** The initialisations a layer's `init` names (its weight's bound from the fans; its bias's init). */
+const INITS: Record<string, (fans: { in: number; out: number }) => { weight: number; bias?: number }> = {
+  // torch's default (kaiming_uniform(a = sqrt(5)), and the bias U(-b, b)): b = 1 / sqrt(fan_in).
+  torch: (f) => ({ weight: 1 / Math.sqrt(f.in), bias: 1 / Math.sqrt(f.in) }),
+  // kaiming_uniform(mode = fan_in, nonlinearity = relu): b = gain sqrt(3 / fan_in), gain sqrt(2); bias 0.
+  kaiming: (f) => ({ weight: Math.sqrt(6 / f.in) }),
+  // xavier_uniform: b = sqrt(6 / (fan_in + fan_out)); bias 0.
+  xavier: (f) => ({ weight: Math.sqrt(6 / (f.in + f.out)) }),
+};
+
 /**
- * A layer with a weight of `weightType` and, when `bias` is true, a bias over C: both initialised as torch
- * does (kaiming_uniform(a = sqrt(5)): U(-b, b) with b = 1 / sqrt(fan_in)), named in the layer's own scope.
+ * A layer with a weight of `weightType` and, when `bias` is true, a bias over C, named in the layer's own scope
+ * and initialised as its `init` says: "torch" (the default, as torch's layers), "kaiming" or "xavier" (as smp's
+ * initialize_decoder and initialize_head: uniform weights, zero bias). `fans`: torch's fan_in and fan_out.
  */
 function layer(
   s: Stager,
   call: BuiltinCall,
   weightType: TensorType,
-  fanIn: number,
+  fans: { in: number; out: number },
   bias: Value,
   out: number,
   apply: (weight: number) => number,
 ): Value {
+  const init = text(call, call.name === 'linear' ? 3 : 8, 'init', 'torch');
+  if (!Object.hasOwn(INITS, init))
+    failWithHint(suggest(init, Object.keys(INITS)), 'SEG4018', call.span, quote(call.name), `"${init}"`);
+  const bounds = INITS[init](fans);
   return s.scoped(call.name, () => {
-    const bound = 1 / Math.sqrt(fanIn);
     const weight = s.weight(
       'weight',
       weightType.dims.map((d) => d.name),
       weightType.dims.map((d) => d.size),
-      { kind: 'uniform', bound },
+      { kind: 'uniform', bound: bounds.weight },
     );
     const y = apply(weight);
     if (bias.kind !== 'bool' || !bias.value) return s.wrap(y);
-    return s.wrap(
-      s.node('add', [y, s.weight('bias', ['C'], [out], { kind: 'uniform', bound })], {}, call.span),
-    );
+    const biasInit =
+      bounds.bias === undefined
+        ? { kind: 'constant' as const, value: 0 }
+        : { kind: 'uniform' as const, bound: bounds.bias };
+    return s.wrap(s.node('add', [y, s.weight('bias', ['C'], [out], biasInit)], {}, call.span));
   });
 }
 
