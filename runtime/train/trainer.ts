@@ -19,7 +19,7 @@ import {
 } from '../checkpoint/run-folder.ts';
 import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, writeBuffer } from '../executor.ts';
+import { BufferStore, executePlan, loadPlan, pipelineKey, readBuffer, writeBuffer } from '../executor.ts';
 import { planInputs, trainAugmenter } from '../data/augment.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { RunError } from '../errors.ts';
@@ -177,9 +177,10 @@ export class Trainer {
 
     const store = new BufferStore(device);
     const constants = lossConstants(compiled);
-    // The device compiles each distinct kernel once (runtime/executor.ts caches pipelines by WGSL).
-    const kernels = new Set([...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].map((k) => k.wgsl))
-      .size;
+    // The device compiles each distinct kernel once (runtime/executor.ts: pipelines by pipelineKey).
+    const kernels = new Set(
+      [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].map((k) => pipelineKey(k.wgsl)),
+    ).size;
     const pipelineStart = performance.now();
     const [train, evaluation] = await Promise.all([
       loadPlan(store, compiled.trainPlan),

@@ -77,6 +77,8 @@ export interface PlanHooks {
   context(): {
     bind(buffer: number, access: 'read' | 'read_write'): string;
     uniform(name: string): string;
+    /** A named u32 size (a literal, or on the CPU adapter a read of the kernel's sizes uniform). */
+    size(name: string, value: number): string;
   };
   emit(name: string, context: ReturnType<PlanHooks['context']>, made: KernelBody): void;
 }
@@ -149,6 +151,10 @@ export function emitUpdates(o: OptimizerPlan, gradients: GradientOutput[], guard
       lr: ctx.uniform(lrUniform(group)),
       wd: ctx.uniform(decayUniform(group)),
     };
-    hooks.emit(`${rule.name}_${g.weight}`, ctx, updateKernel(g.elements, rule, io, frame));
+    hooks.emit(
+      `${rule.name}_${g.weight}`,
+      ctx,
+      updateKernel(g.elements, rule, io, frame, ctx.size('elements', g.elements)),
+    );
   }
 }

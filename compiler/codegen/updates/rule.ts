@@ -53,9 +53,16 @@ export interface UpdateFrame {
  * changes; with accumulation the gradient is added to its sum and, on the step that applies the update, the
  * mean of the sum is used and the sum is cleared.
  */
-export function updateKernel(count: number, rule: UpdateRule, io: RuleIo, frame: UpdateFrame): KernelBody {
+export function updateKernel(
+  count: number,
+  rule: UpdateRule,
+  io: RuleIo,
+  frame: UpdateFrame,
+  /** `count` as WGSL (KernelContext.size: weights of any size then share the kernel on the CPU adapter). */
+  bound = `${count}u`,
+): KernelBody {
   const { weight, gradient, sum, guard, scale, step } = frame;
-  const lines = [...threadEntry('t', count), `  if (${guard}[0] != 0.0) { return; }`];
+  const lines = [...threadEntry('t', bound), `  if (${guard}[0] != 0.0) { return; }`];
   if (sum) {
     lines.push(
       `  let total = ${sum.binding}[t] + ${gradient}[t];`,
