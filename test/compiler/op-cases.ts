@@ -90,7 +90,7 @@ export const opCases: OpCase[] = [
   },
   { op: 'max', leaves: [x3()], attrs: { axes: ['C'] } },
   { op: 'argmax', leaves: [x3()], attrs: { axes: ['C'] } },
-  // Plain 2-D convolutions (stride 1, square kernels): the tiled kernels.
+  // Plain 2-D convolutions (stride 1, square kernels): the tiled kernels (1x1: the implicit GEMM on GPUs).
   {
     op: 'convolution',
     label: 'convolution 3x3 pad 1 (tiled)',
@@ -105,7 +105,7 @@ export const opCases: OpCase[] = [
   },
   {
     op: 'convolution',
-    label: 'convolution 1x1 (tiled)',
+    label: 'convolution 1x1 (a plain GEMM on GPUs)',
     leaves: [nchw('x', 3, 5, 7), { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: [2, 3, 1, 1] }],
     attrs: plain(0),
   },
