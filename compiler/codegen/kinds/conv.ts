@@ -1,7 +1,8 @@
 // The lowering of the convolution ops: plain 2-D convolutions (stride 1, square kernel, isPlainConv2d) take
 // the register-tiled kernel forward and for the input gradient, and for the weight gradient a
-// workgroup-per-tile reduction over N and the output positions (a tiled GEMM on GPUs); every other
-// convolution takes the direct kernels of conv-direct.ts.
+// workgroup-per-tile reduction over N and the output positions (a tiled GEMM on GPUs); the other 2-D ones
+// (strided, dilated, grouped, rectangular; on GPUs the 1x1 ones too) the implicit GEMMs of conv-igemm.ts;
+// depthwise and 3-D ones the direct kernels of conv-direct.ts.
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { Graph, Node } from '../../ir/types.ts';
 import type { ConvGeometryNd } from '../../ops/convolution.ts';
