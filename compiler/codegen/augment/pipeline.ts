@@ -188,6 +188,9 @@ function stageOf(
     case 'vflip':
       return { ...exact, ...same, border: 'reflect101' };
     case 'rot90':
+      if (Array.isArray(options.axes) && options.axes.join() !== 'H,W') {
+        throw new AugmentError(`rot90 of images turns in [H, W], not [${options.axes.join(', ')}]`);
+      }
       if (size[0] !== size[1]) {
         throw new AugmentError(`rot90 needs square images, not ${size[0]}×${size[1]}`);
       }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { VolumeStage } from '../../../compiler/index.ts';
-import { VOLUME_PARAMS, volumePipeline } from '../../../compiler/index.ts';
+import { VOLUME_PARAMS, augmentPipeline, volumePipeline } from '../../../compiler/index.ts';
 import { readBuffer, writeBuffer } from '../../../runtime/executor.ts';
 import { VolumeAugmenter, mapParams, volumeParams } from '../../../runtime/data/augment-3d.ts';
 import { testDevice } from '../../helpers/gpu.ts';
@@ -121,5 +121,9 @@ describe('3-D transforms on the GPU', () => {
     expect(() =>
       volumePipeline([{ name: 'rot90', args: [], options: { axes: ['D', 'W'] } }] as never, [4, 8, 8]),
     ).toThrow(/square/);
+    // images turn in [H, W] only
+    expect(() =>
+      augmentPipeline([{ name: 'rot90', args: [], options: { axes: ['D', 'H'] } }] as never, [8, 8], [8, 8]),
+    ).toThrow(/turns in \[H, W\]/);
   });
 });
