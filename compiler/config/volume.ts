@@ -18,7 +18,21 @@ interface VolumeSpec {
   blocks?: { data?: Record<string, Setting> };
   spans: Record<string, Span | undefined>;
   model: { args: { name?: { name: string }; value: { kind: string; value?: unknown } }[] };
+  eval: Record<string, Setting>;
+  values: Record<string, Span | undefined>;
 }
+
+/** The metrics of volume evaluations (runtime/train/volume-eval.ts). */
+export const VOLUME_METRICS = [
+  'dice',
+  'miou',
+  'macc',
+  'proportion_error',
+  'per_class_iou',
+  'per_class_dice',
+  'hd95',
+  'nsd',
+];
 
 export function isVolumeData(spec: { data: ConfigCall }): boolean {
   return declaredShape(spec.data)?.size.length === 3;
@@ -39,6 +53,16 @@ export function volumePipelineProblems(spec: VolumeSpec): Diagnostic[] {
       createDiagnostic(code, spec.spans[`data.${key}`], list(missing), quote(key), list(allowed)),
     );
   }
+  const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
+  metrics.forEach((m, i) => {
+    const name = asCall(m)?.name ?? String(m);
+    if (name === 'dice_per_image') {
+      const span = spec.values[`eval.metrics.${i}`];
+      diagnostics.push(
+        createDiagnostic('SEG5055', span, quote(name), `${VOLUME_METRICS.join(', ')} on volumes`),
+      );
+    }
+  });
   // Resampling to another voxel spacing is declared, not done.
   const spacing = spec.data.options.spacing;
   if (spacing !== undefined && spacing !== 'native') {

@@ -3,10 +3,12 @@
 // patch batches from the loader, the 3-D transforms on the GPU, and a whole-volume evaluation by sliding
 // window. The evaluation covers every voxel of the validation volume once: its label shares are those of the
 // volume decoded apart (nibabel-checked decoder, no GPU).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
+import { stageExperiment } from '../../compiler/index.ts';
+import type { CompileError } from '../../diagnostics/index.ts';
 import { openDataset } from '../../runtime/data/registry.ts';
 import { Trainer } from '../../runtime/train/trainer.ts';
 
@@ -48,3 +50,28 @@ test(
     expect(predicted).toBeCloseTo(1, 12);
   },
 );
+
+test('what volumes cannot do yet is named where it is written, before the GPU', () => {
+  const file = join(root, 'test/fixtures/data/experiments/brain3d_tiny.seg');
+  const source = readFileSync(file, 'utf8');
+  const messages = (text: string) => {
+    try {
+      stageExperiment(file, { text, check: true });
+      return [];
+    } catch (error) {
+      return (error as CompileError).diagnostics.map((d) => `${d.code} ${d.span?.line}: ${d.message}`);
+    }
+  };
+  expect(messages(source.replace('metrics = [dice, hd95]', 'metrics = [dice, dice_per_image]'))).toEqual([
+    "SEG5055 16: Metric 'dice_per_image' is declared but not available yet; this version computes dice, " +
+      'miou, macc, proportion_error, per_class_iou, per_class_dice, hd95, nsd on volumes.',
+  ]);
+  expect(messages(source.replace('spacing = "native"', 'spacing = [1, 1, 1]'))).toEqual([
+    'SEG5080 7: nifti: option \'spacing\' must be "native" (resampling to a spacing is not available yet), ' +
+      'got [1, 1, 1].',
+  ]);
+  expect(messages(source.replace('eval augment = [zscore()]', 'eval augment = [flip()]'))).toEqual([
+    "SEG5053 10: Transform 'flip' in 'eval augment' is declared but not available yet; this version runs " +
+      "'zscore'.",
+  ]);
+});
