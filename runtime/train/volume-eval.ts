@@ -1,5 +1,5 @@
-// Evaluation of a volume split: each whole volume (decoded by the loader) is uploaded once, its `eval augment`
-// (zscore) applied on the GPU, predicted by sliding window through the eval plan at patch size
+// Evaluation of a volume split: each whole volume (decoded by the loader) is uploaded once, its `eval
+// augment` (zscore) applied on the GPU, predicted by sliding window through the eval plan at patch size
 // (volume-inference.ts; with the dataset's `mirror`, each window averaged over its 8 mirrorings), and scored
 // on the whole volume: the confusion matrix of its valid voxels (counted on the GPU) gives dice, miou, macc,
 // the per-class tables and the proportion error; hd95 and nsd run the surface kernels on the volume's class

@@ -1,10 +1,11 @@
 // Whole-volume inference by sliding window on the GPU (nnU-Net v1's _internal_predict_3D_3Dconv_tiled with
-// the Gaussian, without mirroring; windows and weights in sliding-window.ts). Per batch of windows: CUT copies
-// them out of the uploaded volume (u8, padded: image 0, labels the ignore value) into the eval plan's inputs,
-// the caller runs the plan, ACCUMULATE adds each window's softmax (sigmoid in binary mode) times the Gaussian
-// and the Gaussian itself into f32 sums over the padded volume (one thread per voxel of the batch's windows,
-// the windows in order: no races, nnU-Net's order of additions). FINISH divides, takes the argmax (the first
-// of equal maxima, as numpy) over the unpadded volume and counts the confusion matrix of the valid voxels.
+// the Gaussian, mirroring optional; windows and weights in sliding-window.ts). Per batch of windows: CUT
+// copies them out of the uploaded volume (u8, padded: image 0, labels the ignore value) into the eval plan's
+// inputs, the caller runs the plan, ACCUMULATE adds each window's softmax (sigmoid in binary mode) times the
+// Gaussian and the Gaussian itself into f32 sums over the padded volume (one thread per voxel of the batch's
+// windows, the windows in order: no races, nnU-Net's order of additions). FINISH divides, takes the argmax
+// (the first of equal maxima, as numpy) over the unpadded volume and counts the confusion matrix of the valid
+// voxels.
 import { InternalError } from '../../diagnostics/index.ts';
 import { gaussianFactors, padding, windowOrigins } from './sliding-window.ts';
 

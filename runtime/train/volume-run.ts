@@ -1,7 +1,8 @@
-// Training on volumes: each step's batch is one patch per volume of the epoch's order (decoded by the loader's
-// threads, cut on the CPU: bytes copied, no arithmetic), placed as nnU-Net places them (data/patches.ts: the
-// last third of a batch centred on foreground), uploaded as u8 [B, C, D, H, W] and augmented on the GPU by the
-// `train augment` stages (data/augment-3d.ts). Positions come from (dataset seed, epoch, sample index).
+// Training on volumes: each step's batch is one patch per volume of the epoch's order (decoded by the
+// loader's threads, cut on the CPU: bytes copied, no arithmetic), placed as nnU-Net places them
+// (data/patches.ts: the last third of a batch centred on foreground), uploaded as u8 [B, C, D, H, W] and
+// augmented on the GPU by the `train augment` stages (data/augment-3d.ts). Positions come from (dataset seed,
+// epoch, sample index).
 import type { CompiledExperiment } from '../../compiler/index.ts';
 import type { Sample } from '../data/dataset.ts';
 import type { Batch } from '../data/loader.ts';
