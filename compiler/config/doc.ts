@@ -104,7 +104,8 @@ export function catalogueMarkdown(): string {
       '(binary) and `nifti` ' +
       '(docs/data.md; volumes take `flip`, `rot90`, `intensity_scale`, `zscore`), the',
     `transforms ${RUNNABLE_TRANSFORMS.map((t) => `\`${t}\``).join(', ')} in \`train augment\` (on the GPU; ` +
-      '`eval augment` may hold `resize`, `longest_max_size` and `pad_if_needed`, then repeat its `normalize`),',
+      '`eval augment` may hold `resize`, `longest_max_size` and `pad_if_needed`, then repeat its ' +
+      '`normalize`),',
     'every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' + 'true }`,',
     '`eval.batch` equal to `train.batch` and no pretrained `weights`.',
     '',

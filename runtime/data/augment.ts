@@ -167,7 +167,7 @@ export function planInputs(loaded: LoadedPlan): AugmentTargets {
 
 /**
  * The augmenter from batches assembled at `input` to a plan's inputs at `output`: the `transforms` of a data
- * block (`train augment`, `eval augment`), then a resize to `output` when they end at another size (upstream's
+ * block (`train augment`, `eval augment`), then a resize to `output` where they end elsewhere (upstream's
  * final Resize). Undefined when there is nothing to do; a list that cannot run (a crop larger than the image)
  * is a RunError naming `what`.
  */

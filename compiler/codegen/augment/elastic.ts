@@ -1,9 +1,9 @@
 // The kernels of elastic's second stage (albumentations 1.1 ElasticTransform, approximate = False): a random
-// field in [-1, 1] per pixel and axis, smoothed by scipy.ndimage.gaussian_filter(sigma) (truncate 4, 'reflect'
-// border) and scaled by alpha, then cv2.remap by (x + dx, y + dy) with BORDER_REFLECT_101 (images bilinear in
-// 1/32 pixel, labels nearest). All three run on the device: the field is drawn by a counter hash of the
-// sample's key (params 1 and 2, its two 16-bit halves, from (seed, epoch, sample, stage)) and the element's
-// index, the same hash as the CPU's draws (runtime/data/augment-params.ts).
+// field in [-1, 1] per pixel and axis, smoothed by scipy.ndimage.gaussian_filter(sigma) (truncate 4,
+// 'reflect' border) and scaled by alpha, then cv2.remap by (x + dx, y + dy) with BORDER_REFLECT_101 (images
+// bilinear in 1/32 pixel, labels nearest). All three run on the device: the field is drawn by a counter hash
+// of the sample's key (params 1 and 2, its two 16-bit halves, from (seed, epoch, sample, stage)) and the
+// element's index, the same hash as the CPU's draws (runtime/data/augment-params.ts).
 import type { AugmentKernel, AugmentStage } from './kernels.ts';
 import { PARAMS_PER_SAMPLE, augmentKernel } from './kernels.ts';
 

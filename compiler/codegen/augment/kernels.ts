@@ -68,6 +68,8 @@ export interface AugmentKernel {
 }
 
 const WORKGROUP = 64;
+/** elastic's smoothed displacement field, read by its remap (elastic.ts). */
+const FIELD_BINDING = '@group(0) @binding(6) var<storage, read> fieldB: array<f32>;';
 const f = (v: number) => (Number.isInteger(v) ? `${v}.0` : `${v}`);
 
 /** The kernel of stage `index` of a pipeline for batches of `batch` samples of `channels` channels. */
@@ -102,7 +104,7 @@ const BASE = ${index * batch * PARAMS_PER_SAMPLE}u;
 fn imageAt(i: u32) -> u32 { return (srcImage[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
 fn labelAt(i: u32) -> u32 { return (srcLabels[i >> 2u] >> ((i & 3u) * 8u)) & 255u; }
 fn param(b: u32, k: u32) -> f32 { return params[BASE + b * ${PARAMS_PER_SAMPLE}u + k]; }
-${stage.kind === 'warp' && stage.map === 'field' ? '@group(0) @binding(6) var<storage, read> fieldB: array<f32>;' : ''}
+${stage.kind === 'warp' && stage.map === 'field' ? FIELD_BINDING : ''}
 `;
   if (stage.kind === 'elastic') throw new Error('elastic stages have kernels of their own (elastic.ts)');
   const body = stage.kind === 'warp' ? warpBody(stage) : colourBody(stage);

@@ -49,7 +49,7 @@ export function augmentPipeline(
   transforms: Setting[],
   input: [number, number],
   output: [number, number] = input,
-  /** `fit`: a list that ends at another size is resized to `output` (bilinear, labels nearest), as upstream's Resize. */
+  /** `fit`: a list ending at another size is resized to `output`, as upstream's Resize. */
   options: { fit?: boolean } = {},
 ): AugmentPipeline {
   const stages: AugmentStage[] = [];
@@ -362,7 +362,7 @@ function resampleOf(
 }
 
 /**
- * The [H, W] batches are assembled at before `train augment` when the images' own size is not known (no scan):
+ * The [H, W] batches are assembled at before `train augment` without the images' own size (no scan):
  * Cityscapes' `eval_size`, its native 1024×2048, from which training crops; else the training size.
  */
 export function declaredSource(data: {
