@@ -2,45 +2,76 @@
 // Unet, FPN and DeepLabV3Plus decoders, in float64). Each golden file holds the reference's state_dict keys;
 // this test writes a safetensors file with those keys and the generator's deterministic values and loads it
 // through the network's `weights` argument. The key sets, shapes, dtypes and the parameter count must equal
-// PyTorch's, and the model as segc saves it must hold exactly the reference's state_dict. The logits in
-// evaluation and training mode (batch statistics) and the loss mean(logits * R) must match within 1e-4 of the
-// reference's largest magnitude (16 or 512 sampled values and the L2 norm); for WITH_GRADIENTS so must the
-// gradient with respect to every parameter, within GRADIENT_TOLERANCE.
-import { mkdtempSync, readFileSync } from 'node:fs';
+// PyTorch's, and the model as segc saves it must be byte for byte the file the generator's export step loaded
+// into the PyTorch module with load_state_dict(strict = True). The logits in evaluation and training mode (batch
+// statistics), the loss mean(logits * R) and the gradient with respect to every parameter must match within 1e-4
+// of the reference's largest magnitude (16 or 512 sampled values and the L2 norm), or 10 times PyTorch's own f32
+// error where that is larger.
+//
+// A ReLU network's gradient is not a continuous function of its forward pass: where a ReLU input is within f32's
+// error of 0 (or a max pool's two largest inputs are that close), f32 may take the other side, and the gradient of
+// everything upstream changes by ~1e-3 of its size (unet_r18: 5.6e-3 with two such decisions flipped out of 1.5
+// million; PyTorch f32 happened to flip none, fpn_r101's PyTorch f32 flips some: 2.1e-1). The generator lists the
+// decisions within 1e-5 of a tie with what each changes (fragile); this test reads segc's own ReLU and pool inputs
+// there and corrects the reference for the ones segc took the other way. The corrections are float64 figures of
+// the reference, and segc's values at those places must be within tau of float64's, so no decision farther from a
+// tie can have flipped unnoticed.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatePlan } from '../../compiler/index.ts';
 import { differentiate } from '../../compiler/autodiff/index.ts';
-import { resolveModules } from '../../compiler/resolve/index.ts';
 import type { WeightSpec } from '../../compiler/stage/index.ts';
-import { Stager } from '../../compiler/stage/stager.ts';
-import type { TensorEntry } from '../../runtime/checkpoint/safetensors.ts';
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  writeSafetensorsFile,
-} from '../../runtime/checkpoint/safetensors.ts';
-import { modelEntry } from '../../runtime/weights/convert.ts';
-import { loadPretrained } from '../../runtime/weights/import.ts';
+import { decodeSafetensors } from '../../runtime/checkpoint/safetensors.ts';
 import { runPlanOnGpu } from '../helpers/gpu.ts';
+import type { NetCase } from '../helpers/net-parity.ts';
+import {
+  readGolden,
+  savedModel,
+  sha256,
+  stageNet as stageNetIn,
+  weightValues as weightValuesOf,
+  writeReferenceWeights as writeReferenceWeightsIn,
+} from '../helpers/net-parity.ts';
 import { uniform, valuesFor } from '../helpers/net-values.ts';
 
 interface Summary {
   /** PyTorch's own float32 error on this measure (what an f32 computation of the case reaches). */
   f32_error: number;
+  /** For a gradient: PyTorch f32's error against the reference corrected for its own fragile decisions. */
+  f32_error_corrected?: number;
   norm: number;
   max: number;
   indices: number[];
   values: number[];
 }
 
-interface Golden {
-  name: string;
-  model: string;
-  input: number[];
-  classes: number;
-  keys: { name: string; shape: number[]; dtype: 'F32' | 'I64' }[];
+/** A gradient's change at its samples, and <G, change> and |change|^2 for its norm. */
+interface Change {
+  samples: number[];
+  dot: number;
+  square: number;
+}
+
+/**
+ * A decision of the forward pass that f32 may take otherwise than float64 (generate_nets.py, fragile_items):
+ * a ReLU input within `tau` of 0 (`relu`: the ReLU call, in execution order; `index`: the element), or a max
+ * pool window whose two largest inputs are that close (`winner` and `runner_up`: their flat indices in the pool's
+ * input). `delta`: what each gradient gains if the decision goes the other way.
+ */
+interface Fragile {
+  relu?: number;
+  index?: number;
+  pre?: number;
+  pool?: number;
+  winner?: number;
+  runner_up?: number;
+  scale: number;
+  delta: Record<string, Change>;
+}
+
+interface Golden extends NetCase {
   parameters: number;
   logits_eval: Summary;
   logits_train: Summary;
@@ -50,63 +81,37 @@ interface Golden {
   loss_scale: number;
   loss_f32_error: number;
   grads: Record<string, Summary>;
+  fragile?: { tau: number; relus: number; pools: number; items: Fragile[]; f32_flips: number[] };
+  /**
+   * The generator's export step: the SHA-256 and size of the model file segc saves (test/golden/export_nets.mts),
+   * that PyTorch's load_state_dict(strict = True) took it (a missing, unexpected or misshapen key raises), and
+   * the largest difference of the loaded module's eval logits from the reference's (0: the same values).
+   */
+  export: { sha256: string; bytes: number; strict: boolean; logits_eval_difference: number };
 }
 
 const TOLERANCE = 1e-4;
 /**
- * segc's training-mode backward pass on lavapipe is less precise than PyTorch's in f32 (unet_r18: 5.6e-3 where
- * PyTorch f32 reaches 1e-5 on the same measure; the forward passes match within 1e-5): the gradients are held
- * to this until that is found.
- */
-const GRADIENT_TOLERANCE = 1e-2;
-/**
- * How far beyond PyTorch's own float32 error (recorded by the generator) a measure may be: f32 cannot do better
- * than that on these cases (FPN-R101's training logits: 3.9e-4), so the limit is the larger of the tolerance and
- * this multiple.
+ * How far beyond PyTorch's own float32 error (recorded by the generator; for gradients, with the reference
+ * corrected for PyTorch's own fragile decisions) a measure may be: f32 cannot do better than that on these cases
+ * (FPN-R101's training logits: 3.9e-4), so the limit is the larger of the tolerance and this multiple.
  */
 const F32_FACTOR = 10;
+/**
+ * A golden file generated before the fragile decisions were listed (none is committed so once
+ * generate_nets.py has run for every network): no corrections, and its gradients held to this, as they were.
+ */
+const UNLISTED = { tau: 0, relus: 0, pools: 0, items: [] as Fragile[], f32_flips: [] as number[] };
+const UNLISTED_TOLERANCE = 1e-2;
 const dir = mkdtempSync(join(tmpdir(), 'segc-parity-'));
-
-function golden(name: string): Golden {
-  return JSON.parse(readFileSync(join(__dirname, '../golden/nets', `${name}.json`), 'utf8')) as Golden;
-}
-
-/** The weights file of the reference: its keys, the generator's values (F32, int64 counters). */
-async function writeReferenceWeights(g: Golden): Promise<string> {
-  const tensors: Record<string, TensorEntry> = {};
-  for (const key of g.keys) {
-    const values = valuesFor(key.name, key.shape);
-    tensors[key.name] =
-      key.dtype === 'I64'
-        ? { dtype: 'I64', shape: key.shape, data: BigInt64Array.from(values, (v) => BigInt(v)) }
-        : { dtype: 'F32', shape: key.shape, data: Float32Array.from(values) };
-  }
-  const path = join(dir, `${g.name}.safetensors`);
-  await writeSafetensorsFile(path, tensors);
-  return path;
-}
-
-interface Staged {
-  s: Stager;
-  logits: number;
-}
+const golden = (name: string) => readGolden<Golden>(name);
+const writeReferenceWeights = (g: Golden) => writeReferenceWeightsIn(g, dir);
 
 /** Stages `g.model` on an f32 input `x` (its layers named from the root), weights from `file`. */
-function stageNet(g: Golden, mode: 'train' | 'eval', file: string): Staged {
-  const call = g.model.replace('(', '(x, ').replace(/\)$/, `, weights = "${file}", name = "")`);
-  const text = [
-    'import std/nets { unet_resnet, fpn_resnet, deeplabv3plus_resnet }',
-    `net parity(x: image[N,Cin,H,W]) = ${call}`,
-  ].join('\n');
-  const resolved = resolveModules(join(dir, 'parity.seg'), text);
-  expect(resolved.diagnostics).toEqual([]);
-  const net = resolved.entry.definitions.get('parity')!;
-  const s = new Stager({ mode, classes: g.classes });
-  const x = s.b.add('input', [], { name: 'x', dims: ['N', 'C', 'H', 'W'], sizes: g.input, dtype: 'f32' });
-  const span = net.def.span;
-  const callee = { kind: 'function' as const, def: net.def, scope: net.scope };
-  const out = s.callDefinition(callee, [s.wrap(x)], new Map(), span, [span]);
-  return { s, logits: s.tensor(out, span) };
+function stageNet(g: Golden, mode: 'train' | 'eval', file: string) {
+  const staged = stageNetIn(g, mode, file, dir);
+  expect(staged.diagnostics).toEqual([]);
+  return staged;
 }
 
 function checkSummary(actual: Float32Array, expected: Summary): number {
@@ -123,10 +128,9 @@ function checkSummary(actual: Float32Array, expected: Summary): number {
 
 /** The initial values of the staged weights, then the reference's file loaded over them. */
 async function weightValues(weights: WeightSpec[]): Promise<Record<string, Float32Array>> {
-  const values = new Map(weights.map((w) => [w.name, new Float32Array(w.sizes.reduce((a, b) => a * b, 1))]));
-  const loaded = await loadPretrained(weights, values);
+  const { tensors, loaded } = await weightValuesOf(weights);
   expect(loaded.map((l) => [l.scope, l.tensors])).toEqual([['', weights.length]]);
-  return Object.fromEntries(values);
+  return tensors;
 }
 
 /** The staged model's tensors against the reference's state_dict; returns the eval staging and values. */
@@ -142,10 +146,17 @@ async function checkKeys(g: Golden, file: string) {
     .reduce((a, w) => a + w.sizes.reduce((p, q) => p * q, 1), 0);
   expect(trainable).toBe(g.parameters);
   const tensors = await weightValues(weights);
-  // What segc saves for the model is exactly the state_dict load_state_dict(strict = True) needs.
-  const saved = decodeSafetensors(
-    encodeSafetensors(Object.fromEntries(weights.map((w) => [w.name, modelEntry(w, tensors[w.name])]))),
-  );
+  // What segc saves for the model is exactly the state_dict load_state_dict(strict = True) needs: these bytes
+  // are the file the generator's export step gave PyTorch (test/golden/export_nets.mts writes them with the same
+  // helpers), which loaded it strictly into the reference module and computed the reference's eval logits.
+  const bytes = savedModel(weights, tensors);
+  expect({ sha256: sha256(bytes), bytes: bytes.length, strict: true }).toEqual({
+    sha256: g.export.sha256,
+    bytes: g.export.bytes,
+    strict: g.export.strict,
+  });
+  expect(g.export.logits_eval_difference).toBe(0);
+  const saved = decodeSafetensors(bytes);
   expect(Object.entries(saved.tensors).map(([k, t]) => [k, t.shape, t.dtype])).toEqual(
     [...g.keys].sort((a, b) => (a.name < b.name ? -1 : 1)).map((k) => [k.name, k.shape, k.dtype]),
   );
@@ -190,6 +201,9 @@ async function parity(name: string, gradients: boolean) {
     b.add('sum', [product], { axes: dims.map((d) => d.name) }),
     b.constant(1 / count),
   ]);
+  // The ReLUs and max pools in execution order (the order of staging), before the backward pass is added.
+  const relus = b.nodes.filter((n) => n.op === 'relu');
+  const pools = b.nodes.filter((n) => n.op === 'pool' && n.attrs.mode === 'max');
   const leaves = gradients ? b.nodes.filter((n) => n.op === 'weight') : [];
   const grads = differentiate(
     b,
@@ -199,6 +213,14 @@ async function parity(name: string, gradients: boolean) {
   b.output('logits', train.logits, 'tensor');
   b.output('loss', loss, 'tensor');
   for (const leaf of leaves) b.output(`grad:${leaf.attrs.name}`, grads.get(leaf.id)!, 'tensor');
+  const fragile = g.fragile ?? UNLISTED;
+  if (gradients && g.fragile) {
+    expect([relus.length, pools.length]).toEqual([fragile.relus, fragile.pools]);
+    for (const i of new Set(fragile.items.flatMap((f) => (f.relu === undefined ? [] : [f.relu]))))
+      b.output(`relu:${i}`, relus[i].inputs[0], 'tensor');
+    for (const i of new Set(fragile.items.flatMap((f) => (f.pool === undefined ? [] : [f.pool]))))
+      b.output(`pool:${i}`, pools[i].inputs[0], 'tensor');
+  }
   const trainPlan = generatePlan(b.graph(), { name: 'parity_train', target: 'cpu' });
   const trainOut = await runPlanOnGpu(trainPlan, { tensors: { ...tensors, x, r } });
   errors.logits_train = checkSummary(trainOut.logits, g.logits_train);
@@ -206,12 +228,60 @@ async function parity(name: string, gradients: boolean) {
   limits.logits_train = limit(TOLERANCE, g.logits_train.f32_error);
   limits.loss = limit(TOLERANCE, g.loss_f32_error);
   if (!gradients) return { errors, limits };
+  const { flipped, drift } = decisions(fragile.items, trainOut);
+  // segc's f32 forward pass is within tau of float64 at the fragile decisions (unet_r18: 3.5e-6 of the tensor's
+  // largest magnitude, tau 1e-5): a decision farther than tau from a tie cannot have gone the other way.
+  if (g.fragile) expect(drift).toBeLessThan(fragile.tau);
   for (const [key, summary] of Object.entries(g.grads)) {
-    errors[`grad ${key}`] = checkSummary(trainOut[`grad:${key}`], summary);
-    limits[`grad ${key}`] = limit(GRADIENT_TOLERANCE, summary.f32_error);
+    errors[`grad ${key}`] = checkSummary(
+      trainOut[`grad:${key}`],
+      corrected(summary, key, fragile.items, flipped),
+    );
+    limits[`grad ${key}`] = g.fragile
+      ? limit(TOLERANCE, summary.f32_error_corrected!)
+      : limit(UNLISTED_TOLERANCE, summary.f32_error);
   }
+  console.log(
+    `${name}: ${flipped.length} of ${fragile.items.length} fragile decisions taken otherwise than float64 ` +
+      `(PyTorch f32: ${fragile.f32_flips.length}); segc's largest drift there ${drift.toExponential(2)}`,
+  );
   expect(Object.keys(g.grads).sort()).toEqual(leaves.map((n) => n.attrs.name as string).sort());
   return { errors, limits };
+}
+
+/**
+ * The fragile decisions segc's forward pass took otherwise than float64 (a ReLU input on the other side of 0,
+ * the runner-up of a max pool window larger, or equal and first), and its largest distance from float64 there
+ * (relative to the tensor's largest magnitude).
+ */
+function decisions(items: Fragile[], out: Record<string, Float32Array>) {
+  const flipped: number[] = [];
+  let drift = 0;
+  items.forEach((f, e) => {
+    if (f.relu !== undefined) {
+      const value = out[`relu:${f.relu}`][f.index!];
+      drift = Math.max(drift, Math.abs(value - f.pre!) / f.scale);
+      if (value > 0 !== f.pre! > 0) flipped.push(e);
+    } else {
+      const values = out[`pool:${f.pool}`];
+      const [a, b] = [values[f.winner!], values[f.runner_up!]];
+      if (b > a || (b === a && f.runner_up! < f.winner!)) flipped.push(e);
+    }
+  });
+  return { flipped, drift };
+}
+
+/** A gradient's reference summary as it is with the decisions `flipped` gone the other way. */
+function corrected(summary: Summary, key: string, items: Fragile[], flipped: number[]): Summary {
+  const values = [...summary.values];
+  let square = summary.norm ** 2;
+  for (const e of flipped) {
+    const change = items[e].delta[key];
+    if (!change) continue;
+    change.samples.forEach((c, k) => (values[k] += c));
+    square += 2 * change.dot + change.square;
+  }
+  return { ...summary, values, norm: Math.sqrt(Math.max(square, 0)) };
 }
 
 /** The error allowed: `tolerance`, or F32_FACTOR times PyTorch's own f32 error where that is larger. */

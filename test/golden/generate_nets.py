@@ -12,11 +12,23 @@ mean(logits * R) of the training forward pass (with mean |logits * R|, its scale
 gradient's L2 norm, its largest magnitude and its values at 16 indices drawn from the key (the logits: 512),
 each with PyTorch's own float32 error on that measure (f32_error). Dropout is set to 0 (the only random op).
 
-Run with /usr/bin/python3 (Debian's python3-torch and python3-torchvision); the output is identical on every
-run. CI reads the JSON only.
+Two more parts per network. fragile: the forward pass's decisions that float32 may take otherwise than float64
+(a ReLU input within FRAGILE of 0, a max-pool window's two largest inputs that close), each with what every
+gradient gains at its samples if it goes the other way; the test asks segc's forward pass which way it went and
+corrects the reference for those (a ReLU net's gradient jumps there: no f32 computation is continuous across
+them). export: segc's own model file (test/golden/export_nets.mts, run with npx tsx) loaded into the reference
+module by load_state_dict(strict=True), with its SHA-256, which the test checks segc still writes.
+
+Run with /usr/bin/python3 (Debian's python3-torch and python3-torchvision) from anywhere, with node and the
+repository's node_modules for the export step; `generate_nets.py unet_r18` regenerates one network. The output is
+identical on every run. CI reads the JSON only.
 """
+import hashlib
 import json
 import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -354,6 +366,164 @@ def error_of(tensor, reference):
     return max(diff, abs(float(t.norm()) - reference["norm"]) / reference["norm"])
 
 
+# ---- ReLU decisions within f32's reach of a tie -----------------------------------------------------------------
+
+# A ReLU input within this fraction of its tensor's largest magnitude from 0 is "fragile": an f32 forward pass
+# (segc's or PyTorch's, errors ~1e-6 of that magnitude) may put it on the other side of 0. The gradient is not
+# continuous there: a flipped mask adds or removes g_e * d(pre_e)/d(theta) (g_e: the loss's gradient at the
+# ReLU's output) to every gradient upstream of it, ~1e-3 of their size, whatever the precision of the kernels.
+FRAGILE = 1e-5
+# A fragile element's correction is kept for a parameter where it reaches this fraction of the gradient's largest
+# magnitude (or of its squared norm); below, it is under 1/1000 of the tolerance and left out.
+NEGLIGIBLE = 1e-6
+
+
+def relu_inputs(net, x, keep_graph=False):
+    """Runs net (in its mode) on x: every ReLU call's input and output in execution order, the max pools' inputs
+    and outputs, and the logits."""
+    found = {"relu_in": [], "relu_out": [], "pool_in": [], "pool_out": []}
+    hooks = []
+
+    def watch(module, kind):
+        hooks.append(module.register_forward_pre_hook(lambda m, inp: found[kind + "_in"].append(inp[0])))
+        hooks.append(module.register_forward_hook(lambda m, inp, out: found[kind + "_out"].append(out)))
+
+    for module in net.modules():
+        if isinstance(module, nn.ReLU):
+            module.inplace = False  # the same values; the input stays readable
+            watch(module, "relu")
+        if isinstance(module, nn.MaxPool2d):
+            watch(module, "pool")
+    if keep_graph:
+        found["logits"] = net(x)
+    else:
+        with torch.no_grad():
+            found["logits"] = net(x)
+    for h in hooks:
+        h.remove()
+    return found
+
+
+def pool_windows(t):
+    """The 3x3 stride-2 pad-1 max pool's windows of t (>= 0): their values and flat input indices, [N, C, 9, P]."""
+    n, c, h, w = t.shape
+    values = F.unfold(F.pad(t, (1, 1, 1, 1), value=-1.0), 3, stride=2).reshape(n, c, 9, -1)
+    index = torch.arange(h * w, dtype=torch.float64).reshape(1, 1, h, w)
+    taps = F.unfold(F.pad(index, (1, 1, 1, 1), value=-1.0), 3, stride=2).reshape(1, 1, 9, -1).long()
+    return values, taps.expand(n, c, 9, -1)
+
+
+def fragile_items(found):
+    """Where an f32 forward pass may decide otherwise: ReLU inputs within FRAGILE of 0, and max-pool windows whose
+    two largest values are within FRAGILE of each other (as fractions of the tensor's largest magnitude)."""
+    items = []
+    for i, pre in enumerate(found["relu_in"]):
+        flat = pre.detach().reshape(-1)
+        scale = float(flat.abs().max())
+        for j in torch.nonzero(flat.abs() < FRAGILE * scale).reshape(-1).tolist():
+            items.append({"relu": i, "index": j, "pre": float(flat[j]), "scale": scale})
+    for i, t in enumerate(found["pool_in"]):
+        t = t.detach()
+        n, c, h, w = t.shape
+        scale = float(t.abs().max())
+        values, taps = pool_windows(t)
+        first = values.argmax(dim=2, keepdim=True)  # the first maximum, where torch routes the gradient
+        top = values.gather(2, first)
+        rest = values.scatter(2, first, -2.0)
+        second = rest.argmax(dim=2, keepdim=True)
+        gap = (top - rest.gather(2, second)).reshape(-1) / scale
+        for k in torch.nonzero((gap < FRAGILE) & (top.reshape(-1) > 0)).reshape(-1).tolist():
+            plane, window = divmod(k, values.shape[3])
+            nn_, cc = divmod(plane, c)
+            at = lambda tap: int(taps[nn_, cc, int(tap.reshape(-1)[k]), window]) + plane * h * w
+            items.append({"pool": i, "output": k, "winner": at(first), "runner_up": at(second), "scale": scale})
+    return items
+
+
+def fragile_elements(net, x, grads, grad_summaries):
+    """The fragile decisions (fragile_items) and, for each, the change of every gradient at its samples (and of its
+    norm) if that decision goes the other way: for a ReLU, -+ g_e d(pre_e)/d(theta); for a max pool, g_o times
+    d(x_runner_up - x_winner)/d(theta), g the loss's gradient at the op's output."""
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    net.train()
+    found = relu_inputs(net, x, True)
+    logits = found["logits"]
+    r = torch.tensor(as_f32(2.0 * uniform("loss", logits.numel()) - 1.0), dtype=x.dtype)
+    loss = (logits.reshape(-1) * r).mean()
+    names = [k for k, _ in net.named_parameters()]
+    params = [p for _, p in net.named_parameters()]
+    outs = found["relu_out"] + found["pool_out"]
+    g_out = torch.autograd.grad(loss, outs, retain_graph=True)
+    relus = len(found["relu_out"])
+    items = fragile_items(found)
+    for start in range(0, len(items), 16):
+        chunk = items[start : start + 16]
+        picked, gs = [], []
+        for item in chunk:
+            if "relu" in item:
+                i, j = item["relu"], item["index"]
+                picked.append(found["relu_in"][i].reshape(-1)[j])
+                gs.append((-1.0 if item["pre"] > 0 else 1.0) * float(g_out[i].reshape(-1)[j]))
+            else:
+                flat = found["pool_in"][item["pool"]].reshape(-1)
+                picked.append(flat[item["runner_up"]] - flat[item["winner"]])
+                gs.append(float(g_out[relus + item["pool"]].reshape(-1)[item["output"]]))
+        eye = torch.eye(len(chunk), dtype=x.dtype)
+        d = torch.autograd.grad(
+            torch.stack(picked), params, grad_outputs=eye, is_grads_batched=True, retain_graph=True, allow_unused=True
+        )
+        for b, item in enumerate(chunk):
+            delta = {}
+            for key, dk in zip(names, d):
+                if dk is None:
+                    continue
+                change = gs[b] * dk[b].reshape(-1)
+                reference = grad_summaries[key]
+                samples = [float(change[k]) for k in reference["indices"]]
+                dot = float((grads[key].reshape(-1) * change).sum())
+                square = float((change * change).sum())
+                small = max(abs(v) for v in samples) < NEGLIGIBLE * reference["max"]
+                if small and abs(dot) < NEGLIGIBLE * reference["norm"] ** 2:
+                    continue
+                delta[key] = {
+                    "samples": [float(f"{v:.5g}") for v in samples],
+                    "dot": float(f"{dot:.5g}"),
+                    "square": float(f"{square:.5g}"),
+                }
+            item["delta"] = delta
+    net.load_state_dict(state)
+    return {"tau": FRAGILE, "relus": relus, "pools": len(found["pool_out"]), "items": items}
+
+
+def flips(found, items):
+    """The items a forward pass (found: relu_inputs of it) decides otherwise than float64 did."""
+    out = []
+    for e, item in enumerate(items):
+        if "relu" in item:
+            value = float(found["relu_in"][item["relu"]].reshape(-1)[item["index"]])
+            if (value > 0) != (item["pre"] > 0):
+                out.append(e)
+        else:
+            flat = found["pool_in"][item["pool"]].reshape(-1)
+            a, b = float(flat[item["winner"]]), float(flat[item["runner_up"]])
+            if b > a or (b == a and item["runner_up"] < item["winner"]):
+                out.append(e)
+    return out
+
+
+def corrected(summary, key, items, flipped):
+    """A gradient summary as it is with the decisions of `flipped` (item numbers) gone the other way."""
+    values = list(summary["values"])
+    square = summary["norm"] ** 2
+    for e in flipped:
+        change = items[e]["delta"].get(key)
+        if change is None:
+            continue
+        values = [v + c for v, c in zip(values, change["samples"])]
+        square += 2 * change["dot"] + change["square"]
+    return {**summary, "values": values, "norm": float(np.sqrt(max(square, 0.0)))}
+
+
 def case(name, cls, depth, classes, shape, model):
     torch.manual_seed(0)
     net = cls(depth, classes).double()
@@ -385,8 +555,22 @@ def case(name, cls, depth, classes, shape, model):
     result["logits_eval"]["f32_error"] = error_of(f32[0], result["logits_eval"])
     result["logits_train"]["f32_error"] = error_of(f32[1], result["logits_train"])
     result["loss_f32_error"] = abs(float(f32[2]) - float(loss)) / float(loss_scale)
+    net.double()  # the weights are f32 values: exact both ways
+    result["fragile"] = fragile_elements(net, x, grads, result["grads"])
+    # PyTorch f32's own decisions at the fragile items, and its error against the reference corrected for them;
+    # f32_flips_outside: the ReLUs it decides otherwise than float64 outside the items (none, or FRAGILE is small).
+    items = result["fragile"]["items"]
+    net.float().train()
+    found32 = relu_inputs(net, x.float())
+    flipped = flips(found32, items)
+    net.double().train()
+    found64 = relu_inputs(net, x)
+    total = sum(int(((p > 0) != (q > 0)).sum()) for p, q in zip(found32["relu_in"], found64["relu_in"]))
+    result["fragile"]["f32_flips"] = flipped
+    result["fragile"]["f32_flips_outside"] = total - sum(1 for e in flipped if "relu" in items[e])
     for key, g in f32[3].items():
         result["grads"][key]["f32_error"] = error_of(g, result["grads"][key])
+        result["grads"][key]["f32_error_corrected"] = error_of(g, corrected(result["grads"][key], key, items, flipped))
     params = sum(p.numel() for p in net.parameters())
     return {
         "name": name,
@@ -401,15 +585,74 @@ def case(name, cls, depth, classes, shape, model):
     }
 
 
+# ---- segc's saved model in PyTorch -------------------------------------------------------------------------------
+
+SAFETENSORS_DTYPES = {"F32": (np.float32, torch.float32), "I64": (np.int64, torch.int64)}
+
+
+def read_safetensors(path):
+    """A safetensors file read by its specification (8-byte little-endian header size, JSON header, data)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + size])
+    header.pop("__metadata__", None)
+    body = data[8 + size :]
+    tensors = {}
+    for key, entry in header.items():
+        numpy_dtype, torch_dtype = SAFETENSORS_DTYPES[entry["dtype"]]
+        start, end = entry["data_offsets"]
+        array = np.frombuffer(body[start:end], dtype=numpy_dtype).reshape(entry["shape"])
+        tensors[key] = torch.tensor(array.copy(), dtype=torch_dtype)
+    return tensors
+
+
+def export_check(spec, result):
+    """segc's model file of the case (export_nets.mts) into the reference module with load_state_dict(strict=True);
+    the file's SHA-256 and size, and how far the loaded module's eval logits are from the reference's."""
+    name, cls, depth, classes, shape, _ = spec
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.safetensors")
+        root = os.path.dirname(os.path.dirname(HERE))
+        subprocess.run(["npx", "tsx", "test/golden/export_nets.mts", name, path], cwd=root, check=True)
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        size = os.path.getsize(path)
+        state = read_safetensors(path)
+    torch.manual_seed(0)
+    net = cls(depth, classes).double()
+    # The file's F32 values into the float64 module (load_state_dict copies them); strict: every key, no other.
+    net.load_state_dict(state, strict=True)
+    net.eval()
+    x = torch.tensor(as_f32(uniform("input", int(np.prod(shape))) * 4.0 - 2.0).reshape(shape), dtype=torch.float64)
+    with torch.no_grad():
+        logits = net(x).reshape(-1)
+    reference = result["logits_eval"]
+    difference = max(abs(float(logits[i]) - v) for i, v in zip(reference["indices"], reference["values"]))
+    difference = max(difference, abs(float(logits.norm()) - reference["norm"]))
+    return {"sha256": digest, "bytes": size, "strict": True, "logits_eval_difference": difference}
+
+
 def main():
     torch.set_num_threads(2)
     os.makedirs(OUTPUT, exist_ok=True)
+    only = sys.argv[1:]
     for spec in CASES:
+        if only and spec[0] not in only:
+            continue
         result = case(*spec)
-        with open(os.path.join(OUTPUT, f"{spec[0]}.json"), "w") as f:
+        path = os.path.join(OUTPUT, f"{spec[0]}.json")
+        with open(path, "w") as f:
             json.dump(result, f, separators=(",", ":"))
             f.write("\n")
-        print(spec[0], result["parameters"], "parameters", len(result["keys"]), "keys", f"loss {result['loss']:.6g}")
+        # The export step reads the keys and the model call from the file just written.
+        result["export"] = export_check(spec, result)
+        with open(path, "w") as f:
+            json.dump(result, f, separators=(",", ":"))
+            f.write("\n")
+        fragile = result["fragile"]
+        print(spec[0], result["parameters"], "parameters", len(result["keys"]), "keys", f"loss {result['loss']:.6g}",
+              len(fragile["items"]), "fragile decisions", "export", result["export"])
 
 
 if __name__ == "__main__":
