@@ -162,7 +162,24 @@ export function perThreadKernel(
  * Lines that sum each thread's `value` over a workgroup of `threads` (a power of two) in workgroup memory
  * `partial` (declared with `workgroupPartial`); thread 0 then runs `store(total)`.
  */
-export function workgroupSum(threads: number, value: string, store: (total: string) => string): string[] {
+export function workgroupSum(
+  threads: number,
+  value: string,
+  store: (total: string) => string,
+  /** Thread 0 adds the shares in order after one barrier (the CPU adapter: see reduce.ts serialFold). */
+  serial = false,
+): string[] {
+  if (serial) {
+    return [
+      `  partial[lid] = ${value};`,
+      `  workgroupBarrier();`,
+      `  if (lid == 0u) {`,
+      `    var folded = partial[0];`,
+      `    for (var s = 1u; s < ${threads}u; s++) { folded = folded + partial[s]; }`,
+      `    ${store('folded')}`,
+      `  }`,
+    ];
+  }
   return [
     `  partial[lid] = ${value};`,
     `  workgroupBarrier();`,

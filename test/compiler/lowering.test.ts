@@ -16,13 +16,18 @@ const conv = (stride: number[], pad: number[], dilation = [1, 1], groups = 1) =>
 });
 
 /** The WGSL body (header comments dropped) of the kernel of `op` applied to an [2,4,8,8] tensor. */
-function kernelOf(op: string, attrs: Attrs, weight?: number[]): { kind: string; body: string } {
+function kernelOf(
+  op: string,
+  attrs: Attrs,
+  weight?: number[],
+  target: 'gpu' | 'cpu' = 'gpu',
+): { kind: string; body: string } {
   const b = new GraphBuilder();
   const x = b.add('weight', [], { name: 'x', dims: ['N', 'C', 'H', 'W'], sizes: [2, 4, 8, 8] });
   const inputs = [x];
   if (weight) inputs.push(b.add('weight', [], { name: 'w', dims: ['O', 'I', 'KH', 'KW'], sizes: weight }));
   b.output('out', b.add(op, inputs, attrs));
-  const [kernel] = generatePlan(b.graph(), { name: 't' }).kernels;
+  const [kernel] = generatePlan(b.graph(), { name: 't', target }).kernels;
   const body = kernel.wgsl
     .split('\n')
     .filter((l) => !l.startsWith('// '))
@@ -42,13 +47,16 @@ describe('lowering choices', () => {
     expect(isPlainConv2d(conv([1, 1, 1], [1, 1, 1], [1, 1, 1]), [3, 3, 3])).toBe(false);
   });
 
-  it('the stride-1 convolution takes the tiled kernel (vector registers), the stride-2 one the direct one', () => {
+  it('the stride-1 convolution takes the tiled kernel; the stride-2 one the implicit GEMM on GPUs, the direct one on the CPU adapter', () => {
     const tiled = kernelOf('convolution', conv([1, 1], [1, 1]), [4, 4, 3, 3]);
-    const direct = kernelOf('convolution', conv([2, 2], [1, 1]), [4, 4, 3, 3]);
-    expect([tiled.kind, direct.kind]).toEqual(['conv', 'conv']);
+    const gemm = kernelOf('convolution', conv([2, 2], [1, 1]), [4, 4, 3, 3]);
+    const direct = kernelOf('convolution', conv([2, 2], [1, 1]), [4, 4, 3, 3], 'cpu');
+    expect([tiled.kind, gemm.kind, direct.kind]).toEqual(['conv', 'conv', 'conv']);
     expect(tiled.body).toContain('vec4<f32>');
+    expect(gemm.body).toContain('var<workgroup> As');
     expect(direct.body).not.toContain('vec4<f32>');
-    expect(direct.body).toContain('op0 * 2u');
+    expect(direct.body).not.toContain('var<workgroup> As');
+    expect(direct.body).toMatch(/op0 \* (2u|sizes)/);
   });
 
   it('max pooling with a k x k window and stride k (no padding) takes the window kernel', () => {

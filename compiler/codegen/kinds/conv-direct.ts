@@ -171,7 +171,7 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometryNd): KernelBo
       `${x}[(n * ${g.ci}u + ic) * ${product(g.input)}u + ${inFlat}];`,
     `    }`,
     `  }`,
-    ...workgroupSum(threads, 'acc', (sum) => `${out}[e] = ${sum};`),
+    ...workgroupSum(threads, 'acc', (sum) => `${out}[e] = ${sum};`, ctx.sharedSizes),
     `}`,
   ].join('\n');
   return { body, workgroup: threads, dispatch: dispatchFor(weights) };

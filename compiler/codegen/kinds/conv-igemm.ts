@@ -365,16 +365,19 @@ export function igemmGradWeight(g: Conv2d, b: Names, chunks: number): KernelBody
 export const IMPLICIT_GEMM = { enabled: true };
 
 /**
- * Whether a convolution node takes the implicit GEMMs: every 2-D one that is neither depthwise (direct
- * kernels) nor plain (stride 1, square: the register-tiled kernels), and on GPUs the 1x1 plain ones too.
+ * Whether a convolution node takes the implicit GEMMs: on GPUs, every 2-D one that is neither depthwise
+ * (direct kernels) nor plain (stride 1, square: the register-tiled kernels), and the 1x1 plain ones too. The
+ * CPU adapter takes the direct kernels instead: llvmpipe compiles a GEMM's barrier-separated K loop for
+ * seconds per kernel (a ResNet-18 U-Net's first step: ~360 s of compilation against ~30 s with the direct
+ * kernels, under load), while the GEMM ran only ~1.3x faster there.
  */
 export function usesImplicitGemm(node: Node, inputs: TensorType[], target: 'gpu' | 'cpu'): boolean {
-  if (!IMPLICIT_GEMM.enabled) return false;
+  if (!IMPLICIT_GEMM.enabled || target === 'cpu') return false;
   const kernel = convKernelSizes(node.op, node.attrs, inputs);
   const ciPerGroup = node.op === 'convolution_grad_weight' ? node.type.dims[1].size : inputs[1].dims[1].size;
   if (isDirectConv(node.attrs, kernel, ciPerGroup)) return false;
   if (!isPlainConv2d(node.attrs, kernel)) return true;
-  return target === 'gpu' && kernel.every((k) => k === 1);
+  return kernel.every((k) => k === 1);
 }
 
 /** The weight gradient's split-K chunks for a node taking the implicit GEMM (x its input). */

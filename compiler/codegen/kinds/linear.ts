@@ -47,7 +47,7 @@ export function linearKernel(ctx: KernelContext, node: Node): KernelBody {
         `    let i = p % ${inner}u;`,
         `    total += ${g}[(o * ${outC}u + k) * ${inner}u + i] * ${x}[(o * ${c}u + j) * ${inner}u + i];`,
         `  }`,
-        ...workgroupSum(THREADS, 'total', (sum) => `${out}[e] = ${sum};`),
+        ...workgroupSum(THREADS, 'total', (sum) => `${out}[e] = ${sum};`, ctx.sharedSizes),
         `}`,
       ].join('\n');
       return { body, workgroup: THREADS, dispatch: dispatchFor(outC * c) };
