@@ -41,10 +41,14 @@ export function compileErrorText(error: unknown): string | undefined {
 
 const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'ENOTDIR', 'EISDIR']);
 
-/** A UserError as segc prints it: `segc: error: MESSAGE` (and its hint); undefined for any other error. */
+/**
+ * A UserError as segc prints it: `segc: error SEGnnnn: MESSAGE` (`segc: error: MESSAGE` for one without a
+ * code) and its hint; undefined for any other error.
+ */
 export function userErrorText(error: unknown): string | undefined {
   if (!(error instanceof UserError)) return undefined;
-  return `segc: error: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`;
+  const head = error.code ? `segc: error ${error.code}:` : 'segc: error:';
+  return `${head} ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`;
 }
 
 /** Any other error is segc's own bug: said so, with the stack to report. */

@@ -242,6 +242,86 @@ export const messages = {
     category: 'error',
     template: '{0} needs {1}, more than one buffer may hold on this device: {3} is {2}{4}.',
   },
+
+  // Device (runtime/device.ts, runtime/executor.ts)
+  SEG6010: {
+    category: 'error',
+    template:
+      'No WebGPU adapter found. On a machine without a GPU install Mesa >= 24 lavapipe ' +
+      '(scripts/setup-system.sh) and set XDG_RUNTIME_DIR.',
+  },
+  SEG6011: {
+    category: 'error',
+    template: "--device gpu needs a hardware adapter, but only '{0}' is present.",
+  },
+  SEG6012: {
+    category: 'error',
+    template: "--device cpu needs a software adapter (lavapipe), but only '{0}' is present.",
+  },
+  SEG6013: {
+    category: 'error',
+    template: "Plan '{0}': {1} needs {2} bytes, more than one buffer may hold on this device ({3} bytes).",
+  },
+  SEG6014: { category: 'error', template: "Plan '{0}' has no {1} {2}; its {1}s are {3}." },
+  // Data files (runtime/data): a DataError adds ' (from OPTION)', the option that led to the file.
+  SEG6020: { category: 'error', template: "Dataset folder '{0}' not found" },
+  SEG6021: { category: 'error', template: "'{0}' is not a folder" },
+  SEG6022: { category: 'error', template: "Folder '{0}' not found" },
+  SEG6023: { category: 'error', template: "Split list '{0}' not found" },
+  SEG6024: { category: 'error', template: "Class list '{0}' not found" },
+  SEG6025: { category: 'error', template: "Image '{0}' listed in '{1}' not found in '{2}'" },
+  SEG6026: { category: 'error', template: "Mask '{0}' of '{1}' not found" },
+  SEG6027: {
+    category: 'error',
+    template:
+      "Label '{0}' of '{1}' not found (trainId files are made by mmsegmentation's " +
+      'convert_datasets/cityscapes.py)',
+  },
+  SEG6028: { category: 'error', template: "Image of '{0}' (listed in '{1}') not found in '{2}'" },
+  SEG6029: { category: 'error', template: "Folder '{0}' holds no images (.jpg, .png, .tif, ...)" },
+  SEG6030: { category: 'error', template: "Mask of image '{0}' not found: no file named '{1}.*' in '{2}'" },
+  SEG6031: { category: 'error', template: "Glob '{0}': wildcards are allowed in the file name only" },
+  SEG6032: { category: 'error', template: "No file matches '{0}'" },
+  SEG6033: {
+    category: 'error',
+    template: "{0} image volumes match '{1}' but {2} label volumes match '{3}' (paired by sorted name)",
+  },
+  SEG6034: { category: 'error', template: "Image '{0}' listed in '{1}' not found" },
+  SEG6035: { category: 'error', template: "'{0}' has {1} images but {2} masks (paired by sorted index)" },
+  SEG6036: { category: 'error', template: "{0} '{1}' not found" },
+  SEG6037: { category: 'error', template: "{0} '{1}' cannot be read ({2})" },
+  SEG6038: { category: 'error', template: "Image '{0}' is corrupt or not an image: {1}" },
+  SEG6039: { category: 'error', template: "Mask '{0}' is a corrupt PNG: {1}" },
+  SEG6040: { category: 'error', template: "Mask '{0}' has an unsupported PNG layout (depth {1})" },
+  SEG6041: { category: 'error', template: "Volume '{0}' is not a readable NIfTI file: {1}" },
+  SEG6042: { category: 'error', template: "Mask '{0}' is {1}×{2} but its image '{3}' is {4}×{5}" },
+  SEG6043: {
+    category: 'error',
+    template:
+      "Mask '{0}' stores colours (RGB), not class indices; save it as a palette or grey PNG, or " +
+      'read it with a value map or as binary',
+  },
+  SEG6044: { category: 'error', template: "Mask '{0}' has the label {1} at row {2}, column {3}: {4}" },
+  SEG6045: {
+    category: 'error',
+    template: "Label volume '{0}' is {1}×{2}×{3}×{4} but its image '{5}' is {6}×{7}×{8}",
+  },
+  SEG6046: {
+    category: 'error',
+    template: "Label volume '{0}' has the label {1} at {2}: not a class ({3} classes)",
+  },
+  SEG6047: {
+    category: 'error',
+    template: "The dataset '{0}' has {1} classes{2} but the experiment declares {3}: give {0}(classes = {1})",
+  },
+  SEG6048: {
+    category: 'error',
+    template:
+      "The dataset '{0}' is multilabel (one mask per class); this version trains on class " +
+      'indices: read it with binary = true',
+  },
+  SEG6049: { category: 'error', template: "The dataset '{0}' has no {1} split" },
+  SEG6050: { category: 'error', template: "Unknown dataset '{0}' in '{1}'." },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

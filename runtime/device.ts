@@ -1,7 +1,7 @@
 // WebGPU device selection through Dawn: `gpu` needs a hardware adapter, `cpu` a software one (lavapipe),
 // `auto` takes the best adapter present.
 import { create, globals } from 'webgpu';
-import { RunError } from './errors.ts';
+import { userError } from '../diagnostics/index.ts';
 
 export type DevicePreference = 'gpu' | 'cpu' | 'auto';
 
@@ -41,19 +41,14 @@ export async function openDevice(preference: DevicePreference = 'auto'): Promise
     adapter = await gpu.requestAdapter({ forceFallbackAdapter: true });
   }
   if (!adapter) {
-    throw new RunError(
-      'No WebGPU adapter found. On a machine without a GPU install Mesa >= 24 lavapipe ' +
-        '(scripts/setup-system.sh) and set XDG_RUNTIME_DIR.',
-    );
+    throw userError('SEG6010', []);
   }
   const software = isSoftware(adapter);
   if (preference === 'gpu' && software) {
-    throw new RunError(`--device gpu needs a hardware adapter, but only '${describe(adapter)}' is present.`);
+    throw userError('SEG6011', [describe(adapter)]);
   }
   if (preference === 'cpu' && !software) {
-    throw new RunError(
-      `--device cpu needs a software adapter (lavapipe), but only '${describe(adapter)}' is present.`,
-    );
+    throw userError('SEG6012', [describe(adapter)]);
   }
   const limits = adapter.limits;
   // Timestamp queries let bench/ time single kernels; subgroups are for later kernel kinds.

@@ -1,7 +1,7 @@
 // executePlan: creates a Plan's buffers, pipelines and bind groups once, then runs it as one command buffer.
 // It only uploads, dispatches and reads back: it imports no compiler code (the Plan is a type of the IR).
 import type { Plan } from '../compiler/ir/plan.ts';
-import { InternalError, UserError } from '../diagnostics/index.ts';
+import { InternalError, userError } from '../diagnostics/index.ts';
 
 /** GPU buffers that outlive one plan (weights, states, optimizer moments), shared by name between plans. */
 export class BufferStore {
@@ -91,11 +91,9 @@ function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
   (plan.slotBytes ?? []).forEach((bytes, i) => sizes.push({ what: `allocation ${i}`, bytes }));
   const over = sizes.find((b) => b.bytes > bufferLimit);
   if (over) {
-    throw new UserError(
-      `Plan '${plan.name}': ${over.what} needs ${over.bytes} bytes, more than one buffer may hold on this ` +
-        `device (${bufferLimit} bytes).`,
-      { hint: 'use a smaller batch or patch size' },
-    );
+    throw userError('SEG6013', [plan.name, over.what, over.bytes, bufferLimit], {
+      hint: 'use a smaller batch or patch size',
+    });
   }
   for (const kernel of plan.kernels) {
     const storage = kernel.bindings.length;
@@ -216,10 +214,8 @@ function unknownNames(given: string[], known: Set<string>, plan: Plan, what: str
   const unknown = given.filter((name) => !known.has(name));
   if (unknown.length === 0) return;
   const names = [...known].sort();
-  throw new UserError(
-    `Plan '${plan.name}' has no ${what} ${unknown.map((n) => `'${n}'`).join(', ')}; its ${what}s are ` +
-      `${names.map((n) => `'${n}'`).join(', ') || 'none'}.`,
-  );
+  const listed = names.map((n) => `'${n}'`).join(', ') || 'none';
+  throw userError('SEG6014', [plan.name, what, unknown.map((n) => `'${n}'`).join(', '), listed]);
 }
 
 /** Encodes the whole plan into one command buffer and submits it; nothing is read back here. */

@@ -2,9 +2,8 @@
 // decoded once and checked), as `segc run` does before it opens the device.
 import { callOptions, findEntry } from '../../compiler/index.ts';
 import { resolve } from '../../compiler/index.ts';
-import { CompileError } from '../../diagnostics/index.ts';
+import { CompileError, userError } from '../../diagnostics/index.ts';
 import { readExperiment } from '../../compiler/index.ts';
-import { RunError } from '../errors.ts';
 import { DataError } from './errors.ts';
 import { openDataset } from './registry.ts';
 import { describeScan, scanDataset } from './scan.ts';
@@ -21,7 +20,7 @@ export async function checkData(file: string): Promise<DataCheck> {
   if (!read.spec) throw new CompileError(read.diagnostics, resolved.sources);
   const call = read.spec.data;
   const entry = findEntry('dataset', call.name);
-  if (!entry) throw new RunError(`Unknown dataset '${call.name}' in '${file}'.`);
+  if (!entry) throw userError('SEG6050', [call.name, file]);
   const options = callOptions(entry, call);
   try {
     const dataset = openDataset(call.name, options);

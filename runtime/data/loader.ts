@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Dataset, Sample, Split } from './dataset.ts';
 import type { DecodeTask } from './decode/worker-task.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
 import { DataError } from './errors.ts';
 
 export interface Batch {
@@ -135,7 +136,10 @@ export class Loader {
       rules: { classes: this.dataset.classes, ignore: this.dataset.ignore },
     };
     const result = await this.pool.run(task);
-    if (result.error) throw new DataError(result.error.message, result.error.file);
+    if (result.error) {
+      const { message, file, code } = result.error;
+      throw new DataError(message, file, undefined, code as MessageCode | undefined);
+    }
     return result.sample;
   }
 

@@ -2,7 +2,7 @@
 // Dataset; `shapes` is generated in memory.
 import type { Dataset, Sample, Split } from './dataset.ts';
 import { decodeSample } from './decode/sample.ts';
-import { DataError } from './errors.ts';
+import { DataError, dataError } from './errors.ts';
 import { readCityscapes } from './readers/cityscapes.ts';
 import { readImageFolder } from './readers/image-folder.ts';
 import { readNifti } from './readers/nifti.ts';
@@ -36,7 +36,7 @@ export function listedDataset(listing: Listing): ListedDataset {
   const splits = Object.keys(listing.splits) as Split[];
   const entries = (split: Split) => {
     const list = listing.splits[split];
-    if (!list) throw new DataError(`The dataset '${listing.info.name}' has no ${split} split`, split);
+    if (!list) throw dataError('SEG6049', [listing.info.name, split], split);
     return list;
   };
   const rules = { classes: listing.info.classes, ignore: listing.info.ignore };

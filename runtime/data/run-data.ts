@@ -2,7 +2,7 @@
 // and checked) and a loader over the samples that passed. Everything here happens before the device opens
 // and before the run folder is touched, so bad data costs nothing but the scan.
 import type { Split } from './dataset.ts';
-import { DataError } from './errors.ts';
+import { DataError, dataError } from './errors.ts';
 import { Loader } from './loader.ts';
 import type { Batch } from './loader.ts';
 import { openDataset } from './registry.ts';
@@ -63,19 +63,15 @@ export async function openRunData(
     data.name === 'nifti' ? { ...data.options, classes: data.options.classes ?? data.classes } : data.options;
   const dataset = openDataset(data.name, given);
   if (data.name !== 'shapes' && dataset.classes !== data.classes) {
-    throw new DataError(
-      `The dataset '${data.name}' has ${dataset.classes} classes` +
-        (dataset.classNames ? ` (${dataset.classNames.join(', ')})` : '') +
-        ` but the experiment declares ${data.classes}: give ${data.name}(classes = ${dataset.classes})`,
+    const names = dataset.classNames ? ` (${dataset.classNames.join(', ')})` : '';
+    throw dataError(
+      'SEG6047',
+      [data.name, dataset.classes, names, data.classes],
       String(data.options.root ?? data.name),
     );
   }
   if (dataset.multilabel) {
-    throw new DataError(
-      `The dataset '${data.name}' is multilabel (one mask per class); this version trains on class ` +
-        `indices: read it with binary = true`,
-      String(data.options.root ?? data.name),
-    );
+    throw dataError('SEG6048', [data.name], String(data.options.root ?? data.name));
   }
   const onError = (data.options.on_error as 'stop' | 'skip' | undefined) ?? 'stop';
   const skipped = new Map<string, string>();
@@ -119,7 +115,7 @@ export async function openRunData(
   const val = splitOf('val') ?? splitOf('test');
   if (!train || !val) {
     await loader.close();
-    throw new DataError(`The dataset '${data.name}' has no ${train ? 'validation' : 'training'} split`, '');
+    throw dataError('SEG6049', [data.name, train ? 'validation' : 'training'], '');
   }
   return {
     dataset,

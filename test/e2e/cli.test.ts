@@ -251,7 +251,7 @@ describe('segc run', () => {
     } else {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
-        /^segc: error: --device gpu needs a hardware adapter, but only '.*' is present\.$/m,
+        /^segc: error SEG6011: --device gpu needs a hardware adapter, but only '.*' is present\.$/m,
       );
       expect(existsSync(out)).toBe(false);
     }

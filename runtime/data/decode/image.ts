@@ -4,7 +4,7 @@
 // (test/runtime/data/decode.test.ts).
 import { readFile } from 'node:fs/promises';
 import type Sharp from 'sharp';
-import { DataError } from '../errors.ts';
+import { dataError } from '../errors.ts';
 
 export interface DecodedImage {
   /** [H, W, 3] RGB. */
@@ -19,8 +19,8 @@ export async function readBytes(file: string, what: string, option?: string): Pr
     return await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(error)})`;
-    throw new DataError(`${what} '${file}' ${problem}`, file, option);
+    if (code === 'ENOENT') throw dataError('SEG6036', [what, file], file, option);
+    throw dataError('SEG6037', [what, file, code ?? String(error)], file, option);
   }
 }
 
@@ -47,6 +47,6 @@ export async function decodeImageBytes(bytes: Uint8Array, file: string): Promise
     };
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new DataError(`Image '${file}' is corrupt or not an image: ${reason}`, file);
+    throw dataError('SEG6038', [file, reason], file);
   }
 }

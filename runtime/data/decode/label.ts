@@ -3,7 +3,7 @@
 // would expand a palette to RGB). Other formats (a JPEG mask) go through sharp and are read as grey.
 // RGB(A) masks become grey by ITU-R 601 luma as PIL's convert('L') computes it.
 import { decode as decodePng } from 'fast-png';
-import { DataError } from '../errors.ts';
+import { dataError } from '../errors.ts';
 import { decodeImageBytes, readBytes } from './image.ts';
 
 export interface DecodedMask {
@@ -27,12 +27,12 @@ export async function decodeMask(file: string, option?: string): Promise<Decoded
   try {
     png = decodePng(bytes);
   } catch (error) {
-    throw new DataError(`Mask '${file}' is a corrupt PNG: ${(error as Error).message}`, file);
+    throw dataError('SEG6039', [file, (error as Error).message], file);
   }
   const { width, height, channels, depth } = png;
   const expected = width * height * channels;
   if (png.data.length < expected || (depth < 8 && !png.palette && depth !== 1)) {
-    throw new DataError(`Mask '${file}' has an unsupported PNG layout (depth ${depth})`, file);
+    throw dataError('SEG6040', [file, depth], file);
   }
   const data = png.data as Uint8Array | Uint16Array;
   if (channels === 1) return { data: data.subarray(0, width * height), height, width, colour: false };

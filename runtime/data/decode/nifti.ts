@@ -2,7 +2,7 @@
 // of 0 or NaN means none, as nibabel), in segc's [D, H, W] order (the file's x is W: x varies fastest, so the
 // stored order already is [z][y][x]), with the voxel spacing [d, h, w] and the orientation of the axes.
 import * as nifti from 'nifti-reader-js';
-import { DataError } from '../errors.ts';
+import { dataError } from '../errors.ts';
 import { readBytes } from './image.ts';
 
 export interface DecodedVolume {
@@ -23,8 +23,7 @@ export async function decodeVolume(file: string, option?: string): Promise<Decod
     bytes.byteOffset,
     bytes.byteOffset + bytes.length,
   ) as ArrayBuffer;
-  const fail = (reason: string) =>
-    new DataError(`Volume '${file}' is not a readable NIfTI file: ${reason}`, file);
+  const fail = (reason: string) => dataError('SEG6041', [file, reason], file);
   try {
     if (nifti.isCompressed(buffer)) buffer = nifti.decompress(buffer) as ArrayBuffer;
   } catch (error) {

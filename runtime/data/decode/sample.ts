@@ -2,7 +2,7 @@
 // is the image's; every label is a class or the ignore value). The same function runs on the main thread and
 // in the loader's worker threads (decode/worker-task.ts).
 import type { MaskMode, Sample, SampleEntry } from '../dataset.ts';
-import { DataError } from '../errors.ts';
+import { DataError, dataError } from '../errors.ts';
 import { decodeImage } from './image.ts';
 import { decodeMask } from './label.ts';
 import type { DecodedMask } from './label.ts';
@@ -47,10 +47,7 @@ function sameSize(
   image: string,
 ) {
   if (mask.height !== height || mask.width !== width) {
-    throw new DataError(
-      `Mask '${file}' is ${mask.height}×${mask.width} but its image '${image}' is ${height}×${width}`,
-      file,
-    );
+    throw dataError('SEG6042', [file, mask.height, mask.width, image, height, width], file);
   }
 }
 
@@ -84,11 +81,7 @@ export function toLabels(
     return labels;
   }
   if (mask.colour) {
-    throw new DataError(
-      `Mask '${file}' stores colours (RGB), not class indices; save it as a palette or grey PNG, or ` +
-        `read it with a value map or as binary`,
-      file,
-    );
+    throw dataError('SEG6043', [file], file);
   }
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -109,7 +102,7 @@ export function toLabels(
 function badValue(file: string, value: number, index: number, width: number, why: string): DataError {
   const y = Math.floor(index / width);
   const x = index % width;
-  return new DataError(`Mask '${file}' has the label ${value} at row ${y}, column ${x}: ${why}`, file);
+  return dataError('SEG6044', [file, value, y, x, why], file);
 }
 
 async function decodeLesions(entry: Extract<SampleEntry, { kind: 'lesions' }>): Promise<Sample> {
@@ -157,21 +150,15 @@ async function decodeVolumeSample(
   const [d, h, w] = volume.size;
   const [ld, lh, lw] = labels.size;
   if (ld !== d || lh !== h || lw !== w || labels.channels !== 1) {
-    throw new DataError(
-      `Label volume '${entry.mask}' is ${ld}×${lh}×${lw}×${labels.channels} but its image '${entry.image}' ` +
-        `is ${d}×${h}×${w}`,
-      entry.mask,
-    );
+    const sizes = [ld, lh, lw, labels.channels, entry.image, d, h, w];
+    throw dataError('SEG6045', [entry.mask, ...sizes], entry.mask);
   }
   const values = new Uint8Array(labels.data.length);
   for (let i = 0; i < values.length; i++) {
     const v = labels.data[i];
     if (!Number.isInteger(v) || v < 0 || (v >= rules.classes && v !== rules.ignore)) {
       const at = `voxel [${Math.floor(i / (h * w))}, ${Math.floor(i / w) % h}, ${i % w}]`;
-      throw new DataError(
-        `Label volume '${entry.mask}' has the label ${v} at ${at}: not a class (${rules.classes} classes)`,
-        entry.mask,
-      );
+      throw dataError('SEG6046', [entry.mask, v, at, rules.classes], entry.mask);
     }
     values[i] = v;
   }

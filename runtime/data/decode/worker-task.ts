@@ -27,7 +27,8 @@ export async function decodeInWorker(task: DecodeTask) {
       },
     } as unknown as ArrayBuffer);
   } catch (error) {
-    if (error instanceof DataError) return { error: { message: error.message, file: error.file } };
+    if (error instanceof DataError)
+      return { error: { message: error.message, file: error.file, code: error.code } };
     throw error;
   }
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { DataError, dataError, optionText } from '../errors.ts';
 import { listFiles, listFolders, requireRoot } from './files.ts';
 import type { Listing, Options } from './types.ts';
 
@@ -56,14 +56,7 @@ export function readCityscapes(options: Options): Listing {
         }
         const mask = join(labelDir, base + LABEL_SUFFIX);
         if (!existsSync(mask)) {
-          problems.push(
-            new DataError(
-              `Label '${mask}' of '${image}' not found (trainId files are made by mmsegmentation's ` +
-                `convert_datasets/cityscapes.py)`,
-              mask,
-              option,
-            ),
-          );
+          problems.push(dataError('SEG6027', [mask, image], mask, option));
           continue;
         }
         entries.push({ kind: 'image', id, image, mask, maskMode: { kind: 'index' } });

@@ -2,7 +2,7 @@
 // option that led to it.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { DataError, optionText } from '../errors.ts';
+import { dataError, optionText } from '../errors.ts';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp', '.webp'];
 
@@ -16,8 +16,8 @@ export const stem = (name: string) =>
 
 /** `root` itself must be a folder. */
 export function requireRoot(root: string, option = optionText('root', root)): void {
-  if (!existsSync(root)) throw new DataError(`Dataset folder '${root}' not found`, root, option);
-  if (!statSync(root).isDirectory()) throw new DataError(`'${root}' is not a folder`, root, option);
+  if (!existsSync(root)) throw dataError('SEG6020', [root], root, option);
+  if (!statSync(root).isDirectory()) throw dataError('SEG6021', [root], root, option);
 }
 
 /** The sorted names in a folder (files only), named with the option when the folder is missing. */
@@ -27,7 +27,7 @@ export function listFiles(
   keep: (name: string) => boolean = isImage,
 ): string[] {
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new DataError(`Folder '${folder}' not found`, folder, option);
+    throw dataError('SEG6022', [folder], folder, option);
   }
   return readdirSync(folder, { withFileTypes: true })
     .filter((e) => e.isFile() && keep(e.name))
@@ -38,7 +38,7 @@ export function listFiles(
 /** The sorted sub-folder names of a folder. */
 export function listFolders(folder: string, option: string): string[] {
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new DataError(`Folder '${folder}' not found`, folder, option);
+    throw dataError('SEG6022', [folder], folder, option);
   }
   return readdirSync(folder, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -48,7 +48,7 @@ export function listFolders(folder: string, option: string): string[] {
 
 /** The non-empty, trimmed lines of a list file (sample ids or file names). */
 export function readList(file: string, option: string): string[] {
-  if (!existsSync(file)) throw new DataError(`Split list '${file}' not found`, file, option);
+  if (!existsSync(file)) throw dataError('SEG6023', [file], file, option);
   return readFileSync(file, 'utf8')
     .split(/\r?\n/)
     .map((line) => line.trim())

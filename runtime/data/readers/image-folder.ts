@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MaskMode, SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { DataError, dataError, optionText } from '../errors.ts';
 import { byStem, isImage, listFiles, readList, requireRoot, stem } from './files.ts';
 import type { Listing, Options } from './types.ts';
 
@@ -40,7 +40,7 @@ export function readImageFolder(options: Options): Listing {
   }
   const names = listFiles(imageDir, optionText('images', imagesOption));
   if (names.length === 0) {
-    throw new DataError(`Folder '${imageDir}' holds no images (.jpg, .png, .tif, ...)`, imageDir);
+    throw dataError('SEG6029', [imageDir], imageDir);
   }
   const masks = maskDir && byStem(listFiles(maskDir, optionText('masks', masksOption), isImage));
   const mode = maskMode(options);
@@ -49,9 +49,7 @@ export function readImageFolder(options: Options): Listing {
   const entryOf = (id: string, listed?: string): SampleEntry | undefined => {
     const name = images.get(id);
     if (!name) {
-      problems.push(
-        new DataError(`Image '${id}' listed in '${listed}' not found in '${imageDir}'`, join(imageDir, id)),
-      );
+      problems.push(dataError('SEG6025', [id, String(listed), imageDir], join(imageDir, id)));
       return undefined;
     }
     const entry: SampleEntry = { kind: 'image', id, image: join(imageDir, name), maskMode: mode };
@@ -59,8 +57,9 @@ export function readImageFolder(options: Options): Listing {
       const mask = masks.get(id);
       if (!mask) {
         problems.push(
-          new DataError(
-            `Mask of image '${join(imageDir, name)}' not found: no file named '${id}.*' in '${maskDir}'`,
+          dataError(
+            'SEG6030',
+            [join(imageDir, name), id, String(maskDir)],
             join(maskDir!, `${id}.png`),
             optionText('masks', masksOption),
           ),

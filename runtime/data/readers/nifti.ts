@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Intensity, SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { dataError, optionText } from '../errors.ts';
 import { createRandom } from '../random.ts';
 import { listFiles, stem } from './files.ts';
 import type { Listing, Options } from './types.ts';
@@ -13,13 +13,13 @@ import type { Listing, Options } from './types.ts';
 export function glob(pattern: string, option: string): string[] {
   const folder = dirname(pattern);
   if (/[*?[]/.test(folder)) {
-    throw new DataError(`Glob '${pattern}': wildcards are allowed in the file name only`, pattern, option);
+    throw dataError('SEG6031', [pattern], pattern, option);
   }
   const escaped = basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&');
   const regex = new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  if (!existsSync(folder)) throw new DataError(`Folder '${folder}' not found`, folder, option);
+  if (!existsSync(folder)) throw dataError('SEG6022', [folder], folder, option);
   const files = listFiles(folder, option, (name) => regex.test(name)).map((name) => join(folder, name));
-  if (files.length === 0) throw new DataError(`No file matches '${pattern}'`, pattern, option);
+  if (files.length === 0) throw dataError('SEG6032', [pattern], pattern, option);
   return files;
 }
 
@@ -33,9 +33,9 @@ export function readNifti(options: Options): Listing {
   const images = glob(options.images as string, optionText('images', options.images));
   const labels = glob(options.labels as string, optionText('labels', options.labels));
   if (images.length !== labels.length) {
-    throw new DataError(
-      `${images.length} image volumes match '${options.images}' but ${labels.length} label volumes ` +
-        `match '${options.labels}' (paired by sorted name)`,
+    throw dataError(
+      'SEG6033',
+      [images.length, String(options.images), labels.length, String(options.labels)],
       options.images as string,
       optionText('labels', options.labels),
     );

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { DataError, dataError, optionText } from '../errors.ts';
 import { listFiles, readList, requireRoot, stem } from './files.ts';
 import type { Listing, Options } from './types.ts';
 
@@ -23,11 +23,11 @@ export function readPolyp(options: Options): Listing {
       const image = join(train, 'images', name);
       const mask = join(train, 'masks', name);
       if (!existsSync(image)) {
-        problems.push(new DataError(`Image '${image}' listed in '${list}' not found`, image, option));
+        problems.push(dataError('SEG6034', [image, list], image, option));
         return [];
       }
       if (!existsSync(mask)) {
-        problems.push(new DataError(`Mask '${mask}' of '${image}' not found`, mask, option));
+        problems.push(dataError('SEG6026', [mask, image], mask, option));
         return [];
       }
       return [{ kind: 'image', id: stem(name), image, mask, maskMode: BINARY }];
@@ -41,13 +41,7 @@ export function readPolyp(options: Options): Listing {
     const images = listFiles(join(testDir, 'images'), setOption, image);
     const masks = listFiles(join(testDir, 'masks'), setOption, image);
     if (images.length !== masks.length) {
-      problems.push(
-        new DataError(
-          `'${testDir}' has ${images.length} images but ${masks.length} masks (paired by sorted index)`,
-          testDir,
-          setOption,
-        ),
-      );
+      problems.push(dataError('SEG6035', [testDir, images.length, masks.length], testDir, setOption));
     }
     splits.test = images.slice(0, masks.length).map((name, i) => ({
       kind: 'image',

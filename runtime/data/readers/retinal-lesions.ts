@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { DataError, dataError, optionText } from '../errors.ts';
 import { byStem, listFiles, readList, requireRoot } from './files.ts';
 import type { Listing, Options } from './types.ts';
 
@@ -14,8 +14,7 @@ export function readRetinalLesions(options: Options): Listing {
   requireRoot(root);
   const option = optionText('root', root);
   const classesFile = join(root, 'classes.txt');
-  if (!existsSync(classesFile))
-    throw new DataError(`Class list '${classesFile}' not found`, classesFile, option);
+  if (!existsSync(classesFile)) throw dataError('SEG6024', [classesFile], classesFile, option);
   const classNames = readFileSync(classesFile, 'utf8')
     .split(/\r?\n/)
     .map((line) => line.split(',')[0].trim())
@@ -23,7 +22,7 @@ export function readRetinalLesions(options: Options): Listing {
   const imageDir = join(root, 'images_896x896');
   const images = byStem(listFiles(imageDir, option));
   const lesionDir = join(root, 'lesion_segs_896x896');
-  if (!existsSync(lesionDir)) throw new DataError(`Folder '${lesionDir}' not found`, lesionDir, option);
+  if (!existsSync(lesionDir)) throw dataError('SEG6022', [lesionDir], lesionDir, option);
   const binary = (options.binary as boolean | undefined) ?? false;
   const values = (options.label_values as number[] | undefined) ?? [255];
   const problems: DataError[] = [];
@@ -35,9 +34,7 @@ export function readRetinalLesions(options: Options): Listing {
     for (const id of readList(file, option)) {
       const image = images.get(id);
       if (!image) {
-        problems.push(
-          new DataError(`Image '${id}' listed in '${file}' not found in '${imageDir}'`, join(imageDir, id)),
-        );
+        problems.push(dataError('SEG6025', [id, file, imageDir], join(imageDir, id)));
         continue;
       }
       const masks = classNames.map((name) => {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
-import { DataError, optionText } from '../errors.ts';
+import { DataError, dataError, optionText } from '../errors.ts';
 import { byStem, listFiles, readList, requireRoot, stem } from './files.ts';
 import type { Listing, Options } from './types.ts';
 
@@ -74,17 +74,12 @@ export function readVoc(options: Options): Listing {
     const image = images.get(id);
     const mask = masks.get(id);
     if (!image) {
-      problems.push(
-        new DataError(
-          `Image of '${id}' (listed in '${list}') not found in '${imageDir}'`,
-          join(imageDir, id),
-        ),
-      );
+      problems.push(dataError('SEG6028', [id, list, imageDir], join(imageDir, id)));
       return undefined;
     }
     if (!mask) {
       const file = join(maskDir, `${id}.png`);
-      problems.push(new DataError(`Mask '${file}' of '${join(imageDir, image)}' not found`, file));
+      problems.push(dataError('SEG6026', [file, join(imageDir, image)], file));
       return undefined;
     }
     const maskMode = { kind: 'index' as const };
