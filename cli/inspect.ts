@@ -1,7 +1,7 @@
 // Text for `segc graph` and `segc wgsl`: the IR of the training and evaluation graphs, and every kernel.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../diagnostics/index.ts';
+import { userError } from '../diagnostics/index.ts';
 import { printGraph } from '../compiler/ir/printer.ts';
 import { liveNodes } from '../compiler/ir/types.ts';
 import { memoryReport } from '../compiler/index.ts';
@@ -24,10 +24,7 @@ function selectKernels(compiled: CompiledExperiment, filter?: string) {
   const chosen = all.filter((k) => !filter || k.name.includes(filter));
   if (chosen.length === 0) {
     const examples = [all[0], all[all.length - 1]].map((k) => `'${k.name}'`).join(' ... ');
-    throw new UserError(
-      `No kernel name contains '${filter}'; the ${all.length} kernels are named ${examples} ` +
-        "(see 'segc wgsl FILE' or 'segc plan FILE').",
-    );
+    throw userError('SEG6087', [String(filter), all.length, examples]);
   }
   return chosen;
 }
@@ -45,7 +42,7 @@ export function printKernels(compiled: CompiledExperiment, filter?: string): str
  */
 export function writeKernels(compiled: CompiledExperiment, dir: string, filter?: string): number {
   if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.wgsl'))) {
-    throw new UserError(`'${dir}' already holds .wgsl files; choose another --out or move them away.`);
+    throw userError('SEG6088', [dir]);
   }
   mkdirSync(dir, { recursive: true });
   const kernels = selectKernels(compiled, filter);

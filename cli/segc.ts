@@ -7,7 +7,7 @@ import { computeGrad } from '../runtime/grad.ts';
 import { checkFiles, compileErrorText, internalErrorText, userErrorText } from './check.ts';
 import { documentFile, formatFiles } from './fmt.ts';
 import type { DevicePreference } from '../runtime/device.ts';
-import { RunError } from '../runtime/errors.ts';
+import { userError } from '../diagnostics/index.ts';
 import { checkData } from '../runtime/data/check-data.ts';
 import { Trainer } from '../runtime/train/trainer.ts';
 import { progressRenderer } from './progress.ts';
@@ -89,12 +89,8 @@ program
       },
     ) =>
       guarded(async () => {
-        if (opts.out && opts.resume)
-          throw new RunError(
-            'Give --out or --resume, not both: a resumed run continues in its own directory.',
-          );
-        if (opts.initFrom && opts.resume)
-          throw new RunError('Give --init-from or --resume, not both: a resumed run has its own weights.');
+        if (opts.out && opts.resume) throw userError('SEG6084', []);
+        if (opts.initFrom && opts.resume) throw userError('SEG6085', []);
         // Ctrl-C ends the run at once; the epochs done are in the directory's training state.
         let directory: string | undefined;
         const interrupted = () => {
@@ -154,7 +150,7 @@ program
     ) =>
       guarded(async () => {
         if (opts.split !== undefined && !['train', 'val', 'test'].includes(opts.split))
-          throw new RunError(`Unknown split '${opts.split}'; the splits are train, val and test.`);
+          throw userError('SEG6086', [opts.split]);
         const { checkpoint, savePredictions } = opts;
         const split = opts.split as 'train' | 'val' | 'test' | undefined;
         await testCheckpoint(file, {

@@ -322,6 +322,77 @@ export const messages = {
   },
   SEG6049: { category: 'error', template: "The dataset '{0}' has no {1} split" },
   SEG6050: { category: 'error', template: "Unknown dataset '{0}' in '{1}'." },
+  // Saved state, checkpoints and weights files (runtime/train, runtime/checkpoint, runtime/weights)
+  SEG6060: {
+    category: 'error',
+    template: "Cannot resume: '{0}' does not exist (runs write it after each epoch).",
+  },
+  SEG6061: { category: 'error', template: "Cannot resume from '{0}': it is not a segc training state." },
+  SEG6062: {
+    category: 'error',
+    template: "Cannot resume from '{0}': it belongs to experiment '{1}', not '{2}'.",
+  },
+  SEG6063: { category: 'error', template: "Cannot resume from '{0}': {1}" },
+  SEG6064: { category: 'error', template: "Cannot resume from '{0}': its training state is damaged ({1})." },
+  SEG6065: {
+    category: 'error',
+    template: "Cannot {0}: '{1}' does not exist (segc run writes it after each epoch).",
+  },
+  SEG6066: { category: 'error', template: "Cannot {0} '{1}': it belongs to experiment '{2}', not '{3}'." },
+  SEG6067: { category: 'error', template: "Cannot {0} '{1}': {2}" },
+  SEG6068: { category: 'error', template: 'Cannot {0}: {1}' },
+  SEG6069: { category: 'error', template: "{0}cannot load weights from '{1}': {2}" },
+
+  // Run folders and command-line options (runtime/checkpoint/run-folder.ts, cli/)
+  SEG6080: { category: 'error', template: "--out '{0}' is a file, not a directory; choose another --out." },
+  SEG6081: {
+    category: 'error',
+    template: "Output directory '{0}' already holds a run{1}; choose another --out or move it away.",
+  },
+  SEG6082: { category: 'error', template: "Cannot create the output directory '{0}': {1}" },
+  SEG6083: {
+    category: 'error',
+    template: "Cannot write to the output directory '{0}' ({1}); make it writable or choose another --out.",
+  },
+  SEG6084: {
+    category: 'error',
+    template: 'Give --out or --resume, not both: a resumed run continues in its own directory.',
+  },
+  SEG6085: {
+    category: 'error',
+    template: 'Give --init-from or --resume, not both: a resumed run has its own weights.',
+  },
+  SEG6086: { category: 'error', template: "Unknown split '{0}'; the splits are train, val and test." },
+  SEG6087: {
+    category: 'error',
+    template:
+      "No kernel name contains '{0}'; the {1} kernels are named {2} " +
+      "(see 'segc wgsl FILE' or 'segc plan FILE').",
+  },
+  SEG6088: {
+    category: 'error',
+    template: "'{0}' already holds .wgsl files; choose another --out or move them away.",
+  },
+
+  // Training (runtime/train/trainer.ts)
+  SEG6100: {
+    category: 'error',
+    template:
+      "test { after_training = true } tests on '{0}', but the dataset '{1}' has no such split " +
+      '(give test { split = val }).',
+  },
+  SEG6101: { category: 'error', template: 'The training split has {0} images, fewer than one batch of {1}.' },
+  SEG6102: {
+    category: 'error',
+    template: "Nothing to resume in '{0}': all {1} epochs are done (raise train.epochs with --set).",
+  },
+  SEG6103: { category: 'error', template: 'Cannot save {0}: {1}. {2}; {3}, {4}.' },
+  SEG6104: { category: 'error', template: 'Training stopped in epoch {0}, step {1}: {2}' },
+  SEG6105: { category: 'error', template: "Cannot test on '{0}': the dataset '{1}' has no such split." },
+  SEG6106: {
+    category: 'error',
+    template: 'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
+  },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

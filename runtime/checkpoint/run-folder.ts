@@ -14,7 +14,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMPORARY, writeFileAtomic } from './safetensors.ts';
 import { writeBoundary } from './write-boundary.ts';
-import { RunError } from '../errors.ts';
+import { userError } from '../../diagnostics/index.ts';
 
 /** The model after the last epoch, and the one of the epoch `eval.select` picked (upstream's best.pth). */
 export const MODEL_FILE = 'model.safetensors';
@@ -37,23 +37,21 @@ export function outputDirectory(
   const taken = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => RUN_FILES.includes(f));
   let out = requested ?? join('runs', name);
   if (requested && existsSync(out) && !statSync(out).isDirectory()) {
-    throw new RunError(`--out '${out}' is a file, not a directory; choose another --out.`);
+    throw userError('SEG6080', [out]);
   }
   if (requested && taken(out)) {
     // A run without its summary was stopped: it can be continued.
     const stopped = !existsSync(join(out, SUMMARY_FILE))
       ? ` (stopped: continue it with --resume ${out})`
       : '';
-    throw new RunError(
-      `Output directory '${out}' already holds a run${stopped}; choose another --out or move it away.`,
-    );
+    throw userError('SEG6081', [out, stopped]);
   }
   for (let k = 2; taken(out); k++) out = join('runs', `${name}-${k}`);
   const created = !existsSync(out);
   try {
     mkdirSync(out, { recursive: true });
   } catch (error) {
-    throw new RunError(`Cannot create the output directory '${out}': ${(error as Error).message}`);
+    throw userError('SEG6082', [out, (error as Error).message]);
   }
   try {
     checkWritable(out);
@@ -73,10 +71,7 @@ export function checkWritable(dir: string): void {
     unlinkSync(probe);
   } catch (error) {
     rmSync(probe, { force: true });
-    throw new RunError(
-      `Cannot write to the output directory '${dir}' (${(error as Error).message}); make it writable or ` +
-        'choose another --out.',
-    );
+    throw userError('SEG6083', [dir, (error as Error).message]);
   }
 }
 
@@ -95,8 +90,7 @@ export function removeIfEmpty(dir: string): void {
  * removed too and `fresh` is true: the run starts over in place. A folder that holds no segc run is refused.
  */
 export function prepareResume(dir: string, stateFile: string): { fresh: boolean } {
-  const missing = () =>
-    new RunError(`Cannot resume: '${join(dir, stateFile)}' does not exist (runs write it after each epoch).`);
+  const missing = () => userError('SEG6060', [join(dir, stateFile)]);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw missing();
   const entries = readdirSync(dir);
   const temporaries = entries.filter((f) => TEMPORARY.test(f));

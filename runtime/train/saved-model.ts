@@ -14,6 +14,7 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
 import { BufferStore, loadPlan, writeBuffer } from '../executor.ts';
 import type { LoadedPlan } from '../executor.ts';
+import { userError } from '../../diagnostics/index.ts';
 import { BEST_MODEL_FILE, MODEL_FILE, RunError } from './session.ts';
 import { STATE_FILE, stateOverrides } from './state.ts';
 import type { TrainingState } from './state.ts';
@@ -50,10 +51,7 @@ export async function openSavedModel(file: string, options: SavedModelOptions): 
   const bestPath = join(options.checkpoint, BEST_MODEL_FILE);
   // Runs without an evaluation (or from before best models were saved) have only the last model.
   const modelPath = !options.last && existsSync(bestPath) ? bestPath : join(options.checkpoint, MODEL_FILE);
-  if (!existsSync(modelPath))
-    throw new RunError(
-      `Cannot ${what}: '${modelPath}' does not exist (segc run writes it after each epoch).`,
-    );
+  if (!existsSync(modelPath)) throw userError('SEG6065', [what, modelPath]);
   const shared = typeof options.device === 'object' ? options.device : undefined;
   const opened = shared ?? (await openDevice((options.device as DevicePreference | undefined) ?? 'auto'));
   const target = opened.software ? 'cpu' : 'gpu';
@@ -73,10 +71,7 @@ export async function openSavedModel(file: string, options: SavedModelOptions): 
   });
   const { tensors, metadata } = await readModel(modelPath, what);
   if (metadata?.experiment !== undefined && metadata.experiment !== compiled.spec.name) {
-    throw new RunError(
-      `Cannot ${what} '${modelPath}': it belongs to experiment '${metadata.experiment}', not ` +
-        `'${compiled.spec.name}'.`,
-    );
+    throw userError('SEG6066', [what, modelPath, String(metadata.experiment), compiled.spec.name]);
   }
   // The file must hold exactly what segc run saves for this model (the loss's constants excepted).
   const saved = compiled.train.weights.filter((w) => w.init.kind !== 'values');
@@ -85,7 +80,7 @@ export async function openSavedModel(file: string, options: SavedModelOptions): 
     kind: 'a segc model',
     nonFinite: 'the run that saved it diverged, or the file was damaged',
   });
-  if (problem) throw new RunError(`Cannot ${what} '${modelPath}': ${problem}`);
+  if (problem) throw userError('SEG6067', [what, modelPath, problem]);
   const store = new BufferStore(opened.device);
   const loaded = await loadPlan(store, compiled.evalPlan);
   for (const w of compiled.eval.weights) {
@@ -120,7 +115,7 @@ async function readModel(path: string, what = 'test'): ReturnType<typeof readSaf
     return await readSafetensorsFile(path);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new RunError(`Cannot ${what}: ${message.includes(path) ? message : `${path}: ${message}`}`);
+    throw userError('SEG6068', [what, message.includes(path) ? message : `${path}: ${message}`]);
   }
 }
 

@@ -3,7 +3,7 @@
 // far.
 import type { Override } from '../../compiler/index.ts';
 import { existsSync } from 'node:fs';
-import { UserError } from '../../diagnostics/index.ts';
+import { userError } from '../../diagnostics/index.ts';
 import type { TensorEntry } from '../checkpoint/safetensors.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { tensorProblem } from '../checkpoint/validate.ts';
@@ -72,16 +72,13 @@ export async function loadTrainingState(
   experiment: string,
   constants: Set<string> = new Set(),
 ): Promise<TrainingState> {
-  if (!existsSync(path))
-    throw new UserError(`Cannot resume: '${path}' does not exist (runs write it after each epoch).`);
+  if (!existsSync(path)) throw userError('SEG6060', [path]);
   const { tensors, metadata } = await readSafetensorsFile(path);
   if (metadata?.format !== 'segc-training-state' || !metadata.state) {
-    throw new UserError(`Cannot resume from '${path}': it is not a segc training state.`);
+    throw userError('SEG6061', [path]);
   }
   if (metadata.experiment !== experiment) {
-    throw new UserError(
-      `Cannot resume from '${path}': it belongs to experiment '${metadata.experiment}', not '${experiment}'.`,
-    );
+    throw userError('SEG6062', [path, String(metadata.experiment), experiment]);
   }
   const state = parseState(metadata.state, path);
   const wanted = [...store.buffers.keys()].filter((name) => persistent(name, constants));
@@ -90,7 +87,7 @@ export async function loadTrainingState(
     kind: 'a training state',
     nonFinite: 'the run diverged before this state was saved, or the file was damaged',
   });
-  if (problem) throw new UserError(`Cannot resume from '${path}': ${problem}`);
+  if (problem) throw userError('SEG6063', [path, problem]);
   for (const name of wanted)
     writeBuffer(store.device, store.buffers.get(name)!, tensors[name].data as Float32Array);
   return state;
@@ -100,8 +97,7 @@ export async function loadTrainingState(
  * The state's JSON, checked field by field: a damaged file is an error naming it, never a half-restored run.
  */
 function parseState(text: string, path: string): TrainingState {
-  const bad = (what: string) =>
-    new UserError(`Cannot resume from '${path}': its training state is damaged (${what}).`);
+  const bad = (what: string) => userError('SEG6064', [path, what]);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { readBuffer } from '../executor.ts';
+import { userError } from '../../diagnostics/index.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
 import { RunError } from './session.ts';
 import type { Override } from '../../compiler/index.ts';
 import type { DevicePreference, OpenedDevice } from '../device.ts';
@@ -60,18 +62,15 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   const data = await openRunData(model.compiled.config.data, model.compiled.config.train.batch, {
     scan: false,
   }).catch((error) => {
-    throw error instanceof DataError ? new RunError(error.message) : error;
+    throw error instanceof DataError
+      ? new RunError(error.message, { code: error.code as MessageCode | undefined })
+      : error;
   });
   try {
     const set = data[split];
-    if (!set)
-      throw new RunError(
-        `Cannot test on '${split}': the dataset '${model.compiled.config.data.name}' has no such split.`,
-      );
+    if (!set) throw userError('SEG6105', [split, model.compiled.config.data.name]);
     if (options.savePredictions && model.compiled.shape.depth !== undefined) {
-      throw new RunError(
-        'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
-      );
+      throw userError('SEG6106', []);
     }
     // At the dataset's evaluation size (runtime/train/eval-plan.ts; a second plan when it differs), through
     // `test augment` (default: `eval augment`).

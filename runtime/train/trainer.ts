@@ -46,7 +46,8 @@ import { divergenceWarning } from './divergence.ts';
 import type { EpochRecord, RunSummary, TrainerEvent, TrainerListener } from './events.ts';
 import { formatType } from '../../compiler/ir/types.ts';
 import { GRADIENT, UPDATE } from '../../compiler/index.ts';
-import { displayPath } from '../../diagnostics/index.ts';
+import { UserError, displayPath, userError } from '../../diagnostics/index.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
 
 export interface TrainerOptions {
   overrides?: Record<string, Override>;
@@ -102,17 +103,14 @@ export class Trainer {
     // The dataset is listed and scanned (every sample decoded once) before the run folder is touched and
     // the device opens: bad data costs nothing but the scan.
     const data = await openRunData(checked.config.data, checked.config.train.batch).catch((error) => {
-      throw error instanceof DataError ? new RunError(error.message) : error;
+      throw error instanceof DataError ? new RunError(error.message, { code: codeOf(error) }) : error;
     });
     this.data = data;
     // Testing after training needs its split: a missing one is said now, not after the last epoch.
     const test = checked.config.test;
     if (test.afterTraining && !data[test.split as 'train' | 'val' | 'test']) {
       await data.close();
-      throw new RunError(
-        `test { after_training = true } tests on '${test.split}', but the dataset ` +
-          `'${checked.config.data.name}' has no such split (give test { split = val }).`,
-      );
+      throw userError('SEG6100', [test.split, checked.config.data.name]);
     }
     // The folder is checked to be writable before the device opens; a resumed one is first cleaned of what
     // a kill can leave (temporary files; without a checkpoint, the first epoch's files: it starts over).
@@ -170,9 +168,7 @@ export class Trainer {
     };
     if (steps === 0) {
       this.emit(startEvent);
-      throw new RunError(
-        `The training split has ${trainSet.count} images, fewer than one batch of ${batch}.`,
-      );
+      throw userError('SEG6101', [trainSet.count, batch]);
     }
 
     const store = new BufferStore(device);
@@ -247,15 +243,12 @@ export class Trainer {
     } else if (options.resume) {
       const state = await loadTrainingState(store, folder.path(STATE_FILE), spec.name, constants).catch(
         (error: Error) => {
-          throw new RunError(error.message);
+          throw new RunError(error.message, { code: codeOf(error) });
         },
       );
       // A run stopped after its last checkpoint but before its summary is finished by writing the summary.
       if (state.epoch >= config.train.epochs && existsSync(folder.path(SUMMARY_FILE))) {
-        throw new RunError(
-          `Nothing to resume in '${out}': all ${config.train.epochs} epochs are done (raise ` +
-            `train.epochs with --set).`,
-        );
+        throw userError('SEG6102', [out, config.train.epochs]);
       }
       // The params continue where they were (upstream restarts alpha from the config on resume, quirk Q3);
       // a param given with --set wins.
@@ -428,8 +421,7 @@ export class Trainer {
     const [failed, cause] = await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]);
     if (failed === 0) return;
     // A weight that overflowed in its update (loss and gradients finite): nothing to replay.
-    if (cause === UPDATE)
-      throw new RunError(nonFiniteMessage(epoch + 1, failed, cause, undefined, new Map()));
+    if (cause === UPDATE) throw nonFiniteError(epoch + 1, failed, cause, undefined, new Map());
     const batch = compiled.config.train.batch;
     const k = failed - 1 - epoch * steps;
     const indices = order.slice(k * batch, (k + 1) * batch).map((i) => trainSet.indices[i]);
@@ -444,7 +436,7 @@ export class Trainer {
       { uniforms: { ...params, step: failed }, inputs },
       target,
     );
-    throw new RunError(nonFiniteMessage(epoch + 1, failed, cause, culprit, compiled.sources));
+    throw nonFiniteError(epoch + 1, failed, cause, culprit, compiled.sources);
   }
 }
 
@@ -460,7 +452,12 @@ function saveFailed(error: unknown, what: string, kept: string, resume: string):
     : ['EROFS', 'EACCES', 'EPERM'].includes(code)
       ? 'once the folder is writable again'
       : 'once that is fixed';
-  return new RunError(`Cannot save ${what}: ${error.message}. ${kept}; ${when}, ${resume}.`);
+  return userError('SEG6103', [what, error.message, kept, when, resume]);
+}
+
+/** The code of a UserError (kept when it is passed on as a RunError). */
+function codeOf(error: unknown): MessageCode | undefined {
+  return error instanceof UserError ? (error.code as MessageCode | undefined) : undefined;
 }
 
 /**
@@ -506,13 +503,13 @@ function pick(record: Record<string, Override>, keys: string[]): Record<string, 
   );
 }
 
-function nonFiniteMessage(
+function nonFiniteError(
   epoch: number,
   step: number,
   cause: number,
   culprit: NonFinite | undefined,
   sources: Map<string, string>,
-): string {
+): UserError {
   const what =
     cause === UPDATE
       ? 'an update made a weight non-finite although the loss and its gradients are finite: the learning ' +
@@ -520,9 +517,9 @@ function nonFiniteMessage(
       : cause === GRADIENT
         ? 'a gradient is not finite although the loss is.'
         : 'the loss is not finite.';
-  const head = `Training stopped in epoch ${epoch}, step ${step}: ${what}`;
-  if (cause === UPDATE) return head;
-  if (!culprit) return `${head} No single op could be blamed when the batch was replayed.`;
+  const stopped = (why: string) => userError('SEG6104', [epoch, step, why]);
+  if (cause === UPDATE) return stopped(what);
+  if (!culprit) return stopped(`${what} No single op could be blamed when the batch was replayed.`);
   const { node, value, gradientOf } = culprit;
   // An op of the backward pass has no source of its own: the forward op it differentiates has.
   const at = gradientOf ?? node;
@@ -532,7 +529,7 @@ function nonFiniteMessage(
   const op = gradientOf
     ? `'${node.op}' in the gradient of '${gradientOf.op}'${where} (backward pass, ${formatType(node.type)})`
     : `'${node.op}'${where} (${formatType(node.type)})`;
-  return `${head} The first ${value} comes from ${op}.${caret}`;
+  return stopped(`${what} The first ${value} comes from ${op}.${caret}`);
 }
 
 /** An epoch's record as one line of metrics.jsonl. */

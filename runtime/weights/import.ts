@@ -7,9 +7,8 @@
 // absent.
 import { existsSync } from 'node:fs';
 import type { WeightSource, WeightSpec } from '../../compiler/index.ts';
-import { displayPath, suggest } from '../../diagnostics/index.ts';
+import { displayPath, suggest, userError } from '../../diagnostics/index.ts';
 import { readSafetensorsFile } from '../checkpoint/safetensors.ts';
-import { RunError } from '../errors.ts';
 import { FLOAT_DTYPES, toFloat32 } from './convert.ts';
 
 /** At most this many missing or unexpected keys are listed (with a count of the rest). */
@@ -60,7 +59,7 @@ async function loadFile(
   prefix: string,
 ): Promise<LoadedFile> {
   const fail = (why: string): never => {
-    throw new RunError(`${prefix}cannot load weights from '${file}': ${why}`);
+    throw userError('SEG6069', [prefix, file, why]);
   };
   if (!existsSync(file)) fail('there is no such file.');
   const tensors = await readSafetensorsFile(file).then(

@@ -106,7 +106,7 @@ describe('segc wgsl', () => {
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
     expect(none.stderr).toMatch(
-      /^segc: error: No kernel name contains 'no_such_kernel'; the \d+ kernels are named 'train_000_/,
+      /^segc: error SEG6087: No kernel name contains 'no_such_kernel'; the \d+ kernels are named 'train_000_/,
     );
   });
 
@@ -121,7 +121,7 @@ describe('segc wgsl', () => {
     const again = await segc('wgsl', tiny, '--out', dir);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(
-      `segc: error: '${dir}' already holds .wgsl files; choose another --out or move them away.\n`,
+      `segc: error SEG6088: '${dir}' already holds .wgsl files; choose another --out or move them away.\n`,
     );
   });
 });
@@ -423,7 +423,7 @@ describe('segc run', () => {
     expect(again.code).toBe(1);
     noStackTrace(again);
     expect(again.stderr).toContain(
-      `segc: error: Output directory '${out}' already holds a run; choose another --out or move it away.\n`,
+      `segc: error SEG6081: Output directory '${out}' already holds a run; choose another --out or move it away.\n`,
     );
     expect(again.stdout).not.toContain('epoch 1/1');
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metricsText);
@@ -441,13 +441,13 @@ describe('segc run', () => {
     const wrongSplit = await segc('test', tiny, '--checkpoint', out, '--split', 'holdout');
     expect(wrongSplit.code).toBe(1);
     expect(wrongSplit.stderr).toBe(
-      "segc: error: Unknown split 'holdout'; the splits are train, val and test.\n",
+      "segc: error SEG6086: Unknown split 'holdout'; the splits are train, val and test.\n",
     );
     const noTest = await segc('test', tiny, '--checkpoint', out, '--split', 'test');
     // (after the device opened: the run's overrides decide the dataset)
     expect(noTest.code).toBe(1);
     expect(noTest.stderr.trim().split('\n').pop()).toBe(
-      "segc: error: Cannot test on 'test': the dataset 'shapes' has no such split.",
+      "segc: error SEG6105: Cannot test on 'test': the dataset 'shapes' has no such split.",
     );
 
     // --last tests the model after the last epoch; a damaged model file is an error naming it, not a trace.
@@ -458,13 +458,13 @@ describe('segc run', () => {
     const broken = await segc('test', tiny, '--checkpoint', out);
     expect(broken.code).toBe(1);
     noStackTrace(broken);
-    expect(broken.stderr).toContain(`segc: error: Cannot test: ${damaged}: `);
+    expect(broken.stderr).toContain(`segc: error SEG6068: Cannot test: ${damaged}: `);
 
     // An --out that is a file is refused in one line.
     const file = join(out, 'summary.json');
     const onFile = await segc('run', tiny, '--out', file);
     expect(onFile.code).toBe(1);
     noStackTrace(onFile);
-    expect(onFile.stderr).toContain(`segc: error: --out '${file}' is a file, not a directory`);
+    expect(onFile.stderr).toContain(`segc: error SEG6080: --out '${file}' is a file, not a directory`);
   }, 180_000);
 });
