@@ -119,7 +119,8 @@ async function time(l: Layer, gemm: boolean): Promise<number> {
 }
 
 console.log(
-  `${description} (plans for the ${target}): forward + both gradients (the stem: + weight gradient), median of ${repeats}`,
+  `${description} (plans for the ${target}): forward + both gradients (the stem: + weight gradient), ` +
+    `median of ${repeats}`,
 );
 console.log('| layer | input | direct (old) ms | implicit GEMM ms | old / new |');
 console.log('|---|---|---|---|---|');
