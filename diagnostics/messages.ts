@@ -374,6 +374,17 @@ export const messages = {
     template: "'{0}' already holds .wgsl files; choose another --out or move them away.",
   },
 
+  // `segc grad` inputs (runtime/grad.ts)
+  SEG6090: { category: 'error', template: "There is no definition '{0}' in {1}; its losses are {2}." },
+  SEG6091: {
+    category: 'error',
+    template: "{0}: '{1}' has shape [{2}], which does not fit its declared type{3}",
+  },
+  SEG6092: {
+    category: 'error',
+    template: "{0}: labels '{1}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).",
+  },
+
   // Training (runtime/train/trainer.ts)
   SEG6100: {
     category: 'error',
@@ -393,6 +404,22 @@ export const messages = {
     category: 'error',
     template: 'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
   },
+  SEG6107: {
+    category: 'error',
+    template: "Cannot predict with '{0}': its network does not take RGB images.",
+  },
+  SEG6108: { category: 'error', template: "Cannot read the image folder '{0}': {1}" },
+  SEG6109: { category: 'error', template: "The folder '{0}' holds no images (.png, .jpg, .tif, ...)." },
+  SEG6110: { category: 'error', template: "'{0}' and '{1}' in '{2}' would both write {3}.png." },
+
+  // Reports and sweep queues (report/, jobs/)
+  SEG6120: {
+    category: 'error',
+    template: "'{0}' is not a folder of runs (segc run or segc sweep writes one).",
+  },
+  SEG6121: { category: 'error', template: "'{0}' holds no finished run (a folder with {1})." },
+  SEG6122: { category: 'error', template: "Cannot read '{0}': {1}" },
+  SEG6123: { category: 'error', template: "Cannot open the queue at '{0}': {1}" },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

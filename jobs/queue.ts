@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type PgBoss from 'pg-boss';
-import { RunError } from '../runtime/errors.ts';
+import { userError } from '../diagnostics/index.ts';
 import type { OpenedDevice } from '../runtime/device.ts';
 import type { TrainerEvent } from '../runtime/train/events.ts';
 import type { SweepRun } from './expand.ts';
@@ -45,7 +45,7 @@ export async function openQueue(url: string, timing: QueueTiming = {}): Promise<
   try {
     await boss.start();
   } catch (error) {
-    throw new RunError(`Cannot open the queue at '${redact(url)}': ${(error as Error).message}`);
+    throw userError('SEG6123', [redact(url), (error as Error).message]);
   }
   await boss.createQueue(QUEUE_NAME);
   return boss;

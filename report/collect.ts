@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { METRICS_FILE, SUMMARY_FILE } from '../runtime/checkpoint/run-folder.ts';
-import { RunError } from '../runtime/errors.ts';
+import { userError } from '../diagnostics/index.ts';
 import type { RunSummary } from '../runtime/train/events.ts';
 import { RUN_FILE } from '../jobs/run-one.ts';
 import type { RunRecord } from '../jobs/run-one.ts';
@@ -26,7 +26,7 @@ export function collectRuns(dirs: string[]): ReportRun[] {
   const runs: ReportRun[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new RunError(`'${dir}' is not a folder of runs (segc run or segc sweep writes one).`);
+      throw userError('SEG6120', [dir]);
     }
     const found = isRun(dir)
       ? [dir]
@@ -34,7 +34,7 @@ export function collectRuns(dirs: string[]): ReportRun[] {
           .map((n) => join(dir, n))
           .filter(isRun);
     if (found.length === 0) {
-      throw new RunError(`'${dir}' holds no finished run (a folder with ${SUMMARY_FILE}).`);
+      throw userError('SEG6121', [dir, SUMMARY_FILE]);
     }
     runs.push(...found.sort().map(readRun));
   }
@@ -50,7 +50,7 @@ function readRun(dir: string): ReportRun {
     try {
       return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
     } catch (error) {
-      throw new RunError(`Cannot read '${join(dir, file)}': ${(error as Error).message}`);
+      throw userError('SEG6122', [join(dir, file), (error as Error).message]);
     }
   };
   const summary = json<RunSummary>(SUMMARY_FILE);
@@ -65,7 +65,7 @@ function readRun(dir: string): ReportRun {
             return JSON.parse(line) as Record<string, unknown>;
           } catch (error) {
             const where = `${join(dir, METRICS_FILE)}:${i + 1}`;
-            throw new RunError(`Cannot read '${where}': ${(error as Error).message}`);
+            throw userError('SEG6122', [where, (error as Error).message]);
           }
         })
     : [];

@@ -2,7 +2,7 @@
 // PyTorch users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
 import type { LossInput, PlanLimits } from '../compiler/index.ts';
 import { assertFits, compileLoss, generatePlan, inputDims, planLimits, resolve } from '../compiler/index.ts';
-import { InternalError, UserError } from '../diagnostics/index.ts';
+import { InternalError, UserError, userError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import type { DType, TensorEntry } from './checkpoint/safetensors.ts';
 import { tensorProblem } from './checkpoint/validate.ts';
@@ -62,9 +62,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     const known = [...resolved.entry.definitions.values()]
       .filter((d) => d.def.defKind === 'loss')
       .map((d) => d.def.name.name);
-    throw new UserError(
-      `There is no definition '${options.loss}' in ${file}; its losses are ${known.join(', ') || 'none'}.`,
-    );
+    throw userError('SEG6090', [options.loss, file, known.join(', ') || 'none']);
   }
   const { def, scope } = found;
   const tensors = await readInputs(options.inputs);
@@ -90,22 +88,17 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     const dims = inputDims(def, name, entry.shape.length, spatialRank);
     if (!dims || dims.length !== entry.shape.length) {
       const written = def.params.find((p) => p.name.name === name)?.type;
-      throw new UserError(
-        `${options.inputs}: '${name}' has shape [${entry.shape.join(', ')}], ` +
-          'which does not fit its declared type' +
-          (written?.dims
-            ? ` [${written.dims.map((d) => d.name).join(',')}].`
-            : ' (none: annotate the parameter).'),
-      );
+      const declared = written?.dims
+        ? ` [${written.dims.map((d) => d.name).join(',')}].`
+        : ' (none: annotate the parameter).';
+      throw userError('SEG6091', [options.inputs, name, entry.shape.join(', '), declared]);
     }
     // Labels and masks are converted to u8 whatever their saved dtype (PyTorch users save int64 or float
     // 0/1).
     const labels = labelParams.has(name) || LABEL_TYPES.has(entry.dtype);
     const flat = flatValues(entry);
     if (labels && flat.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
-      throw new UserError(
-        `${options.inputs}: labels '${name}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`,
-      );
+      throw userError('SEG6092', [options.inputs, name]);
     }
     inputs.set(name, { dims, sizes: entry.shape, labels });
     data.set(name, flat);

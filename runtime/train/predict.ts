@@ -18,6 +18,8 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { executePlan, readBuffer } from '../executor.ts';
 import { encodeLabelPng, paletteOf, vocPalette } from './label-png.ts';
 import { openSavedModel } from './saved-model.ts';
+import { userError } from '../../diagnostics/index.ts';
+import type { MessageCode } from '../../diagnostics/index.ts';
 import { RunError } from './session.ts';
 
 export interface PredictOptions {
@@ -160,10 +162,7 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
     const plan = loaded.plan;
     const imageIndex = plan.buffers.findIndex((b) => b.name === 'input:image');
     const logitsOutput = plan.outputs.find((o) => o.name === 'logits');
-    if (imageIndex < 0 || !logitsOutput || channels !== 3)
-      throw new RunError(
-        `Cannot predict with '${compiled.spec.name}': its network does not take RGB images.`,
-      );
+    if (imageIndex < 0 || !logitsOutput || channels !== 3) throw userError('SEG6107', [compiled.spec.name]);
     const pipelines = await Promise.all(
       [RESIZE_IMAGES, RESIZE_LOGITS].map((code, i) =>
         device.createComputePipelineAsync({
@@ -219,15 +218,13 @@ function listImages(folder: string): string[] {
   try {
     names = readdirSync(folder).filter(isImage).sort();
   } catch (error) {
-    throw new RunError(`Cannot read the image folder '${folder}': ${(error as Error).message}`);
+    throw userError('SEG6108', [folder, (error as Error).message]);
   }
-  if (names.length === 0)
-    throw new RunError(`The folder '${folder}' holds no images (.png, .jpg, .tif, ...).`);
+  if (names.length === 0) throw userError('SEG6109', [folder]);
   const stems = new Map<string, string>();
   for (const name of names) {
     const stem = basename(name, extname(name));
-    if (stems.has(stem))
-      throw new RunError(`'${stems.get(stem)}' and '${name}' in '${folder}' would both write ${stem}.png.`);
+    if (stems.has(stem)) throw userError('SEG6110', [stems.get(stem)!, name, folder, stem]);
     stems.set(stem, name);
   }
   return names.map((n) => join(folder, n));
@@ -237,7 +234,9 @@ async function readImage(file: string): Promise<DecodedImage> {
   try {
     return await decodeImage(file);
   } catch (error) {
-    throw error instanceof DataError ? new RunError(error.message) : error;
+    throw error instanceof DataError
+      ? new RunError(error.message, { code: error.code as MessageCode | undefined })
+      : error;
   }
 }
 

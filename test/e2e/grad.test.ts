@@ -108,7 +108,9 @@ describe('segc grad', () => {
     const run = (inputs: string) =>
       computeGrad('stdlib/losses.seg', { loss: 'ce', inputs, out: join(dir, 'x.safetensors') });
     await expect(run(negative)).rejects.toThrow(
-      new RunError(`${negative}: labels 'y' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`),
+      new RunError(`${negative}: labels 'y' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).`, {
+        code: 'SEG6092',
+      }),
     );
     const extra = join(dir, 'extra.safetensors');
     await writeSafetensorsFile(extra, { q: { dtype: 'F32', shape: [1], data: Float32Array.from([1]) } });

@@ -40,7 +40,9 @@ describe('one validation of loaded tensors', () => {
       t[conv] = { ...t[conv], dtype: 'I32', data: Int32Array.from(t[conv].data as Float32Array) };
     });
     await expect(test(i32.dir)).rejects.toThrow(
-      new RunError(`Cannot test '${i32.path}': '${conv}' is I32, a segc model holds F32.`),
+      new RunError(`Cannot test '${i32.path}': '${conv}' is I32, a segc model holds F32.`, {
+        code: 'SEG6067',
+      }),
     );
     const shape = await edited('shape', 'model.safetensors', (t) => {
       t[conv] = { ...t[conv], shape: [2, 4, 3, 3] }; // [4, 2, 3, 3] transposed: the same 72 values
@@ -48,6 +50,7 @@ describe('one validation of loaded tensors', () => {
     await expect(test(shape.dir)).rejects.toThrow(
       new RunError(
         `Cannot test '${shape.path}': '${conv}' has shape [2, 4, 3, 3], the model needs [4, 2, 3, 3].`,
+        { code: 'SEG6067' },
       ),
     );
     const nan = await edited('nan', 'model.safetensors', (t) => {
@@ -63,6 +66,7 @@ describe('one validation of loaded tensors', () => {
       new RunError(
         `Cannot test '${best.path}': '${conv}' holds Infinity (1 of its 72 values are not finite, the ` +
           'first at index 5): the run that saved it diverged, or the file was damaged.',
+        { code: 'SEG6067' },
       ),
     );
   });
@@ -78,13 +82,17 @@ describe('one validation of loaded tensors', () => {
       new RunError(
         `Cannot resume from '${nan.path}': '${moment}' holds NaN (1 of its 72 values are not finite, the ` +
           'first at index 0): the run diverged before this state was saved, or the file was damaged.',
+        { code: 'SEG6063' },
       ),
     );
     const shape = await edited('state-shape', 'checkpoint.safetensors', (t) => {
       t[moment] = { ...t[moment], shape: [8, 9] };
     });
     await expect(resume(shape.dir)).rejects.toThrow(
-      new RunError(`Cannot resume from '${shape.path}': '${moment}' has shape [8, 9], the model needs [72].`),
+      new RunError(
+        `Cannot resume from '${shape.path}': '${moment}' has shape [8, 9], the model needs [72].`,
+        { code: 'SEG6063' },
+      ),
     );
   });
 });

@@ -55,6 +55,7 @@ describe('non-finite gradients and updates', () => {
         'Training stopped in epoch 1, step 1: an update made a weight non-finite although the loss and its ' +
           'gradients are finite: the learning rate is too large for this model; lower it ' +
           '(--set optimizer.lr=...).',
+        { code: 'SEG6104' },
       ),
     );
   });

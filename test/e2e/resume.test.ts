@@ -60,6 +60,7 @@ describe('param step schedule and --resume', () => {
     await expect(runExperiment(file, { ...quiet, resume: straight })).rejects.toThrow(
       new RunError(
         `Nothing to resume in '${straight}': all 3 epochs are done (raise train.epochs with --set).`,
+        { code: 'SEG6102' },
       ),
     );
     await expect(
@@ -102,6 +103,7 @@ describe('param step schedule and --resume', () => {
       new RunError(
         `Cannot test: '${join(root, 'nothing', 'model.safetensors')}' does not exist (segc run ` +
           `writes it after each epoch).`,
+        { code: 'SEG6065' },
       ),
     );
   });
@@ -172,6 +174,7 @@ describe('param step schedule and --resume', () => {
     await expect(damaged('null-state', (_t, m) => (m.state = 'null'))).rejects.toThrow(
       new RunError(
         `Cannot resume from '${path('null-state')}': its training state is damaged (not an object).`,
+        { code: 'SEG6064' },
       ),
     );
     await expect(

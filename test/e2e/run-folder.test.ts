@@ -64,6 +64,7 @@ describe('run folder faults', () => {
       new RunError(
         `Cannot write to the output directory '${out}' (EROFS: read-only file system, open); make it ` +
           'writable or choose another --out.',
+        { code: 'SEG6083' },
       ),
     );
     expect(existsSync(out)).toBe(false);
@@ -80,6 +81,7 @@ describe('run folder faults', () => {
       new RunError(
         `Cannot save epoch 2 in '${out}': ENOSPC: no space left on device, write. The checkpoint of epoch 1 ` +
           `is kept; once there is space again, 'segc run ${file} --resume ${out}' continues after epoch 1.`,
+        { code: 'SEG6103' },
       ),
     );
     const state = await readSafetensorsFile(join(out, 'checkpoint.safetensors'));
@@ -114,6 +116,7 @@ describe('run folder faults', () => {
       new RunError(
         `Cannot save summary.json in '${out}': ENOSPC: no space left on device. Training is complete and ` +
           `its checkpoint is kept; once there is space again, 'segc run ${file} --resume ${out}' writes it.`,
+        { code: 'SEG6103' },
       ),
     );
     setWriteHook(undefined);
@@ -156,6 +159,7 @@ describe('run folder faults', () => {
       new RunError(
         `Output directory '${dirs[2]}' already holds a run (stopped: continue it with --resume ${dirs[2]}); ` +
           'choose another --out or move it away.',
+        { code: 'SEG6081' },
       ),
     );
     for (const dir of dirs) {
