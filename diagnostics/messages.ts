@@ -342,6 +342,8 @@ export const messages = {
   SEG6067: { category: 'error', template: "Cannot {0} '{1}': {2}" },
   SEG6068: { category: 'error', template: 'Cannot {0}: {1}' },
   SEG6069: { category: 'error', template: "{0}cannot load weights from '{1}': {2}" },
+  SEG6070: { category: 'error', template: "Cannot test: {0}: its 'params' metadata is not JSON." },
+  SEG6071: { category: 'error', template: 'Cannot test: {0}: its training state is not JSON.' },
 
   // Run folders and command-line options (runtime/checkpoint/run-folder.ts, cli/)
   SEG6080: { category: 'error', template: "--out '{0}' is a file, not a directory; choose another --out." },

@@ -123,7 +123,7 @@ function parseParams(text: string, path: string): Record<string, number> {
   try {
     return JSON.parse(text) as Record<string, number>;
   } catch {
-    throw new RunError(`Cannot test: ${path}: its 'params' metadata is not JSON.`);
+    throw userError('SEG6070', [path]);
   }
 }
 
@@ -133,6 +133,6 @@ function lastEpochParams(text: string, path: string): Record<string, number> {
     const epochs = state.history?.epochs ?? [];
     return (epochs[epochs.length - 1]?.params ?? state.params) as Record<string, number>;
   } catch {
-    throw new RunError(`Cannot test: ${path}: its training state is not JSON.`);
+    throw userError('SEG6071', [path]);
   }
 }
