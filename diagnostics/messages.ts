@@ -422,6 +422,7 @@ export const messages = {
   SEG6121: { category: 'error', template: "'{0}' holds no finished run (a folder with {1})." },
   SEG6122: { category: 'error', template: "Cannot read '{0}': {1}" },
   SEG6123: { category: 'error', template: "Cannot open the queue at '{0}': {1}" },
+  SEG6111: { category: 'error', template: '{0} augment: {1}.' },
 } as const satisfies Record<string, MessageEntry>;
 
 export type MessageCode = keyof typeof messages;

@@ -14,7 +14,8 @@ import {
   volumePipeline,
 } from '../../compiler/index.ts';
 import { InternalError } from '../../diagnostics/index.ts';
-import { RunError } from '../errors.ts';
+import { augmentError } from './errors.ts';
+import type { AugmentList } from './errors.ts';
 import { augmentUniform } from './augment-params.ts';
 import type { AugmentTargets } from './augment.ts';
 
@@ -260,12 +261,16 @@ function padded(bytes: Uint8Array): Uint8Array {
 }
 
 /** The stages of a volume transform list, a RunError when one cannot run (`what`: the list's name). */
-export function volumeStages(transforms: Setting | undefined, patch: number[], what: string): VolumeStage[] {
+export function volumeStages(
+  transforms: Setting | undefined,
+  patch: number[],
+  what: AugmentList,
+): VolumeStage[] {
   if (!Array.isArray(transforms)) return [];
   try {
     return volumePipeline(transforms, patch);
   } catch (error) {
-    if (error instanceof AugmentError) throw new RunError(`${what}: ${error.message}.`);
+    if (error instanceof AugmentError) throw augmentError(what, error);
     throw error;
   }
 }

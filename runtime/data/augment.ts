@@ -3,9 +3,10 @@
 // u8), before the step reads them. Only the few per-sample parameters are computed on the CPU.
 import type { AugmentPipeline, RunConfig, Setting } from '../../compiler/index.ts';
 import { AugmentError, PARAMS_PER_SAMPLE, augmentPipeline, stageKernels } from '../../compiler/index.ts';
-import { RunError } from '../errors.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { InternalError } from '../../diagnostics/index.ts';
+import { augmentError } from './errors.ts';
+import type { AugmentList } from './errors.ts';
 import { writeBuffer } from '../executor.ts';
 import { batchParams } from './augment-params.ts';
 
@@ -178,7 +179,7 @@ export async function dataAugmenter(
   output: [number, number],
   batch: number,
   channels: number,
-  what = 'train augment',
+  what: AugmentList = 'train augment',
 ): Promise<Augmenter | undefined> {
   const list = Array.isArray(transforms) ? transforms : [];
   const same = input[0] === output[0] && input[1] === output[1];
@@ -188,7 +189,7 @@ export async function dataAugmenter(
   try {
     pipeline = augmentPipeline(list, input, output, { fit: true });
   } catch (error) {
-    if (error instanceof AugmentError) throw new RunError(`${what}: ${error.message}.`);
+    if (error instanceof AugmentError) throw augmentError(what, error);
     throw error;
   }
   return Augmenter.create(device, pipeline, batch, channels);

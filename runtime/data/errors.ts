@@ -1,6 +1,6 @@
 // Bad data is named: the file, what is wrong with it and the option that led there. A DataError reaches the
 // user as its message (no stack trace); with `on_error = skip` the loader reports it once and skips the file.
-import { UserError, formatMessage } from '../../diagnostics/index.ts';
+import { UserError, formatMessage, userError } from '../../diagnostics/index.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
 
 export class DataError extends UserError {
@@ -31,4 +31,12 @@ export function dataError(
 /** `name = "value"`, as an option is written in a .seg file. */
 export function optionText(name: string, value: unknown): string {
   return `${name} = ${JSON.stringify(value)}`;
+}
+
+/** A data block's transform list, by its name in the .seg file. */
+export type AugmentList = 'train augment' | 'eval augment';
+
+/** A transform list that cannot run at the sizes it is given (a crop larger than the image). */
+export function augmentError(what: AugmentList, error: Error): UserError {
+  return userError('SEG6111', [what === 'train augment' ? 'train' : 'eval', error.message]);
 }
