@@ -1,5 +1,5 @@
-// Checks an experiment's settings against the catalogue (checkSettings, SEG5001-SEG5017): entry names, options,
-// section keys, value types and ranges; and fills a call's options with the catalogue's defaults
+// Checks an experiment's settings against the catalogue (checkSettings, SEG5001-SEG5017): entry names,
+// options, section keys, value types and ranges; and fills a call's options with the catalogue's defaults
 // (callOptions).
 import type { Span } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';

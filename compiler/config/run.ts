@@ -312,8 +312,8 @@ export function readRunConfig(
  * before touching the GPU.
  */
 /**
- * The datasets runs train on: every catalogue dataset not marked declared only (runtime/data/registry.ts has a
- * reader for each).
+ * The datasets runs train on: every catalogue dataset not marked declared only (runtime/data/registry.ts has
+ * a reader for each).
  */
 export const RUNNABLE_DATASETS = entries('dataset')
   .filter((e) => !e.declaredOnly)

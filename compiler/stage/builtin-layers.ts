@@ -303,9 +303,10 @@ const INITS: Record<string, (fans: { in: number; out: number }) => { weight: num
 };
 
 /**
- * A layer with a weight of `weightType` and, when `bias` is true, a bias over C, named in the layer's own scope
- * and initialised as its `init` says: "torch" (the default, as torch's layers), "kaiming" or "xavier" (as smp's
- * initialize_decoder and initialize_head: uniform weights, zero bias). `fans`: torch's fan_in and fan_out.
+ * A layer with a weight of `weightType` and, when `bias` is true, a bias over C, named in the layer's own
+ * scope and initialised as its `init` says: "torch" (the default, as torch's layers), "kaiming" or "xavier"
+ * (as smp's initialize_decoder and initialize_head: uniform weights, zero bias). `fans`: torch's fan_in and
+ * fan_out.
  */
 function layer(
   s: Stager,

@@ -204,7 +204,8 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
     `    if (o < ${u('co')} && i < ${u('ci')}) {`,
-    `      ${out}[chunk * ${u('weights')} + ((o * ${u('ci')} + i) * ${u('k')} + c_ky) * ${u('k')} + c_kx] = ` +
+    `      ${out}[chunk * ${u('weights')} + ((o * ${u('ci')} + i) * ${u('k')} + c_ky) * ${u('k')} + ` +
+      `c_kx] = ` +
       `total;`,
     `    }`,
     `  }`,

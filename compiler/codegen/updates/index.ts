@@ -1,6 +1,7 @@
 // The optimizers' update kernels by name: each rule gives its state tensors, uniforms and WGSL lines
 // (sgd.ts, adam.ts, adamw.ts); emitUpdates appends them, with clipping and accumulation, to a training plan.
-// A new optimizer is one rule file, one line in UPDATES and its catalogue entry (compiler/config/training.ts).
+// A new optimizer is one rule file, one line in UPDATES and its catalogue entry
+// (compiler/config/training.ts).
 import { InternalError } from '../../../diagnostics/diagnostic.ts';
 import type { WeightInfo } from '../../config/index.ts';
 import { assignGroups } from '../../config/index.ts';
