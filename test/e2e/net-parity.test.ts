@@ -8,14 +8,19 @@
 // of the reference's largest magnitude (16 or 512 sampled values and the L2 norm), or 10 times PyTorch's own f32
 // error where that is larger.
 //
-// A ReLU network's gradient is not a continuous function of its forward pass: where a ReLU input is within f32's
-// error of 0 (or a max pool's two largest inputs are that close), f32 may take the other side, and the gradient of
-// everything upstream changes by ~1e-3 of its size (unet_r18: 5.6e-3 with two such decisions flipped out of 1.5
-// million; PyTorch f32 happened to flip none, fpn_r101's PyTorch f32 flips some: 2.1e-1). The generator lists the
-// decisions within 1e-5 of a tie with what each changes (fragile); this test reads segc's own ReLU and pool inputs
-// there and corrects the reference for the ones segc took the other way. The corrections are float64 figures of
-// the reference, and segc's values at those places must be within tau of float64's, so no decision farther from a
-// tie can have flipped unnoticed.
+// A ReLU network's gradient is not a continuous function of its forward pass: where a ReLU input is within
+// f32's error of 0 (or a max pool's two largest inputs are that close), f32 may take the other side, and the
+// gradient of everything upstream changes by ~1e-3 of its size (unet_r18: 5.6e-3 with 2 such decisions
+// flipped out of 1.5 million ReLU inputs; PyTorch f32 happened to flip none). The generator lists the
+// decisions within tau of a tie (1e-5, or 4 x PyTorch f32's error on that layer's input where larger) with
+// what each changes (fragile); this test reads segc's own ReLU and pool inputs there and corrects the
+// reference for the ones segc took the other way. The corrections are float64 figures of the reference, and
+// segc's values at those places must be within tau of float64's, so no decision farther from a tie can have
+// flipped unnoticed. (The ResNet-50/101 cases are ill-conditioned beyond that: PyTorch's own f32 gradients
+// are off by up to 3e-2 there (fpn_r101: 2.1e-1, at encoder.layer4.0.bn1.bias; its f32 training logits by
+// 3.9e-4), and PyTorch f32 flips ReLU decisions farther than 1e-5 from a tie (fpn_r101: 31), so they keep 10
+// x PyTorch's error.)
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +73,8 @@ interface Fragile {
   winner?: number;
   runner_up?: number;
   scale: number;
+  /** How close to a tie it is listed: the generator's tau, or 4 x PyTorch f32's error on that layer's input. */
+  tau: number;
   delta: Record<string, Change>;
 }
 
@@ -98,8 +105,9 @@ const TOLERANCE = 1e-4;
  */
 const F32_FACTOR = 10;
 /**
- * A golden file generated before the fragile decisions were listed (none is committed so once
- * generate_nets.py has run for every network): no corrections, and its gradients held to this, as they were.
+ * A golden file without the fragile decisions: no corrections, and the gradients held to the larger of this and
+ * 10 x PyTorch f32's error. fpn_r101's list would not be complete (PyTorch f32 flips 31 ReLU decisions farther
+ * than tau from a tie); unet_r50, fpn_r50 and deeplab_r50 are not regenerated with one yet.
  */
 const UNLISTED = { tau: 0, relus: 0, pools: 0, items: [] as Fragile[], f32_flips: [] as number[] };
 const UNLISTED_TOLERANCE = 1e-2;
@@ -229,9 +237,9 @@ async function parity(name: string, gradients: boolean) {
   limits.loss = limit(TOLERANCE, g.loss_f32_error);
   if (!gradients) return { errors, limits };
   const { flipped, drift } = decisions(fragile.items, trainOut);
-  // segc's f32 forward pass is within tau of float64 at the fragile decisions (unet_r18: 3.5e-6 of the tensor's
-  // largest magnitude, tau 1e-5): a decision farther than tau from a tie cannot have gone the other way.
-  if (g.fragile) expect(drift).toBeLessThan(fragile.tau);
+  // segc's f32 forward pass is within each listed ReLU input's tau of float64 (unet_r18: 0.35 of tau 1e-5 of the
+  // tensor's largest magnitude): a decision farther than tau from a tie cannot have gone the other way.
+  if (g.fragile) expect(drift).toBeLessThan(1);
   for (const [key, summary] of Object.entries(g.grads)) {
     errors[`grad ${key}`] = checkSummary(
       trainOut[`grad:${key}`],
@@ -243,7 +251,7 @@ async function parity(name: string, gradients: boolean) {
   }
   console.log(
     `${name}: ${flipped.length} of ${fragile.items.length} fragile decisions taken otherwise than float64 ` +
-      `(PyTorch f32: ${fragile.f32_flips.length}); segc's largest drift there ${drift.toExponential(2)}`,
+      `(PyTorch f32: ${fragile.f32_flips.length}); segc's largest distance from float64 there ${drift.toFixed(2)} of its tau`,
   );
   expect(Object.keys(g.grads).sort()).toEqual(leaves.map((n) => n.attrs.name as string).sort());
   return { errors, limits };
@@ -252,7 +260,7 @@ async function parity(name: string, gradients: boolean) {
 /**
  * The fragile decisions segc's forward pass took otherwise than float64 (a ReLU input on the other side of 0,
  * the runner-up of a max pool window larger, or equal and first), and its largest distance from float64 there
- * (relative to the tensor's largest magnitude).
+ * (relative to the tensor's largest magnitude, as a fraction of the item's tau; ReLU inputs).
  */
 function decisions(items: Fragile[], out: Record<string, Float32Array>) {
   const flipped: number[] = [];
@@ -260,7 +268,7 @@ function decisions(items: Fragile[], out: Record<string, Float32Array>) {
   items.forEach((f, e) => {
     if (f.relu !== undefined) {
       const value = out[`relu:${f.relu}`][f.index!];
-      drift = Math.max(drift, Math.abs(value - f.pre!) / f.scale);
+      drift = Math.max(drift, Math.abs(value - f.pre!) / f.scale / f.tau);
       if (value > 0 !== f.pre! > 0) flipped.push(e);
     } else {
       const values = out[`pool:${f.pool}`];
