@@ -386,6 +386,8 @@ export const messages = {
     category: 'error',
     template: "{0}: labels '{1}' must be class indices (or 0/1 masks) in 0..255 (255 = ignore).",
   },
+  SEG6093: { category: 'error', template: 'Cannot read the inputs file {0}: {1}' },
+  SEG6094: { category: 'error', template: "The inputs file {0} cannot go into loss '{1}': {2}" },
 
   // Training (runtime/train/trainer.ts)
   SEG6100: {

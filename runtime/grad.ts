@@ -2,7 +2,7 @@
 // PyTorch users save), and writes `loss`, each term and `grad.<input>` to another safetensors file.
 import type { LossInput, PlanLimits } from '../compiler/index.ts';
 import { assertFits, compileLoss, generatePlan, inputDims, planLimits, resolve } from '../compiler/index.ts';
-import { InternalError, UserError, userError } from '../diagnostics/index.ts';
+import { InternalError, userError } from '../diagnostics/index.ts';
 import type { Definition } from '../grammar/index.ts';
 import type { DType, TensorEntry } from './checkpoint/safetensors.ts';
 import { tensorProblem } from './checkpoint/validate.ts';
@@ -33,7 +33,10 @@ async function readInputs(path: string): Promise<Record<string, TensorEntry>> {
     return (await readSafetensorsFile(path)).tensors;
   } catch (error) {
     const message = (error as Error).message;
-    throw new UserError(message.startsWith(path) ? message : `${path}: ${message}`);
+    throw userError('SEG6093', [
+      path,
+      message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message,
+    ]);
   }
 }
 
@@ -82,7 +85,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
     kind: 'a float input',
     extra: (name) => `tensor '${name}' is not a parameter of '${options.loss}' (${[...params].join(', ')}).`,
   });
-  if (problem) throw new UserError(`${options.inputs}: ${problem}`);
+  if (problem) throw userError('SEG6094', [options.inputs, options.loss, problem]);
   const spatialRank = logitsSpatialRank(def, tensors, labelParams);
   for (const [name, entry] of Object.entries(tensors)) {
     const dims = inputDims(def, name, entry.shape.length, spatialRank);

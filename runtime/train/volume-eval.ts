@@ -17,7 +17,7 @@ import type { SplitSums } from '../metrics/metric.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { SurfaceAccumulator } from '../metrics/surface-kernels.ts';
 import type { SurfaceSums } from '../metrics/surface-kernels.ts';
-import { RunError } from '../errors.ts';
+import { InternalError } from '../../diagnostics/index.ts';
 import type { EvaluateOptions, Evaluation } from './evaluate.ts';
 import { readTerms, zero } from './evaluate.ts';
 import { VolumeInference } from './volume-inference.ts';
@@ -79,7 +79,7 @@ export async function evaluateVolumes(
   const find = (name: string) => loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
   const logitsOutput = loaded.plan.outputs.find((o) => o.name === 'logits');
   if (!logitsOutput || find('image') < 0 || find('labels') < 0) {
-    throw new RunError('the evaluation plan of a volume experiment has no logits or inputs');
+    throw new InternalError('the evaluation plan of a volume experiment has no logits or inputs');
   }
   const inputs = { image: loaded.buffers[find('image')], labels: loaded.buffers[find('labels')] };
   const logits = loaded.buffers[logitsOutput.buffer];

@@ -115,7 +115,10 @@ describe('segc grad', () => {
     const extra = join(dir, 'extra.safetensors');
     await writeSafetensorsFile(extra, { q: { dtype: 'F32', shape: [1], data: Float32Array.from([1]) } });
     await expect(run(extra)).rejects.toThrow(
-      `${extra}: tensor 'q' is not a parameter of 'ce' (z, y, w, ignore).`,
+      new RunError(
+        `The inputs file ${extra} cannot go into loss 'ce': tensor 'q' is not a parameter of 'ce' (z, y, w, ignore).`,
+        { code: 'SEG6094' },
+      ),
     );
   });
 });
@@ -128,12 +131,17 @@ describe('segc grad inputs', () => {
     const good = await saveInputs('whole.safetensors');
     const cut = join(dir, 'cut.safetensors');
     writeFileSync(cut, readFileSync(good).subarray(0, 100));
-    await expect(run(cut)).rejects.toThrow(new RegExp(`^${cut}: header length \\d+ exceeds`));
+    await expect(run(cut)).rejects.toThrow(
+      new RegExp(`^Cannot read the inputs file ${cut}: header length \\d+ exceeds`),
+    );
     await expect(run(cut)).rejects.toBeInstanceOf(RunError);
     const text = join(dir, 'notes.safetensors');
     writeFileSync(text, 'these are my notes, not tensors\n');
     await expect(run(text)).rejects.toThrow(
-      new RunError(`${text}: not a safetensors file (no JSON header after the 8-byte length field)`),
+      new RunError(
+        `Cannot read the inputs file ${text}: not a safetensors file (no JSON header after the 8-byte length field)`,
+        { code: 'SEG6093' },
+      ),
     );
   });
 
@@ -146,14 +154,21 @@ describe('segc grad inputs', () => {
     await writeSafetensorsFile(nan, { z: { dtype: 'F64', shape: golden.inputs.z.shape, data: z }, y });
     await expect(run(nan)).rejects.toThrow(
       new RunError(
-        `${nan}: 'z' holds NaN (1 of its ${z.length} values are not finite, the first at index 3).`,
+        `The inputs file ${nan} cannot go into loss 'ce': 'z' holds NaN (1 of its ${z.length} values are not ` +
+          'finite, the first at index 3).',
+        { code: 'SEG6094' },
       ),
     );
     const ints = join(dir, 'ints.safetensors');
     const zi = Int32Array.from(golden.inputs.z.data, (v) => Math.round(v));
     await writeSafetensorsFile(ints, { z: { dtype: 'I32', shape: golden.inputs.z.shape, data: zi }, y });
     await expect(run(ints)).rejects.toThrow(
-      new RunError(`${ints}: 'z' is I32, a float input holds F32 or F64.`),
+      new RunError(
+        `The inputs file ${ints} cannot go into loss 'ce': 'z' is I32, a float input holds F32 or F64.`,
+        {
+          code: 'SEG6094',
+        },
+      ),
     );
   });
 });
