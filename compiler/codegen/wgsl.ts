@@ -166,7 +166,7 @@ export function workgroupSum(
   threads: number,
   value: string,
   store: (total: string) => string,
-  /** Thread 0 adds the shares in order after one barrier (the CPU adapter: see reduce.ts serialFold). */
+  /** Thread 0 walks the tree after one barrier, the same additions (the CPU adapter: reduce.ts serialFold). */
   serial = false,
 ): string[] {
   if (serial) {
@@ -174,9 +174,10 @@ export function workgroupSum(
       `  partial[lid] = ${value};`,
       `  workgroupBarrier();`,
       `  if (lid == 0u) {`,
-      `    var folded = partial[0];`,
-      `    for (var s = 1u; s < ${threads}u; s++) { folded = folded + partial[s]; }`,
-      `    ${store('folded')}`,
+      `    for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
+      `      for (var j = 0u; j < s; j++) { partial[j] = partial[j] + partial[j + s]; }`,
+      `    }`,
+      `    ${store('partial[0]')}`,
       `  }`,
     ];
   }

@@ -192,15 +192,20 @@ function gradWeight(ctx: KernelContext, node: Node, g: ConvGeometry, split?: Spl
     `  }`,
     ...lanes.map((r) => `  partial[lid * ${T}u + ${r}u] = a${r};`),
     `  workgroupBarrier();`,
-    // One barrier, then each of the 16 (out, in) pairs sums the threads' shares in order: a barrier inside
-    // a loop costs Mesa's llvmpipe a coroutine split per iteration (seconds of shader compilation).
+    // One barrier, then 4 threads walk the tree of the 64 threads' vec4 shares (the additions of a tree
+    // fold, without its barrier in a loop, which costs Mesa's llvmpipe seconds of compilation).
+    `  if (lid < ${T}u) {`,
+    `    for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {`,
+    `      for (var j = 0u; j < s; j++) {`,
+    `        partial[j * ${T}u + lid] = partial[j * ${T}u + lid] + partial[(j + s) * ${T}u + lid];`,
+    `      }`,
+    `    }`,
+    `  }`,
+    `  workgroupBarrier();`,
     `  if (lid < ${T * T}u) {`,
     `    let r = lid / ${T}u;`,
     `    let q = lid % ${T}u;`,
-    `    var total = 0.0;`,
-    `    for (var t = 0u; t < ${threads}u; t++) {`,
-    `      total = total + partial[t * ${T}u + r][q];`,
-    `    }`,
+    `    let total = partial[r][q];`,
     `    let o = o0 + r;`,
     `    let i = i0 + q;`,
     `    if (o < ${u('co')} && i < ${u('ci')}) {`,

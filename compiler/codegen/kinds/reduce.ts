@@ -129,11 +129,21 @@ function treeFold(combine: string[]): string[] {
 }
 
 /**
- * The shares folded in order by thread 0 (the CPU adapter): Mesa's llvmpipe splits a shader into a coroutine
- * at every barrier, and the tree's barrier in a loop cost it ~50 ms of compilation per kernel.
+ * The tree of treeFold walked by thread 0 (the CPU adapter): the same additions in the same order, so both
+ * targets round alike, without the barrier in a loop that Mesa's llvmpipe compiles as a coroutine split per
+ * iteration (~50 ms of compilation per kernel).
  */
 function serialFold(combine: string[]): string[] {
-  return [`  if (lid == 0u) {`, `    for (var s = 1u; s < ${WORKGROUP}u; s++) {`, ...combine, `    }`, `  }`];
+  const walked = combine.map((l) => l.replaceAll('[lid', '[j'));
+  return [
+    `  if (lid == 0u) {`,
+    `    for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {`,
+    `      for (var j = 0u; j < s; j++) {`,
+    ...walked.map((l) => `  ${l}`),
+    `      }`,
+    `    }`,
+    `  }`,
+  ];
 }
 
 /**
