@@ -166,7 +166,7 @@ export function workgroupSum(
   threads: number,
   value: string,
   store: (total: string) => string,
-  /** Thread 0 walks the tree after one barrier, the same additions (the CPU adapter: reduce.ts serialFold). */
+  /** Thread 0 walks the tree after one barrier (the CPU adapter; reduce.ts serialFold). */
   serial = false,
 ): string[] {
   if (serial) {
