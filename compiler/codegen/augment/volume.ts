@@ -133,9 +133,14 @@ ${ENTRY}
   labels_out[k] = word;
 }`;
 
-/** intensity_scale in place: x' = round(127.5 + s (x - 127.5)) with the sample's s. */
-export const SCALE_KERNEL = /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> params: array<f32>;
+/**
+ * A kernel that rewrites each byte `x` of the image in place, but for padding (label = the ignore value) and
+ * the bytes past the batch: `source` declares binding 1, `lines` set `x` from it (`e` is the byte's index,
+ * `n` the voxels of one plane).
+ */
+function inPlaceBytes(source: string, lines: string[]): string {
+  return /* wgsl */ `${PARAMS}
+${source}
 @group(0) @binding(2) var<storage, read_write> image: array<u32>;
 @group(0) @binding(3) var<storage, read> labels: array<u32>;
 fn padding(e: u32, n: u32) -> bool {
@@ -151,13 +156,19 @@ ${ENTRY}
     let e = i * 4u + j;
     var x = f32(byte_at(old, e));
     if (e < u.misc.x * u.size.w * n && !padding(e, n)) {
-      let s = params[(u.misc.z * u.misc.x + e / (u.size.w * n)) * ${VOLUME_PARAMS}u];
-      x = clamp(floor(127.5 + s * (x - 127.5) + 0.5), 0.0, 255.0);
+${lines.map((l) => `      ${l}`).join('\n')}
     }
     word |= u32(x) << (j * 8u);
   }
   image[i] = word;
 }`;
+}
+
+/** intensity_scale in place: x' = round(127.5 + s (x - 127.5)) with the sample's s. */
+export const SCALE_KERNEL = inPlaceBytes('@group(0) @binding(1) var<storage, read> params: array<f32>;', [
+  `let s = params[(u.misc.z * u.misc.x + e / (u.size.w * n)) * ${VOLUME_PARAMS}u];`,
+  'x = clamp(floor(127.5 + s * (x - 127.5) + 0.5), 0.0, 255.0);',
+]);
 
 /** zscore's statistics: one workgroup per sample and channel, mean then std over the valid voxels. */
 export const STATS_KERNEL = /* wgsl */ `${PARAMS}
@@ -211,29 +222,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }`;
 
 /** zscore in place from the statistics. */
-export const ZSCORE_KERNEL = /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> stats: array<f32>;
-@group(0) @binding(2) var<storage, read_write> image: array<u32>;
-@group(0) @binding(3) var<storage, read> labels: array<u32>;
-fn padding(e: u32, n: u32) -> bool {
-  let l = (e / (u.size.w * n)) * n + e % n;
-  return byte_at(labels[l >> 2u], l) == u.misc.y;
-}
-${ENTRY}
-  if (i >= u.misc.w) { return; }
-  let n = voxels();
-  var word = 0u;
-  let old = image[i];
-  for (var j = 0u; j < 4u; j++) {
-    let e = i * 4u + j;
-    var x = f32(byte_at(old, e));
-    if (e < u.misc.x * u.size.w * n && !padding(e, n)) {
-      let plane = e / n;
-      x = clamp(floor(127.5 + 31.875 * (x - stats[plane * 2u]) / stats[plane * 2u + 1u] + 0.5), 0.0, 255.0);
-    }
-    word |= u32(x) << (j * 8u);
-  }
-  image[i] = word;
-}`;
+export const ZSCORE_KERNEL = inPlaceBytes('@group(0) @binding(1) var<storage, read> stats: array<f32>;', [
+  'let plane = e / n;',
+  'x = clamp(floor(127.5 + 31.875 * (x - stats[plane * 2u]) / stats[plane * 2u + 1u] + 0.5), 0.0, 255.0);',
+]);
 
 export const VOLUME_WORKGROUP = WORKGROUP;
