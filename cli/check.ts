@@ -12,10 +12,18 @@ import type { Override } from '../compiler/index.ts';
 
 /**
  * Parses, checks and stages each file in turn (compiler/index.ts, checkFile), with `--set` overrides applied
- * as `segc run` applies them; throws at the first bad one.
+ * as `segc run` applies them; throws at the first bad one. Returns the warnings of the good ones, rendered:
+ * what is declared but not available yet, which `segc run` refuses.
  */
-export function checkFiles(files: string[], overrides: Record<string, Override> = {}): void {
-  for (const file of files) checkFile(file, overrides);
+export function checkFiles(files: string[], overrides: Record<string, Override> = {}): string {
+  return files
+    .map((file) => {
+      const { warnings, sources } = checkFile(file, overrides);
+      return warnings
+        .map((d) => `${renderDiagnostic(d, d.span ? sources.get(d.span.file) : undefined)}\n`)
+        .join('');
+    })
+    .join('');
 }
 
 /**
@@ -67,8 +75,7 @@ export function runCheck(
   overrides: Record<string, Override> = {},
 ): { stderr: string; exitCode: number } {
   try {
-    checkFiles(files, overrides);
-    return { stderr: '', exitCode: 0 };
+    return { stderr: checkFiles(files, overrides), exitCode: 0 };
   } catch (error) {
     const text = compileErrorText(error);
     if (text === undefined) throw error;

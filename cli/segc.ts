@@ -313,7 +313,7 @@ program
   )
   .action((files: string[], opts: { explain?: boolean; data?: boolean; set: Record<string, Override> }) =>
     guarded(async () => {
-      checkFiles(files, opts.set);
+      process.stderr.write(checkFiles(files, opts.set));
       if (opts.explain) process.stdout.write(files.map(explainFile).join('\n'));
       for (const file of opts.data ? files : []) {
         const result = await checkData(file);

@@ -171,8 +171,8 @@ function withGradients(forward: StagedForward): StagedGraph {
 }
 
 function closed(forward: StagedForward): StagedGraph {
-  const { weights, terms, metrics, binary } = forward;
-  return { graph: forward.builder.graph(), weights, terms, metrics, binary };
+  const { weights, terms, metrics, binary, multilabel } = forward;
+  return { graph: forward.builder.graph(), weights, terms, metrics, binary, multilabel };
 }
 
 /** The image and label shape of a run: the configuration's dataset, batch and normalisation. */
@@ -200,6 +200,7 @@ function dataShape(config: RunConfig): DataShape {
     height: config.data.size[0],
     width: config.data.size[1],
     classes: config.data.classes,
+    ...(config.data.multilabel ? { multilabel: true } : {}),
     mean: config.data.normalize?.mean ?? 0.5,
     std: config.data.normalize?.std ?? 0.25,
     ignore: 255,
@@ -330,16 +331,31 @@ function trainingUpdates(config: RunConfig, weights: WeightSpec[]): Pick<PlanOpt
  * dataset without a reader, ...) is staged on inputs of the shape its dataset declares. Throws a
  * CompileError.
  */
-export function checkFile(file: string, overrides: Record<string, Override> = {}): void {
+export function checkFile(file: string, overrides: Record<string, Override> = {}): CheckWarnings {
   const resolved = resolve(file);
-  if (resolved.entry.module.experiments.length > 0) checkExperimentOf(file, resolved, overrides);
+  const warnings =
+    resolved.entry.module.experiments.length > 0 ? checkExperimentOf(file, resolved, overrides) : [];
   // Then every definition of the file, used by the experiment or not (stage/check-definitions.ts).
   const definitions = checkDefinitions(resolved.entry);
   if (definitions.length > 0) throw new CompileError(definitions, resolved.sources);
+  return { warnings, sources: resolved.sources };
 }
 
-/** With `--set` overrides, checked and applied as `segc run` applies them (readRunConfig). */
-function checkExperimentOf(file: string, resolved: Resolved, overrides: Record<string, Override>): void {
+/** What a clean check still says: what `segc run` would refuse as not available yet, as warnings. */
+export interface CheckWarnings {
+  warnings: Diagnostic[];
+  sources: Map<string, string>;
+}
+
+/**
+ * With `--set` overrides, checked and applied as `segc run` applies them (readRunConfig). What is declared
+ * but not available yet passes (the catalogue declares it) and comes back as warnings.
+ */
+function checkExperimentOf(
+  file: string,
+  resolved: Resolved,
+  overrides: Record<string, Override>,
+): Diagnostic[] {
   const sources = resolved.sources;
   const read = readExperiment(resolved.entry);
   if (!read.spec) throw new CompileError(read.diagnostics, sources);
@@ -352,13 +368,19 @@ function checkExperimentOf(file: string, resolved: Resolved, overrides: Record<s
     const wrong = readRunConfig(spec, overrides).diagnostics.filter((d) => !cannot.has(d.message));
     if (wrong.length > 0) throw new CompileError(wrong, sources);
   }
-  if (unavailable(spec).length === 0) {
+  const missing = unavailable(spec);
+  if (missing.length === 0) {
     // Staged as `segc run` stages it (autodiff and plan generation find no user errors; the fuzz test covers
     // it).
     stageExperiment(file, { check: true, overrides });
-    return;
+    return [];
   }
   checkDeclared(spec, sources);
+  return missing.map((d) => ({
+    ...d,
+    category: 'warning',
+    hint: d.hint ?? 'segc run refuses this until it is available.',
+  }));
 }
 
 /** Stages an experiment this version cannot run yet on the shapes its dataset declares. */
@@ -372,6 +394,7 @@ function checkDeclared(spec: ExperimentSpec, sources: Map<string, string>): void
         batch,
         channels: shape.channels,
         classes: shape.classes,
+        ...(shape.multilabel ? { multilabel: true } : {}),
         mean: 0.5,
         std: 0.25,
         ignore: 255,

@@ -234,6 +234,12 @@ export const messages = {
     category: 'error',
     template: 'Experiment {0} has no loss variant {1}; it has no sweep section.',
   },
+  SEG5072: {
+    category: 'error',
+    template:
+      'Metric {0} is not available for multilabel masks yet (this version computes surface distances on ' +
+      'class maps); read the dataset with binary = true to score the union of the lesions.',
+  },
   // Options handed to a dataset's implementation (runtime/data), by the catalogue's types and ranges.
   SEG5080: { category: 'error', template: '{0}: option {1} must be {2}, got {3}.' },
 
@@ -313,12 +319,6 @@ export const messages = {
   SEG6047: {
     category: 'error',
     template: "The dataset '{0}' has {1} classes{2} but the experiment declares {3}: give {0}(classes = {1})",
-  },
-  SEG6048: {
-    category: 'error',
-    template:
-      "The dataset '{0}' is multilabel (one mask per class); this version trains on class " +
-      'indices: read it with binary = true',
   },
   SEG6049: { category: 'error', template: "The dataset '{0}' has no {1} split" },
   SEG6050: { category: 'error', template: "Unknown dataset '{0}' in '{1}'." },

@@ -96,7 +96,8 @@ export const DATASETS: Entry[] = [
     doc:
       'Retinal Lesions fundus images (UPSTREAM.md §4): per-lesion grayscale PNGs under ' +
       '`lesion_segs_896x896/`, ' +
-      'split lists `train.txt`/`val.txt`/`test.txt`; binary: the union of the 8 lesions, 1 logit channel.',
+      'split lists `train.txt`/`val.txt`/`test.txt`; binary: the union of the 8 lesions, 1 logit channel; ' +
+      'else multilabel masks, one 0/1 plane and one sigmoid channel per lesion (`classes = 8`).',
     example: 'retinal_lesions(root = "data/retinal-lesions-v20191227", size = [512, 512], binary = true)',
     params: [
       { name: 'root', type: str, default: 'data/retinal-lesions-v20191227', doc: 'dataset folder' },
@@ -106,7 +107,12 @@ export const DATASETS: Entry[] = [
         default: [512, 512],
         doc: 'resize to this (after the geometric transforms, as upstream)',
       },
-      { name: 'binary', type: bool, default: false, doc: 'merge the 8 lesion classes into one (1 channel)' },
+      {
+        name: 'binary',
+        type: bool,
+        default: false,
+        doc: 'merge the 8 lesion classes into one (1 channel); false: 8 masks (multilabel)',
+      },
       {
         name: 'label_values',
         type: { kind: 'list', of: int(0, 255) },
@@ -116,8 +122,9 @@ export const DATASETS: Entry[] = [
       ...loading,
     ],
     block: pipelines,
-    // Binary: two classes (background, lesion) on which a 1-channel network trains in binary mode.
-    shape: (o) => shapeOf(3, o.binary ? 2 : 8, o.size),
+    // Binary: two classes (background, lesion) on which a 1-channel network trains in binary mode; else
+    // multilabel masks, one 0/1 plane per lesion (a sigmoid per channel).
+    shape: (o) => ({ ...shapeOf(3, o.binary ? 2 : 8, o.size), multilabel: !o.binary }),
   },
   {
     name: 'cityscapes',

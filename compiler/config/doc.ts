@@ -97,16 +97,19 @@ export function catalogueMarkdown(): string {
       'string in quotes',
     '(`root = "data/cityscapes"`).',
     '',
-    '`segc check` accepts everything declared here; `segc run` runs a part of it and refuses the rest with a',
+    '`segc check` accepts everything declared here (with a warning for what this version cannot run);',
+    '`segc run` runs a part of it and refuses the rest with a',
     "diagnostic before touching the GPU (`Transform 'flip' in 'train augment' is declared but not " +
       'available yet`, on images). This',
     'version runs the datasets `shapes`, `image_folder`, `voc`, `cityscapes`, `polyp`, `retinal_lesions` ' +
-      '(binary) and `nifti` ' +
+      '(binary, or multilabel masks) and `nifti` ' +
       '(docs/data.md; volumes take `flip`, `rot90`, `intensity_scale`, `zscore`), the',
     `transforms ${RUNNABLE_TRANSFORMS.map((t) => `\`${t}\``).join(', ')} in \`train augment\` (on the GPU; ` +
       '`eval augment` may hold `resize`, `longest_max_size` and `pad_if_needed`, then repeat its ' +
       '`normalize`),',
-    'every optimizer and schedule, every metric (docs/metrics.md), `test { after_training = ' + 'true }`,',
+    'every optimizer and schedule, every metric (docs/metrics.md; `hd95` and `nsd` not on multilabel ' +
+      'masks), `test { after_training = ' +
+      'true }`,',
     '`eval.batch` equal to `train.batch` and no pretrained `weights`.',
     '',
     '## Sections',

@@ -40,6 +40,8 @@ export interface RunConfig {
     /** The plan's [H, W] and classes, as the dataset declares them (compiler/config/data.ts). */
     size: [number, number];
     classes: number;
+    /** Labels are multilabel masks [N, C, H, W] (one 0/1 plane per class), not class indices. */
+    multilabel: boolean;
     /** Every option of the dataset, defaults filled in. */
     options: Record<string, Setting>;
     /** The per-channel normalisation ending `train augment`, if any (else x / 255, mean 0.5, std 0.25). */
@@ -273,6 +275,7 @@ export function readRunConfig(
       name: spec.data.name,
       size: declared.size as [number, number],
       classes: declared.classes ?? modelClasses(spec) ?? 2,
+      multilabel: declared.multilabel ?? false,
       options: callOptions(findEntry('dataset', spec.data.name)!, spec.data),
       normalize: finalNormalization(spec.blocks?.data?.['train augment']),
       foreground: data('foreground') ?? 0,
@@ -317,6 +320,11 @@ export function readRunConfig(
  */
 export const RUNNABLE_DATASETS = entries('dataset')
   .filter((e) => !e.declaredOnly)
+  .map((e) => e.name);
+
+/** Metrics computed on the predicted class map (surface distances), not on the plan's sums. */
+const SURFACE_METRICS = entries('metric')
+  .filter((e) => e.sums?.includes('prediction'))
   .map((e) => e.name);
 
 export function unavailable(spec: RunSettings): Diagnostic[] {
@@ -369,10 +377,20 @@ export function unavailable(spec: RunSettings): Diagnostic[] {
     }
   }
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
+  const multilabel = declaredShape(spec.data)?.multilabel === true;
   metrics.forEach((m, i) => {
     const name = asCall(m)?.name ?? String(m);
     if (!METRICS.includes(name)) {
       report(spec.values[`eval.metrics.${i}`], 'SEG5055', quote(name), METRICS.join(', '));
+    } else if (multilabel && SURFACE_METRICS.includes(name)) {
+      report(spec.values[`eval.metrics.${i}`], 'SEG5072', quote(name));
+    }
+  });
+  const tested = Array.isArray(spec.test?.metrics) ? (spec.test.metrics as Setting[]) : [];
+  tested.forEach((m, i) => {
+    const name = asCall(m)?.name ?? String(m);
+    if (multilabel && SURFACE_METRICS.includes(name)) {
+      report(spec.values[`test.metrics.${i}`] ?? spec.spans['test.metrics'], 'SEG5072', quote(name));
     }
   });
   const batch = spec.train.batch ?? TRAIN_KEYS.find((k) => k.name === 'batch')!.default;

@@ -68,6 +68,8 @@ export interface DeclaredShape {
   size: number[];
   /** Spatial sizes of an evaluation sample, when they differ. */
   evalSize?: number[];
+  /** Labels are multilabel masks, one 0/1 plane per class (retinal_lesions without `binary`). */
+  multilabel?: boolean;
 }
 
 /**

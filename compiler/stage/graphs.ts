@@ -27,6 +27,8 @@ export interface DataShape {
   height: number;
   width: number;
   classes: number;
+  /** Labels are multilabel masks [N, C, ...] (0/1 per class, 255 ignored), not class indices [N, ...]. */
+  multilabel?: boolean;
   /** Image normalisation: x / 255 then (x - mean) / std, one number for every channel or one per channel. */
   mean: number | number[];
   std: number | number[];
@@ -42,6 +44,8 @@ export interface StagedGraph {
   metrics: string[];
   /** Binary mode: the network gives one channel (sigmoid) on two-class data. */
   binary?: boolean;
+  /** Multilabel mode: masks [N, C, ...] as labels, a sigmoid per channel. */
+  multilabel?: boolean;
 }
 
 /** A staged forward pass, its builder still open for the backward pass and the state outputs. */
@@ -93,10 +97,11 @@ export function stageGraph(
     sizes: [shape.batch, shape.channels, ...sizes],
     dtype: 'u8',
   });
+  const multilabel = shape.multilabel === true;
   const labels = b.add('input', [], {
     name: 'labels',
-    dims: ['N', ...spatial],
-    sizes: [shape.batch, ...sizes],
+    dims: multilabel ? ['N', 'C', ...spatial] : ['N', ...spatial],
+    sizes: multilabel ? [shape.batch, shape.classes, ...sizes] : [shape.batch, ...sizes],
     dtype: 'u8',
   });
   const x = normalized(b, image, shape);
@@ -134,8 +139,8 @@ export function stageGraph(
   if (mode === 'eval') {
     // The sums the requested metrics read (compiler/stage/metrics.ts); surface metrics read the class map.
     const requests = options.metrics ?? [];
-    const predicted = predictedClass(s, logits);
-    const inputs = { logits, labels, classes: shape.classes, ignore: shape.ignore, predicted };
+    const predicted = predictedClass(s, logits, multilabel);
+    const inputs = { logits, labels, classes: shape.classes, ignore: shape.ignore, predicted, multilabel };
     metrics.push(...stageMetricSums(b, inputs, requests));
     const surface = requests.some((r) => METRIC_SUMS[r.name]?.includes('prediction'));
     if (options.predictions || surface) b.output('prediction', predicted, 'tensor');
@@ -146,8 +151,9 @@ export function stageGraph(
     .filter((n) => n.op === 'weight')
     .map((n) => ({ node: n.id, output: `grad:${n.attrs.name}` }));
   const stateUpdates = mode === 'train' ? s.stateUpdates : [];
-  const binary = b.type(logits).dims.find((d) => d.name === 'C')?.size === 1;
-  return { builder: b, loss, weights: s.weights, terms, metrics, binary, trainable, stateUpdates };
+  const binary = !multilabel && b.type(logits).dims.find((d) => d.name === 'C')?.size === 1;
+  const labelMode = multilabel ? { multilabel } : { binary };
+  return { builder: b, loss, weights: s.weights, terms, metrics, ...labelMode, trainable, stateUpdates };
 }
 
 /**
@@ -235,9 +241,13 @@ export function modelOptions(
   return poisoned(args) ? undefined : { net, args };
 }
 
-/** Each pixel's predicted class: argmax over C, or in binary mode (one channel) 1 where the logit > 0. */
-function predictedClass(s: Stager, logits: number): number {
+/**
+ * Each pixel's predicted class: argmax over C, or in binary mode (one channel) 1 where the logit > 0; for
+ * multilabel masks, each channel's 0/1 (logit > 0: sigmoid > 0.5), [N, C, ...].
+ */
+function predictedClass(s: Stager, logits: number, multilabel: boolean): number {
   const b = s.b;
+  if (multilabel) return b.add('gt', [logits, b.constant(0)]);
   if (b.type(logits).dims.find((d) => d.name === 'C')?.size !== 1)
     return b.add('argmax', [logits], { axes: ['C'] });
   return b.add('sum', [b.add('gt', [logits, b.constant(0)])], { axes: ['C'] });

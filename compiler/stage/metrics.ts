@@ -27,8 +27,12 @@ export interface MetricInputs {
   labels: number;
   classes: number;
   ignore: number;
-  /** Each pixel's predicted class (argmax, or logit > 0 in binary mode), [N, H, W]. */
+  /**
+   * Each pixel's predicted class (argmax, or logit > 0 in binary mode), [N, H, W]; for multilabel masks
+   * ([N, C, H, W] labels), each channel's 0/1 (logit > 0), [N, C, H, W].
+   */
   predicted: number;
+  multilabel?: boolean;
 }
 
 export const EPS = 1e-10;
@@ -46,9 +50,25 @@ export function stageMetricSums(b: GraphBuilder, inputs: MetricInputs, requests:
   const { labels, classes } = inputs;
   const spatial = spatialDims(b, labels);
   const valid = n('valid', [labels], { ignore: inputs.ignore });
-  const predicted = n('mul', [n('onehot', [inputs.predicted], { dim: 'C', size: classes }), valid]);
-  const target = n('onehot', [labels], { dim: 'C', size: classes });
-  if (kinds.has('confusion')) {
+  const multilabel = inputs.multilabel === true;
+  // Multilabel: every channel is its own two-class problem; its 0/1 prediction and mask (0 where ignored).
+  const predicted = multilabel
+    ? n('mul', [inputs.predicted, valid])
+    : n('mul', [n('onehot', [inputs.predicted], { dim: 'C', size: classes }), valid]);
+  const target = multilabel
+    ? n('eq', [labels, b.constant(1)])
+    : n('onehot', [labels], { dim: 'C', size: classes });
+  if (kinds.has('confusion') && multilabel) {
+    // Per channel: predicted and true positives, their overlap, and the valid pixels ([C] each): the
+    // channel's two-by-two confusion matrix (runtime/metrics/confusion.ts).
+    const over = { axes: ['N', ...spatial] };
+    b.output('metric.channel_overlap', n('sum', [n('mul', [predicted, target])], over));
+    b.output('metric.channel_predicted', n('sum', [predicted], over));
+    b.output('metric.channel_target', n('sum', [target], over));
+    b.output('metric.channel_valid', n('sum', [valid], over));
+    outputs.push('metric.channel_overlap', 'metric.channel_predicted', 'metric.channel_target');
+    outputs.push('metric.channel_valid');
+  } else if (kinds.has('confusion')) {
     // confusion[c][k]: valid pixels predicted c whose label is k (UPSTREAM.md §5: histograms over the split).
     const truth = n('onehot', [labels], { dim: 'K', size: classes });
     b.output('metric.confusion', n('sum', [n('mul', [predicted, truth])], { axes: ['N', ...spatial] }));
@@ -89,11 +109,12 @@ function stageDicePerImage(
   const channels = b.type(logits).dims.find((d) => d.name === 'C')!.size;
   let positive: number;
   let truth: number;
-  if (channels === 1) {
-    // sigmoid(x) > t exactly where x > log(t / (1 - t)); the foreground is class 1 (an ignored label is not).
+  if (channels === 1 || inputs.multilabel) {
+    // sigmoid(x) > t exactly where x > log(t / (1 - t)).
     const cut = threshold <= 0 ? -3.4e38 : threshold >= 1 ? 3.4e38 : Math.log(threshold / (1 - threshold));
     positive = n('gt', [logits, b.constant(cut)]);
-    truth = n('eq', [inputs.labels, b.constant(1)]);
+    // Binary: the foreground is class 1 (an ignored label is not); multilabel: each channel's mask.
+    truth = inputs.multilabel ? target : n('eq', [inputs.labels, b.constant(1)]);
   } else {
     const shifted = n('sub', [logits, n('max', [logits], { axes: ['C'] })]);
     const e = n('exp', [shifted]);
@@ -119,5 +140,5 @@ function spatialDims(b: GraphBuilder, labels: number): string[] {
   return b
     .type(labels)
     .dims.map((d) => d.name)
-    .filter((name) => name !== 'N');
+    .filter((name) => name !== 'N' && name !== 'C');
 }

@@ -32,6 +32,8 @@ export class Augmenter {
     readonly pipeline: AugmentPipeline,
     readonly batch: number,
     readonly channels: number,
+    /** Label planes per sample: 1 (class indices) or K (multilabel masks). */
+    readonly labelPlanes = 1,
   ) {
     const buffer = (label: string, bytes: number) =>
       device.createBuffer({
@@ -42,16 +44,16 @@ export class Augmenter {
     const pixels = ([h, w]: [number, number]) => batch * h * w;
     this.upload = {
       image: buffer('augment:image', pixels(pipeline.input) * channels),
-      labels: buffer('augment:labels', pixels(pipeline.input)),
+      labels: buffer('augment:labels', pixels(pipeline.input) * labelPlanes),
     };
     const largest = Math.max(...pipeline.stages.map((s) => pixels(s.output)), 1);
     this.between = [0, 1].map((i) => ({
       image: buffer(`augment:image${i}`, largest * channels),
-      labels: buffer(`augment:labels${i}`, largest),
+      labels: buffer(`augment:labels${i}`, largest * labelPlanes),
     }));
     // Each stage's kernels in order (elastic: three), with the stage they read from and write to.
     this.kernels = pipeline.stages.flatMap((stage, i) =>
-      stageKernels(stage, i, batch, channels).map((kernel) => ({ ...kernel, stage: i })),
+      stageKernels(stage, i, batch, channels, labelPlanes).map((kernel) => ({ ...kernel, stage: i })),
     );
     // elastic's displacement fields (f32 [B, 2, H, W], before and after the second smoothing pass).
     const field = Math.max(
@@ -70,8 +72,9 @@ export class Augmenter {
     pipeline: AugmentPipeline,
     batch: number,
     channels: number,
+    labelPlanes = 1,
   ): Promise<Augmenter> {
-    const augmenter = new Augmenter(device, pipeline, batch, channels);
+    const augmenter = new Augmenter(device, pipeline, batch, channels, labelPlanes);
     device.pushErrorScope('validation');
     augmenter.pipelines = await Promise.all(
       augmenter.kernels.map((k) =>
@@ -180,6 +183,7 @@ export async function dataAugmenter(
   batch: number,
   channels: number,
   what: AugmentList = 'train augment',
+  labelPlanes = 1,
 ): Promise<Augmenter | undefined> {
   const list = Array.isArray(transforms) ? transforms : [];
   const same = input[0] === output[0] && input[1] === output[1];
@@ -192,7 +196,7 @@ export async function dataAugmenter(
     if (error instanceof AugmentError) throw augmentError(what, error);
     throw error;
   }
-  return Augmenter.create(device, pipeline, batch, channels);
+  return Augmenter.create(device, pipeline, batch, channels, labelPlanes);
 }
 
 /**
@@ -206,5 +210,7 @@ export async function trainAugmenter(
   channels: number,
   input: [number, number] = config.data.size,
 ): Promise<Augmenter | undefined> {
-  return dataAugmenter(device, transforms, input, config.data.size, config.train.batch, channels);
+  const { size, multilabel, classes } = config.data;
+  const planes = multilabel ? classes : 1;
+  return dataAugmenter(device, transforms, input, size, config.train.batch, channels, undefined, planes);
 }

@@ -92,6 +92,7 @@ export class Loader {
       size ?? this.options.size,
       this.dataset.channels,
       this.dataset.ignore,
+      this.dataset.multilabel ? this.dataset.classes : 1,
     );
   }
 
@@ -149,8 +150,9 @@ export class Loader {
 }
 
 /**
- * Samples into one batch at the plan's size: [B, C, H, W] planar images and [B, H, W] labels, each sample
- * centred (padded or cropped); empty slots and padding have every label ignored.
+ * Samples into one batch at the plan's size: [B, C, H, W] planar images and [B, H, W] labels ([B, K, H, W]
+ * for `labelPlanes` K multilabel masks, stored [H, W, K] by a sample), each sample centred (padded or
+ * cropped); empty slots and padding have every label ignored.
  */
 export function assemble(
   samples: Sample[],
@@ -158,11 +160,12 @@ export function assemble(
   size: [number, number],
   channels: number,
   ignore: number,
+  labelPlanes = 1,
 ): Batch {
   const [H, W] = size;
   const plane = H * W;
   const image = new Uint8Array(batch * channels * plane);
-  const labels = new Uint8Array(batch * plane).fill(ignore);
+  const labels = new Uint8Array(batch * labelPlanes * plane).fill(ignore);
   samples.forEach((s, slot) => {
     const [h, w] = s.size;
     const from = s.image;
@@ -183,7 +186,15 @@ export function assemble(
         for (let x = x0; x < x1; x++, k += stride) image[row + x] = from[k];
       }
     }
-    if (s.labels) {
+    if (s.labels && labelPlanes > 1) {
+      for (let k = 0; k < labelPlanes; k++) {
+        const plane0 = (slot * labelPlanes + k) * plane;
+        for (let y = y0; y < y1; y++) {
+          let from = ((y - top) * w + (x0 - left)) * labelPlanes + k;
+          for (let x = x0; x < x1; x++, from += labelPlanes) labels[plane0 + y * W + x] = s.labels[from];
+        }
+      }
+    } else if (s.labels) {
       for (let y = y0; y < y1; y++) {
         const start = (y - top) * w + (x0 - left);
         labels.set(s.labels.subarray(start, start + (x1 - x0)), slot * plane + y * W + x0);

@@ -56,7 +56,8 @@ export function badDataMessage(problems: DataError[], shown = 10): string {
 export async function openRunData(
   data: DataConfig,
   batch: number,
-  options: { scan?: boolean } = {},
+  /** `scan`: every split (default), only the splits listed, or none (false). */
+  options: { scan?: boolean | Split[] } = {},
 ): Promise<RunData> {
   // nifti's classes default to the network's (the run configuration's).
   const given =
@@ -69,9 +70,6 @@ export async function openRunData(
       [data.name, dataset.classes, names, data.classes],
       String(data.options.root ?? data.name),
     );
-  }
-  if (dataset.multilabel) {
-    throw dataError('SEG6048', [data.name], String(data.options.root ?? data.name));
   }
   const onError = (data.options.on_error as 'stop' | 'skip' | undefined) ?? 'stop';
   const skipped = new Map<string, string>();
@@ -87,8 +85,9 @@ export async function openRunData(
     onSkip: (error) => skipped.set(error.file, error.message),
   });
   // A generated set (shapes) has no files to scan; the scan decodes with the loader's threads (started once).
-  if ((options.scan ?? true) && dataset.entry) {
-    const report = await scanDataset(dataset, { loader });
+  const scan = options.scan ?? true;
+  if (scan !== false && dataset.entry) {
+    const report = await scanDataset(dataset, { loader, splits: scan === true ? undefined : scan });
     if (report.problems.length > 0 && onError === 'stop') {
       await loader.close();
       throw new DataError(badDataMessage(report.problems), '');

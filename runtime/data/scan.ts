@@ -16,8 +16,11 @@ export interface ScanReport {
 
 export async function scanDataset(
   dataset: ListedDataset,
-  /** `loader`: decode with this one's threads (kept open); else a loader of its own, closed after. */
-  options: { workers?: number; loader?: Loader; onSample?: () => void } = {},
+  /**
+   * `loader`: decode with this one's threads (kept open); else a loader of its own, closed after. `splits`:
+   * only these (default every split).
+   */
+  options: { workers?: number; loader?: Loader; onSample?: () => void; splits?: Split[] } = {},
 ): Promise<ScanReport> {
   const problems = [...dataset.problems];
   const loader = options.loader ?? new Loader(dataset, { batch: 1, size: [1, 1], workers: options.workers });
@@ -28,7 +31,7 @@ export async function scanDataset(
   const keyOf = (split: Split, i: number) =>
     dataset.entry ? JSON.stringify(dataset.entry(split, i)) : `${split}:${i}`;
   try {
-    for (const split of dataset.splits) {
+    for (const split of dataset.splits.filter((s) => options.splits?.includes(s) ?? true)) {
       let good = 0;
       const fresh: number[] = [];
       for (let i = 0; i < dataset.count(split); i++) {

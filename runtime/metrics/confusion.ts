@@ -4,8 +4,19 @@ import type { Metric, MetricFactory, SplitSums } from './metric.ts';
 
 export const EPS = 1e-10;
 
-/** The split's confusion matrix: rows the predicted class, columns the label (valid pixels only). */
+/**
+ * The split's confusion matrix: rows the predicted class, columns the label (valid pixels only). Multilabel
+ * masks: a row per channel, its two-by-two matrix as [true negatives, false negatives, false positives, true
+ * positives] (predicted 0 then 1, each against label 0 then 1).
+ */
 export function confusionMatrix(split: SplitSums): number[][] {
+  if (split.multilabel) {
+    const { overlap, predicted, target, valid } = channelSums(split);
+    return overlap.map((tp, c) => {
+      const [fp, fn] = [predicted[c] - tp, target[c] - tp];
+      return [valid[c] - tp - fp - fn, fn, fp, tp];
+    });
+  }
   const flat = split.sums.get('metric.confusion');
   if (!flat) throw new Error('the evaluation plan has no confusion matrix');
   const c = split.classes;
@@ -18,12 +29,26 @@ export function classSums(split: SplitSums): {
   predicted: number[];
   target: number[];
 } {
+  if (split.multilabel) {
+    const { overlap, predicted, target } = channelSums(split);
+    return { intersection: overlap, predicted, target };
+  }
   const m = confusionMatrix(split);
   const classes = m.length;
   const intersection = m.map((row, c) => row[c]);
   const predicted = m.map((row) => row.reduce((a, b) => a + b, 0));
   const target = Array.from({ length: classes }, (_, k) => m.reduce((a, row) => a + row[k], 0));
   return { intersection, predicted, target };
+}
+
+/** Multilabel masks: per channel, the positives predicted, labelled and both, and the valid pixels. */
+function channelSums(split: SplitSums): Record<'overlap' | 'predicted' | 'target' | 'valid', number[]> {
+  const get = (name: string) => {
+    const sums = split.sums.get(`metric.channel_${name}`);
+    if (!sums) throw new Error('the evaluation plan has no per-channel sums');
+    return Array.from(sums);
+  };
+  return { overlap: get('overlap'), predicted: get('predicted'), target: get('target'), valid: get('valid') };
 }
 
 /** IoU of each class: I / (P + T - I + EPS); a class absent from labels and predictions scores 0. */

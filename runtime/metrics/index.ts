@@ -7,6 +7,8 @@ export interface MetricSums {
   target: Float64Array; // per class: label pixels
   proportionError: number; // sum over images and classes of |predicted - true proportion|
   images: number;
+  /** Multilabel masks: each channel's valid pixels (every channel is scored, a share is of its pixels). */
+  valid?: Float64Array;
 }
 
 export interface Metrics {
@@ -26,6 +28,7 @@ export interface Metrics {
 const EPS = 1e-10;
 
 export function computeMetrics(sums: MetricSums): Metrics {
+  if (sums.valid) return channelMetrics(sums, sums.valid);
   const classes = sums.intersection.length;
   const dicePerClass: number[] = [];
   const unpredicted: number[] = [];
@@ -49,6 +52,23 @@ export function computeMetrics(sums: MetricSums): Metrics {
     miou: iou / classes,
     proportion_error: sums.proportionError / Math.max(1, sums.images * classes),
     proportions: { predicted: shares(sums.predicted), target: shares(sums.target) },
+  };
+}
+
+/** computeMetrics for multilabel masks: every channel a foreground, its shares of its own valid pixels. */
+function channelMetrics(sums: MetricSums, valid: Float64Array): Metrics {
+  const channels = Array.from(sums.intersection.keys());
+  const { intersection: i, predicted: p, target: t } = sums;
+  const dicePerClass = channels.map((c) => (2 * i[c]) / (p[c] + t[c] + EPS));
+  const iou = channels.map((c) => i[c] / (p[c] + t[c] - i[c] + EPS));
+  const share = (counts: Float64Array) => channels.map((c) => (valid[c] > 0 ? counts[c] / valid[c] : 0));
+  return {
+    dice: dicePerClass.reduce((a, b) => a + b, 0) / Math.max(1, channels.length),
+    dicePerClass,
+    unpredicted: channels.filter((c) => t[c] > 0 && p[c] === 0),
+    miou: iou.reduce((a, b) => a + b, 0) / Math.max(1, channels.length),
+    proportion_error: sums.proportionError / Math.max(1, sums.images * channels.length),
+    proportions: { predicted: share(p), target: share(t) },
   };
 }
 

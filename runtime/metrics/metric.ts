@@ -13,6 +13,8 @@ export interface SplitSums {
   classes: number;
   /** Binary mode: a one-channel network (sigmoid), class 1 the foreground. */
   binary: boolean;
+  /** Multilabel masks: `classes` channels, each its own two-class problem (all of them scored). */
+  multilabel?: boolean;
 }
 
 /** A metric's result: a scalar (what `eval.select` and the logs read) and/or a table, one value per class. */
@@ -49,6 +51,7 @@ export interface MetricSetup {
   requests: { name: string; options?: Record<string, unknown> }[];
   classes: number;
   binary: boolean;
+  multilabel?: boolean;
   /** Images per batch and the spatial size of a batch's maps ([H, W] or [D, H, W]). */
   batch: number;
   size: number[];
@@ -59,7 +62,11 @@ export interface MetricSetup {
 
 export type MetricFactory = (setup: MetricSetup) => Metric | Promise<Metric>;
 
-/** The foreground classes a per-class metric averages over: 1..C-1 (class 1 alone in binary mode). */
-export function foregroundClasses(classes: number): number[] {
+/**
+ * The foreground classes a per-class metric averages over: 1..C-1 (class 1 alone in binary mode); every
+ * channel of multilabel masks.
+ */
+export function foregroundClasses(classes: number, multilabel = false): number[] {
+  if (multilabel) return Array.from({ length: classes }, (_, c) => c);
   return classes > 1 ? Array.from({ length: classes - 1 }, (_, i) => i + 1) : [0];
 }

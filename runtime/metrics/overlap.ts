@@ -9,7 +9,7 @@ export const dice: MetricFactory = (): Metric => ({
   name: 'dice',
   finalize: (split) => {
     const table = perClassDice(split);
-    const foreground = foregroundClasses(split.classes).map((c) => table[c]);
+    const foreground = foregroundClasses(split.classes, split.multilabel).map((c) => table[c]);
     return { value: foreground.reduce((a, b) => a + b, 0) / foreground.length, table };
   },
 });
@@ -22,8 +22,15 @@ export const dicePerImage: MetricFactory = (): Metric => ({
   name: 'dice_per_image',
   finalize: (split) => {
     const sums = split.sums.get('metric.dice_per_image');
-    const images = split.sums.get('metric.images_scored')?.[0] ?? 0;
+    const scored = split.sums.get('metric.images_scored');
+    const images = scored?.[0] ?? 0;
     if (!sums) throw new Error('the evaluation plan has no per-image Dice');
+    if (split.multilabel) {
+      // Every channel, each over the images with a valid pixel in it (all of them unless masks ignore some).
+      const table = Array.from(sums, (sum, c) => (scored![c] > 0 ? sum / scored![c] : NaN));
+      const value = images > 0 ? table.reduce((a, b) => a + b, 0) / table.length : NaN;
+      return { value, table };
+    }
     const channels = split.binary ? [0] : foregroundClasses(split.classes);
     const table = channels.map((c) => (images > 0 ? sums[c] / images : NaN));
     const value = images > 0 ? table.reduce((a, b) => a + b, 0) / table.length : NaN;

@@ -80,6 +80,7 @@ export async function evalTarget(
     config.train.batch,
     compiled.shape.channels,
     'eval augment',
+    config.data.multilabel ? config.data.classes : 1,
   );
   return { ...at, input: { size: input, augmenter } };
 }

@@ -101,6 +101,7 @@ export async function evaluate(
     images: count,
     classes: compiled.config.data.classes,
     binary: compiled.eval.binary ?? false,
+    multilabel: compiled.eval.multilabel ?? false,
   };
   const { intersection, predicted, target } = classSums(split);
   const summary: Metrics = computeMetrics({
@@ -109,6 +110,7 @@ export async function evaluate(
     target: Float64Array.from(target),
     proportionError: get('metric.proportion_error')[0],
     images: count,
+    ...(split.multilabel ? { valid: get('metric.channel_valid') } : {}),
   });
   // dice, miou and proportion_error are always reported (summaries and reports read them).
   const values: Record<string, number> = {
@@ -159,6 +161,7 @@ function metricsOf(
         device: loaded.device,
         classes: config.data.classes,
         binary: compiled.eval.binary ?? false,
+        multilabel: compiled.eval.multilabel ?? false,
         batch: config.train.batch,
         size,
         ignore: compiled.shape.ignore,

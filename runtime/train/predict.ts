@@ -4,12 +4,14 @@
 // logits are resized back to the image's size on the GPU (bilinear) before the argmax: upsampling logits
 // keeps smooth class boundaries where nearest-neighbour labels would be blocky, and at equal sizes both are
 // the plan's own argmax. Writes OUT/<stem>.png: 0/255 in binary mode, class indices otherwise (a palette for
-// VOC and Cityscapes); with `overlay` also OUT/<stem>-overlay.png (the image with its classes tinted).
+// VOC and Cityscapes), and for multilabel masks OUT/<stem>/<class>.png (0/255) for each channel with a
+// positive pixel; with `overlay` also OUT/<stem>-overlay.png (the image with its classes tinted).
 import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { encode } from 'fast-png';
 import { writeFileAtomic } from '../checkpoint/safetensors.ts';
-import type { Override } from '../../compiler/index.ts';
+import type { CompiledExperiment, Override } from '../../compiler/index.ts';
+import { openDataset } from '../data/registry.ts';
 import { decodeImage } from '../data/decode/image.ts';
 import type { DecodedImage } from '../data/decode/image.ts';
 import { DataError } from '../data/errors.ts';
@@ -39,7 +41,10 @@ export interface PredictOptions {
 export interface Prediction {
   /** The input file and the mask written for it, with the input's size [H, W]. */
   image: string;
+  /** The mask file (multilabel: the folder of the channels' masks). */
   mask: string;
+  /** Multilabel: the channels' mask files written (channels without a positive pixel have none). */
+  masks?: string[];
   size: [number, number];
   overlay?: string;
 }
@@ -98,6 +103,7 @@ const RESIZE_LOGITS = /* wgsl */ `
 struct Params {
   slots: u32, channels: u32, height: u32, width: u32, classes: u32, binary: u32, words: u32, p1: u32,
 }
+// binary: 0 argmax over the classes, 1 the one channel's logit > 0, 2 (multilabel) channel p1's logit > 0.
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> slot_info: array<u32>;
@@ -123,6 +129,9 @@ fn label(slot: u32, y: u32, x: u32) -> u32 {
     let b = mix(logit(slot, c, y1, x0), logit(slot, c, y1, x1), fx);
     let v = mix(a, b, fy);
     if (u.binary == 1u) { return select(0u, 255u, v > 0.0); }
+    // Multilabel: channel p1 alone, thresholded (sigmoid > 0.5).
+    if (u.binary == 2u && c == u.p1) { return select(0u, 255u, v > 0.0); }
+    if (u.binary == 2u) { continue; }
     if (v > top) { top = v; best = c; }
   }
   return best;
@@ -159,6 +168,7 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
     const { batch } = compiled.config.train;
     const { height, width, channels } = compiled.shape;
     const classes = compiled.eval.binary ? 1 : compiled.config.data.classes;
+    const multilabel = compiled.eval.multilabel ?? false;
     const plan = loaded.plan;
     const imageIndex = plan.buffers.findIndex((b) => b.name === 'input:image');
     const logitsOutput = plan.outputs.find((o) => o.name === 'logits');
@@ -174,7 +184,9 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
     );
     mkdirSync(options.out, { recursive: true });
     const palette = compiled.eval.binary ? undefined : paletteOf(compiled.config.data.name);
-    const labels = new Uint8Array(batch * height * width).fill(compiled.shape.ignore);
+    const planes = multilabel ? classes : 1;
+    const labels = new Uint8Array(batch * planes * height * width).fill(compiled.shape.ignore);
+    const names = multilabel ? classNames(compiled) : [];
     const written: Prediction[] = [];
     for (let first = 0; first < inputs.length; first += batch) {
       const files = inputs.slice(first, first + batch);
@@ -184,7 +196,7 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
         height,
         width,
         classes,
-        binary: compiled.eval.binary ?? false,
+        mode: multilabel ? 'multilabel' : compiled.eval.binary ? 'binary' : 'classes',
         run: () => executePlan(loaded, { uniforms: model.uniforms, inputs: { labels } }),
         imageBuffer: loaded.buffers[imageIndex],
         logitsBuffer: loaded.buffers[logitsOutput.buffer],
@@ -192,15 +204,28 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
       for (let i = 0; i < files.length; i++) {
         const { height: h, width: w } = images[i];
         const stem = basename(files[i], extname(files[i]));
-        const mask = join(options.out, `${stem}.png`);
-        await writeFileAtomic(mask, encodeLabelPng(masks[i], h, w, palette));
-        const entry: Prediction = { image: files[i], mask, size: [h, w] };
+        let entry: Prediction;
+        if (multilabel) {
+          // masks[i] holds the K channels' 0/255 maps one after the other.
+          const folder = join(options.out, stem);
+          mkdirSync(folder, { recursive: true });
+          entry = { image: files[i], mask: folder, masks: [], size: [h, w] };
+          for (let k = 0; k < classes; k++) {
+            const plane = masks[i].subarray(k * h * w, (k + 1) * h * w);
+            if (!plane.some((v) => v > 0)) continue;
+            const path = join(folder, `${names[k] ?? k}.png`);
+            await writeFileAtomic(path, encodeLabelPng(plane, h, w));
+            entry.masks!.push(path);
+          }
+        } else {
+          const mask = join(options.out, `${stem}.png`);
+          await writeFileAtomic(mask, encodeLabelPng(masks[i], h, w, palette));
+          entry = { image: files[i], mask, size: [h, w] };
+        }
         if (options.overlay) {
           entry.overlay = join(options.out, `${stem}-overlay.png`);
-          await writeFileAtomic(
-            entry.overlay,
-            overlayPng(images[i], masks[i], compiled.eval.binary ?? false),
-          );
+          const shown = multilabel ? firstChannel(masks[i], classes, h * w) : masks[i];
+          await writeFileAtomic(entry.overlay, overlayPng(images[i], shown, compiled.eval.binary ?? false));
         }
         written.push(entry);
       }
@@ -245,7 +270,7 @@ interface BatchShape {
   height: number;
   width: number;
   classes: number;
-  binary: boolean;
+  mode: 'classes' | 'binary' | 'multilabel';
   run: () => void;
   imageBuffer: GPUBuffer;
   logitsBuffer: GPUBuffer;
@@ -279,18 +304,10 @@ async function runBatch(
     maskMeta.set([maskBytes, image.height, image.width, 1], slot * 4);
     maskBytes += align(image.height * image.width);
   });
-  const params = (words: number) =>
+  const mode = { classes: 0, binary: 1, multilabel: 2 }[shape.mode];
+  const params = (words: number, channel = 0) =>
     buffer(
-      Uint32Array.from([
-        shape.slots,
-        3,
-        shape.height,
-        shape.width,
-        shape.classes,
-        shape.binary ? 1 : 0,
-        words,
-        0,
-      ]),
+      Uint32Array.from([shape.slots, 3, shape.height, shape.width, shape.classes, mode, words, channel]),
       GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     );
   const words = maskBytes / 4;
@@ -316,13 +333,48 @@ async function runBatch(
   const imageWords = Math.ceil((shape.slots * 3 * shape.height * shape.width) / 4);
   dispatch(resizeImages, [inParams, sourceBuffer, sourceMetaBuffer, shape.imageBuffer], imageWords);
   shape.run();
-  dispatch(resizeLogits, [outParams, shape.logitsBuffer, maskMetaBuffer, maskBuffer], words);
-  const data = new Uint8Array((await readBuffer(device, maskBuffer)).buffer);
+  // Multilabel: one pass per channel, each slot's K maps joined in channel order.
+  const channels = shape.mode === 'multilabel' ? shape.classes : 1;
+  const maps: Uint8Array[][] = images.map(() => []);
+  for (let k = 0; k < channels; k++) {
+    const channelParams = k === 0 ? outParams : params(words, k);
+    dispatch(resizeLogits, [channelParams, shape.logitsBuffer, maskMetaBuffer, maskBuffer], words);
+    const data = new Uint8Array((await readBuffer(device, maskBuffer)).buffer);
+    if (k > 0) channelParams.destroy();
+    images.forEach((image, slot) => {
+      const offset = maskMeta[slot * 4];
+      maps[slot].push(data.slice(offset, offset + image.height * image.width));
+    });
+  }
   for (const b of created) b.destroy();
-  return images.map((image, slot) => {
-    const offset = maskMeta[slot * 4];
-    return data.slice(offset, offset + image.height * image.width);
-  });
+  return maps.map((planes) => (planes.length === 1 ? planes[0] : concatBytes(planes)));
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+/** Multilabel masks as one class map for the overlay: the first positive channel + 1 at a pixel, else 0. */
+function firstChannel(masks: Uint8Array, channels: number, pixels: number): Uint8Array {
+  const map = new Uint8Array(pixels);
+  for (let k = channels - 1; k >= 0; k--) {
+    for (let p = 0; p < pixels; p++) if (masks[k * pixels + p] > 0) map[p] = k + 1;
+  }
+  return map;
+}
+
+/**
+ * The channels' names as the experiment's dataset lists them (Retinal Lesions' classes.txt); the channel
+ * indices when the dataset is not at hand where predictions are made.
+ */
+function classNames(compiled: CompiledExperiment): string[] {
+  try {
+    return openDataset(compiled.config.data.name, compiled.config.data.options).classNames ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** The image with each predicted foreground class tinted half-way to its colour (VOC's colours). */

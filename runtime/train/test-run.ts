@@ -28,7 +28,8 @@ export interface TestOptions {
   checkpoint: string;
   split?: 'train' | 'val' | 'test';
   /**
-   * Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W].
+   * Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W]
+   * (multilabel masks: each channel's 0/1, [images, K, H, W]).
    */
   savePredictions?: boolean;
   overrides?: Record<string, Override>;
@@ -58,9 +59,10 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     predictions: options.savePredictions,
   });
   const { opened, shared, params, uniforms, modelPath } = model;
-  // The split of the experiment's dataset (listed, not scanned: a bad file is named when it is read).
+  // The split of the experiment's dataset, scanned (its bad files named at once, and its images' one size
+  // found: batches are assembled at it and resized on the GPU, as in training's evaluation).
   const data = await openRunData(model.compiled.config.data, model.compiled.config.train.batch, {
-    scan: false,
+    scan: [split],
   }).catch((error) => {
     throw error instanceof DataError
       ? new RunError(error.message, { code: error.code as MessageCode | undefined })
@@ -93,7 +95,9 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const { compiled, loaded } = at;
     const count = set.indices.length;
     const [height, width] = [compiled.shape.height, compiled.shape.width];
-    const plane = height * width;
+    // Multilabel masks: a 0/1 map per channel ([images, K, H, W]); else the class map [images, H, W].
+    const planes = compiled.eval.multilabel ? compiled.config.data.classes : 1;
+    const plane = planes * height * width;
     const predictions = new Uint8Array(options.savePredictions ? count * plane : 0);
     const output = compiled.evalPlan.outputs.find((o) => o.name === 'prediction');
     const readPredictions =
@@ -124,20 +128,34 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     );
     if (options.savePredictions) {
       const path = join(options.checkpoint, `predictions-${split}.safetensors`);
-      const tensors = {
-        predictions: { dtype: 'U8' as const, shape: [count, height, width], data: predictions },
-      };
+      const shape = planes > 1 ? [count, planes, height, width] : [count, height, width];
+      const tensors = { predictions: { dtype: 'U8' as const, shape, data: predictions } };
       await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, split });
       // One class-index PNG per sample, named by its id (upstream's <split>_results/<id>.png).
       const folder = join(options.checkpoint, `${split}_results`);
       mkdirSync(folder, { recursive: true });
       const palette = paletteOf(config.data.name);
       const ids = sampleIds(data, set);
+      let files = 0;
       for (let i = 0; i < count; i++) {
         const map = predictions.subarray(i * plane, (i + 1) * plane);
-        await writeLabelPng(join(folder, `${ids[i]}.png`), map, height, width, palette);
+        if (planes === 1) {
+          await writeLabelPng(join(folder, `${ids[i]}.png`), map, height, width, palette);
+          files++;
+          continue;
+        }
+        // Multilabel: the dataset's own layout, <id>/<class>.png (0/255) for each channel with a positive
+        // pixel (a missing file is no lesion), so the folder reads back as labels.
+        const names = data.dataset.classNames ?? [];
+        mkdirSync(join(folder, ids[i]), { recursive: true });
+        for (let k = 0; k < planes; k++) {
+          const mask = map.subarray(k * height * width, (k + 1) * height * width).map((v) => v * 255);
+          if (!mask.some((v) => v > 0)) continue;
+          await writeLabelPng(join(folder, ids[i], `${names[k] ?? k}.png`), mask, height, width);
+          files++;
+        }
       }
-      log(`  predictions: ${path} and ${count} PNG files in ${folder}`);
+      log(`  predictions: ${path} and ${files} PNG files in ${folder}`);
     }
     return record;
   } finally {

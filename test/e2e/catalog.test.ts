@@ -82,8 +82,19 @@ describe('spec examples', () => {
 describe('checking is separate from availability', () => {
   const declared = 'test/fixtures/catalog/nifti-unavailable.seg';
 
-  it('segc check accepts a declared transform that runs cannot apply to volumes yet', () => {
-    expect(runCheck([join(root, declared)])).toEqual({ stderr: '', exitCode: 0 });
+  it('segc check accepts a declared transform that runs cannot apply to volumes yet, with a warning', () => {
+    const { stderr, exitCode } = runCheck([join(root, declared)]);
+    expect(exitCode).toBe(0);
+    expect(portable(stderr)).toBe(
+      [
+        `${declared}:7:5: warning SEG5053: Transform 'hflip' in 'train augment' is declared but not ` +
+          `available yet; this version runs 'flip', 'rot90', 'intensity_scale', 'zscore'.`,
+        '      train augment = [hflip(0.5)]',
+        `      ^${'~'.repeat(12)}`,
+        '  hint: segc run refuses this until it is available.',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('segc run refuses it with the availability diagnostic, exit 1, before touching the GPU', async () => {

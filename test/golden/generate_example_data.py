@@ -68,6 +68,21 @@ def retinal():
             union |= np.isin(np.array(Image.open(os.path.join(folder, name))), [127, 255]).astype(np.uint8)
         lesion += int(cv2.resize(union, (32, 32), interpolation=cv2.INTER_NEAREST).sum())
     COUNTED["retinal_val_lesion_pixels_32x32"] = lesion
+    # Multilabel (binary = false): each lesion's mask resized alone (nearest), its val pixels per class, and
+    # the test split's masks as the flat indices of their lesion pixels per class (test/e2e/retinal-multilabel).
+    def planes(sid):
+        folder = os.path.join(base, "lesion_segs_896x896", sid)
+        stack = np.zeros((len(LESIONS), 32, 32), np.uint8)
+        for k, (name, _) in enumerate(LESIONS):
+            path = os.path.join(folder, f"{name}.png")
+            if os.path.exists(path):
+                mask = np.isin(np.array(Image.open(path)), [127, 255]).astype(np.uint8)
+                stack[k] = cv2.resize(mask, (32, 32), interpolation=cv2.INTER_NEAREST)
+        return stack
+    COUNTED["retinal_val_class_pixels_32x32"] = sum(planes(sid).sum(axis=(1, 2)) for sid in ids[4:6]).tolist()
+    COUNTED["retinal_test_masks_32x32"] = {
+        sid: [np.flatnonzero(plane).tolist() for plane in planes(sid)] for sid in ids[6:]
+    }
     for split, names in (("train", ids[:4]), ("val", ids[4:6]), ("test", ids[6:])):
         with open(os.path.join(base, f"{split}.txt"), "w") as f:
             f.writelines(f"{n}\n" for n in names)

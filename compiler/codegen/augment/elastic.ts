@@ -31,6 +31,7 @@ export function elasticKernels(
   index: number,
   batch: number,
   channels: number,
+  labelPlanes = 1,
 ): AugmentKernel[] {
   const [h, w] = stage.input;
   const elements = batch * 2 * h * w;
@@ -103,7 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   return [
     { name: `augment_${index}_elastic_noise`, wgsl: noise, dispatch, bindings: [4, 5] },
     { name: `augment_${index}_elastic_smooth`, wgsl: blur, dispatch, bindings: [4, 5, 6] },
-    remapKernel(stage, index, batch, channels),
+    remapKernel(stage, index, batch, channels, labelPlanes),
   ];
 }
 
@@ -113,6 +114,7 @@ export function remapKernel(
   index: number,
   batch: number,
   channels: number,
+  labelPlanes = 1,
 ): AugmentKernel {
   const kernel = augmentKernel(
     {
@@ -127,6 +129,7 @@ export function remapKernel(
     index,
     batch,
     channels,
+    labelPlanes,
   );
   return { ...kernel, name: `augment_${index}_elastic_remap`, bindings: [0, 1, 2, 3, 4, 6] };
 }
@@ -137,8 +140,9 @@ export function stageKernels(
   index: number,
   batch: number,
   channels: number,
+  labelPlanes = 1,
 ): AugmentKernel[] {
   return stage.kind === 'elastic'
-    ? elasticKernels(stage, index, batch, channels)
-    : [augmentKernel(stage, index, batch, channels)];
+    ? elasticKernels(stage, index, batch, channels, labelPlanes)
+    : [augmentKernel(stage, index, batch, channels, labelPlanes)];
 }

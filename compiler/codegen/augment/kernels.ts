@@ -72,17 +72,21 @@ const WORKGROUP = 64;
 const FIELD_BINDING = '@group(0) @binding(6) var<storage, read> fieldB: array<f32>;';
 const f = (v: number) => (Number.isInteger(v) ? `${v}.0` : `${v}`);
 
-/** The kernel of stage `index` of a pipeline for batches of `batch` samples of `channels` channels. */
+/**
+ * The kernel of stage `index` of a pipeline for batches of `batch` samples of `channels` channels and
+ * `labelPlanes` label planes (K multilabel masks, each moved as the one plane of class indices is).
+ */
 export function augmentKernel(
   stage: AugmentStage,
   index: number,
   batch: number,
   channels: number,
+  labelPlanes = 1,
 ): AugmentKernel {
   const [ih, iw] = stage.input;
   const [oh, ow] = stage.output;
   const imageBytes = batch * channels * oh * ow;
-  const labelBytes = batch * oh * ow;
+  const labelBytes = batch * labelPlanes * oh * ow;
   const words = Math.ceil(Math.max(imageBytes, labelBytes) / 4);
   const groups = Math.ceil(words / WORKGROUP);
   const gx = Math.min(groups, 65535);
@@ -94,6 +98,7 @@ export function augmentKernel(
 @group(0) @binding(3) var<storage, read_write> dstLabels: array<u32>;
 @group(0) @binding(4) var<storage, read> params: array<f32>;
 const C = ${channels}u;
+const LK = ${labelPlanes}u;
 const IH = ${ih};
 const IW = ${iw};
 const OH = ${oh}u;
@@ -304,9 +309,10 @@ fn imagePixel(i: u32) -> u32 {
 fn labelPixel(i: u32) -> u32 {
   let x = i % OW;
   let y = (i / OW) % OH;
-  let b = i / (OW * OH);
+  let bk = i / (OW * OH);
+  let b = bk / LK;
   if (param(b, 0u) < 0.5) { return labelAt(i); }
-  return labelSample(b, b * u32(IH) * u32(IW), x, y);
+  return labelSample(b, bk * u32(IH) * u32(IW), x, y);
 }
 `;
 }

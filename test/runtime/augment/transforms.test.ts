@@ -103,3 +103,69 @@ describe('augmentation kernels against OpenCV', () => {
     });
   }
 });
+
+// Multilabel masks (K planes per sample) move as the one plane of class indices does: plane 0 against OpenCV,
+// each plane against the one-plane kernel (checked above) run on that plane alone; two samples, so the
+// second sample's planes read the second sample's parameters.
+describe('multilabel masks: K label planes per sample', () => {
+  const picked = [
+    'rot90 k=1',
+    'random_crop 8x10 at 3,5',
+    'resize 20x11 nearest',
+    'pad_if_needed 16x21',
+    'shift_scale_rotate 30 1.1 0.05 -0.03',
+    'optical_distortion 0.5 1 -2',
+    'grid_distortion 5 steps (1)',
+    'gamma 0.8',
+  ];
+  for (const c of golden.cases.filter((g) => picked.includes(g.name))) {
+    it(c.name, async () => {
+      const { device } = await testDevice();
+      const input: [number, number] = [c.input.height, c.input.width];
+      const output: [number, number] = [c.output.height, c.output.width];
+      const options: Record<string, Setting> = {};
+      if (c.params.size) options.size = c.params.size;
+      if (c.params.mode) options.mode = c.params.mode as unknown as Setting;
+      if (c.transform === 'pad_if_needed') Object.assign(options, { image: 0, mask: 255 });
+      if (c.transform === 'grid_distortion') options.steps = c.params.steps;
+      const pipeline = augmentPipeline([{ name: c.transform, args: [], options }], input, output);
+      const params = new Float32Array(2 * PARAMS_PER_SAMPLE);
+      const values = paramsOf(c, input, output);
+      // The second sample is left as it is where the size allows (its planes must not read sample 0's flag).
+      const keeps = input[0] === output[0] && input[1] === output[1];
+      params.set([1, ...values], 0);
+      params.set([keeps ? 0 : 1, ...values], PARAMS_PER_SAMPLE);
+      const L = c.input.labels;
+      const planes = [L, L.map((v) => (v * 7 + 3) % 256), [...L].reverse()];
+      const out = output[0] * output[1];
+      const run = async (labels: number[][], k: number) => {
+        const augmenter = await Augmenter.create(device, pipeline, 2, c.input.channels, k);
+        const buffer = (bytes: number) =>
+          device.createBuffer({
+            size: Math.ceil(bytes / 4) * 4,
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+          });
+        const targets = { image: buffer(2 * c.input.channels * out), labels: buffer(2 * k * out) };
+        const image = Uint8Array.from([...c.input.image, ...c.input.image]);
+        augmenter.runWith(image, Uint8Array.from(labels.flat()), params, targets);
+        const bytes = new Uint8Array((await readBuffer(device, targets.labels)).buffer).slice(0, 2 * k * out);
+        augmenter.destroy();
+        targets.image.destroy();
+        targets.labels.destroy();
+        return bytes;
+      };
+      // Sample-major: sample 0's three planes, then sample 1's.
+      const stacked = await run([...planes, ...planes], 3);
+      expect([...stacked.slice(0, out)]).toEqual(c.output.labels);
+      for (let k = 0; k < 3; k++) {
+        const alone = await run([planes[k], planes[k]], 1);
+        expect([...stacked.slice(k * out, (k + 1) * out)], `sample 0, plane ${k}`).toEqual([
+          ...alone.slice(0, out),
+        ]);
+        expect([...stacked.slice((3 + k) * out, (4 + k) * out)], `sample 1, plane ${k}`).toEqual([
+          ...alone.slice(out),
+        ]);
+      }
+    });
+  }
+});
