@@ -192,6 +192,11 @@ function sizesSlices(
 
 export interface StepInputs {
   /**
+   * GPU work encoded before the plan's kernels, into the same command buffer (the step's augmentation:
+   * one command buffer per step).
+   */
+  encode?: (encoder: GPUCommandEncoder) => void;
+  /**
    * Uniform values by slot name; names not given keep their previous value. A name the plan's graph has no
    * uniform of is refused (a misspelt param would otherwise stay 0); one the graph has but the plan does not
    * read (a param no live node uses) is ignored.
@@ -246,6 +251,7 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
     writeBuffer(device, loaded.buffers[index], data);
   }
   const encoder = device.createCommandEncoder({ label: plan.name });
+  step.encode?.(encoder);
   const pass = encoder.beginComputePass({ label: plan.name });
   plan.kernels.forEach((kernel, k) => {
     pass.setPipeline(loaded.pipelines[k]);

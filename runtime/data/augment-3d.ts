@@ -122,6 +122,7 @@ export class VolumeAugmenter {
   private params?: GPUBuffer;
   private scratch?: AugmentTargets;
   private stats?: GPUBuffer;
+  private readonly uniforms = new Map<string, GPUBuffer>();
 
   private constructor(
     readonly device: GPUDevice,
@@ -167,10 +168,30 @@ export class VolumeAugmenter {
     size: number[],
     batch: number,
   ): void {
+    const encode = this.prepare(image, labels, samples, seed, epoch, targets, size, batch);
+    const encoder = this.device.createCommandEncoder({ label: 'volume-augment' });
+    encode(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * As run, but the stages are encoded by the function returned, into the caller's command encoder (the
+   * training step's: one command buffer per step); the batch and the parameters are written now.
+   */
+  prepare(
+    image: Uint8Array,
+    labels: Uint8Array,
+    samples: number[],
+    seed: number,
+    epoch: number,
+    targets: AugmentTargets,
+    size: number[],
+    batch: number,
+  ): (encoder: GPUCommandEncoder) => void {
     const params = volumeParams(this.stages, size, seed, epoch, samples, batch);
     this.device.queue.writeBuffer(targets.image, 0, padded(image));
     this.device.queue.writeBuffer(targets.labels, 0, padded(labels));
-    this.apply(targets, size, batch, params);
+    return this.stagesOf(targets, size, batch, params);
   }
 
   /**
@@ -179,6 +200,19 @@ export class VolumeAugmenter {
    */
   apply(targets: AugmentTargets, size: number[], batch: number, params: Float32Array): void {
     if (this.stages.length === 0) return;
+    const encoder = this.device.createCommandEncoder({ label: 'volume-augment' });
+    this.stagesOf(targets, size, batch, params)(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Writes the parameters and returns the encoder of the stages' dispatches. */
+  private stagesOf(
+    targets: AugmentTargets,
+    size: number[],
+    batch: number,
+    params: Float32Array,
+  ): (encoder: GPUCommandEncoder) => void {
+    if (this.stages.length === 0) return () => {};
     const voxels = size.reduce((a, b) => a * b, 1);
     const imageWords = Math.ceil((batch * this.channels * voxels) / 4);
     const labelWords = Math.ceil((batch * voxels) / 4);
@@ -193,37 +227,53 @@ export class VolumeAugmenter {
     }
     if (this.stages.some((s) => s.kind === 'zscore'))
       this.stats = this.storage('stats', batch * this.channels * 8, this.stats);
-    const encoder = this.device.createCommandEncoder({ label: 'volume-augment' });
-    const uniforms: GPUBuffer[] = [];
-    this.stages.forEach((stage, s) => {
-      const values = new Uint32Array([...size, this.channels, batch, this.ignore, s, imageWords]);
-      const uniform = this.device.createBuffer({
+    const uniforms = this.stages.map((_, s) =>
+      this.uniform([...size, this.channels, batch, this.ignore, s, imageWords]),
+    );
+    return (encoder) =>
+      this.stages.forEach((stage, s) => {
+        const uniform = uniforms[s];
+        if (stage.kind === 'flip' || stage.kind === 'rot90') {
+          const scratch = this.scratch!;
+          const buffers = [
+            uniform,
+            this.params!,
+            targets.image,
+            targets.labels,
+            scratch.image,
+            scratch.labels,
+          ];
+          this.dispatch(encoder, 'MAP', buffers, imageWords + labelWords);
+          encoder.copyBufferToBuffer(scratch.image, 0, targets.image, 0, imageWords * 4);
+          encoder.copyBufferToBuffer(scratch.labels, 0, targets.labels, 0, labelWords * 4);
+        } else if (stage.kind === 'intensity_scale') {
+          this.dispatch(encoder, 'SCALE', [uniform, this.params!, targets.image, targets.labels], imageWords);
+        } else {
+          this.dispatch(
+            encoder,
+            'STATS',
+            [uniform, targets.image, targets.labels, this.stats!],
+            0,
+            batch * this.channels,
+          );
+          this.dispatch(encoder, 'ZSCORE', [uniform, this.stats!, targets.image, targets.labels], imageWords);
+        }
+      });
+  }
+
+  /** A stage's uniform block (sizes, channels, batch, ignore, stage, image words), made once per value. */
+  private uniform(values: number[]): GPUBuffer {
+    const key = values.join(',');
+    let buffer = this.uniforms.get(key);
+    if (!buffer) {
+      buffer = this.device.createBuffer({
         size: 32,
         usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       });
-      this.device.queue.writeBuffer(uniform, 0, values);
-      uniforms.push(uniform);
-      if (stage.kind === 'flip' || stage.kind === 'rot90') {
-        const scratch = this.scratch!;
-        const buffers = [uniform, this.params!, targets.image, targets.labels, scratch.image, scratch.labels];
-        this.dispatch(encoder, 'MAP', buffers, imageWords + labelWords);
-        encoder.copyBufferToBuffer(scratch.image, 0, targets.image, 0, imageWords * 4);
-        encoder.copyBufferToBuffer(scratch.labels, 0, targets.labels, 0, labelWords * 4);
-      } else if (stage.kind === 'intensity_scale') {
-        this.dispatch(encoder, 'SCALE', [uniform, this.params!, targets.image, targets.labels], imageWords);
-      } else {
-        this.dispatch(
-          encoder,
-          'STATS',
-          [uniform, targets.image, targets.labels, this.stats!],
-          0,
-          batch * this.channels,
-        );
-        this.dispatch(encoder, 'ZSCORE', [uniform, this.stats!, targets.image, targets.labels], imageWords);
-      }
-    });
-    this.device.queue.submit([encoder.finish()]);
-    for (const u of uniforms) u.destroy();
+      this.device.queue.writeBuffer(buffer, 0, new Uint32Array(values));
+      this.uniforms.set(key, buffer);
+    }
+    return buffer;
   }
 
   private dispatch(
@@ -247,6 +297,7 @@ export class VolumeAugmenter {
 
   destroy(): void {
     this.params?.destroy();
+    for (const u of this.uniforms.values()) u.destroy();
     this.scratch?.image.destroy();
     this.scratch?.labels.destroy();
     this.stats?.destroy();

@@ -129,24 +129,54 @@ export class Augmenter {
 
   /** As run, with the parameter buffer given ([apply, six parameters, 0] per stage and sample). */
   runWith(image: Uint8Array, labels: Uint8Array, params: Float32Array, targets: AugmentTargets): void {
+    const encode = this.prepareWith(image, labels, params, targets);
+    if (!encode) return;
+    const encoder = this.device.createCommandEncoder({ label: 'augment' });
+    encode(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * As run, but the stages are encoded by the function returned, into the caller's command encoder (the
+   * training step's: one command buffer per step); the batch and the parameters are written now. Undefined
+   * when there are no stages (the batch is written to `targets` as it is).
+   */
+  prepare(
+    image: Uint8Array,
+    labels: Uint8Array,
+    samples: number[],
+    seed: number,
+    epoch: number,
+    targets: AugmentTargets,
+  ): ((encoder: GPUCommandEncoder) => void) | undefined {
+    const params = batchParams(this.pipeline, seed, epoch, samples, this.batch);
+    return this.prepareWith(image, labels, params, targets);
+  }
+
+  private prepareWith(
+    image: Uint8Array,
+    labels: Uint8Array,
+    params: Float32Array,
+    targets: AugmentTargets,
+  ): ((encoder: GPUCommandEncoder) => void) | undefined {
     if (this.kernels.length === 0) {
       writeBuffer(this.device, targets.image, image);
       writeBuffer(this.device, targets.labels, labels);
-      return;
+      return undefined;
     }
     writeBuffer(this.device, this.upload.image, image);
     writeBuffer(this.device, this.upload.labels, labels);
     writeBuffer(this.device, this.params, params);
     const groups = this.bindGroups(targets);
-    const encoder = this.device.createCommandEncoder({ label: 'augment' });
-    const pass = encoder.beginComputePass({ label: 'augment' });
-    this.kernels.forEach((kernel, i) => {
-      pass.setPipeline(this.pipelines[i]);
-      pass.setBindGroup(0, groups[i]);
-      pass.dispatchWorkgroups(...kernel.dispatch);
-    });
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    return (encoder) => {
+      const pass = encoder.beginComputePass({ label: 'augment' });
+      this.kernels.forEach((kernel, i) => {
+        pass.setPipeline(this.pipelines[i]);
+        pass.setBindGroup(0, groups[i]);
+        pass.dispatchWorkgroups(...kernel.dispatch);
+      });
+      pass.end();
+    };
   }
 
   destroy(): void {

@@ -86,8 +86,8 @@ export async function evaluate(
     const b = decoded ? (await decoded.next()).value! : makeBatch(set as SegmentationSet, indices, batch);
     if (augmenter) {
       const samples = 'loader' in set ? indices.map((i) => set.indices[i]) : indices;
-      augmenter.run(b.image, b.labels, samples, 0, 0, planInputs(loaded));
-      executePlan(loaded, { uniforms: params });
+      const encode = augmenter.prepare(b.image, b.labels, samples, 0, 0, planInputs(loaded));
+      executePlan(loaded, { uniforms: params, encode });
     } else executePlan(loaded, { uniforms: params, inputs: { image: b.image, labels: b.labels } });
     // Metrics with kernels of their own read the batch's class map and labels where they lie.
     for (const m of metrics) if (m.accumulate && gpuBatch) m.accumulate(gpuBatch);

@@ -291,12 +291,14 @@ export class Trainer {
         const b = (await batches.next()).value as Batch;
         const stepStart = performance.now();
         const samples = order.slice(k * batch, k * batch + b.images).map((i) => data.train.indices[i]);
+        // The batch's augmentation and the step in one command buffer (no submission between them).
         if (volume) {
-          volume.step(b, samples, config.train.seed, epoch, planInputs(train));
-          executePlan(train, { uniforms });
+          const encode = volume.step(b, samples, config.train.seed, epoch, planInputs(train));
+          executePlan(train, { uniforms, encode });
         } else if (augmenter) {
-          augmenter.run(b.image, b.labels, samples, config.train.seed, epoch, planInputs(train));
-          executePlan(train, { uniforms });
+          const seed = config.train.seed;
+          const encode = augmenter.prepare(b.image, b.labels, samples, seed, epoch, planInputs(train));
+          executePlan(train, { uniforms, encode });
         } else executePlan(train, { uniforms, inputs: { image: b.image, labels: b.labels } });
         if (firstLoss === undefined) {
           // The loss of the first step, the reference of the divergence rule (one read-back per run); the

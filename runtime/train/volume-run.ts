@@ -109,8 +109,17 @@ export class VolumeTraining {
     }
   }
 
-  /** Uploads and augments a batch into the training plan's inputs. */
-  step(b: Batch, samples: number[], seed: number, epoch: number, targets: AugmentTargets): void {
-    this.augmenter.run(b.image, b.labels, samples, seed, epoch, targets, this.patch, this.batch);
+  /**
+   * Uploads a batch into the training plan's inputs; returns the encoder of its augmentation (into the
+   * step's command buffer).
+   */
+  step(
+    b: Batch,
+    samples: number[],
+    seed: number,
+    epoch: number,
+    targets: AugmentTargets,
+  ): (encoder: GPUCommandEncoder) => void {
+    return this.augmenter.prepare(b.image, b.labels, samples, seed, epoch, targets, this.patch, this.batch);
   }
 }

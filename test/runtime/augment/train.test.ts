@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Trainer } from '../../../runtime/train/trainer.ts';
+import { testDevice } from '../../helpers/gpu.ts';
 
 const AUGMENTED = 'test/fixtures/experiments/tiny-augment.seg';
 
@@ -31,6 +32,38 @@ describe('training with augmentation', () => {
     expect(first.every(Number.isFinite)).toBe(true);
     expect(second).toEqual(first);
     expect(Math.abs(first[0] - plain[0])).toBeGreaterThan(1e-4);
+  }, 300_000);
+
+  it('each step is one command buffer: the augmentation passes, then the plan', async () => {
+    // Every command encoder the run creates, with the labels of its compute passes, in order.
+    const opened = await testDevice();
+    const { device } = opened;
+    const encoders: { label: string; passes: string[] }[] = [];
+    const create = device.createCommandEncoder;
+    device.createCommandEncoder = function (descriptor?: GPUCommandEncoderDescriptor) {
+      const encoder = create.call(device, descriptor);
+      const record = { label: descriptor?.label ?? '', passes: [] as string[] };
+      encoders.push(record);
+      const begin = encoder.beginComputePass;
+      encoder.beginComputePass = function (pass?: GPUComputePassDescriptor) {
+        record.passes.push(pass?.label ?? '');
+        return begin.call(encoder, pass);
+      };
+      return encoder;
+    };
+    try {
+      const out = join(mkdtempSync(join(tmpdir(), 'segc-augment-')), 'run');
+      await new Trainer(AUGMENTED, { out, device: opened }).run();
+    } finally {
+      device.createCommandEncoder = create;
+    }
+    const steps = encoders.filter((e) => e.passes.includes('augment'));
+    // 2 epochs of 2 training steps, then the 2 evaluations' batches (eval augment's normalize has no pass).
+    const training = steps.filter((e) => e.label.startsWith('train'));
+    expect(training).toHaveLength(4);
+    for (const e of training) expect(e.passes).toEqual(['augment', e.label]);
+    // No command buffer holds the augmentation alone.
+    expect(steps.filter((e) => e.passes.length === 1)).toEqual([]);
   }, 300_000);
 
   it('a resumed run trains on what the uninterrupted one trained on', async () => {
