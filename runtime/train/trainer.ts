@@ -21,6 +21,7 @@ import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
 import { BufferStore, executePlan, loadPlan, pipelineKey, readBuffer, writeBuffer } from '../executor.ts';
 import { planInputs, trainAugmenter } from '../data/augment.ts';
+import type { Augmenter } from '../data/augment.ts';
 import type { LoadedPlan } from '../executor.ts';
 import { RunError } from '../errors.ts';
 import { stepParams } from '../../compiler/index.ts';
@@ -314,7 +315,10 @@ export class Trainer {
         this.emit({ type: 'step', epoch: epoch + 1, step: k + 1, steps, images: b.images, terms });
       }
       const trainTerms = await readTerms(train, compiled.train.terms, steps);
-      await this.checkFinite(compiled, store, train, target, data.train, order, params, epoch, steps);
+      await this.checkFinite(compiled, store, train, target, data.train, order, params, epoch, steps, {
+        augmenter,
+        input,
+      });
       const record: EpochRecord = { epoch: epoch + 1, lr, params: values, train: trainTerms, seconds: 0 };
       // The epoch that compiled (the first of this process): its time to the first step, apart.
       if (epoch === first) {
@@ -419,6 +423,8 @@ export class Trainer {
     params: Record<string, number>,
     epoch: number,
     steps: number,
+    /** How the step's batches reached the plan: assembled at `input`, then augmented on the GPU. */
+    feed: { augmenter?: Augmenter; input?: [number, number] },
   ): Promise<void> {
     const [failed, cause] = await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]);
     if (failed === 0) return;
@@ -427,11 +433,28 @@ export class Trainer {
     const batch = compiled.config.train.batch;
     const k = failed - 1 - epoch * steps;
     const indices = order.slice(k * batch, (k + 1) * batch).map((i) => trainSet.indices[i]);
-    // A volume's batch is its patches as that epoch cut them (unaugmented, as 2-D batches are replayed).
+    // The step's own inputs: the batch as that epoch drew it (a volume's patches), augmented again on the GPU
+    // with the same draws (seed, epoch, samples), read back from the plan's input buffers.
     const b = this.volume
       ? await this.volume.batchOf(trainSet, indices, epoch)
-      : await trainSet.loader.batchOf(trainSet.split, indices);
-    const inputs = { image: b.image, labels: b.labels };
+      : await trainSet.loader.batchOf(trainSet.split, indices, feed.input);
+    const seed = compiled.config.train.seed;
+    const targets = planInputs(train);
+    const encode = this.volume
+      ? this.volume.step(b, indices, seed, epoch, targets)
+      : feed.augmenter?.prepare(b.image, b.labels, indices, seed, epoch, targets);
+    let inputs = { image: b.image, labels: b.labels };
+    if (encode) {
+      const encoder = store.device.createCommandEncoder({ label: 'replay-augment' });
+      encode(encoder);
+      store.device.queue.submit([encoder.finish()]);
+      const bytes = async (name: string) => {
+        const at = train.plan.buffers.findIndex((x) => x.name === `input:${name}`);
+        const data = await readBuffer(store.device, train.buffers[at]);
+        return new Uint8Array(data.buffer).slice(0, train.plan.buffers[at].bytes);
+      };
+      inputs = { image: await bytes('image'), labels: await bytes('labels') };
+    }
     const culprit = await findNonFinite(
       store,
       compiled.train.graph,

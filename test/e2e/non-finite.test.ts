@@ -1,7 +1,8 @@
 // Non-finite values stop training with a message naming the op and the .seg line it came from, whether the
 // loss, a gradient (an op of the backward pass, named by the forward op it differentiates) or an updated
 // weight is the first to be non-finite; the weights stay as they were, and a run that failed in its first
-// epoch leaves no folder. A loss that grows by orders of magnitude is a warning.
+// epoch leaves no folder. A loss that grows by orders of magnitude is a warning. An augmented step is replayed
+// with the inputs it had (the batch augmented again with the same draws).
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,16 @@ describe('non-finite loss', () => {
     await expect(run).rejects.toBeInstanceOf(RunError);
     await expect(run).rejects.toThrow(
       /Training stopped in epoch 1, step 1: the loss is not finite\. The first NaN comes from 'log' at .*nan\.seg:10:31/,
+    );
+  });
+});
+
+describe('non-finite loss of an augmented batch', () => {
+  it('replays the step with its own augmented inputs (the unaugmented batch is finite)', async () => {
+    const out = join(root, 'augmented');
+    const run = runExperiment('test/fixtures/experiments/nan-augmented.seg', { out, log: () => {} });
+    await expect(run).rejects.toThrow(
+      /step 1: the loss is not finite\. The first NaN comes from 'log' at .*nan-augmented\.seg:12:31/,
     );
   });
 });
