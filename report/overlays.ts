@@ -1,6 +1,7 @@
-// A few validation images with their truth and each variant's prediction overlaid: the images and labels
-// are read again from the run's dataset, the predictions from the run's predictions-val.safetensors (segc
-// test --save-predictions; segc sweep writes it for every run). Pictures as inline PNG data.
+// A few validation images with their truth and each variant's prediction overlaid, all from the run's
+// predictions-val.safetensors (segc test --save-predictions; segc sweep writes it for every run): the
+// predictions and the first samples' image and labels as the evaluation plan saw them. Pictures as inline
+// PNG data.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -42,42 +43,88 @@ export async function overlayGrid(runs: ReportRun[], count = 3): Promise<Overlay
     if (r.experiment === experiment && !chosen.has(r.group)) chosen.set(r.group, r);
   const first = [...chosen.values()][0];
   const record = first.record!;
-  // The experiment file moved or deleted since the sweep: the report without the images.
-  if (!existsSync(record.file)) return undefined;
-  const staged = stageExperiment(record.file, {
-    check: true,
-    overrides: record.overrides,
-    variant: record.variant,
+  const files = new Map<string, Awaited<ReturnType<typeof readSafetensorsFile>>>();
+  try {
+    for (const [group, run] of chosen)
+      files.set(group, await readSafetensorsFile(join(run.dir, PREDICTIONS_FILE)));
+  } catch {
+    return undefined; // a damaged predictions file: the report without the images
+  }
+  const file = files.get(first.group)!;
+  const saved = file.tensors;
+  // The plan's own inputs of the first samples (segc test saves them beside the predictions), at the
+  // predictions' geometry; a file written before that: the dataset's images placed at the plan's size,
+  // which needs the experiment file (moved or deleted since the sweep: the report without the images).
+  let inputs: { image: Tensor; labels: Tensor; ids?: string[] };
+  if (saved.image && saved.labels) {
+    const ids = JSON.parse(file.metadata.ids ?? '[]') as string[];
+    inputs = { image: saved.image, labels: saved.labels, ids };
+  } else if (existsSync(record.file)) {
+    const staged = stageExperiment(record.file, {
+      check: true,
+      overrides: record.overrides,
+      variant: record.variant,
+    });
+    inputs = await placedInputs(staged, count);
+  } else return undefined;
+  const shape = saved.predictions.shape;
+  const [height, width] = shape.slice(-2);
+  // Multilabel masks [n, K, H, W] are shown as one map: the first positive channel (its colour k + 1).
+  const planes = shape.length === 4 ? shape[1] : 1;
+  const plane = height * width;
+  const channels = inputs.image.shape[1];
+  const n = Math.min(count, inputs.image.shape[0]);
+  const ids = inputs.ids ?? Array.from({ length: n }, (_, i) => String(i));
+  const map = (data: Uint8Array, i: number) => classMap(data.subarray(i * planes * plane), planes, plane);
+  const rows = Array.from({ length: n }, (_, i) => {
+    const image = (inputs.image.data as Uint8Array).subarray(
+      i * channels * plane,
+      (i + 1) * channels * plane,
+    );
+    const rgb = toRgb(image, channels, plane);
+    const cells = [
+      png(rgb, width, height),
+      png(blend(rgb, map(inputs.labels.data as Uint8Array, i)), width, height),
+      ...[...chosen.keys()].map((g) =>
+        png(blend(rgb, map(files.get(g)!.tensors.predictions.data as Uint8Array, i)), width, height),
+      ),
+    ];
+    return { id: ids[i] ?? String(i), cells };
   });
+  return { columns: ['image', 'truth', ...chosen.keys()], rows };
+}
+
+type Tensor = { shape: number[]; data: ArrayLike<number> | ArrayLike<bigint> };
+
+/** The first `count` validation samples from the dataset, placed (centred) at the plan's size. */
+async function placedInputs(
+  staged: ReturnType<typeof stageExperiment>,
+  count: number,
+): Promise<{ image: Tensor; labels: Tensor; ids: string[] }> {
   const data = await openRunData(staged.config.data, staged.config.train.batch, { scan: false });
   try {
     const n = Math.min(count, data.val.indices.length);
     const batch = (await data.loader.batches(data.val.split, data.val.indices.slice(0, n)).next()).value!;
     const [height, width] = staged.config.data.size;
-    const plane = height * width;
-    const channels = batch.image.length / (staged.config.train.batch * plane);
-    const predictions = new Map<string, Uint8Array>();
-    for (const [group, run] of chosen) {
-      const file = await readSafetensorsFile(join(run.dir, PREDICTIONS_FILE));
-      predictions.set(group, file.tensors.predictions.data as Uint8Array);
-    }
-    const rows = Array.from({ length: n }, (_, i) => {
-      const image = batch.image.subarray(i * channels * plane, (i + 1) * channels * plane);
-      const rgb = toRgb(image, channels, plane);
-      const truth = batch.labels.subarray(i * plane, (i + 1) * plane);
-      const cells = [
-        png(rgb, width, height),
-        png(blend(rgb, truth), width, height),
-        ...[...chosen.keys()].map((g) =>
-          png(blend(rgb, predictions.get(g)!.subarray(i * plane, (i + 1) * plane)), width, height),
-        ),
-      ];
-      return { id: batch.ids[i] ?? String(i), cells };
-    });
-    return { columns: ['image', 'truth', ...chosen.keys()], rows };
+    const channels = batch.image.length / (staged.config.train.batch * height * width);
+    return {
+      image: { shape: [n, channels, height, width], data: batch.image },
+      labels: { shape: [n, height, width], data: batch.labels },
+      ids: batch.ids,
+    };
   } finally {
     await data.close();
   }
+}
+
+/** A sample's labels as one class map: as they are, or for K masks the first positive channel + 1. */
+function classMap(labels: Uint8Array, planes: number, plane: number): Uint8Array {
+  if (planes === 1) return labels.subarray(0, plane);
+  const map = new Uint8Array(plane);
+  for (let k = planes - 1; k >= 0; k--) {
+    for (let p = 0; p < plane; p++) if (labels[k * plane + p] === 1) map[p] = k + 1;
+  }
+  return map;
 }
 
 /** Planar [C, H, W] bytes as interleaved RGB (grey for one channel). */

@@ -24,12 +24,16 @@ import type { DataSplit, RunData } from '../data/run-data.ts';
 import { formatClassTable } from '../metrics/table.ts';
 import { paletteOf, writeLabelPng } from './label-png.ts';
 
+/** How many samples' plan inputs a predictions file keeps (the report shows three). */
+export const SHOWN_INPUTS = 4;
+
 export interface TestOptions {
   checkpoint: string;
   split?: 'train' | 'val' | 'test';
   /**
    * Also write DIR/predictions-<split>.safetensors: the predicted class of every pixel, u8 [images, H, W]
-   * (multilabel masks: each channel's 0/1, [images, K, H, W]).
+   * (multilabel masks: each channel's 0/1, [images, K, H, W]), and the first SHOWN_INPUTS samples' inputs
+   * as the plan saw them: `image` u8 [n, C, H, W] and `labels` u8 [n, (K,) H, W].
    */
   savePredictions?: boolean;
   overrides?: Record<string, Override>;
@@ -100,11 +104,28 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const plane = planes * height * width;
     const predictions = new Uint8Array(options.savePredictions ? count * plane : 0);
     const output = compiled.evalPlan.outputs.find((o) => o.name === 'prediction');
+    // The first samples' inputs as the plan saw them (u8, after `eval augment`), beside their predictions:
+    // what a report overlays them on, at the predictions' own geometry.
+    const shown = Math.min(SHOWN_INPUTS, count);
+    const channels = compiled.shape.channels;
+    const inputs = {
+      image: new Uint8Array(shown * channels * height * width),
+      labels: new Uint8Array(shown * plane),
+    };
+    const readInputs = async (first: number, images: number) => {
+      for (const [name, into] of Object.entries(inputs)) {
+        const at = loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
+        const per = into.length / Math.max(1, shown);
+        const bytes = new Uint8Array((await readBuffer(opened.device, loaded.buffers[at])).buffer);
+        into.set(bytes.subarray(0, Math.min(images, shown - first) * per), first * per);
+      }
+    };
     const readPredictions =
       options.savePredictions && output
         ? async (first: number, images: number) => {
             const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
             for (let i = 0; i < images * plane; i++) predictions[first * plane + i] = values[i];
+            if (first < shown) await readInputs(first, images);
           }
         : undefined;
     // Every metric of the eval and test sections, with the per-class tables and the confusion matrix.
@@ -115,11 +136,11 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       detail: true,
       input: at.input,
     });
-    const shown = metrics
+    const scores = metrics
       .filter((m) => result.values[m] !== undefined)
       .map((m) => `${m} ${result.values[m].toFixed(4)}`)
       .join('  ');
-    log(`segc test: ${compiled.spec.name} on ${split} (${count} images) from ${modelPath}: ${shown}`);
+    log(`segc test: ${compiled.spec.name} on ${split} (${count} images) from ${modelPath}: ${scores}`);
     for (const line of formatClassTable(result.tables ?? {}, data.dataset.classNames)) log(`  ${line}`);
     const record: TestResult = { split, params, ...result };
     await writeFileAtomic(
@@ -129,13 +150,18 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     if (options.savePredictions) {
       const path = join(options.checkpoint, `predictions-${split}.safetensors`);
       const shape = planes > 1 ? [count, planes, height, width] : [count, height, width];
-      const tensors = { predictions: { dtype: 'U8' as const, shape, data: predictions } };
-      await writeSafetensorsFile(path, tensors, { experiment: compiled.spec.name, split });
+      const tensors = {
+        predictions: { dtype: 'U8' as const, shape, data: predictions },
+        image: { dtype: 'U8' as const, shape: [shown, channels, height, width], data: inputs.image },
+        labels: { dtype: 'U8' as const, shape: [shown, ...shape.slice(1)], data: inputs.labels },
+      };
+      const ids = sampleIds(data, set);
+      const metadata = { experiment: compiled.spec.name, split, ids: JSON.stringify(ids.slice(0, shown)) };
+      await writeSafetensorsFile(path, tensors, metadata);
       // One class-index PNG per sample, named by its id (upstream's <split>_results/<id>.png).
       const folder = join(options.checkpoint, `${split}_results`);
       mkdirSync(folder, { recursive: true });
       const palette = paletteOf(config.data.name);
-      const ids = sampleIds(data, set);
       let files = 0;
       for (let i = 0; i < count; i++) {
         const map = predictions.subarray(i * plane, (i + 1) * plane);

@@ -81,6 +81,19 @@ describe('retinal_lesions with binary = false (multilabel masks)', () => {
     const predictions = saved.tensors.predictions;
     expect(predictions.shape).toEqual([2, 8, 32, 32]);
     const ids = Object.keys(golden.retinal_test_masks_32x32);
+    // Beside them, the inputs as the plan saw them (what a report overlays): the masks resized to 32 × 32.
+    expect(saved.tensors.image.shape).toEqual([2, 3, 32, 32]);
+    expect(saved.tensors.labels.shape).toEqual([2, 8, 32, 32]);
+    expect(JSON.parse(saved.metadata.ids)).toEqual(ids);
+    ids.forEach((id, i) =>
+      golden.retinal_test_masks_32x32[id].forEach((positives, k) => {
+        const plane = (saved.tensors.labels.data as Uint8Array).subarray(
+          (i * 8 + k) * 1024,
+          (i * 8 + k + 1) * 1024,
+        );
+        expect([...plane.keys()].filter((j) => plane[j] === 1)).toEqual(positives);
+      }),
+    );
     const dice = Array.from({ length: 8 }, () => 0);
     ids.forEach((id, i) => {
       for (let k = 0; k < 8; k++) {
