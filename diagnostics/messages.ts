@@ -404,10 +404,6 @@ export const messages = {
   SEG6103: { category: 'error', template: 'Cannot save {0}: {1}. {2}; {3}, {4}.' },
   SEG6104: { category: 'error', template: 'Training stopped in epoch {0}, step {1}: {2}' },
   SEG6105: { category: 'error', template: "Cannot test on '{0}': the dataset '{1}' has no such split." },
-  SEG6106: {
-    category: 'error',
-    template: 'Saving the class maps of volumes (save_predictions) is not available yet; test without it.',
-  },
   SEG6107: {
     category: 'error',
     template: "Cannot predict with '{0}': its network does not take RGB images.",

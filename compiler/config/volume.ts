@@ -30,6 +30,7 @@ export const VOLUME_METRICS = [
   'proportion_error',
   'per_class_iou',
   'per_class_dice',
+  'dice_per_image',
   'hd95',
   'nsd',
 ];
@@ -56,11 +57,12 @@ export function volumePipelineProblems(spec: VolumeSpec): Diagnostic[] {
   const metrics = Array.isArray(spec.eval.metrics) ? spec.eval.metrics : [];
   metrics.forEach((m, i) => {
     const name = asCall(m)?.name ?? String(m);
-    if (name === 'dice_per_image') {
+    // Volumes score their class map (the argmax): a probability threshold other than 0.5 has no meaning.
+    const threshold = asCall(m)?.options.threshold ?? asCall(m)?.args[0];
+    if (name === 'dice_per_image' && threshold !== undefined && threshold !== 0.5) {
       const span = spec.values[`eval.metrics.${i}`];
-      diagnostics.push(
-        createDiagnostic('SEG5055', span, quote(name), `${VOLUME_METRICS.join(', ')} on volumes`),
-      );
+      const must = '0.5 on volumes (their class map is the argmax of the sliding-window probabilities)';
+      diagnostics.push(createDiagnostic('SEG5080', span, name, quote('threshold'), must, String(threshold)));
     }
   });
   // Resampling to another voxel spacing is declared, not done.

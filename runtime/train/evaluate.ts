@@ -16,6 +16,7 @@ import type { Augmenter } from '../data/augment.ts';
 import { planInputs } from '../data/augment.ts';
 import type { DataSplit } from '../data/run-data.ts';
 import type { RunConfig } from '../../compiler/index.ts';
+import type { Sample } from '../data/dataset.ts';
 
 export interface Evaluation {
   values: Record<string, number>;
@@ -45,6 +46,8 @@ export interface EvaluateOptions {
    * resized on the GPU by `augmenter` (`eval augment`, then a resize to the plan's size).
    */
   input?: { size: [number, number]; augmenter?: Augmenter };
+  /** Volumes: called with each volume's class map (u8 [D, H, W], the argmax) after it is predicted. */
+  onVolume?: (index: number, sample: Sample, classMap: Uint8Array) => Promise<void>;
 }
 
 /** The training and validation splits of the experiment's dataset (seeded: the same images every time). */

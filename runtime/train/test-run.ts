@@ -23,6 +23,8 @@ import { openRunData } from '../data/run-data.ts';
 import type { DataSplit, RunData } from '../data/run-data.ts';
 import { formatClassTable } from '../metrics/table.ts';
 import { paletteOf, writeLabelPng } from './label-png.ts';
+import { writeLabelNifti } from './label-nifti.ts';
+import type { Sample } from '../data/dataset.ts';
 
 /** How many samples' plan inputs a predictions file keeps (the report shows three). */
 export const SHOWN_INPUTS = 4;
@@ -75,9 +77,6 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
   try {
     const set = data[split];
     if (!set) throw userError('SEG6105', [split, model.compiled.config.data.name]);
-    if (options.savePredictions && model.compiled.shape.depth !== undefined) {
-      throw userError('SEG6106', []);
-    }
     // At the dataset's evaluation size (runtime/train/eval-plan.ts; a second plan when it differs), through
     // `test augment` (default: `eval augment`).
     const blocks = model.compiled.spec.blocks?.data;
@@ -102,7 +101,8 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     // Multilabel masks: a 0/1 map per channel ([images, K, H, W]); else the class map [images, H, W].
     const planes = compiled.eval.multilabel ? compiled.config.data.classes : 1;
     const plane = planes * height * width;
-    const predictions = new Uint8Array(options.savePredictions ? count * plane : 0);
+    const flat = compiled.shape.depth === undefined;
+    const predictions = new Uint8Array(options.savePredictions && flat ? count * plane : 0);
     const output = compiled.evalPlan.outputs.find((o) => o.name === 'prediction');
     // The first samples' inputs as the plan saw them (u8, after `eval augment`), beside their predictions:
     // what a report overlays them on, at the predictions' own geometry.
@@ -121,7 +121,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       }
     };
     const readPredictions =
-      options.savePredictions && output
+      options.savePredictions && output && flat
         ? async (first: number, images: number) => {
             const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
             for (let i = 0; i < images * plane; i++) predictions[first * plane + i] = values[i];
@@ -131,10 +131,22 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     // Every metric of the eval and test sections, with the per-class tables and the confusion matrix.
     const config = compiled.config;
     const metrics = [...new Set([...config.eval.metrics, ...config.test.metrics])];
+    // Volumes: each class map as a NIfTI label file with its image's geometry (nnU-Net's predictions).
+    const volumes = options.savePredictions && !flat;
+    const folder = join(options.checkpoint, `${split}_results`);
+    const written: string[] = [];
+    const onVolume = async (index: number, sample: Sample, map: Uint8Array) => {
+      const entry = data.dataset.entry!(set.split, index);
+      mkdirSync(folder, { recursive: true });
+      const path = join(folder, `${entry.id.replace(/[\\/]/g, '_')}.nii.gz`);
+      await writeLabelNifti(path, entry.image, map, sample.size);
+      written.push(path);
+    };
     const result = await evaluate(compiled, loaded, set, uniforms, readPredictions, {
       metrics,
       detail: true,
       input: at.input,
+      ...(volumes ? { onVolume } : {}),
     });
     const scores = metrics
       .filter((m) => result.values[m] !== undefined)
@@ -147,7 +159,8 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       join(options.checkpoint, `test-${split}.json`),
       `${JSON.stringify(record, null, 2)}\n`,
     );
-    if (options.savePredictions) {
+    if (volumes) log(`  predictions: ${written.length} NIfTI label files in ${folder}`);
+    else if (options.savePredictions) {
       const path = join(options.checkpoint, `predictions-${split}.safetensors`);
       const shape = planes > 1 ? [count, planes, height, width] : [count, height, width];
       const tensors = {
@@ -159,7 +172,6 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       const metadata = { experiment: compiled.spec.name, split, ids: JSON.stringify(ids.slice(0, shown)) };
       await writeSafetensorsFile(path, tensors, metadata);
       // One class-index PNG per sample, named by its id (upstream's <split>_results/<id>.png).
-      const folder = join(options.checkpoint, `${split}_results`);
       mkdirSync(folder, { recursive: true });
       const palette = paletteOf(config.data.name);
       let files = 0;

@@ -110,6 +110,11 @@ export async function evaluateVolumes(
       confusion,
       v * classes * classes,
     );
+    if (options.onVolume) {
+      const voxels = sample.size.reduce((a, b) => a * b, 1);
+      const map = (await readBuffer(device, prediction.predicted)).subarray(0, voxels);
+      await options.onVolume(index, sample, Uint8Array.from(map));
+    }
     for (const name of surfaceNames) {
       const spacing = spacingOf(given[name], sample);
       const tolerance = Number(given.nsd?.tolerance ?? 1);
@@ -179,6 +184,8 @@ export async function evaluateVolumes(
     per_class_iou: perClassIou(sums),
     per_class_dice: perClassDice(sums),
   };
+  // Per case (nnU-Net's per-case Dice): each volume's foreground classes from its own counts.
+  if (names.includes('dice_per_image')) Object.assign(values, casesDice(counts, count, classes, tables));
   // The metrics read from the confusion matrix, as the 2-D evaluation finalizes them.
   const plain = names.filter((n) => !SURFACE.includes(n) && n !== 'dice_per_image');
   const metrics = await createMetrics(
@@ -215,6 +222,38 @@ export async function evaluateVolumes(
     tables,
     ...(options.detail ? { confusion: matrix } : {}),
   };
+}
+
+/**
+ * `dice_per_image` on volumes: per volume with a valid voxel and per foreground class, (2I + EPS) /
+ * (P + T + EPS) of its class map (the argmax of the sliding-window probabilities); the table holds each
+ * class's mean over the volumes, the value the mean over (volume, class). Sets the table in `tables`.
+ */
+function casesDice(
+  counts: Uint32Array,
+  count: number,
+  classes: number,
+  tables: Record<string, number[]>,
+): Record<string, number> {
+  const foreground = Array.from({ length: Math.max(1, classes - 1) }, (_, i) => (classes > 1 ? i + 1 : 0));
+  const sums = new Float64Array(classes);
+  let scored = 0;
+  for (let v = 0; v < count; v++) {
+    const m = counts.subarray(v * classes * classes, (v + 1) * classes * classes);
+    if (m.every((n) => n === 0)) continue; // no valid voxel
+    scored++;
+    for (const c of foreground) {
+      let [p, t] = [0, 0];
+      for (let k = 0; k < classes; k++) [p, t] = [p + m[c * classes + k], t + m[k * classes + c]];
+      sums[c] += (2 * m[c * classes + c] + EPS) / (p + t + EPS);
+    }
+  }
+  const table = Array.from({ length: classes }, (_, c) =>
+    foreground.includes(c) && scored > 0 ? sums[c] / scored : NaN,
+  );
+  tables.dice_per_image = table;
+  const value = foreground.reduce((a, c) => a + table[c], 0) / foreground.length;
+  return { dice_per_image: scored > 0 ? value : NaN };
 }
 
 /** A surface metric's spacing: a 3-D one it gives, else the volume's header spacing [d, h, w]. */
