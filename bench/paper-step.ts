@@ -1,16 +1,17 @@
 // One paper network's training step, peak memory and eval throughput, in the terms of
 // ../shared/device/torch_paper.py (its line format, so gpu-run.sh can set them side by side): train step
-// median of `steps` (after 5 warm-up steps), the bytes of every buffer the training plan holds (segc plans
-// its memory ahead, so this is its peak), and the eval forward's images/s.
+// median of `steps` (after 5 warm-up steps), the bytes of every GPU buffer the training plan holds (weights,
+// optimizer state, its activation arenas and own buffers: segc plans its memory ahead, so this is its peak;
+// torch_paper.py's is max_memory_allocated), and the eval forward's images/s.
 // Usage: npx tsx bench/paper-step.ts experiment.seg [steps]
 // SEGC_BENCH_SCALE and SEGC_BENCH_BATCH shrink it (bench-sizes.ts). The line names the network as
 // torch_paper.py does (paper_unet_r50.seg: unet-r50).
 import { basename } from 'node:path';
-import { compileExperiment } from '../compiler/index.ts';
+import { compileExperiment, planLimits } from '../compiler/index.ts';
 import type { Plan } from '../compiler/index.ts';
 import { openDevice } from '../runtime/device.ts';
 import type { LoadedPlan } from '../runtime/executor.ts';
-import { BufferStore, executePlan, loadPlan } from '../runtime/executor.ts';
+import { BufferStore, bufferBytes, executePlan, loadPlan } from '../runtime/executor.ts';
 import { benchText } from './bench-sizes.ts';
 
 const file = process.argv[2] ?? 'bench/paper_unet_r50.seg';
@@ -21,12 +22,13 @@ const started = performance.now();
 const compiled = compileExperiment(file, {
   target: software ? 'cpu' : 'gpu',
   text: benchText(file),
+  limits: planLimits(device.limits),
 });
 const compileSeconds = (performance.now() - started) / 1000;
 const store = new BufferStore(device);
 const loadStart = performance.now();
 const train = await loadPlan(store, compiled.trainPlan);
-const trainBytes = [...store.buffers.values()].reduce((n, b) => n + b.size, 0);
+const trainBytes = bufferBytes([train]);
 const evaluation = await loadPlan(store, compiled.evalPlan);
 const loadSeconds = (performance.now() - loadStart) / 1000;
 const { channels, height, width, classes } = compiled.shape;

@@ -61,7 +61,7 @@ export function printPlanSummary(compiled: CompiledExperiment): string {
       return [
         `${plan.name}: ${plan.kernels.length} kernels (${byKind})`,
         `  memory: ${mib(r.total)} without sharing, ${mib(r.allocated)} allocated, peak live ${mib(r.peak)}`,
-        `  activations: ${mib(r.activations.before)} -> ${mib(r.activations.after)}`,
+        `  activations: ${mib(r.activations.before)} -> ${mib(r.activations.after)} in ${r.arenas} arenas`,
       ].join('\n');
     })
     .join('\n')

@@ -118,6 +118,8 @@ export type StagedExperiment = Omit<CompiledExperiment, 'trainPlan' | 'evalPlan'
 export interface CompileOptions {
   overrides?: Record<string, Override>;
   fuse?: boolean;
+  /** Let activations share arenas (planMemory; default true). False gives every buffer its own. */
+  reuse?: boolean;
   /** Tune kernels for a hardware GPU (default) or a CPU adapter such as lavapipe. */
   target?: 'gpu' | 'cpu';
   /** Source text of `file`, instead of reading it (editors, tests). */
@@ -278,7 +280,12 @@ function metricRequests(config: RunConfig): MetricRequest[] {
 /** Stages an experiment and generates its training and evaluation plans (for a device, with its limits). */
 export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
   const staged = stageExperiment(file, options);
-  const common = { fuse: options.fuse ?? true, target: options.target, limits: options.limits };
+  const common = {
+    fuse: options.fuse ?? true,
+    reuse: options.reuse ?? true,
+    target: options.target,
+    limits: options.limits,
+  };
   const trainPlan = generatePlan(staged.train.graph, {
     name: 'train',
     accumulate: true,
@@ -311,7 +318,12 @@ export function compileEvalAt(
     ),
   );
   verifyGraph(evaluation.graph, 'eval');
-  const common = { fuse: options.fuse ?? true, target: options.target, limits: options.limits };
+  const common = {
+    fuse: options.fuse ?? true,
+    reuse: options.reuse ?? true,
+    target: options.target,
+    limits: options.limits,
+  };
   const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, ...common });
   if (options.limits) assertFits([evalPlan], options.limits, compiled.sources);
   return { ...compiled, shape, eval: evaluation, evalPlan };
@@ -444,7 +456,7 @@ export function generatePlan(graph: StagedGraph['graph'], options: PlanOptions):
   const fusion = fuseElementwise(graph, options.fuse ?? true, storage - OWN_BINDINGS);
   if (VERIFY_PASSES) verifyFusion(graph, fusion);
   const plan = emitPlan(graph, fusion, options);
-  if (options.reuse ?? true) planMemory(plan);
+  if (options.reuse ?? true) planMemory(plan, { maxBufferSize: options.limits?.maxBufferSize });
   if (VERIFY_PASSES) verifyPlan(plan);
   return plan;
 }

@@ -26,7 +26,10 @@ export class BufferStore {
 export interface LoadedPlan {
   device: GPUDevice;
   plan: Plan;
+  /** The GPUBuffer holding each plan buffer (an arena shared with others, see Plan.slots). */
   buffers: GPUBuffer[];
+  /** Byte offset of each plan buffer in its GPUBuffer (0 but in arenas). */
+  offsets: number[];
   uniformBuffer: GPUBuffer;
   uniformValues: Float32Array;
   pipelines: GPUComputePipeline[];
@@ -72,6 +75,14 @@ async function pipelineFor(device: GPUDevice, name: string, wgsl: string): Promi
   return pipeline;
 }
 
+/** Bytes of the GPU buffers that loaded plans hold (a buffer they share counted once). */
+export function bufferBytes(loaded: LoadedPlan[]): number {
+  const buffers = new Set(
+    loaded.flatMap((l) => [...l.buffers, l.uniformBuffer, ...(l.sizesBuffer ? [l.sizesBuffer] : [])]),
+  );
+  return [...buffers].reduce((n, b) => n + b.size, 0);
+}
+
 /** Frees every GPU buffer of a loaded plan (its store's too): for callers that keep the device open. */
 export function releasePlan(loaded: LoadedPlan): void {
   for (const buffer of new Set(loaded.buffers)) buffer.destroy();
@@ -87,14 +98,24 @@ export function releasePlan(loaded: LoadedPlan): void {
  */
 function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
   const bufferLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const sizes = plan.buffers.map((b) => ({ what: `buffer '${b.name}'`, bytes: b.bytes }));
-  (plan.slotBytes ?? []).forEach((bytes, i) => sizes.push({ what: `allocation ${i}`, bytes }));
-  const over = sizes.find((b) => b.bytes > bufferLimit);
+  // Each buffer is bound whole (its range of an arena); an arena is one GPUBuffer, never bound whole.
+  const sizes = plan.buffers.map((b) => ({ what: `buffer '${b.name}'`, bytes: b.bytes, limit: bufferLimit }));
+  (plan.slotBytes ?? []).forEach((bytes, i) =>
+    sizes.push({ what: `allocation ${i}`, bytes, limit: limits.maxBufferSize }),
+  );
+  const over = sizes.find((b) => b.bytes > b.limit);
   if (over) {
-    throw userError('SEG6013', [plan.name, over.what, over.bytes, bufferLimit], {
+    throw userError('SEG6013', [plan.name, over.what, over.bytes, over.limit], {
       hint: 'use a smaller batch or patch size',
     });
   }
+  const align = limits.minStorageBufferOffsetAlignment;
+  const misaligned = (plan.offsets ?? []).findIndex((offset) => offset % align !== 0);
+  if (misaligned >= 0)
+    throw new InternalError(
+      `buffer '${plan.buffers[misaligned].name}' of plan ${plan.name} is at offset ` +
+        `${plan.offsets![misaligned]}, not a multiple of this device's ${align}`,
+    );
   for (const kernel of plan.kernels) {
     const storage = kernel.bindings.length;
     const grid = Math.max(...kernel.dispatch);
@@ -112,16 +133,22 @@ function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
 export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
   const device = store.device;
   refuseOverLimits(plan, device.limits);
-  // Buffers sharing an allocation (planMemory) get the same GPUBuffer, sized for the largest of them.
+  // Buffers sharing an allocation (planMemory) get the same GPUBuffer, each at its offset.
   const allocations = new Map<number, GPUBuffer>();
+  const offsets = plan.buffers.map(() => 0);
+  const stored = new Set<number>();
   const buffers = plan.buffers.map((b) => {
-    if (b.role !== 'activation' && b.role !== 'input' && b.role !== 'accumulator')
+    if (b.role !== 'activation' && b.role !== 'input' && b.role !== 'accumulator') {
+      stored.add(b.index);
       return store.get(b.name, b.bytes);
+    }
     const slot = plan.slots?.[b.index] ?? -1 - b.index;
+    offsets[b.index] = plan.offsets?.[b.index] ?? 0;
     let buffer = allocations.get(slot);
     if (!buffer) {
+      const arena = slot >= 0 && slot < (plan.arenas ?? 0);
       buffer = device.createBuffer({
-        label: `${plan.name}:${b.name}`,
+        label: arena ? `${plan.name}:arena${slot}` : `${plan.name}:${b.name}`,
         size: plan.slots ? plan.slotBytes![slot] : b.bytes,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
@@ -138,9 +165,12 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
   const pipelines = await Promise.all(plan.kernels.map((k) => pipelineFor(device, k.name, k.wgsl)));
   const sizes = sizesSlices(device, plan);
   const bindGroups = plan.kernels.map((kernel, k) => {
+    // The store's buffers are bound whole; the plan's own, as their range of their allocation.
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => ({
       binding: i,
-      resource: { buffer: buffers[b] },
+      resource: stored.has(b)
+        ? { buffer: buffers[b] }
+        : { buffer: buffers[b], offset: offsets[b], size: plan.buffers[b].bytes },
     }));
     if (kernel.usesUniforms)
       entries.push({ binding: kernel.bindings.length, resource: { buffer: uniformBuffer } });
@@ -156,6 +186,7 @@ export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPl
     device,
     plan,
     buffers,
+    offsets,
     uniformBuffer,
     uniformValues,
     pipelines,
@@ -248,7 +279,7 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
   for (const [name, data] of inputs) {
     const index = plan.buffers.findIndex((b) => b.name === `input:${name}`);
     if (index < 0) continue;
-    writeBuffer(device, loaded.buffers[index], data);
+    writeBuffer(device, loaded.buffers[index], data, loaded.offsets[index]);
   }
   const encoder = device.createCommandEncoder({ label: plan.name });
   step.encode?.(encoder);
@@ -262,27 +293,28 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
   for (const copy of plan.copies) {
     encoder.copyBufferToBuffer(
       loaded.buffers[copy.from],
-      0,
+      loaded.offsets[copy.from],
       loaded.buffers[copy.to],
-      0,
+      loaded.offsets[copy.to],
       plan.buffers[copy.to].bytes,
     );
   }
   queue.submit([encoder.finish()]);
 }
 
-/** Copies a GPU buffer into a mappable one and reads it as f32 (awaits the GPU). */
+/** Copies a GPU buffer (`bytes` from `offset`) into a mappable one and reads it as f32 (awaits the GPU). */
 export async function readBuffer(
   device: GPUDevice,
   buffer: GPUBuffer,
   bytes = buffer.size,
+  offset = 0,
 ): Promise<Float32Array> {
   const staging = device.createBuffer({
     size: bytes,
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+  encoder.copyBufferToBuffer(buffer, offset, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const data = new Float32Array(staging.getMappedRange().slice(0));
@@ -291,13 +323,26 @@ export async function readBuffer(
   return data;
 }
 
-/** Uploads data (u8 data is zero-padded to whole 32-bit words). */
-export function writeBuffer(device: GPUDevice, buffer: GPUBuffer, data: ArrayBufferView): void {
+/**
+ * Reads one plan buffer of a loaded plan (an output, the accumulator, ...) as f32: its own bytes, from its
+ * arena when it has one.
+ */
+export function readPlanBuffer(loaded: LoadedPlan, index: number): Promise<Float32Array> {
+  return readBuffer(
+    loaded.device,
+    loaded.buffers[index],
+    loaded.plan.buffers[index].bytes,
+    loaded.offsets[index],
+  );
+}
+
+/** Uploads data at `offset` (u8 data is zero-padded to whole 32-bit words). */
+export function writeBuffer(device: GPUDevice, buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
   let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.byteLength % 4 !== 0) {
     const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
     padded.set(bytes);
     bytes = padded;
   }
-  device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  device.queue.writeBuffer(buffer, offset, bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -9,7 +9,7 @@ import { tensorProblem } from './checkpoint/validate.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from './checkpoint/safetensors.ts';
 import type { DevicePreference } from './device.ts';
 import { openDevice, type OpenedDevice } from './device.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan, writeBuffer } from './executor.ts';
+import { BufferStore, executePlan, loadPlan, readPlanBuffer, releasePlan, writeBuffer } from './executor.ts';
 
 export interface GradOptions {
   loss: string;
@@ -136,7 +136,7 @@ export async function computeGrad(file: string, options: GradOptions): Promise<R
   const results: Record<string, number[]> = {};
   const out: Record<string, TensorEntry> = {};
   for (const output of plan.outputs) {
-    const values = (await readBuffer(opened.device, loaded.buffers[output.buffer])).slice(0, output.elements);
+    const values = (await readPlanBuffer(loaded, output.buffer)).slice(0, output.elements);
     results[output.name] = Array.from(values);
     const shape = output.name.startsWith('grad.') ? inputs.get(output.name.slice(5))!.sizes : [];
     out[output.name] = { dtype: 'F32', shape, data: values };

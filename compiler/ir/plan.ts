@@ -62,7 +62,15 @@ export interface Plan {
   accumulator?: number;
   /** Step number (1-based) of the first non-finite loss, or 0; training plans only. */
   guard?: number;
-  /** Allocation of each buffer (planMemory): buffers with disjoint lifetimes share one. */
+  /**
+   * Allocation of each buffer (planMemory): activations share a few arenas, at byte `offsets` (multiples of
+   * 256) that never overlap while both are live; every other buffer has an allocation of its own.
+   */
   slots?: number[];
+  /** Byte offset of each buffer in its allocation. */
+  offsets?: number[];
+  /** Bytes of each allocation. */
   slotBytes?: number[];
+  /** How many of the allocations are arenas (the first ones). */
+  arenas?: number;
 }

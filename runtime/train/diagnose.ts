@@ -5,7 +5,7 @@ import { generatePlan } from '../../compiler/index.ts';
 import type { Graph, Node } from '../../compiler/ir/types.ts';
 import { liveNodes } from '../../compiler/ir/types.ts';
 import type { BufferStore } from '../executor.ts';
-import { executePlan, loadPlan, readBuffer } from '../executor.ts';
+import { executePlan, loadPlan, readPlanBuffer } from '../executor.ts';
 
 export interface NonFinite {
   node: Node;
@@ -38,10 +38,7 @@ export async function findNonFinite(
   const bad = new Set<number>();
   let found: NonFinite | undefined;
   for (const output of plan.outputs) {
-    const values = (await readBuffer(store.device, loaded.buffers[output.buffer])).subarray(
-      0,
-      output.elements,
-    );
+    const values = (await readPlanBuffer(loaded, output.buffer)).subarray(0, output.elements);
     const index = values.findIndex((v) => !Number.isFinite(v));
     if (index < 0) continue;
     const node = graph.nodes[Number(output.name.slice(1))];

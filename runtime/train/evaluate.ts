@@ -4,7 +4,7 @@ import type { CompiledExperiment } from '../../compiler/index.ts';
 import type { SegmentationSet } from '../data/shapes.ts';
 import { generateShapes } from '../data/shapes.ts';
 import type { LoadedPlan } from '../executor.ts';
-import { executePlan, readBuffer, writeBuffer } from '../executor.ts';
+import { executePlan, readPlanBuffer, writeBuffer } from '../executor.ts';
 import { computeMetrics } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { classSums, confusionMatrix, perClassDice, perClassIou } from '../metrics/confusion.ts';
@@ -189,7 +189,7 @@ export function zero(device: GPUDevice, loaded: LoadedPlan): void {
 }
 
 async function readAccumulator(loaded: LoadedPlan): Promise<Map<string, Float64Array>> {
-  const data = await readBuffer(loaded.device, loaded.buffers[loaded.plan.accumulator!]);
+  const data = await readPlanBuffer(loaded, loaded.plan.accumulator!);
   const values = new Map<string, Float64Array>();
   for (const o of loaded.plan.outputs) {
     if (o.offset !== undefined)

@@ -28,6 +28,11 @@ export interface CompileTimes {
   pipelineSeconds: number;
   /** The first training step, submitted to done (drivers that compile at first use do it here). */
   firstStepSeconds: number;
+  /**
+   * Bytes of the GPU buffers the loaded plans hold: weights, states and optimizer moments, the activations'
+   * arenas (the memory plan) and the buffers of their own (inputs, accumulators, read-back tensors).
+   */
+  bufferBytes: number;
 }
 
 export interface RunSummary {
@@ -156,7 +161,7 @@ export function eventLines(event: TrainerEvent): string[] {
       return [
         `segc: first step after ${f(event.planSeconds + event.pipelineSeconds + event.firstStepSeconds)} s ` +
           `(plans ${f(event.planSeconds)} s, pipelines ${f(event.pipelineSeconds)} s, first step ` +
-          `${f(event.firstStepSeconds)} s)`,
+          `${f(event.firstStepSeconds)} s; ${(event.bufferBytes / 2 ** 20).toFixed(0)} MiB of GPU buffers)`,
       ];
     }
     case 'test':

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
-import { readBuffer } from '../executor.ts';
+import { readPlanBuffer } from '../executor.ts';
 import { userError } from '../../diagnostics/index.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
 import { RunError } from './session.ts';
@@ -123,7 +123,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     const readPredictions =
       options.savePredictions && output && flat
         ? async (first: number, images: number) => {
-            const values = await readBuffer(opened.device, loaded.buffers[output.buffer]);
+            const values = await readPlanBuffer(loaded, output.buffer);
             for (let i = 0; i < images * plane; i++) predictions[first * plane + i] = values[i];
             if (first < shown) await readInputs(first, images);
           }

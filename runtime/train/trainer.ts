@@ -19,7 +19,16 @@ import {
 } from '../checkpoint/run-folder.ts';
 import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { openDevice } from '../device.ts';
-import { BufferStore, executePlan, loadPlan, pipelineKey, readBuffer, writeBuffer } from '../executor.ts';
+import {
+  BufferStore,
+  bufferBytes,
+  executePlan,
+  loadPlan,
+  pipelineKey,
+  readBuffer,
+  readPlanBuffer,
+  writeBuffer,
+} from '../executor.ts';
 import { planInputs, trainAugmenter } from '../data/augment.ts';
 import type { Augmenter } from '../data/augment.ts';
 import type { LoadedPlan } from '../executor.ts';
@@ -211,6 +220,7 @@ export class Trainer {
       planSeconds,
       pipelineSeconds: (performance.now() - pipelineStart) / 1000,
       firstStepSeconds: 0,
+      bufferBytes: bufferBytes([train, evaluation, evaluating.loaded]),
     };
     const initial = initialValues(compiled.train.weights, config.train.seed);
     // Pretrained files (a net's `weights`, --init-from) replace the initial values of the weights they hold.
@@ -426,7 +436,7 @@ export class Trainer {
     /** How the step's batches reached the plan: assembled at `input`, then augmented on the GPU. */
     feed: { augmenter?: Augmenter; input?: [number, number] },
   ): Promise<void> {
-    const [failed, cause] = await readBuffer(store.device, train.buffers[compiled.trainPlan.guard!]);
+    const [failed, cause] = await readPlanBuffer(train, compiled.trainPlan.guard!);
     if (failed === 0) return;
     // A weight that overflowed in its update (loss and gradients finite): nothing to replay.
     if (cause === UPDATE) throw nonFiniteError(epoch + 1, failed, cause, undefined, new Map());

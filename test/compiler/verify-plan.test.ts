@@ -22,6 +22,7 @@ describe('verifyPlan', () => {
     const plan = generatePlan(chain(), { name: 'chain', fuse: false });
     expect(() => verifyPlan(plan)).not.toThrow();
     expect(new Set(plan.slots).size).toBeLessThan(plan.buffers.length);
+    expect(plan.arenas).toBeGreaterThan(0);
   });
 
   it('refuses two activations sharing an allocation while both are live', () => {
@@ -30,6 +31,25 @@ describe('verifyPlan', () => {
     plan.slots![b] = plan.slots![a];
     expect(() => verifyPlan(plan)).toThrow(InternalError);
     expect(() => verifyPlan(plan)).toThrow(/share an allocation while both are live/);
+  });
+
+  it('refuses a kernel binding one allocation read-only and writable, even in disjoint ranges', () => {
+    const plan = generatePlan(chain(), { name: 'chain', fuse: false });
+    const kernel = plan.kernels[1];
+    const written = kernel.writes.find((i) => plan.buffers[i].role === 'activation')!;
+    const read = kernel.bindings.find((i) => plan.buffers[i].role === 'activation' && i !== written)!;
+    plan.slots![written] = plan.slots![read];
+    plan.offsets![written] = plan.slotBytes![plan.slots![read]];
+    plan.slotBytes![plan.slots![read]] += Math.ceil(plan.buffers[written].bytes / 256) * 256 + 256;
+    expect(() => verifyPlan(plan)).toThrow(/binds allocation \d+ both read-only and writable/);
+  });
+
+  it('refuses a shared buffer at an unaligned offset', () => {
+    const plan = generatePlan(chain(), { name: 'chain', fuse: false });
+    const shared = plan.buffers.find((b) => plan.slots![b.index] < plan.arenas!)!;
+    plan.offsets![shared.index] += 4;
+    plan.slotBytes![plan.slots![shared.index]] += 4;
+    expect(() => verifyPlan(plan)).toThrow(/is at offset \d+, not a multiple of 256/);
   });
 
   it('refuses a kernel writing a buffer it does not bind', () => {

@@ -8,7 +8,7 @@ import {
   BufferStore,
   executePlan,
   loadPlan,
-  readBuffer,
+  readPlanBuffer,
   releasePlan,
   writeBuffer,
 } from '../../runtime/executor.ts';
@@ -52,7 +52,7 @@ export async function runPlanOnGpu(plan: Plan, feeds: GraphFeeds): Promise<Recor
   executePlan(loaded, { uniforms: feeds.uniforms, inputs });
   const result: Record<string, Float32Array> = {};
   for (const output of plan.outputs)
-    result[output.name] = (await readBuffer(device, loaded.buffers[output.buffer])).slice(0, output.elements);
+    result[output.name] = (await readPlanBuffer(loaded, output.buffer)).slice(0, output.elements);
   releasePlan(loaded);
   return result;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { UserError } from '../../diagnostics/index.ts';
-import { BufferStore, executePlan, loadPlan, readBuffer, releasePlan } from '../../runtime/executor.ts';
+import { BufferStore, executePlan, loadPlan, readPlanBuffer, releasePlan } from '../../runtime/executor.ts';
 import { testDevice } from '../helpers/gpu.ts';
 
 /** y = alpha * x for x = [1, 2, 3, 4]. */
@@ -26,9 +26,7 @@ describe('executePlan', () => {
     const loaded = await loadPlan(new BufferStore(device), plan);
     executePlan(loaded, { uniforms: { 'param.alpha': 2.5, 'param.unused': 7 }, inputs: { x } });
     const y = plan.outputs.find((o) => o.name === 'y')!;
-    expect(Array.from((await readBuffer(device, loaded.buffers[y.buffer])).slice(0, 4))).toEqual([
-      2.5, 5, 7.5, 10,
-    ]);
+    expect(Array.from((await readPlanBuffer(loaded, y.buffer)).slice(0, 4))).toEqual([2.5, 5, 7.5, 10]);
     releasePlan(loaded);
   });
 
