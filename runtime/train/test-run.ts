@@ -116,7 +116,7 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
       for (const [name, into] of Object.entries(inputs)) {
         const at = loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
         const per = into.length / Math.max(1, shown);
-        const bytes = new Uint8Array((await readBuffer(opened.device, loaded.buffers[at])).buffer);
+        const bytes = new Uint8Array((await readPlanBuffer(loaded, at)).buffer);
         into.set(bytes.subarray(0, Math.min(images, shown - first) * per), first * per);
       }
     };

@@ -460,8 +460,8 @@ export class Trainer {
       store.device.queue.submit([encoder.finish()]);
       const bytes = async (name: string) => {
         const at = train.plan.buffers.findIndex((x) => x.name === `input:${name}`);
-        const data = await readBuffer(store.device, train.buffers[at]);
-        return new Uint8Array(data.buffer).slice(0, train.plan.buffers[at].bytes);
+        const data = await readPlanBuffer(train, at);
+        return new Uint8Array(data.buffer).slice(0, train.plan.buffers[at].elements);
       };
       inputs = { image: await bytes('image'), labels: await bytes('labels') };
     }
