@@ -337,16 +337,23 @@ class DeepLabV3Plus(nn.Module):
 
 # ---- the cases -------------------------------------------------------------------------------------------------
 
-# name, class, depth, classes, input [N, C, H, W], the segc model call. DeepLabV3+ (output stride 16) at 32 x 32:
-# layer3, layer4 and ASPP at 2 x 2, where every tap of layer3's 3x3 convolutions is used (at 16 x 16, only the
-# centre); 4 images, as the ASPP pooling branch's batch norm normalises N values per channel: with 2, PyTorch
-# f32's gradients are 1.2e-4 off float64 without a flipped decision.
+# name, class, depth, classes, input [N, C, H, W], the segc model call. DeepLabV3+ (output stride 16) at
+# 32 x 32: layer3, layer4 and ASPP at 2 x 2, where every tap of layer3's 3x3 convolutions is used (at 16 x 16,
+# only the centre); 4 images, as the ASPP pooling branch's batch norm normalises N values per channel: with 2,
+# PyTorch f32's gradients are 1.2e-4 off float64 without a flipped decision.
 CASES = [
     ("unet_r18", Unet, 18, 3, [2, 3, 64, 64], "unet_resnet(depth = 18, classes = 3)"),
     ("unet_r50", Unet, 50, 3, [2, 3, 64, 64], "unet_resnet(depth = 50, classes = 3)"),
     ("fpn_r50", FPN, 50, 3, [2, 3, 64, 64], "fpn_resnet(depth = 50, classes = 3, dropout = 0)"),
     ("fpn_r101", FPN, 101, 3, [2, 3, 64, 64], "fpn_resnet(depth = 101, classes = 3, dropout = 0)"),
-    ("deeplab_r50", DeepLabV3Plus, 50, 3, [4, 3, 32, 32], "deeplabv3plus_resnet(depth = 50, classes = 3, aspp_dropout = 0)"),
+    (
+        "deeplab_r50",
+        DeepLabV3Plus,
+        50,
+        3,
+        [4, 3, 32, 32],
+        "deeplabv3plus_resnet(depth = 50, classes = 3, aspp_dropout = 0)",
+    ),
 ]
 
 
@@ -464,10 +471,10 @@ def loss_of(logits):
 
 
 def fragile_elements(net, x, taus):
-    """The fragile decisions (fragile_items) with g, the float64 loss's gradient at the op's output there: a flipped
-    ReLU decision changes every upstream gradient by -+ g d(pre)/d(theta), a max pool's by g d(x_runner_up -
-    x_winner)/d(theta). The test (and corrected_grads here) adds a term to the loss whose gradient is that change
-    undone, so an f32 gradient is compared at float64's decisions."""
+    """The fragile decisions (fragile_items) with g, the float64 loss's gradient at the op's output there: a
+    flipped ReLU decision changes every upstream gradient by -+ g d(pre)/d(theta), a max pool's by
+    g d(x_runner_up - x_winner)/d(theta). The test (and corrected_grads here) adds a term to the loss whose
+    gradient is that change undone, so an f32 gradient is compared at float64's decisions."""
     state = {k: v.clone() for k, v in net.state_dict().items()}
     net.train()
     found = relu_inputs(net, x, True)
@@ -516,10 +523,10 @@ def flips(found, items):
 
 
 def correction(found, items):
-    """The term the test adds to the loss (test/e2e/net-parity.test.ts, fragileCorrection): for each ReLU item,
-    pre * c with c = g (m64 - m), m64 float64's decision and m this pass's (constants); for each pool item,
-    g f (x_winner - x_runner_up) with f = 1 where this pass routes the gradient to the runner-up. Its gradient
-    is what this pass's flipped decisions changed, undone."""
+    """The term the test adds to the loss (test/e2e/net-parity.test.ts, fragileCorrection): for each ReLU
+    item, pre * c with c = g (m64 - m), m64 float64's decision and m this pass's (constants); for each pool
+    item, g f (x_winner - x_runner_up) with f = 1 where this pass routes the gradient to the runner-up. Its
+    gradient is what this pass's flipped decisions changed, undone."""
     term = 0.0
     for item in items:
         if "relu" in item:
@@ -582,8 +589,8 @@ def case(name, cls, depth, classes, shape, model):
     net.double()  # the weights are f32 values: exact both ways
     result["fragile"] = fragile_elements(net, x, fragile_taus(net, x))
     # PyTorch f32's own decisions at the fragile items, and its error at float64's decisions there (the test's
-    # correction applied to PyTorch f32); f32_flips_outside: the ReLUs it decides otherwise than float64 outside
-    # the items (none, or the list is not complete).
+    # correction applied to PyTorch f32); f32_flips_outside: the ReLUs it decides otherwise than float64
+    # outside the items (none, or the list is not complete).
     items = result["fragile"]["items"]
     net.float()
     grads32, flipped, found32 = corrected_grads(net, x.float(), items)

@@ -1,7 +1,7 @@
 // The deterministic tensor values of test/golden/generate_nets.py (values_for, uniform), computed again so that
 // the network goldens need not hold their weights: every element is a function of its tensor's key and index.
 const M = 0x9e3779b1;
-/** The scale of a bottleneck's last batch norm (bn3) relative to the others (generate_nets.py: conditioning). */
+/** A bottleneck's last batch norm scale (bn3) relative to the others (generate_nets.py: conditioning). */
 export const RESIDUAL_SCALE = 0.1;
 
 function fnv1a(text: string): number {
