@@ -1,6 +1,8 @@
 // The deterministic tensor values of test/golden/generate_nets.py (values_for, uniform), computed again so that
 // the network goldens need not hold their weights: every element is a function of its tensor's key and index.
 const M = 0x9e3779b1;
+/** A bottleneck's last batch norm scale (bn3) relative to the others (generate_nets.py: conditioning). */
+export const RESIDUAL_SCALE = 0.1;
 
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;
@@ -31,7 +33,11 @@ export function valuesFor(key: string, shape: number[]): Float64Array {
   if (leaf === 'num_batches_tracked') return map((v) => Math.floor(v * 1000));
   if (leaf === 'running_mean' || leaf === 'bias') return map((v) => (2 * v - 1) * 0.1);
   if (leaf === 'running_var') return map((v) => 0.5 + v);
-  if (leaf === 'weight' && shape.length === 1) return map((v) => 0.3 + 0.4 * v);
+  // Batch and group norm scales; a bottleneck's last (bn3) at RESIDUAL_SCALE of them.
+  if (leaf === 'weight' && shape.length === 1) {
+    const damp = key.endsWith('.bn3.weight') ? RESIDUAL_SCALE : 1;
+    return map((v) => (0.3 + 0.4 * v) * damp);
+  }
   const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
   const bound = Math.sqrt(6 / fanIn);
   return map((v) => (2 * v - 1) * bound);
