@@ -302,6 +302,18 @@ export function executePlan(loaded: LoadedPlan, step: StepInputs = {}): void {
   queue.submit([encoder.finish()]);
 }
 
+/** Submits what `encode` records (nothing when it is undefined) as one command buffer. */
+export function submitEncoded(
+  device: GPUDevice,
+  label: string,
+  encode: ((encoder: GPUCommandEncoder) => void) | undefined,
+): void {
+  if (!encode) return;
+  const encoder = device.createCommandEncoder({ label });
+  encode(encoder);
+  device.queue.submit([encoder.finish()]);
+}
+
 /** Copies a GPU buffer (`bytes` from `offset`) into a mappable one and reads it as f32 (awaits the GPU). */
 export async function readBuffer(
   device: GPUDevice,

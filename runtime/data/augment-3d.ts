@@ -18,6 +18,7 @@ import { augmentError } from './errors.ts';
 import type { AugmentList } from './errors.ts';
 import { augmentUniform } from './augment-params.ts';
 import type { AugmentTargets } from './augment.ts';
+import { submitEncoded } from '../executor.ts';
 
 const MAX_GROUPS = 65535;
 
@@ -157,26 +158,10 @@ export class VolumeAugmenter {
     });
   }
 
-  /** Augments a batch of patches with draws from (seed, epoch, sample index) into `targets`. */
-  run(
-    image: Uint8Array,
-    labels: Uint8Array,
-    samples: number[],
-    seed: number,
-    epoch: number,
-    targets: AugmentTargets,
-    size: number[],
-    batch: number,
-  ): void {
-    const encode = this.prepare(image, labels, samples, seed, epoch, targets, size, batch);
-    const encoder = this.device.createCommandEncoder({ label: 'volume-augment' });
-    encode(encoder);
-    this.device.queue.submit([encoder.finish()]);
-  }
-
   /**
-   * As run, but the stages are encoded by the function returned, into the caller's command encoder (the
-   * training step's: one command buffer per step); the batch and the parameters are written now.
+   * Uploads a batch of patches and the parameters of its draws from (seed, epoch, sample index), and returns
+   * the encoder of the stages that augment it in place in `targets`, for the caller's command encoder (the
+   * training step's: one command buffer per step).
    */
   prepare(
     image: Uint8Array,
@@ -200,9 +185,7 @@ export class VolumeAugmenter {
    */
   apply(targets: AugmentTargets, size: number[], batch: number, params: Float32Array): void {
     if (this.stages.length === 0) return;
-    const encoder = this.device.createCommandEncoder({ label: 'volume-augment' });
-    this.stagesOf(targets, size, batch, params)(encoder);
-    this.device.queue.submit([encoder.finish()]);
+    submitEncoded(this.device, 'volume-augment', this.stagesOf(targets, size, batch, params));
   }
 
   /** Writes the parameters and returns the encoder of the stages' dispatches. */

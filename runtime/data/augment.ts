@@ -7,7 +7,7 @@ import type { LoadedPlan } from '../executor.ts';
 import { InternalError } from '../../diagnostics/index.ts';
 import { augmentError } from './errors.ts';
 import type { AugmentList } from './errors.ts';
-import { writeBuffer } from '../executor.ts';
+import { submitEncoded, writeBuffer } from '../executor.ts';
 import { batchParams } from './augment-params.ts';
 
 export interface AugmentTargets {
@@ -113,33 +113,18 @@ export class Augmenter {
   }
 
   /**
-   * Uploads a batch (u8 at the pipeline's input size), augments it with draws from (seed, epoch, sample
-   * index) and writes `targets`; `samples` are the dataset indices of the batch's images (padding follows).
+   * Uploads a batch (u8 at the pipeline's input size), augments it with the parameters given ([apply, six
+   * parameters, 0] per stage and sample) and writes `targets`, in a command buffer of its own.
    */
-  run(
-    image: Uint8Array,
-    labels: Uint8Array,
-    samples: number[],
-    seed: number,
-    epoch: number,
-    targets: AugmentTargets,
-  ): void {
-    this.runWith(image, labels, batchParams(this.pipeline, seed, epoch, samples, this.batch), targets);
-  }
-
-  /** As run, with the parameter buffer given ([apply, six parameters, 0] per stage and sample). */
   runWith(image: Uint8Array, labels: Uint8Array, params: Float32Array, targets: AugmentTargets): void {
-    const encode = this.prepareWith(image, labels, params, targets);
-    if (!encode) return;
-    const encoder = this.device.createCommandEncoder({ label: 'augment' });
-    encode(encoder);
-    this.device.queue.submit([encoder.finish()]);
+    submitEncoded(this.device, 'augment', this.prepareWith(image, labels, params, targets));
   }
 
   /**
-   * As run, but the stages are encoded by the function returned, into the caller's command encoder (the
-   * training step's: one command buffer per step); the batch and the parameters are written now. Undefined
-   * when there are no stages (the batch is written to `targets` as it is).
+   * Uploads a batch (u8 at the pipeline's input size) and the parameters of its draws from (seed, epoch,
+   * sample index) (`samples`: the dataset indices of the batch's images; padding follows), and returns the
+   * encoder of the stages that write `targets`, for the caller's command encoder (the training step's: one
+   * command buffer per step). Undefined when there are no stages (the batch is written to `targets` as is).
    */
   prepare(
     image: Uint8Array,

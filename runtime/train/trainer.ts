@@ -27,6 +27,7 @@ import {
   pipelineKey,
   readBuffer,
   readPlanBuffer,
+  submitEncoded,
   writeBuffer,
 } from '../executor.ts';
 import { planInputs, trainAugmenter } from '../data/augment.ts';
@@ -455,9 +456,7 @@ export class Trainer {
       : feed.augmenter?.prepare(b.image, b.labels, indices, seed, epoch, targets);
     let inputs = { image: b.image, labels: b.labels };
     if (encode) {
-      const encoder = store.device.createCommandEncoder({ label: 'replay-augment' });
-      encode(encoder);
-      store.device.queue.submit([encoder.finish()]);
+      submitEncoded(store.device, 'replay-augment', encode);
       const bytes = async (name: string) => {
         const at = train.plan.buffers.findIndex((x) => x.name === `input:${name}`);
         const data = await readPlanBuffer(train, at);

@@ -48,6 +48,19 @@ function paramsOf(c: Case, input: [number, number], output: [number, number]): n
   }
 }
 
+/** The one-transform pipeline of a case, from its input to its output size. */
+function casePipeline(c: Case) {
+  const input: [number, number] = [c.input.height, c.input.width];
+  const output: [number, number] = [c.output.height, c.output.width];
+  const options: Record<string, Setting> = {};
+  if (c.params.size) options.size = c.params.size;
+  if (c.params.mode) options.mode = c.params.mode as unknown as Setting;
+  if (c.transform === 'pad_if_needed') Object.assign(options, { image: 0, mask: 255 });
+  if (c.transform === 'grid_distortion') options.steps = c.params.steps;
+  const pipeline = augmentPipeline([{ name: c.transform, args: [], options }], input, output);
+  return { input, output, pipeline };
+}
+
 /** Largest image difference by transform, printed after the run (the note's figures). */
 const worst: Record<string, number> = {};
 afterAll(() => console.log(`augment transforms, largest image difference: ${JSON.stringify(worst)}`));
@@ -56,15 +69,7 @@ describe('augmentation kernels against OpenCV', () => {
   for (const c of golden.cases) {
     it(c.name, async () => {
       const { device } = await testDevice();
-      const input: [number, number] = [c.input.height, c.input.width];
-      const output: [number, number] = [c.output.height, c.output.width];
-      const options: Record<string, Setting> = {};
-      if (c.params.size) options.size = c.params.size;
-      if (c.params.mode) options.mode = c.params.mode as unknown as Setting;
-      if (c.transform === 'pad_if_needed') Object.assign(options, { image: 0, mask: 255 });
-      if (c.transform === 'grid_distortion') options.steps = c.params.steps;
-      const call = { name: c.transform, args: [], options };
-      const pipeline = augmentPipeline([call], input, output);
+      const { input, output, pipeline } = casePipeline(c);
       const keeps = input[0] === output[0] && input[1] === output[1];
       const channels = c.input.channels;
       const augmenter = await Augmenter.create(device, pipeline, 2, channels);
@@ -121,14 +126,7 @@ describe('multilabel masks: K label planes per sample', () => {
   for (const c of golden.cases.filter((g) => picked.includes(g.name))) {
     it(c.name, async () => {
       const { device } = await testDevice();
-      const input: [number, number] = [c.input.height, c.input.width];
-      const output: [number, number] = [c.output.height, c.output.width];
-      const options: Record<string, Setting> = {};
-      if (c.params.size) options.size = c.params.size;
-      if (c.params.mode) options.mode = c.params.mode as unknown as Setting;
-      if (c.transform === 'pad_if_needed') Object.assign(options, { image: 0, mask: 255 });
-      if (c.transform === 'grid_distortion') options.steps = c.params.steps;
-      const pipeline = augmentPipeline([{ name: c.transform, args: [], options }], input, output);
+      const { input, output, pipeline } = casePipeline(c);
       const params = new Float32Array(2 * PARAMS_PER_SAMPLE);
       const values = paramsOf(c, input, output);
       // The second sample is left as it is where the size allows (its planes must not read sample 0's flag).
