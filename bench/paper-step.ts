@@ -2,7 +2,8 @@
 // ../shared/device/torch_paper.py (its line format, so gpu-run.sh can set them side by side): train step
 // median of `steps` (after 5 warm-up steps), the bytes of every GPU buffer the training plan holds (weights,
 // optimizer state, its activation arenas and own buffers: segc plans its memory ahead, so this is its peak;
-// torch_paper.py's is max_memory_allocated), and the eval forward's images/s.
+// torch_paper.py's is max_memory_allocated), and the eval forward's images/s; at the end, the bytes with the
+// eval plan loaded beside it (sharing its arenas, as in segc run).
 // Usage: npx tsx bench/paper-step.ts experiment.seg [steps]
 // SEGC_BENCH_SCALE and SEGC_BENCH_BATCH shrink it (bench-sizes.ts). The line names the network as
 // torch_paper.py does (paper_unet_r50.seg: unet-r50).
@@ -27,9 +28,10 @@ const compiled = compileExperiment(file, {
 const compileSeconds = (performance.now() - started) / 1000;
 const store = new BufferStore(device);
 const loadStart = performance.now();
-const train = await loadPlan(store, compiled.trainPlan);
+const train = await loadPlan(store, compiled.trainPlan, { shareArenas: true });
 const trainBytes = bufferBytes([train]);
-const evaluation = await loadPlan(store, compiled.evalPlan);
+const evaluation = await loadPlan(store, compiled.evalPlan, { shareArenas: true });
+const processBytes = bufferBytes([train, evaluation]);
 const loadSeconds = (performance.now() - loadStart) / 1000;
 const { channels, height, width, classes } = compiled.shape;
 const b = compiled.shape.batch;
@@ -75,6 +77,7 @@ console.log(
     `peak ${(trainBytes / 2 ** 20).toFixed(0)} MiB, eval forward ${forward.median.toFixed(1)} ms ` +
     `(${((b * 1000) / forward.median).toFixed(0)} img/s) ` +
     `[${description}; ${compiled.trainPlan.kernels.length} ` +
-    `train kernels; compile ${compileSeconds.toFixed(2)} s, pipelines ${loadSeconds.toFixed(1)} s]`,
+    `train kernels; compile ${compileSeconds.toFixed(2)} s, pipelines ${loadSeconds.toFixed(1)} s; ` +
+    `${(processBytes / 2 ** 20).toFixed(0)} MiB with the eval plan]`,
 );
 device.destroy();

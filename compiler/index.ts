@@ -2,7 +2,8 @@
 //
 //   resolve (parse and link modules) → stage: read the experiment's settings → config: check them against the
 //   schema and derive the run configuration → stage: the network and loss into IR → autodiff: the backward
-//   pass → passes: fusion → codegen: the Plan → passes: memory planning → limits: the device's
+//   pass → passes: fusion, the ReLU masks' choice → codegen: the Plan → passes: memory planning → limits:
+//   the device's
 //
 // No phase calls another; every command (check, graph, wgsl, plan, grad, run, test) calls this module. The IR
 // verifier runs after staging and autodiff always, and after every pass in tests and under SEGC_VERIFY=1.
@@ -23,7 +24,7 @@ import type { Override, RunConfig } from './config/index.ts';
 import { TRAIN_KEYS, checkSettings, declaredShape, readRunConfig, unavailable } from './config/index.ts';
 import { verifyGraph } from './ir/verify.ts';
 import { verifyPlan } from './ir/verify-plan.ts';
-import { fuseElementwise, planMemory, verifyFusion } from './passes/index.ts';
+import { chooseReluMasks, fuseElementwise, planMemory, verifyFusion } from './passes/index.ts';
 import type { ModuleScope, Resolved } from './resolve/index.ts';
 import { resolveModules } from './resolve/index.ts';
 import type {
@@ -120,6 +121,8 @@ export interface CompileOptions {
   fuse?: boolean;
   /** Let activations share arenas (planMemory; default true). False gives every buffer its own. */
   reuse?: boolean;
+  /** Let ReLU backwards read their outputs where that stores less (PlanOptions.reluMasks; default true). */
+  reluMasks?: boolean;
   /** Tune kernels for a hardware GPU (default) or a CPU adapter such as lavapipe. */
   target?: 'gpu' | 'cpu';
   /** Source text of `file`, instead of reading it (editors, tests). */
@@ -283,6 +286,7 @@ export function compileExperiment(file: string, options: CompileOptions = {}): C
   const common = {
     fuse: options.fuse ?? true,
     reuse: options.reuse ?? true,
+    reluMasks: options.reluMasks ?? true,
     target: options.target,
     limits: options.limits,
   };
@@ -321,6 +325,7 @@ export function compileEvalAt(
   const common = {
     fuse: options.fuse ?? true,
     reuse: options.reuse ?? true,
+    reluMasks: options.reluMasks ?? true,
     target: options.target,
     limits: options.limits,
   };
@@ -448,12 +453,23 @@ export function compileLoss(
 // ---- passes, codegen, limits ------------------------------------------------------------------------------
 
 /**
- * A graph's Plan: the fusion pass, codegen, then the memory planning pass (unless `reuse` is false), each
- * pass verified in tests and under SEGC_VERIFY=1. Limits are not checked here (see assertFits).
+ * A graph's Plan: the fusion pass, the ReLU masks' choice (then fusion again, when it moved one), codegen,
+ * then the memory planning pass (unless `reuse` is false), each pass verified in tests and under
+ * SEGC_VERIFY=1. Limits are not checked here (see assertFits).
  */
-export function generatePlan(graph: StagedGraph['graph'], options: PlanOptions): Plan {
+export function generatePlan(staged: StagedGraph['graph'], options: PlanOptions): Plan {
   const storage = options.limits?.maxStorageBuffersPerShaderStage ?? STORAGE_BUFFERS_WITHOUT_DEVICE;
-  const fusion = fuseElementwise(graph, options.fuse ?? true, storage - OWN_BINDINGS);
+  const fuse = options.fuse ?? true;
+  let graph = staged;
+  let fusion = fuseElementwise(graph, fuse, storage - OWN_BINDINGS);
+  if (fuse && (options.reluMasks ?? true)) {
+    const chosen = chooseReluMasks(graph, fusion);
+    if (chosen.moved.length > 0) {
+      if (VERIFY_PASSES) verifyGraph(chosen.graph, 'choose-relu-masks');
+      graph = chosen.graph;
+      fusion = fuseElementwise(graph, fuse, storage - OWN_BINDINGS);
+    }
+  }
   if (VERIFY_PASSES) verifyFusion(graph, fusion);
   const plan = emitPlan(graph, fusion, options);
   if (options.reuse ?? true) planMemory(plan, { maxBufferSize: options.limits?.maxBufferSize });

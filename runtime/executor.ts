@@ -3,9 +3,14 @@
 import type { Plan } from '../compiler/ir/plan.ts';
 import { InternalError, userError } from '../diagnostics/index.ts';
 
-/** GPU buffers that outlive one plan (weights, states, optimizer moments), shared by name between plans. */
+/**
+ * GPU buffers that outlive one plan (weights, states, optimizer moments), shared by name between plans, and
+ * the activation arenas lent to the plans loaded with `shareArenas` (LoadOptions).
+ */
 export class BufferStore {
   readonly buffers = new Map<string, GPUBuffer>();
+  /** Arenas shared by the plans loaded with `shareArenas`, in the order they were created. */
+  readonly arenas: GPUBuffer[] = [];
 
   constructor(readonly device: GPUDevice) {}
 
@@ -21,6 +26,57 @@ export class BufferStore {
     }
     return buffer;
   }
+
+  /**
+   * A GPUBuffer for each arena of `plan` (slots 0 .. plan.arenas - 1), from the shared ones (arenaLoans): a
+   * new one is shared from then on. With the largest plan loaded first (the training plan, then the
+   * evaluation), the others add none.
+   */
+  lendArenas(plan: Plan): GPUBuffer[] {
+    const sizes = (plan.slotBytes ?? []).slice(0, plan.arenas ?? 0);
+    const loans = arenaLoans(
+      this.arenas.map((b) => b.size),
+      sizes,
+    );
+    // New arenas in the order of their indices.
+    const fresh = [...loans.entries()].filter(([, i]) => i >= this.arenas.length);
+    for (const [slot] of fresh.sort((x, y) => x[1] - y[1])) {
+      this.arenas.push(
+        this.device.createBuffer({
+          label: `arena${this.arenas.length}`,
+          size: sizes[slot],
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        }),
+      );
+    }
+    return loans.map((i) => this.arenas[i]);
+  }
+}
+
+/**
+ * Which shared arena (an index into their sizes, `shared`) each arena of a plan (`sizes`, by slot) takes: the
+ * plan's arenas largest first, each the smallest shared arena that holds it and that no other arena of the
+ * plan took (a plan's arenas are live at once, and a kernel may read one while writing another; ties: the
+ * first), else a new one (shared.length, then shared.length + 1, ...).
+ */
+export function arenaLoans(shared: number[], sizes: number[]): number[] {
+  const pool = [...shared];
+  const taken = new Set<number>();
+  const loans: number[] = [];
+  const order = sizes.map((_, slot) => slot).sort((a, b) => sizes[b] - sizes[a] || a - b);
+  for (const slot of order) {
+    let best = -1;
+    pool.forEach((size, i) => {
+      if (size >= sizes[slot] && !taken.has(i) && (best < 0 || size < pool[best])) best = i;
+    });
+    if (best < 0) {
+      best = pool.length;
+      pool.push(sizes[slot]);
+    }
+    taken.add(best);
+    loans[slot] = best;
+  }
+  return loans;
 }
 
 export interface LoadedPlan {
@@ -83,7 +139,10 @@ export function bufferBytes(loaded: LoadedPlan[]): number {
   return [...buffers].reduce((n, b) => n + b.size, 0);
 }
 
-/** Frees every GPU buffer of a loaded plan (its store's too): for callers that keep the device open. */
+/**
+ * Frees every GPU buffer of a loaded plan (its store's too, shared arenas included): for callers that keep
+ * the device open.
+ */
 export function releasePlan(loaded: LoadedPlan): void {
   for (const buffer of new Set(loaded.buffers)) buffer.destroy();
   loaded.uniformBuffer.destroy();
@@ -129,12 +188,30 @@ function refuseOverLimits(plan: Plan, limits: GPUSupportedLimits): void {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * Take the plan's arenas from those its store shares (BufferStore.lendArenas) instead of allocating its
+   * own: for plans that never run at once and read nothing of their arenas that another run left there (a
+   * run's training and evaluation plans; verifyPlan checks that a plan writes each arena buffer before
+   * reading it). What a run leaves in its arenas (outputs other than 'tensor' ones) can be read until a plan
+   * sharing them runs next.
+   */
+  shareArenas?: boolean;
+}
+
 /** Creates a plan's buffers, pipelines and bind groups, once the device is known to hold it. */
-export async function loadPlan(store: BufferStore, plan: Plan): Promise<LoadedPlan> {
+export async function loadPlan(
+  store: BufferStore,
+  plan: Plan,
+  options: LoadOptions = {},
+): Promise<LoadedPlan> {
   const device = store.device;
   refuseOverLimits(plan, device.limits);
-  // Buffers sharing an allocation (planMemory) get the same GPUBuffer, each at its offset.
-  const allocations = new Map<number, GPUBuffer>();
+  // Buffers sharing an allocation (planMemory) get the same GPUBuffer, each at its offset; shared arenas are
+  // the store's.
+  const allocations = new Map<number, GPUBuffer>(
+    options.shareArenas ? store.lendArenas(plan).map((buffer, slot) => [slot, buffer]) : [],
+  );
   const offsets = plan.buffers.map(() => 0);
   const stored = new Set<number>();
   const buffers = plan.buffers.map((b) => {

@@ -35,6 +35,11 @@ export interface PlanOptions {
   optimizer?: OptimizerPlan;
   /** Share allocations between activations with disjoint lifetimes (default true). */
   reuse?: boolean;
+  /**
+   * Let a ReLU's backward read its output instead of its input where that stores less (chooseReluMasks;
+   * default true, with fusion). False: every ReLU's mask reads its input, as its vjp builds it.
+   */
+  reluMasks?: boolean;
   /** The adapter kind the plan is tuned for: how far large reductions are split across workgroups. */
   target?: 'gpu' | 'cpu';
   /**

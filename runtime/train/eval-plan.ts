@@ -1,8 +1,9 @@
 // Where a run evaluates: at the dataset's evaluation size (Cityscapes' eval_size, its native 1024×2048,
 // while it trains on 512×1024 crops), which takes a second evaluation plan when it differs from the training
 // size. Plans are compiled once per shape and loaded into the run's BufferStore, so they read the training
-// plan's weight and state buffers (shared by name, never copied). Batches are assembled at the images' own
-// size when the dataset has one and reach the plan through `eval augment` and a resize on the GPU.
+// plan's weight and state buffers (shared by name, never copied) and its arenas (LoadOptions.shareArenas).
+// Batches are assembled at the images' own size when the dataset has one and reach the plan through
+// `eval augment` and a resize on the GPU.
 import type { CompiledExperiment, Setting } from '../../compiler/index.ts';
 import { compileEvalAt, declaredSource, evalSizeOf } from '../../compiler/index.ts';
 import type { PlanLimits } from '../../compiler/index.ts';
@@ -65,7 +66,7 @@ export async function evalTarget(
               `'${config.data.name}'):\n${error.message}`,
           );
         }
-        return { compiled: other, loaded: await loadPlan(store, other.evalPlan) };
+        return { compiled: other, loaded: await loadPlan(store, other.evalPlan, { shareArenas: true }) };
       })();
       byShape.set(key, entry);
     }

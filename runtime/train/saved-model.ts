@@ -82,7 +82,8 @@ export async function openSavedModel(file: string, options: SavedModelOptions): 
   });
   if (problem) throw userError('SEG6067', [what, modelPath, problem]);
   const store = new BufferStore(opened.device);
-  const loaded = await loadPlan(store, compiled.evalPlan);
+  // Shared with an evaluation plan at another size (eval-plan.ts): the two never run at once.
+  const loaded = await loadPlan(store, compiled.evalPlan, { shareArenas: true });
   for (const w of compiled.eval.weights) {
     const buffer = store.buffers.get(`${w.trainable ? 'weight' : 'state'}:${w.name}`);
     if (w.init.kind === 'values') {

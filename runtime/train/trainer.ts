@@ -189,9 +189,11 @@ export class Trainer {
       [...compiled.trainPlan.kernels, ...compiled.evalPlan.kernels].map((k) => pipelineKey(k.wgsl)),
     ).size;
     const pipelineStart = performance.now();
+    // Training and evaluation never run at once, and their arenas hold nothing from one step or batch to the
+    // next: evaluation uses the training plan's arenas (the training plan, largest, is loaded first).
     const [train, evaluation] = await Promise.all([
-      loadPlan(store, compiled.trainPlan),
-      loadPlan(store, compiled.evalPlan),
+      loadPlan(store, compiled.trainPlan, { shareArenas: true }),
+      loadPlan(store, compiled.evalPlan, { shareArenas: true }),
     ]);
     // Volumes: patch batches and 3-D stages of their own (volume-run.ts), evaluation by sliding window.
     const volume =

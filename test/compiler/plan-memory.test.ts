@@ -117,16 +117,17 @@ describe('planMemory', () => {
   // PyTorch's peak for the same step (torch.cuda.max_memory_allocated: weights, Adam/momentum state,
   // gradients, activations; bench/torch-peak.py counts every tensor PyTorch keeps on the meta device, so
   // cuDNN's workspaces are left out and the true figure is higher): bench/results/2026-12-02-memory-plan.txt.
-  // FPN at the 8 classes of bench/paper_fpn_r101.seg. DeepLabV3+ is not under it: its peak of live bytes,
-  // which no placement goes below, is 0.3% over (the residual ReLUs keep their input; see that file).
+  // FPN at the 8 classes of bench/paper_fpn_r101.seg. Since the ReLU masks' choice (relu-masks.ts) each is
+  // 4-5% under it (before: Unet 1.3%, FPN 0.1% under, DeepLabV3+ 0.9% over).
   it.each([
     ['bench/paper_unet_r50.seg', 5957],
     ['bench/paper_fpn_r101.seg', 12201],
-  ])('%s: the training plan allocates at most 1.02 x its peak, under PyTorch (%d MiB)', (file, torch) => {
+    ['bench/paper_deeplabv3plus_r50.seg', 5418],
+  ])('%s: the training plan allocates at most 1.02 x its peak and 0.97 x PyTorch (%d MiB)', (file, torch) => {
     const plan = compileExperiment(file, { target: 'gpu' }).trainPlan;
     const report = memoryReport(plan);
     expect(report.allocated).toBeLessThan(1.02 * report.peak);
-    expect(report.allocated / 2 ** 20).toBeLessThan(torch);
+    expect(report.allocated / 2 ** 20).toBeLessThan(0.97 * torch);
     expect(report.total / 2 ** 20).toBeGreaterThan(2.5 * torch);
   });
 });

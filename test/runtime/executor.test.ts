@@ -1,10 +1,18 @@
 // The executor refuses names its plan does not have: a misspelt param or input is an error naming it and
-// the plan's names, instead of a uniform silently left at 0 or an input never uploaded.
+// the plan's names, instead of a uniform silently left at 0 or an input never uploaded. Plans sharing their
+// store's arenas take, largest first, the smallest free one that holds each of theirs.
 import { describe, expect, it } from 'vitest';
 import { generatePlan } from '../../compiler/index.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { UserError } from '../../diagnostics/index.ts';
-import { BufferStore, executePlan, loadPlan, readPlanBuffer, releasePlan } from '../../runtime/executor.ts';
+import {
+  BufferStore,
+  arenaLoans,
+  executePlan,
+  loadPlan,
+  readPlanBuffer,
+  releasePlan,
+} from '../../runtime/executor.ts';
 import { testDevice } from '../helpers/gpu.ts';
 
 /** y = alpha * x for x = [1, 2, 3, 4]. */
@@ -48,5 +56,17 @@ describe('executePlan', () => {
       "Plan 'scaled' has no input 'image'; its inputs are 'x'.",
     );
     releasePlan(loaded);
+  });
+});
+
+describe('arenaLoans', () => {
+  it('lends each arena, largest first, the smallest shared one that holds it and the plan has not taken', () => {
+    // 500 takes the first 1024 (300 is too small), 250 the 300, 200 the second 1024 (the 300 is taken).
+    expect(arenaLoans([1024, 1024, 300], [500, 200, 250])).toEqual([0, 1, 2]);
+    // Equal sizes: the first; two arenas of one plan never share one.
+    expect(arenaLoans([256, 256], [256, 256])).toEqual([0, 1]);
+    // None holds 2048: a new one (index 2); the first 512 takes the 1024, the second a new one (3).
+    expect(arenaLoans([1024, 100], [2048, 512, 512])).toEqual([2, 0, 3]);
+    expect(arenaLoans([], [256])).toEqual([0]);
   });
 });

@@ -38,7 +38,9 @@ function twoConvs() {
 
 describe('shared pipelines on the CPU adapter', () => {
   const { graph, tensors } = twoConvs();
-  const cpu = generatePlan(graph, { name: 'cpu', target: 'cpu' });
+  // The ReLU masks on their inputs (reluMasks false): each convolution is a kernel of its own, not the
+  // first one a ReLU's epilogue host (chooseReluMasks).
+  const cpu = generatePlan(graph, { name: 'cpu', target: 'cpu', reluMasks: false });
 
   it('gives kernels of one structure one WGSL text, with their sizes as uniforms', () => {
     for (const op of ['convolution', 'convolution_grad_weight']) {
@@ -48,7 +50,7 @@ describe('shared pipelines on the CPU adapter', () => {
       expect(convs[0].sizes, op).not.toEqual(convs[1].sizes);
       expect(convs[0].wgsl, op).toContain('var<uniform> sizes');
     }
-    const gpu = generatePlan(graph, { name: 'gpu', target: 'gpu' });
+    const gpu = generatePlan(graph, { name: 'gpu', target: 'gpu', reluMasks: false });
     expect(gpu.kernels.every((k) => k.sizes === undefined)).toBe(true);
     const distinct = (kernels: typeof cpu.kernels) => new Set(kernels.map((k) => pipelineKey(k.wgsl))).size;
     expect(distinct(cpu.kernels)).toBeLessThan(distinct(gpu.kernels));
