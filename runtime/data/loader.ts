@@ -2,28 +2,22 @@
 // decoded in worker threads (piscina) with a bounded prefetch queue: while the GPU trains on batch k, batches
 // k + 1 to k + prefetch are being decoded. Decoded samples may be kept in memory under a byte budget.
 //
-// Every sample is placed at the plan's fixed size before upload: centred, padded (image 0, labels the ignore
-// value, as albumentations' PadIfNeeded with upstream's mask value 255) or cropped around its centre. The
-// resizing and augmentation of a sample are the GPU's (not done here).
+// Every sample is placed at the plan's fixed size before upload (batch.ts: centred, padded or cropped) in the
+// worker thread that decoded it: the main thread only copies the slots into the batch. The resizing and
+// augmentation of a sample are the GPU's (not done here).
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Dataset, Sample, Split } from './dataset.ts';
-import type { DecodeTask } from './decode/worker-task.ts';
+import type { DecodeResult, DecodeTask } from './decode/worker-task.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
+import { assemble, batchOfSlots, placeSample } from './batch.ts';
+import type { Batch, Frame, Slot } from './batch.ts';
 import { DataError } from './errors.ts';
 
-export interface Batch {
-  image: Uint8Array;
-  labels: Uint8Array;
-  /** Real images in the batch (the rest is padding with every pixel ignored). */
-  images: number;
-  /** Ids of the real images, in order. */
-  ids: string[];
-  /** Their size before placement at the plan's size, [H, W]. */
-  sizes: number[][];
-}
+export { assemble };
+export type { Batch };
 
 export interface LoaderOptions {
   batch: number;
@@ -83,26 +77,50 @@ export class Loader {
     }
   }
 
-  /** One batch of the given sample indices. */
+  /** One batch of the given sample indices (skipped samples leave their slots to the ones after them). */
   async batchOf(split: Split, indices: number[], size?: [number, number]): Promise<Batch> {
-    const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
-    return assemble(
-      samples.filter((s): s is Sample => s !== undefined),
-      this.options.batch,
-      size ?? this.options.size,
-      this.dataset.channels,
-      this.dataset.ignore,
+    const frame: Frame = {
+      size: size ?? this.options.size,
+      channels: this.dataset.channels,
+      ignore: this.dataset.ignore,
+    };
+    const { batch } = this.options;
+    if (!this.pool) {
+      const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
+      const kept = samples.filter((s): s is Sample => s !== undefined);
+      return assemble(kept, batch, frame.size, frame.channels, frame.ignore);
+    }
+    const slots = await Promise.all(indices.map((i) => this.slot(split, i, frame)));
+    return batchOfSlots(
+      slots.filter((s): s is Slot => s !== undefined),
+      batch,
+      frame,
     );
   }
 
   /** A decoded sample (from the cache when kept), or undefined when skipped. */
   async sample(split: Split, index: number): Promise<Sample | undefined> {
-    const key = `${split}:${index}`;
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(`${split}:${index}`);
     if (hit) return hit;
-    let sample: Sample;
+    const sample = (await this.skipping(this.decode(split, index)))?.sample;
+    if (sample) this.keep(split, index, sample);
+    return sample;
+  }
+
+  /** A sample placed at `frame` (by the worker thread that decodes it), or undefined when skipped. */
+  private async slot(split: Split, index: number, frame: Frame): Promise<Slot | undefined> {
+    const hit = this.cache.get(`${split}:${index}`);
+    if (hit) return placeSample(hit, frame);
+    const keep = this.cached < (this.options.cacheBytes ?? 0);
+    const result = await this.skipping(this.decode(split, index, frame, keep));
+    if (result?.sample) this.keep(split, index, result.sample);
+    return result?.slot;
+  }
+
+  /** The decode's result, or undefined for a DataError under on_error = skip (reported once per file). */
+  private async skipping(decoding: Promise<DecodeResult>): Promise<DecodeResult | undefined> {
     try {
-      sample = await this.decode(split, index);
+      return await decoding;
     } catch (error) {
       if (!(error instanceof DataError) || this.options.onError !== 'skip') throw error;
       if (!this.skipped.has(error.file)) {
@@ -111,90 +129,48 @@ export class Loader {
       }
       return undefined;
     }
+  }
+
+  /** Keeps a decoded sample when it fits the cache's budget. */
+  private keep(split: Split, index: number, sample: Sample): void {
     const bytes = sample.image.byteLength + (sample.labels?.byteLength ?? 0);
     if (this.cached + bytes <= (this.options.cacheBytes ?? 0)) {
-      this.cache.set(key, sample);
+      this.cache.set(`${split}:${index}`, sample);
       this.cached += bytes;
     }
-    return sample;
   }
 
   /** A decoded sample or its DataError, without the cache or on_error (what a scan needs). */
   async tryDecode(split: Split, index: number): Promise<Sample | DataError> {
     try {
-      return await this.decode(split, index);
+      return (await this.decode(split, index)).sample!;
     } catch (error) {
       if (error instanceof DataError) return error;
       throw error;
     }
   }
 
-  private async decode(split: Split, index: number): Promise<Sample> {
-    if (!this.pool) return this.dataset.load(split, index);
+  /**
+   * Decodes a sample in a worker thread (on this one without workers); with `frame` the worker places it
+   * there and hands back the slot, and the sample itself only when `keep` (for the cache).
+   */
+  private async decode(split: Split, index: number, frame?: Frame, keep = true): Promise<DecodeResult> {
+    if (!this.pool) return { sample: await this.dataset.load(split, index) };
     const task: DecodeTask = {
       entry: this.dataset.entry!(split, index),
       rules: { classes: this.dataset.classes, ignore: this.dataset.ignore },
+      frame,
+      keep,
     };
     const result = await this.pool.run(task);
     if (result.error) {
       const { message, file, code } = result.error;
       throw new DataError(message, file, undefined, code as MessageCode | undefined);
     }
-    return result.sample;
+    return result;
   }
 
   async close(): Promise<void> {
     await this.pool?.destroy();
   }
-}
-
-/**
- * Samples into one batch at the plan's size: [B, C, H, W] planar images and [B, H, W] labels, each sample
- * centred (padded or cropped); empty slots and padding have every label ignored.
- */
-export function assemble(
-  samples: Sample[],
-  batch: number,
-  size: [number, number],
-  channels: number,
-  ignore: number,
-): Batch {
-  const [H, W] = size;
-  const plane = H * W;
-  const image = new Uint8Array(batch * channels * plane);
-  const labels = new Uint8Array(batch * plane).fill(ignore);
-  samples.forEach((s, slot) => {
-    const [h, w] = s.size;
-    const from = s.image;
-    const stride = s.channels;
-    // Offsets of the sample in the batch frame: positive pads, negative crops (centred, as PadIfNeeded and
-    // CenterCrop); the rows and columns both frames share.
-    const top = Math.floor((H - h) / 2);
-    const left = Math.floor((W - w) / 2);
-    const y0 = Math.max(0, top);
-    const y1 = Math.min(H, top + h);
-    const x0 = Math.max(0, left);
-    const x1 = Math.min(W, left + w);
-    for (let c = 0; c < channels; c++) {
-      const plane0 = (slot * channels + c) * plane;
-      for (let y = y0; y < y1; y++) {
-        const row = plane0 + y * W;
-        let k = ((y - top) * w + (x0 - left)) * stride + c;
-        for (let x = x0; x < x1; x++, k += stride) image[row + x] = from[k];
-      }
-    }
-    if (s.labels) {
-      for (let y = y0; y < y1; y++) {
-        const start = (y - top) * w + (x0 - left);
-        labels.set(s.labels.subarray(start, start + (x1 - x0)), slot * plane + y * W + x0);
-      }
-    }
-  });
-  return {
-    image,
-    labels,
-    images: samples.length,
-    ids: samples.map((s) => s.id),
-    sizes: samples.map((s) => s.size),
-  };
 }

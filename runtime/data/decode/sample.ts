@@ -109,26 +109,26 @@ async function decodeLesions(entry: Extract<SampleEntry, { kind: 'lesions' }>): 
   const image = await decodeImage(entry.image);
   const plane = image.height * image.width;
   const classes = entry.masks.length;
-  const counted = new Set(entry.values);
-  const stack = new Uint8Array(plane * classes);
+  // Which stored values count as a lesion, by value (a 16-bit mask's values above 65535 never do).
+  const counted = new Uint8Array(65536);
+  for (const v of entry.values) if (Number.isInteger(v) && v >= 0 && v < counted.length) counted[v] = 1;
+  // Binary: the union, written directly; else the [H, W, K] stack.
+  const labels = new Uint8Array(entry.binary ? plane : plane * classes);
   for (let k = 0; k < classes; k++) {
     const file = entry.masks[k];
     if (file === undefined) continue;
     const mask = await decodeMask(file);
     sameSize(mask, image.height, image.width, file, entry.image);
-    for (let i = 0; i < plane; i++) if (counted.has(mask.data[i])) stack[i * classes + k] = 1;
+    const data = mask.data;
+    if (entry.binary) {
+      for (let i = 0; i < plane; i++) labels[i] |= counted[data[i]];
+    } else {
+      for (let i = 0, j = k; i < plane; i++, j += classes) labels[j] = counted[data[i]];
+    }
   }
   const sample: Sample = { id: entry.id, image: image.data, size: [image.height, image.width], channels: 3 };
-  if (entry.binary) {
-    const union = new Uint8Array(plane);
-    for (let i = 0; i < plane; i++) {
-      for (let k = 0; k < classes; k++) if (stack[i * classes + k]) union[i] = 1;
-    }
-    sample.labels = union;
-  } else {
-    sample.labels = stack;
-    sample.labelChannels = classes;
-  }
+  sample.labels = labels;
+  if (!entry.binary) sample.labelChannels = classes;
   return sample;
 }
 

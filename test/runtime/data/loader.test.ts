@@ -69,3 +69,27 @@ test('samples of another size are centred: padded with 0 / ignore, or cropped', 
   expect([...cropped.image]).toEqual([13, 14, 15]);
   expect(padded.sizes).toEqual([[2, 3]]);
 });
+
+test('a sample at the batch size is planar in every slot: [B, C, H, W][b, c, y, x] = [H, W, C][y, x, c]', () => {
+  // 6x10 (60 pixels: moved four at a time) and 5x7 (35: byte by byte); the second slot of two
+  for (const [h, w] of [
+    [6, 10],
+    [5, 7],
+  ]) {
+    const sample = {
+      id: 's',
+      image: Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 97 + 13) % 256),
+      size: [h, w],
+      channels: 3,
+      labels: Uint8Array.from({ length: h * w }, (_, i) => i % 7),
+    };
+    const b = assemble([sample, sample], 2, [h, w], 3, 255);
+    const plane = h * w;
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < plane; p++) {
+        expect(b.image[(3 + c) * plane + p]).toBe(sample.image[p * 3 + c]);
+      }
+    }
+    expect([...b.labels.subarray(plane)]).toEqual([...sample.labels]);
+  }
+});
