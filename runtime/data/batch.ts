@@ -1,7 +1,9 @@
 // Batches in the plans' layout: [B, C, H, W] planar u8 images and [B, H, W] labels at a fixed [H, W]. Each
 // sample is centred (padded: image 0, labels the ignore value, as albumentations' PadIfNeeded with upstream's
-// mask value 255; or cropped around its centre, as CenterCrop). A sample is placed into its own slot (in the
-// loader's worker threads, in parallel) and the slots are then copied into the batch (one memcpy each).
+// mask value 255; or cropped around its centre, as CenterCrop). A sample that fills the frame is placed
+// straight into the batch (RGB four pixels per 32-bit word: a fraction of a memcpy); one that must be
+// padded or cropped is placed into a slot of its own by the loader's worker thread that decoded it, and the
+// slot copied.
 import type { Sample } from './dataset.ts';
 
 export interface Batch {
@@ -24,6 +26,7 @@ export interface Frame {
 
 /** One sample at the frame: [C, H, W] image and [H, W] labels, and what the batch records of it. */
 export interface Slot {
+  placed: true;
   id: string;
   size: number[];
   image: Uint8Array;
@@ -36,7 +39,7 @@ export function placeSample(sample: Sample, frame: Frame): Slot {
   const image = new Uint8Array(frame.channels * H * W);
   const labels = new Uint8Array(H * W).fill(frame.ignore);
   placeInto(sample, frame, image, labels);
-  return { id: sample.id, size: sample.size, image, labels };
+  return { placed: true, id: sample.id, size: sample.size, image, labels };
 }
 
 /**
@@ -80,7 +83,9 @@ export function placeInto(s: Sample, frame: Frame, image: Uint8Array, labels: Ui
       }
     }
   }
-  if (s.labels) {
+  if (s.labels && h === H && w === W) {
+    labels.set(s.labels.subarray(0, plane)); // one block (a view per row costs more than the copy)
+  } else if (s.labels) {
     for (let y = y0; y < y1; y++) {
       const start = (y - top) * w + (x0 - left);
       labels.set(s.labels.subarray(start, start + (x1 - x0)), y * W + x0);
@@ -89,7 +94,7 @@ export function placeInto(s: Sample, frame: Frame, image: Uint8Array, labels: Ui
 }
 
 /** Whether planarWords can move an image of `plane` pixels: whole, 4-byte aligned words on both sides. */
-function fillsWords(from: Uint8Array, image: Uint8Array, plane: number): boolean {
+function fillsWords(from: Uint8Array | Uint16Array, image: Uint8Array, plane: number): boolean {
   return (
     plane % 4 === 0 &&
     from.length === plane * 3 &&
@@ -118,23 +123,49 @@ function planarWords(from: Uint8Array, image: Uint8Array, plane: number): void {
   }
 }
 
-/** Slots into one batch of `batch` (empty slots: image 0, every label ignored). */
-export function batchOfSlots(slots: Slot[], batch: number, frame: Frame): Batch {
+/** Whether `sample` fills `frame` exactly and takes the word-wise path (placing it costs little anywhere). */
+export function fillsFrame(sample: Sample, frame: Frame): boolean {
+  const [H, W] = frame.size;
+  return (
+    frame.channels === 3 &&
+    sample.channels === 3 &&
+    sample.size.length === 2 &&
+    sample.size[0] === H &&
+    sample.size[1] === W &&
+    fillsWords(sample.image, new Uint8Array(0), H * W)
+  );
+}
+
+/**
+ * One batch of `batch` at `frame` from samples (placed here) or slots (already placed: copied); empty slots
+ * have image 0 and every label ignored.
+ */
+export function assembleBatch(items: (Sample | Slot)[], batch: number, frame: Frame): Batch {
   const [H, W] = frame.size;
   const plane = H * W;
-  const image = new Uint8Array(batch * frame.channels * plane);
+  const planes = frame.channels * plane;
+  const image = new Uint8Array(batch * planes);
   const labels = new Uint8Array(batch * plane);
-  slots.forEach((s, k) => {
-    image.set(s.image, k * frame.channels * plane);
-    labels.set(s.labels, k * plane);
+  items.forEach((item, k) => {
+    const slotImage = image.subarray(k * planes, (k + 1) * planes);
+    const slotLabels = labels.subarray(k * plane, (k + 1) * plane);
+    if ('placed' in item) {
+      slotImage.set(item.image);
+      slotLabels.set(item.labels);
+    } else {
+      // A sample without labels leaves its slot ignored; placeInto writes the pixels it covers.
+      const covered = fillsFrame(item, frame) && item.labels !== undefined && item.labels.length >= plane;
+      if (!covered) slotLabels.fill(frame.ignore);
+      placeInto(item, frame, slotImage, slotLabels);
+    }
   });
-  labels.fill(frame.ignore, slots.length * plane);
+  labels.fill(frame.ignore, items.length * plane);
   return {
     image,
     labels,
-    images: slots.length,
-    ids: slots.map((s) => s.id),
-    sizes: slots.map((s) => s.size),
+    images: items.length,
+    ids: items.map((s) => s.id),
+    sizes: items.map((s) => s.size),
   };
 }
 
@@ -146,20 +177,5 @@ export function assemble(
   channels: number,
   ignore: number,
 ): Batch {
-  const frame = { size, channels, ignore };
-  const [H, W] = size;
-  const plane = H * W;
-  const image = new Uint8Array(batch * channels * plane);
-  const labels = new Uint8Array(batch * plane).fill(ignore);
-  samples.forEach((s, slot) => {
-    const at = slot * channels * plane;
-    placeInto(s, frame, image.subarray(at, at + channels * plane), labels.subarray(slot * plane));
-  });
-  return {
-    image,
-    labels,
-    images: samples.length,
-    ids: samples.map((s) => s.id),
-    sizes: samples.map((s) => s.size),
-  };
+  return assembleBatch(samples, batch, { size, channels, ignore });
 }

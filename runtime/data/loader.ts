@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import type { Dataset, Sample, Split } from './dataset.ts';
 import type { DecodeResult, DecodeTask } from './decode/worker-task.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
-import { assemble, batchOfSlots, placeSample } from './batch.ts';
+import { assemble, assembleBatch } from './batch.ts';
 import type { Batch, Frame, Slot } from './batch.ts';
 import { DataError } from './errors.ts';
 
@@ -90,9 +90,9 @@ export class Loader {
       const kept = samples.filter((s): s is Sample => s !== undefined);
       return assemble(kept, batch, frame.size, frame.channels, frame.ignore);
     }
-    const slots = await Promise.all(indices.map((i) => this.slot(split, i, frame)));
-    return batchOfSlots(
-      slots.filter((s): s is Slot => s !== undefined),
+    const placed = await Promise.all(indices.map((i) => this.placed(split, i, frame)));
+    return assembleBatch(
+      placed.filter((s): s is Sample | Slot => s !== undefined),
       batch,
       frame,
     );
@@ -107,14 +107,17 @@ export class Loader {
     return sample;
   }
 
-  /** A sample placed at `frame` (by the worker thread that decodes it), or undefined when skipped. */
-  private async slot(split: Split, index: number, frame: Frame): Promise<Slot | undefined> {
+  /**
+   * A sample for `frame`: as decoded when it fills the frame, else placed there by the worker thread that
+   * decoded it (a slot); undefined when skipped.
+   */
+  private async placed(split: Split, index: number, frame: Frame): Promise<Sample | Slot | undefined> {
     const hit = this.cache.get(`${split}:${index}`);
-    if (hit) return placeSample(hit, frame);
+    if (hit) return hit;
     const keep = this.cached < (this.options.cacheBytes ?? 0);
     const result = await this.skipping(this.decode(split, index, frame, keep));
     if (result?.sample) this.keep(split, index, result.sample);
-    return result?.slot;
+    return result?.slot ?? result?.sample;
   }
 
   /** The decode's result, or undefined for a DataError under on_error = skip (reported once per file). */
@@ -151,8 +154,8 @@ export class Loader {
   }
 
   /**
-   * Decodes a sample in a worker thread (on this one without workers); with `frame` the worker places it
-   * there and hands back the slot, and the sample itself only when `keep` (for the cache).
+   * Decodes a sample in a worker thread (on this one without workers); with `frame` the worker places one
+   * that does not fill it there and hands back the slot, and the sample itself only when `keep` (the cache).
    */
   private async decode(split: Split, index: number, frame?: Frame, keep = true): Promise<DecodeResult> {
     if (!this.pool) return { sample: await this.dataset.load(split, index) };

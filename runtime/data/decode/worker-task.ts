@@ -1,8 +1,9 @@
 // The task of a decoding worker thread: one sample from its entry, placed at the batch's frame when the task
-// gives one (batch.ts, so that the main thread only copies slots), its arrays transferred (not copied) back.
+// gives one and the sample does not fill it (batch.ts: padding and cropping run here, in parallel; a sample
+// that fills it the main thread places in a fraction of a memcpy), its arrays transferred (not copied) back.
 import { Piscina } from 'piscina';
 import type { Frame, Slot } from '../batch.ts';
-import { placeSample } from '../batch.ts';
+import { fillsFrame, placeSample } from '../batch.ts';
 import type { Sample, SampleEntry } from '../dataset.ts';
 import { DataError } from '../errors.ts';
 import type { LabelRules } from './sample.ts';
@@ -11,9 +12,9 @@ import { decodeSample } from './sample.ts';
 export interface DecodeTask {
   entry: SampleEntry;
   rules: LabelRules;
-  /** Place the sample there and hand back the slot. */
+  /** Place the sample there (unless it fills it) and hand back the slot. */
   frame?: Frame;
-  /** Hand back the decoded sample too (for the loader's cache); default: when there is no frame. */
+  /** Hand back the decoded sample too (for the loader's cache). */
   keep?: boolean;
 }
 
@@ -29,8 +30,8 @@ export async function decodeInWorker(task: DecodeTask) {
   try {
     const decoded = await decodeSample(task.entry, task.rules);
     const result: DecodeResult = {};
-    if (task.frame) result.slot = placeSample(decoded, task.frame);
-    if (!task.frame || task.keep) result.sample = decoded;
+    if (task.frame && !fillsFrame(decoded, task.frame)) result.slot = placeSample(decoded, task.frame);
+    if (!result.slot || task.keep) result.sample = decoded;
     // Buffers that are the arrays' own (sharp's output may be a view of a larger pool buffer: copied then).
     const own = [result.slot?.image, result.slot?.labels, result.sample?.image, result.sample?.labels]
       .filter((a) => a !== undefined && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
