@@ -136,16 +136,30 @@ export function fillsFrame(sample: Sample, frame: Frame): boolean {
   );
 }
 
+/** The arrays of a batch handed back for reuse (Loader.batches with `recycle`). */
+export interface BatchArrays {
+  image: Uint8Array;
+  labels: Uint8Array;
+}
+
 /**
  * One batch of `batch` at `frame` from samples (placed here) or slots (already placed: copied); empty slots
- * have image 0 and every label ignored.
+ * have image 0 and every label ignored. `into`: the arrays of an earlier batch of the same shape to write
+ * over (every byte is written), instead of new ones: large fresh allocations cost page faults, several
+ * times the copy itself here.
  */
-export function assembleBatch(items: (Sample | Slot)[], batch: number, frame: Frame): Batch {
+export function assembleBatch(
+  items: (Sample | Slot)[],
+  batch: number,
+  frame: Frame,
+  into?: BatchArrays,
+): Batch {
   const [H, W] = frame.size;
   const plane = H * W;
   const planes = frame.channels * plane;
-  const image = new Uint8Array(batch * planes);
-  const labels = new Uint8Array(batch * plane);
+  const fits = into && into.image.length === batch * planes && into.labels.length === batch * plane;
+  const image = fits ? into.image : new Uint8Array(batch * planes);
+  const labels = fits ? into.labels : new Uint8Array(batch * plane);
   items.forEach((item, k) => {
     const slotImage = image.subarray(k * planes, (k + 1) * planes);
     const slotLabels = labels.subarray(k * plane, (k + 1) * plane);
@@ -154,11 +168,14 @@ export function assembleBatch(items: (Sample | Slot)[], batch: number, frame: Fr
       slotLabels.set(item.labels);
     } else {
       // A sample without labels leaves its slot ignored; placeInto writes the pixels it covers.
-      const covered = fillsFrame(item, frame) && item.labels !== undefined && item.labels.length >= plane;
+      const whole = fillsFrame(item, frame);
+      const covered = whole && item.labels !== undefined && item.labels.length >= plane;
+      if (!whole && fits) slotImage.fill(0);
       if (!covered) slotLabels.fill(frame.ignore);
       placeInto(item, frame, slotImage, slotLabels);
     }
   });
+  if (fits) image.fill(0, items.length * planes);
   labels.fill(frame.ignore, items.length * plane);
   return {
     image,

@@ -13,7 +13,7 @@ import type { Dataset, Sample, Split } from './dataset.ts';
 import type { DecodeResult, DecodeTask } from './decode/worker-task.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
 import { assemble, assembleBatch } from './batch.ts';
-import type { Batch, Frame, Slot } from './batch.ts';
+import type { Batch, BatchArrays, Frame, Slot } from './batch.ts';
 import { DataError } from './errors.ts';
 
 export { assemble };
@@ -61,24 +61,41 @@ export class Loader {
   /**
    * Batches of `order` (sample indices of the split) in chunks of the batch size, decoded ahead; `size`: the
    * [H, W] they are placed at (default the plan's), e.g. the images' own size before a resizing augmentation.
+   * With `recycle`, a batch is valid only until the next is asked for: its arrays are then reused for a later
+   * one (the trainer uploads each batch before it asks for the next).
    */
-  async *batches(split: Split, order: number[], size?: [number, number]): AsyncGenerator<Batch> {
+  async *batches(
+    split: Split,
+    order: number[],
+    size?: [number, number],
+    options: { recycle?: boolean } = {},
+  ): AsyncGenerator<Batch> {
     const { batch } = this.options;
     const count = Math.ceil(order.length / batch);
     const ahead = Math.max(1, this.options.prefetch ?? 2);
     const pending: Promise<Batch>[] = [];
+    const free: BatchArrays[] = [];
     const start = (k: number) =>
-      pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch), size));
+      pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch), size, free.pop()));
     for (let k = 0; k < Math.min(ahead, count); k++) start(k);
+    let last: Batch | undefined;
     for (let k = 0; k < count; k++) {
+      // Asked for batch k: the consumer is done with batch k - 1.
+      if (options.recycle && last) free.push({ image: last.image, labels: last.labels });
       const next = pending.shift()!;
       if (k + ahead < count) start(k + ahead);
-      yield await next;
+      last = await next;
+      yield last;
     }
   }
 
   /** One batch of the given sample indices (skipped samples leave their slots to the ones after them). */
-  async batchOf(split: Split, indices: number[], size?: [number, number]): Promise<Batch> {
+  async batchOf(
+    split: Split,
+    indices: number[],
+    size?: [number, number],
+    into?: BatchArrays,
+  ): Promise<Batch> {
     const frame: Frame = {
       size: size ?? this.options.size,
       channels: this.dataset.channels,
@@ -87,14 +104,19 @@ export class Loader {
     const { batch } = this.options;
     if (!this.pool) {
       const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
-      const kept = samples.filter((s): s is Sample => s !== undefined);
-      return assemble(kept, batch, frame.size, frame.channels, frame.ignore);
+      return assembleBatch(
+        samples.filter((s): s is Sample => s !== undefined),
+        batch,
+        frame,
+        into,
+      );
     }
     const placed = await Promise.all(indices.map((i) => this.placed(split, i, frame)));
     return assembleBatch(
       placed.filter((s): s is Sample | Slot => s !== undefined),
       batch,
       frame,
+      into,
     );
   }
 
