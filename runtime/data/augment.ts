@@ -25,7 +25,10 @@ export class Augmenter {
   readonly fields: GPUBuffer[];
   private pipelines: GPUComputePipeline[] = [];
   private readonly kernels;
-  private bound = new WeakMap<GPUBuffer, GPUBindGroup[]>();
+  /** The kernels of each stage (elastic's field: three). */
+  private readonly kernelsOf: number[][];
+  /** Bind groups by target and (kernel, source, destination). */
+  private bound = new WeakMap<GPUBuffer, Map<string, GPUBindGroup>>();
 
   private constructor(
     readonly device: GPUDevice,
@@ -54,6 +57,9 @@ export class Augmenter {
     // Each stage's kernels in order (elastic: three), with the stage they read from and write to.
     this.kernels = pipeline.stages.flatMap((stage, i) =>
       stageKernels(stage, i, batch, channels, labelPlanes).map((kernel) => ({ ...kernel, stage: i })),
+    );
+    this.kernelsOf = pipeline.stages.map((_, s) =>
+      this.kernels.flatMap((kernel, k) => (kernel.stage === s ? [k] : [])),
     );
     // elastic's displacement fields (f32 [B, 2, H, W], before and after the second smoothing pass).
     const field = Math.max(
@@ -90,26 +96,49 @@ export class Augmenter {
     return augmenter;
   }
 
-  private bindGroups(targets: AugmentTargets): GPUBindGroup[] {
-    let groups = this.bound.get(targets.image);
-    if (groups) return groups;
-    const n = this.pipeline.stages.length;
-    groups = this.kernels.map((kernel, i) => {
-      const s = kernel.stage;
-      const from = s === 0 ? this.upload : this.between[(s - 1) % 2];
-      const to = s === n - 1 ? targets : this.between[s % 2];
-      const buffers = [from.image, from.labels, to.image, to.labels, this.params, ...this.fields];
-      return this.device.createBindGroup({
-        label: kernel.name,
-        layout: this.pipelines[i].getBindGroupLayout(0),
-        entries: (kernel.bindings ?? [0, 1, 2, 3, 4]).map((binding) => ({
-          binding,
-          resource: { buffer: buffers[binding] },
-        })),
-      });
+  /** The bind group of kernel `k` reading `from` and writing `to` (0 and 1: the buffers between stages). */
+  private bindGroup(k: number, from: 'upload' | 0 | 1, to: 0 | 1 | AugmentTargets): GPUBindGroup {
+    const targets = typeof to === 'object' ? to : undefined;
+    const key = targets?.image ?? this.upload.image; // a map per plan target (the others share one)
+    let groups = this.bound.get(key);
+    if (!groups) this.bound.set(key, (groups = new Map()));
+    const name = `${k}:${from}:${targets ? 't' : to}`;
+    let group = groups.get(name);
+    if (group) return group;
+    const source = from === 'upload' ? this.upload : this.between[from];
+    const destination = typeof to === 'object' ? to : this.between[to];
+    const buffers = [
+      source.image,
+      source.labels,
+      destination.image,
+      destination.labels,
+      this.params,
+      ...this.fields,
+    ];
+    const kernel = this.kernels[k];
+    group = this.device.createBindGroup({
+      label: kernel.name,
+      layout: this.pipelines[k].getBindGroupLayout(0),
+      entries: (kernel.bindings ?? [0, 1, 2, 3, 4]).map((binding) => ({
+        binding,
+        resource: { buffer: buffers[binding] },
+      })),
     });
-    this.bound.set(targets.image, groups);
-    return groups;
+    groups.set(name, group);
+    return group;
+  }
+
+  /**
+   * Whether no sample of the batch applies stage `s` (params) and it keeps the size: it would copy its
+   * input unchanged, so the batch can leave it out.
+   */
+  private passesUnchanged(s: number, params: Float32Array): boolean {
+    const { input, output } = this.pipeline.stages[s];
+    if (input[0] !== output[0] || input[1] !== output[1]) return false;
+    for (let b = 0; b < this.batch; b++) {
+      if (params[(s * this.batch + b) * PARAMS_PER_SAMPLE] >= 0.5) return false;
+    }
+    return true;
   }
 
   /**
@@ -151,14 +180,28 @@ export class Augmenter {
     }
     writeBuffer(this.device, this.upload.image, image);
     writeBuffer(this.device, this.upload.labels, labels);
+    return this.augment(params, targets);
+  }
+
+  /**
+   * The encoder of the stages on the batch uploaded last (bench/loader-step.ts times them without an
+   * upload), with these parameters. A stage no sample of this batch applies, at an unchanged size, is left
+   * out (the next reads what it would have copied); the last always writes the targets.
+   */
+  augment(params: Float32Array, targets: AugmentTargets): (encoder: GPUCommandEncoder) => void {
     writeBuffer(this.device, this.params, params);
-    const groups = this.bindGroups(targets);
+    const n = this.pipeline.stages.length;
+    const stages = [...Array(n).keys()].filter((s) => s === n - 1 || !this.passesUnchanged(s, params));
     return (encoder) => {
       const pass = encoder.beginComputePass({ label: 'augment' });
-      this.kernels.forEach((kernel, i) => {
-        pass.setPipeline(this.pipelines[i]);
-        pass.setBindGroup(0, groups[i]);
-        pass.dispatchWorkgroups(...kernel.dispatch);
+      stages.forEach((s, j) => {
+        const from = j === 0 ? 'upload' : (((j - 1) % 2) as 0 | 1);
+        const to = j === stages.length - 1 ? targets : ((j % 2) as 0 | 1);
+        for (const k of this.kernelsOf[s]) {
+          pass.setPipeline(this.pipelines[k]);
+          pass.setBindGroup(0, this.bindGroup(k, from, to));
+          pass.dispatchWorkgroups(...this.kernels[k].dispatch);
+        }
       });
       pass.end();
     };

@@ -2,28 +2,22 @@
 // decoded in worker threads (piscina) with a bounded prefetch queue: while the GPU trains on batch k, batches
 // k + 1 to k + prefetch are being decoded. Decoded samples may be kept in memory under a byte budget.
 //
-// Every sample is placed at the plan's fixed size before upload: centred, padded (image 0, labels the ignore
-// value, as albumentations' PadIfNeeded with upstream's mask value 255) or cropped around its centre. The
-// resizing and augmentation of a sample are the GPU's (not done here).
+// Every sample is placed at the plan's fixed size before upload (batch.ts: centred, padded or cropped) in the
+// worker thread that decoded it: the main thread only copies the slots into the batch. The resizing and
+// augmentation of a sample are the GPU's (not done here).
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Dataset, Sample, Split } from './dataset.ts';
-import type { DecodeTask } from './decode/worker-task.ts';
+import type { DecodeResult, DecodeTask } from './decode/worker-task.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
+import { assemble, assembleBatch } from './batch.ts';
+import type { Batch, BatchArrays, Frame, Slot } from './batch.ts';
 import { DataError } from './errors.ts';
 
-export interface Batch {
-  image: Uint8Array;
-  labels: Uint8Array;
-  /** Real images in the batch (the rest is padding with every pixel ignored). */
-  images: number;
-  /** Ids of the real images, in order. */
-  ids: string[];
-  /** Their size before placement at the plan's size, [H, W]. */
-  sizes: number[][];
-}
+export { assemble };
+export type { Batch };
 
 export interface LoaderOptions {
   batch: number;
@@ -67,43 +61,92 @@ export class Loader {
   /**
    * Batches of `order` (sample indices of the split) in chunks of the batch size, decoded ahead; `size`: the
    * [H, W] they are placed at (default the plan's), e.g. the images' own size before a resizing augmentation.
+   * With `recycle`, a batch is valid only until the next is asked for: its arrays are then reused for a later
+   * one (the trainer uploads each batch before it asks for the next).
    */
-  async *batches(split: Split, order: number[], size?: [number, number]): AsyncGenerator<Batch> {
+  async *batches(
+    split: Split,
+    order: number[],
+    size?: [number, number],
+    options: { recycle?: boolean } = {},
+  ): AsyncGenerator<Batch> {
     const { batch } = this.options;
     const count = Math.ceil(order.length / batch);
     const ahead = Math.max(1, this.options.prefetch ?? 2);
     const pending: Promise<Batch>[] = [];
+    const free: BatchArrays[] = [];
     const start = (k: number) =>
-      pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch), size));
+      pending.push(this.batchOf(split, order.slice(k * batch, (k + 1) * batch), size, free.pop()));
     for (let k = 0; k < Math.min(ahead, count); k++) start(k);
+    let last: Batch | undefined;
     for (let k = 0; k < count; k++) {
+      // Asked for batch k: the consumer is done with batch k - 1.
+      if (options.recycle && last) free.push({ image: last.image, labels: last.labels });
       const next = pending.shift()!;
       if (k + ahead < count) start(k + ahead);
-      yield await next;
+      last = await next;
+      yield last;
     }
   }
 
-  /** One batch of the given sample indices. */
-  async batchOf(split: Split, indices: number[], size?: [number, number]): Promise<Batch> {
-    const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
-    return assemble(
-      samples.filter((s): s is Sample => s !== undefined),
-      this.options.batch,
-      size ?? this.options.size,
-      this.dataset.channels,
-      this.dataset.ignore,
-      this.dataset.multilabel ? this.dataset.classes : 1,
+  /** One batch of the given sample indices (skipped samples leave their slots to the ones after them). */
+  async batchOf(
+    split: Split,
+    indices: number[],
+    size?: [number, number],
+    into?: BatchArrays,
+  ): Promise<Batch> {
+    const frame: Frame = {
+      size: size ?? this.options.size,
+      channels: this.dataset.channels,
+      ignore: this.dataset.ignore,
+      labelPlanes: this.dataset.multilabel ? this.dataset.classes : 1,
+    };
+    const { batch } = this.options;
+    if (!this.pool) {
+      const samples = await Promise.all(indices.map((i) => this.sample(split, i)));
+      return assembleBatch(
+        samples.filter((s): s is Sample => s !== undefined),
+        batch,
+        frame,
+        into,
+      );
+    }
+    const placed = await Promise.all(indices.map((i) => this.placed(split, i, frame)));
+    return assembleBatch(
+      placed.filter((s): s is Sample | Slot => s !== undefined),
+      batch,
+      frame,
+      into,
     );
   }
 
   /** A decoded sample (from the cache when kept), or undefined when skipped. */
   async sample(split: Split, index: number): Promise<Sample | undefined> {
-    const key = `${split}:${index}`;
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(`${split}:${index}`);
     if (hit) return hit;
-    let sample: Sample;
+    const sample = (await this.skipping(this.decode(split, index)))?.sample;
+    if (sample) this.keep(split, index, sample);
+    return sample;
+  }
+
+  /**
+   * A sample for `frame`: as decoded when it fills the frame, else placed there by the worker thread that
+   * decoded it (a slot); undefined when skipped.
+   */
+  private async placed(split: Split, index: number, frame: Frame): Promise<Sample | Slot | undefined> {
+    const hit = this.cache.get(`${split}:${index}`);
+    if (hit) return hit;
+    const keep = this.cached < (this.options.cacheBytes ?? 0);
+    const result = await this.skipping(this.decode(split, index, frame, keep));
+    if (result?.sample) this.keep(split, index, result.sample);
+    return result?.slot ?? result?.sample;
+  }
+
+  /** The decode's result, or undefined for a DataError under on_error = skip (reported once per file). */
+  private async skipping(decoding: Promise<DecodeResult>): Promise<DecodeResult | undefined> {
     try {
-      sample = await this.decode(split, index);
+      return await decoding;
     } catch (error) {
       if (!(error instanceof DataError) || this.options.onError !== 'skip') throw error;
       if (!this.skipped.has(error.file)) {
@@ -112,100 +155,48 @@ export class Loader {
       }
       return undefined;
     }
+  }
+
+  /** Keeps a decoded sample when it fits the cache's budget. */
+  private keep(split: Split, index: number, sample: Sample): void {
     const bytes = sample.image.byteLength + (sample.labels?.byteLength ?? 0);
     if (this.cached + bytes <= (this.options.cacheBytes ?? 0)) {
-      this.cache.set(key, sample);
+      this.cache.set(`${split}:${index}`, sample);
       this.cached += bytes;
     }
-    return sample;
   }
 
   /** A decoded sample or its DataError, without the cache or on_error (what a scan needs). */
   async tryDecode(split: Split, index: number): Promise<Sample | DataError> {
     try {
-      return await this.decode(split, index);
+      return (await this.decode(split, index)).sample!;
     } catch (error) {
       if (error instanceof DataError) return error;
       throw error;
     }
   }
 
-  private async decode(split: Split, index: number): Promise<Sample> {
-    if (!this.pool) return this.dataset.load(split, index);
+  /**
+   * Decodes a sample in a worker thread (on this one without workers); with `frame` the worker places one
+   * that does not fill it there and hands back the slot, and the sample itself only when `keep` (the cache).
+   */
+  private async decode(split: Split, index: number, frame?: Frame, keep = true): Promise<DecodeResult> {
+    if (!this.pool) return { sample: await this.dataset.load(split, index) };
     const task: DecodeTask = {
       entry: this.dataset.entry!(split, index),
       rules: { classes: this.dataset.classes, ignore: this.dataset.ignore },
+      frame,
+      keep,
     };
     const result = await this.pool.run(task);
     if (result.error) {
       const { message, file, code } = result.error;
       throw new DataError(message, file, undefined, code as MessageCode | undefined);
     }
-    return result.sample;
+    return result;
   }
 
   async close(): Promise<void> {
     await this.pool?.destroy();
   }
-}
-
-/**
- * Samples into one batch at the plan's size: [B, C, H, W] planar images and [B, H, W] labels ([B, K, H, W]
- * for `labelPlanes` K multilabel masks, stored [H, W, K] by a sample), each sample centred (padded or
- * cropped); empty slots and padding have every label ignored.
- */
-export function assemble(
-  samples: Sample[],
-  batch: number,
-  size: [number, number],
-  channels: number,
-  ignore: number,
-  labelPlanes = 1,
-): Batch {
-  const [H, W] = size;
-  const plane = H * W;
-  const image = new Uint8Array(batch * channels * plane);
-  const labels = new Uint8Array(batch * labelPlanes * plane).fill(ignore);
-  samples.forEach((s, slot) => {
-    const [h, w] = s.size;
-    const from = s.image;
-    const stride = s.channels;
-    // Offsets of the sample in the batch frame: positive pads, negative crops (centred, as PadIfNeeded and
-    // CenterCrop); the rows and columns both frames share.
-    const top = Math.floor((H - h) / 2);
-    const left = Math.floor((W - w) / 2);
-    const y0 = Math.max(0, top);
-    const y1 = Math.min(H, top + h);
-    const x0 = Math.max(0, left);
-    const x1 = Math.min(W, left + w);
-    for (let c = 0; c < channels; c++) {
-      const plane0 = (slot * channels + c) * plane;
-      for (let y = y0; y < y1; y++) {
-        const row = plane0 + y * W;
-        let k = ((y - top) * w + (x0 - left)) * stride + c;
-        for (let x = x0; x < x1; x++, k += stride) image[row + x] = from[k];
-      }
-    }
-    if (s.labels && labelPlanes > 1) {
-      for (let k = 0; k < labelPlanes; k++) {
-        const plane0 = (slot * labelPlanes + k) * plane;
-        for (let y = y0; y < y1; y++) {
-          let from = ((y - top) * w + (x0 - left)) * labelPlanes + k;
-          for (let x = x0; x < x1; x++, from += labelPlanes) labels[plane0 + y * W + x] = s.labels[from];
-        }
-      }
-    } else if (s.labels) {
-      for (let y = y0; y < y1; y++) {
-        const start = (y - top) * w + (x0 - left);
-        labels.set(s.labels.subarray(start, start + (x1 - x0)), slot * plane + y * W + x0);
-      }
-    }
-  });
-  return {
-    image,
-    labels,
-    images: samples.length,
-    ids: samples.map((s) => s.id),
-    sizes: samples.map((s) => s.size),
-  };
 }

@@ -138,7 +138,10 @@ function workersOf(data: DataConfig): number | undefined {
   return given ? given : undefined;
 }
 
-/** The training batches of an epoch: `order` over the split's samples, `steps` full batches. */
+/**
+ * The training batches of an epoch: `order` over the split's samples, `steps` full batches; each valid until
+ * the next is asked for (their arrays are reused: the trainer uploads a batch before it asks for the next).
+ */
 export function epochBatches(
   split: DataSplit,
   order: number[],
@@ -150,5 +153,6 @@ export function epochBatches(
     split.split,
     order.slice(0, steps * batch).map((i) => split.indices[i]),
     size,
+    { recycle: true },
   ) as AsyncGenerator<Batch>;
 }

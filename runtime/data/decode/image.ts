@@ -28,11 +28,23 @@ export async function decodeImage(file: string, option?: string): Promise<Decode
   return decodeImageBytes(await readBytes(file, 'Image', option), file);
 }
 
-/** sharp (libvips) is loaded by the first decode, not by every start of segc (about 0.1 s). */
-let sharpModule: Promise<{ default: typeof Sharp }> | undefined;
+/**
+ * sharp (libvips), loaded by the first decode, not by every start of segc (about 0.1 s). One libvips thread
+ * per decode (the loader's parallelism is its worker threads; more would oversubscribe the cores) and no
+ * operation cache (every decode is of new bytes: caching them only costs).
+ */
+let sharpModule: Promise<typeof Sharp> | undefined;
+
+export function loadSharp(): Promise<typeof Sharp> {
+  return (sharpModule ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false);
+    sharp.concurrency(1);
+    return sharp;
+  }));
+}
 
 export async function decodeImageBytes(bytes: Uint8Array, file: string): Promise<DecodedImage> {
-  const sharp = (await (sharpModule ??= import('sharp'))).default;
+  const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(bytes, { failOn: 'truncated' })
       .removeAlpha()

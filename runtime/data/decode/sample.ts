@@ -109,27 +109,48 @@ async function decodeLesions(entry: Extract<SampleEntry, { kind: 'lesions' }>): 
   const image = await decodeImage(entry.image);
   const plane = image.height * image.width;
   const classes = entry.masks.length;
-  const counted = new Set(entry.values);
-  const stack = new Uint8Array(plane * classes);
+  // Which stored values count as a lesion, by value (a 16-bit mask's values above 65535 never do).
+  const counted = new Uint8Array(65536);
+  for (const v of entry.values) if (Number.isInteger(v) && v >= 0 && v < counted.length) counted[v] = 1;
+  // Binary: the union, written directly; else the [H, W, K] stack.
+  const labels = new Uint8Array(entry.binary ? plane : plane * classes);
   for (let k = 0; k < classes; k++) {
     const file = entry.masks[k];
     if (file === undefined) continue;
     const mask = await decodeMask(file);
     sameSize(mask, image.height, image.width, file, entry.image);
-    for (let i = 0; i < plane; i++) if (counted.has(mask.data[i])) stack[i * classes + k] = 1;
+    // Binary: OR into the union (offset 0, stride 1); else channel k of the stack.
+    countInto(labels, mask.data, counted, entry.binary ? 0 : k, entry.binary ? 1 : classes);
   }
   const sample: Sample = { id: entry.id, image: image.data, size: [image.height, image.width], channels: 3 };
-  if (entry.binary) {
-    const union = new Uint8Array(plane);
-    for (let i = 0; i < plane; i++) {
-      for (let k = 0; k < classes; k++) if (stack[i * classes + k]) union[i] = 1;
-    }
-    sample.labels = union;
-  } else {
-    sample.labels = stack;
-    sample.labelChannels = classes;
-  }
+  sample.labels = labels;
+  if (!entry.binary) sample.labelChannels = classes;
   return sample;
+}
+
+/**
+ * labels[offset + i·stride] |= counted[data[i]] for every pixel i (labels start at 0). Lesion masks are
+ * mostly background: where value 0 does not count, four zero bytes at a time are skipped (a quarter of the
+ * time of the plain loop, the same result).
+ */
+function countInto(
+  labels: Uint8Array,
+  data: Uint8Array | Uint16Array,
+  counted: Uint8Array,
+  offset: number,
+  stride: number,
+): void {
+  const n = data.length;
+  let i = 0;
+  if (data instanceof Uint8Array && counted[0] === 0 && data.byteOffset % 4 === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, n >> 2);
+    for (let w = 0; w < words.length; w++) {
+      if (words[w] === 0) continue;
+      for (let j = w << 2, end = j + 4; j < end; j++) labels[offset + j * stride] |= counted[data[j]];
+    }
+    i = words.length << 2;
+  }
+  for (; i < n; i++) labels[offset + i * stride] |= counted[data[i]];
 }
 
 async function decodeVolumeSample(

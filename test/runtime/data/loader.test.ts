@@ -69,3 +69,70 @@ test('samples of another size are centred: padded with 0 / ignore, or cropped', 
   expect([...cropped.image]).toEqual([13, 14, 15]);
   expect(padded.sizes).toEqual([[2, 3]]);
 });
+
+test('a sample at the batch size is planar in every slot: [B, C, H, W][b, c, y, x] = [H, W, C][y, x, c]', () => {
+  // 6x10 (60 pixels: moved four at a time) and 5x7 (35: byte by byte); the second slot of two
+  for (const [h, w] of [
+    [6, 10],
+    [5, 7],
+  ]) {
+    const sample = {
+      id: 's',
+      image: Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 97 + 13) % 256),
+      size: [h, w],
+      channels: 3,
+      labels: Uint8Array.from({ length: h * w }, (_, i) => i % 7),
+    };
+    const b = assemble([sample, sample], 2, [h, w], 3, 255);
+    const plane = h * w;
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < plane; p++) {
+        expect(b.image[(3 + c) * plane + p]).toBe(sample.image[p * 3 + c]);
+      }
+    }
+    expect([...b.labels.subarray(plane)]).toEqual([...sample.labels]);
+  }
+});
+
+test('recycled batches (each valid until the next is asked for) hold what fresh ones hold', async () => {
+  const ds = openDataset('image_folder', { root, classes: 3 });
+  // 7 samples in batches of 2: the arrays of a batch are reused from the third on; the last has an empty
+  // slot. At the images' size (placed whole) and at another (padded and cropped).
+  const order = [2, 0, 1, 1, 0, 2, 0];
+  for (const workers of [0, 1]) {
+    for (const size of [
+      [12, 16],
+      [10, 20],
+    ] as [number, number][]) {
+      const loader = new Loader(ds, { batch: 2, size, workers, prefetch: 1 });
+      const fresh = [];
+      for await (const b of loader.batches('train', order)) fresh.push(b);
+      const recycled = [];
+      const arrays = new Set<ArrayBufferLike>();
+      for await (const b of loader.batches('train', order, undefined, { recycle: true })) {
+        arrays.add(b.image.buffer);
+        recycled.push({ ...b, image: b.image.slice(), labels: b.labels.slice() });
+      }
+      await loader.close();
+      expect(recycled).toEqual(fresh);
+      expect(fresh[3].images).toBe(1);
+      expect(fresh[3].labels.subarray(size[0] * size[1]).every((v) => v === 255)).toBe(true);
+      expect(arrays.size).toBeLessThan(4); // reused
+    }
+  }
+  // Two sizes alternating in one slot (16x12 fills the frame, 20x10 is cropped and padded): the padding of a
+  // reused slot is zero again.
+  const sizes = openDataset('image_folder', { root: join(FIXTURES, 'image_folder_sizes'), masks: '' });
+  for (const workers of [0, 1]) {
+    const loader = new Loader(sizes, { batch: 2, size: [12, 16], workers, prefetch: 1 });
+    const mixed = [0, 1, 1, 0, 1, 0, 0]; // the third batch reuses the first's arrays: 20x10 over 16x12
+    const fresh = [];
+    for await (const b of loader.batches('train', mixed)) fresh.push(b);
+    const recycled = [];
+    for await (const b of loader.batches('train', mixed, undefined, { recycle: true })) {
+      recycled.push({ ...b, image: b.image.slice(), labels: b.labels.slice() });
+    }
+    await loader.close();
+    expect(recycled).toEqual(fresh);
+  }
+});
