@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Writes test/fixtures/data/grey_masks/: grey label PNGs that segc decodes through sharp (8-bit grey) or fast-png
-(16-bit, or what sharp reads as more than one channel), and test/golden/data/grey_masks.json: the values PIL's
-Image.open gives for each (the stored values: PIL applies neither an ICC profile nor tRNS to them).
+"""Writes test/fixtures/data/grey_masks/: grey label PNGs that segc decodes through sharp (8-bit grey) or
+fast-png (16-bit, or what sharp reads as more than one channel), and test/golden/data/grey_masks.json: the
+values PIL's Image.open gives for each (the stored values: PIL applies no ICC profile and no tRNS to them).
 test/runtime/data/grey-masks.test.ts checks runtime/data/decode/label.ts against them.
 
 Run with Debian's python (python3-pil, python3-numpy):
