@@ -22,6 +22,7 @@ import type { Setting } from '../compiler/index.ts';
 import { dataAugmenter } from '../runtime/data/augment.ts';
 import type { Augmenter } from '../runtime/data/augment.ts';
 import { Loader } from '../runtime/data/loader.ts';
+import { submitEncoded } from '../runtime/executor.ts';
 import { openDataset } from '../runtime/data/registry.ts';
 import type { ListedDataset } from '../runtime/data/registry.ts';
 import { openDevice } from '../runtime/device.ts';
@@ -127,7 +128,7 @@ async function segc(set: BenchSet, workers: number, augmenter?: Augmenter): Prom
     for await (const b of batches) {
       if (!augmenter) continue;
       const samples = order.slice(k * BATCH, (k + 1) * BATCH);
-      augmenter.run(b.image, b.labels, samples, 1, 0, targets!);
+      submitEncoded(device, 'augment', augmenter.prepare(b.image, b.labels, samples, 1, 0, targets!));
       if (++k % 2 === 0) await device.queue.onSubmittedWorkDone();
     }
     await device.queue.onSubmittedWorkDone();
@@ -156,11 +157,11 @@ async function augmentOnly(set: BenchSet, augmenter: Augmenter): Promise<number>
   const targets = { image: gpuBuffer(BATCH * 3 * h * w), labels: gpuBuffer(BATCH * h * w) };
   const batches = Math.ceil(set.augmented! / BATCH);
   const samples = [...Array(BATCH).keys()];
-  augmenter.run(b.image, b.labels, samples, 1, 0, targets);
+  submitEncoded(device, 'augment', augmenter.prepare(b.image, b.labels, samples, 1, 0, targets));
   await device.queue.onSubmittedWorkDone();
   const start = performance.now();
   for (let k = 0; k < batches; k++) {
-    augmenter.run(b.image, b.labels, samples, 1, k, targets);
+    submitEncoded(device, 'augment', augmenter.prepare(b.image, b.labels, samples, 1, k, targets));
     if (k % 2 === 1) await device.queue.onSubmittedWorkDone();
   }
   await device.queue.onSubmittedWorkDone();

@@ -20,7 +20,7 @@ import { batchParams } from '../runtime/data/augment-params.ts';
 import { Loader } from '../runtime/data/loader.ts';
 import { openDataset } from '../runtime/data/registry.ts';
 import { openDevice } from '../runtime/device.ts';
-import { BufferStore, executePlan, loadPlan, writeBuffer } from '../runtime/executor.ts';
+import { BufferStore, executePlan, loadPlan, submitEncoded, writeBuffer } from '../runtime/executor.ts';
 import { TrainingOptimizer } from '../runtime/optim/index.ts';
 import { initialValues } from '../runtime/train/init.ts';
 import { Trainer } from '../runtime/train/trainer.ts';
@@ -123,7 +123,7 @@ async function onDevice(): Promise<{ device: number; step: number; description: 
   const loader = new Loader(dataset, { batch: BATCH, size: native, workers: 0 });
   const b = await loader.batchOf('train', [0, 1, 2, 3]);
   const targets = planInputs(train);
-  augmenter.run(b.image, b.labels, [0, 1, 2, 3], 1, 0, targets); // uploaded once
+  submitEncoded(device, 'augment', augmenter.prepare(b.image, b.labels, [0, 1, 2, 3], 1, 0, targets)); // uploaded once
   const params = batchParams(augmenter.pipeline, 1, 0, [0, 1, 2, 3], BATCH);
   const params0 = Object.fromEntries(
     Object.entries(compiled.config.params).map(([k, v]) => [`param.${k}`, v]),
@@ -133,8 +133,9 @@ async function onDevice(): Promise<{ device: number; step: number; description: 
     const windows = [];
     let start = 0;
     for (let k = 0; k < EPOCHS * SYNC; k++) {
-      if (withResize) augmenter.augment(params, targets);
-      executePlan(train, { uniforms: { ...params0, ...rates.uniforms(0, k, k + 1) } });
+      // The resize in the step's command buffer, as the trainer encodes its augmentation.
+      const encode = withResize ? augmenter.augment(params, targets) : undefined;
+      executePlan(train, { uniforms: { ...params0, ...rates.uniforms(0, k, k + 1) }, encode });
       if (k % SYNC !== SYNC - 1) continue;
       await device.queue.onSubmittedWorkDone();
       if (k >= SYNC) windows.push((performance.now() - start) / SYNC);
