@@ -425,6 +425,14 @@ export function readPlanBuffer(loaded: LoadedPlan, index: number): Promise<Float
   );
 }
 
+/** A u8 input of a loaded plan (`input:<name>`) as it lies on the device: its bytes, read back. */
+export async function readPlanInput(loaded: LoadedPlan, name: string): Promise<Uint8Array> {
+  const at = loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
+  if (at < 0) throw new InternalError(`the plan ${loaded.plan.name} has no input '${name}'`);
+  const data = await readPlanBuffer(loaded, at);
+  return new Uint8Array(data.buffer).slice(0, loaded.plan.buffers[at].elements);
+}
+
 /** Uploads data at `offset` (u8 data is zero-padded to whole 32-bit words). */
 export function writeBuffer(device: GPUDevice, buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
   let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

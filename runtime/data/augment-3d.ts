@@ -123,7 +123,7 @@ export class VolumeAugmenter {
   private params?: GPUBuffer;
   private scratch?: AugmentTargets;
   private stats?: GPUBuffer;
-  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly uniforms = new Map<number, { buffer: GPUBuffer; key: string }>();
 
   private constructor(
     readonly device: GPUDevice,
@@ -172,10 +172,11 @@ export class VolumeAugmenter {
     targets: AugmentTargets,
     size: number[],
     batch: number,
-  ): (encoder: GPUCommandEncoder) => void {
-    const params = volumeParams(this.stages, size, seed, epoch, samples, batch);
+  ): ((encoder: GPUCommandEncoder) => void) | undefined {
     this.device.queue.writeBuffer(targets.image, 0, padded(image));
     this.device.queue.writeBuffer(targets.labels, 0, padded(labels));
+    if (this.stages.length === 0) return undefined;
+    const params = volumeParams(this.stages, size, seed, epoch, samples, batch);
     return this.stagesOf(targets, size, batch, params);
   }
 
@@ -184,8 +185,9 @@ export class VolumeAugmenter {
    * given parameters ([stage][sample][VOLUME_PARAMS]).
    */
   apply(targets: AugmentTargets, size: number[], batch: number, params: Float32Array): void {
-    if (this.stages.length === 0) return;
-    submitEncoded(this.device, 'volume-augment', this.stagesOf(targets, size, batch, params));
+    if (this.stages.length > 0) {
+      submitEncoded(this.device, 'volume-augment', this.stagesOf(targets, size, batch, params));
+    }
   }
 
   /** Writes the parameters and returns the encoder of the stages' dispatches. */
@@ -195,7 +197,6 @@ export class VolumeAugmenter {
     batch: number,
     params: Float32Array,
   ): (encoder: GPUCommandEncoder) => void {
-    if (this.stages.length === 0) return () => {};
     const voxels = size.reduce((a, b) => a * b, 1);
     const imageWords = Math.ceil((batch * this.channels * voxels) / 4);
     const labelWords = Math.ceil((batch * voxels) / 4);
@@ -211,7 +212,7 @@ export class VolumeAugmenter {
     if (this.stages.some((s) => s.kind === 'zscore'))
       this.stats = this.storage('stats', batch * this.channels * 8, this.stats);
     const uniforms = this.stages.map((_, s) =>
-      this.uniform([...size, this.channels, batch, this.ignore, s, imageWords]),
+      this.uniform(s, [...size, this.channels, batch, this.ignore, s, imageWords]),
     );
     return (encoder) =>
       this.stages.forEach((stage, s) => {
@@ -244,19 +245,24 @@ export class VolumeAugmenter {
       });
   }
 
-  /** A stage's uniform block (sizes, channels, batch, ignore, stage, image words), made once per value. */
-  private uniform(values: number[]): GPUBuffer {
-    const key = values.join(',');
-    let buffer = this.uniforms.get(key);
-    if (!buffer) {
-      buffer = this.device.createBuffer({
+  /**
+   * Stage `s`'s uniform block (sizes, channels, batch, ignore, stage, image words): one buffer per stage,
+   * rewritten when the values change (a queue write lands before the next submission reads it).
+   */
+  private uniform(s: number, values: number[]): GPUBuffer {
+    let held = this.uniforms.get(s);
+    if (!held) {
+      const buffer = this.device.createBuffer({
         size: 32,
         usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       });
-      this.device.queue.writeBuffer(buffer, 0, new Uint32Array(values));
-      this.uniforms.set(key, buffer);
+      held = { buffer, key: '' };
+      this.uniforms.set(s, held);
     }
-    return buffer;
+    const key = values.join(',');
+    if (held.key !== key) this.device.queue.writeBuffer(held.buffer, 0, new Uint32Array(values));
+    held.key = key;
+    return held.buffer;
   }
 
   private dispatch(
@@ -280,7 +286,7 @@ export class VolumeAugmenter {
 
   destroy(): void {
     this.params?.destroy();
-    for (const u of this.uniforms.values()) u.destroy();
+    for (const u of this.uniforms.values()) u.buffer.destroy();
     this.scratch?.image.destroy();
     this.scratch?.labels.destroy();
     this.stats?.destroy();

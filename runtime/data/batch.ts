@@ -23,7 +23,7 @@ export interface Frame {
   size: [number, number];
   channels: number;
   ignore: number;
-  /** Label planes per sample: 1 (class indices), or K multilabel masks (a sample stores them [H, W, K]). */
+  /** Label planes per sample: 1 (class indices), or K multilabel masks ([K, H, W], in the sample too). */
   labelPlanes?: number;
 }
 
@@ -88,12 +88,16 @@ export function placeInto(s: Sample, frame: Frame, image: Uint8Array, labels: Ui
   }
   const K = frame.labelPlanes ?? 1;
   if (s.labels && K > 1) {
-    // Multilabel masks, [H, W, K] in the sample, to K planes [K, H, W].
+    // Multilabel masks: K planes [K, H, W] in the sample too, each placed as the one plane of class indices.
     for (let k = 0; k < K; k++) {
-      for (let y = y0; y < y1; y++) {
-        const row = (k * H + y) * W;
-        let at = ((y - top) * w + (x0 - left)) * K + k;
-        for (let x = x0; x < x1; x++, at += K) labels[row + x] = s.labels[at];
+      const into = labels.subarray(k * plane, (k + 1) * plane);
+      const from = s.labels.subarray(k * h * w, (k + 1) * h * w);
+      if (h === H && w === W) into.set(from);
+      else {
+        for (let y = y0; y < y1; y++) {
+          const start = (y - top) * w + (x0 - left);
+          into.set(from.subarray(start, start + (x1 - x0)), y * W + x0);
+        }
       }
     }
   } else if (s.labels && h === H && w === W) {

@@ -61,7 +61,7 @@ export interface Sample {
   channels: number;
   /**
    * Class index per pixel ([H, W] / [D, H, W]; u16 where a label can exceed 255), or for a multilabel set
-   * {0, 1} masks [H, W, K]. Absent for images without labels.
+   * {0, 1} masks, K planes [K, H, W]. Absent for images without labels.
    */
   labels?: Uint8Array | Uint16Array;
   /** K of a multilabel mask stack; absent for class indices. */

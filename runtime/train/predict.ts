@@ -124,14 +124,16 @@ fn label(slot: u32, y: u32, x: u32) -> u32 {
   let fx = sx - f32(x0);
   var best = 0u;
   var top = -3.4e38;
-  for (var c = 0u; c < u.classes; c++) {
+  // Multilabel: channel p1 alone.
+  let first = select(0u, u.p1, u.binary == 2u);
+  let end = select(u.classes, u.p1 + 1u, u.binary == 2u);
+  for (var c = first; c < end; c++) {
     let a = mix(logit(slot, c, y0, x0), logit(slot, c, y0, x1), fx);
     let b = mix(logit(slot, c, y1, x0), logit(slot, c, y1, x1), fx);
     let v = mix(a, b, fy);
     if (u.binary == 1u) { return select(0u, 255u, v > 0.0); }
-    // Multilabel: channel p1 alone, thresholded (sigmoid > 0.5).
-    if (u.binary == 2u && c == u.p1) { return select(0u, 255u, v > 0.0); }
-    if (u.binary == 2u) { continue; }
+    // Multilabel: thresholded (sigmoid > 0.5).
+    if (u.binary == 2u) { return select(0u, 255u, v > 0.0); }
     if (v > top) { top = v; best = c; }
   }
   return best;

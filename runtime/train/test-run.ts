@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeSafetensorsFile } from '../checkpoint/safetensors.ts';
-import { readPlanBuffer } from '../executor.ts';
+import { readPlanBuffer, readPlanInput } from '../executor.ts';
 import { userError } from '../../diagnostics/index.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
 import { RunError } from './session.ts';
@@ -114,9 +114,8 @@ export async function testCheckpoint(file: string, options: TestOptions): Promis
     };
     const readInputs = async (first: number, images: number) => {
       for (const [name, into] of Object.entries(inputs)) {
-        const at = loaded.plan.buffers.findIndex((b) => b.name === `input:${name}`);
         const per = into.length / Math.max(1, shown);
-        const bytes = new Uint8Array((await readPlanBuffer(loaded, at)).buffer);
+        const bytes = await readPlanInput(loaded, name);
         into.set(bytes.subarray(0, Math.min(images, shown - first) * per), first * per);
       }
     };

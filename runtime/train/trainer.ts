@@ -27,6 +27,7 @@ import {
   pipelineKey,
   readBuffer,
   readPlanBuffer,
+  readPlanInput,
   submitEncoded,
   writeBuffer,
 } from '../executor.ts';
@@ -459,12 +460,7 @@ export class Trainer {
     let inputs = { image: b.image, labels: b.labels };
     if (encode) {
       submitEncoded(store.device, 'replay-augment', encode);
-      const bytes = async (name: string) => {
-        const at = train.plan.buffers.findIndex((x) => x.name === `input:${name}`);
-        const data = await readPlanBuffer(train, at);
-        return new Uint8Array(data.buffer).slice(0, train.plan.buffers[at].elements);
-      };
-      inputs = { image: await bytes('image'), labels: await bytes('labels') };
+      inputs = { image: await readPlanInput(train, 'image'), labels: await readPlanInput(train, 'labels') };
     }
     const culprit = await findNonFinite(
       store,

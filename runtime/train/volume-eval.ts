@@ -14,6 +14,7 @@ import { executePlan, readBuffer } from '../executor.ts';
 import { computeMetrics } from '../metrics/index.ts';
 import { confusionMatrix, perClassDice, perClassIou } from '../metrics/confusion.ts';
 import type { SplitSums } from '../metrics/metric.ts';
+import { foregroundClasses } from '../metrics/metric.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { SurfaceAccumulator } from '../metrics/surface-kernels.ts';
 import type { SurfaceSums } from '../metrics/surface-kernels.ts';
@@ -235,7 +236,7 @@ function casesDice(
   classes: number,
   tables: Record<string, number[]>,
 ): Record<string, number> {
-  const foreground = Array.from({ length: Math.max(1, classes - 1) }, (_, i) => (classes > 1 ? i + 1 : 0));
+  const foreground = foregroundClasses(classes);
   const sums = new Float64Array(classes);
   let scored = 0;
   for (let v = 0; v < count; v++) {

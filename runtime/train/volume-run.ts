@@ -119,7 +119,7 @@ export class VolumeTraining {
     seed: number,
     epoch: number,
     targets: AugmentTargets,
-  ): (encoder: GPUCommandEncoder) => void {
+  ): ((encoder: GPUCommandEncoder) => void) | undefined {
     return this.augmenter.prepare(b.image, b.labels, samples, seed, epoch, targets, this.patch, this.batch);
   }
 }

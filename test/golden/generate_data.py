@@ -245,7 +245,7 @@ def retinal():
         record(
             f"{base}/{sid}",
             image=pil_rgb(ip),
-            multilabel=summary(multi),
+            multilabel=summary(np.ascontiguousarray(multi.transpose(2, 0, 1))),  # planes [K, H, W]
             binary=summary((multi.sum(-1) > 0).astype(np.uint8)),
             binary255=summary((multi255.sum(-1) > 0).astype(np.uint8)),
         )

@@ -112,15 +112,15 @@ async function decodeLesions(entry: Extract<SampleEntry, { kind: 'lesions' }>): 
   // Which stored values count as a lesion, by value (a 16-bit mask's values above 65535 never do).
   const counted = new Uint8Array(65536);
   for (const v of entry.values) if (Number.isInteger(v) && v >= 0 && v < counted.length) counted[v] = 1;
-  // Binary: the union, written directly; else the [H, W, K] stack.
+  // Binary: the union, written directly; else the K planes [K, H, W] (the batch's layout).
   const labels = new Uint8Array(entry.binary ? plane : plane * classes);
   for (let k = 0; k < classes; k++) {
     const file = entry.masks[k];
     if (file === undefined) continue;
     const mask = await decodeMask(file);
     sameSize(mask, image.height, image.width, file, entry.image);
-    // Binary: OR into the union (offset 0, stride 1); else channel k of the stack.
-    countInto(labels, mask.data, counted, entry.binary ? 0 : k, entry.binary ? 1 : classes);
+    // Binary: OR into the union; else plane k.
+    countInto(labels, mask.data, counted, entry.binary ? 0 : k * plane, 1);
   }
   const sample: Sample = { id: entry.id, image: image.data, size: [image.height, image.width], channels: 3 };
   sample.labels = labels;

@@ -1,7 +1,7 @@
 // `retinal_lesions`: images_896x896/<id>.jpg, lesion_segs_896x896/<id>/<class>.png (one grey PNG per lesion
 // present; a missing file is no lesion), classes.txt ('class_name,abbrev' lines: the channel order),
 // train.txt / val.txt / test.txt listing ids. Grey levels in label_values count as lesion (upstream:
-// [127, 255]). binary: the union of the lesions, one {0, 1} map; else an [H, W, K] {0, 1} stack.
+// [127, 255]). binary: the union of the lesions, one {0, 1} map; else K {0, 1} planes [K, H, W].
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleEntry, Split } from '../dataset.ts';
