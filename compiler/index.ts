@@ -280,16 +280,21 @@ function metricRequests(config: RunConfig): MetricRequest[] {
   return names.map((name) => ({ name, options: config.eval.options[name] ?? config.test.options[name] }));
 }
 
-/** Stages an experiment and generates its training and evaluation plans (for a device, with its limits). */
-export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
-  const staged = stageExperiment(file, options);
-  const common = {
+/** The plan options every plan of an experiment is generated with (fusion, memory plan, target, limits). */
+function planOptions(options: CompileOptions) {
+  return {
     fuse: options.fuse ?? true,
     reuse: options.reuse ?? true,
     reluMasks: options.reluMasks ?? true,
     target: options.target,
     limits: options.limits,
   };
+}
+
+/** Stages an experiment and generates its training and evaluation plans (for a device, with its limits). */
+export function compileExperiment(file: string, options: CompileOptions = {}): CompiledExperiment {
+  const staged = stageExperiment(file, options);
+  const common = planOptions(options);
   const trainPlan = generatePlan(staged.train.graph, {
     name: 'train',
     accumulate: true,
@@ -322,13 +327,7 @@ export function compileEvalAt(
     ),
   );
   verifyGraph(evaluation.graph, 'eval');
-  const common = {
-    fuse: options.fuse ?? true,
-    reuse: options.reuse ?? true,
-    reluMasks: options.reluMasks ?? true,
-    target: options.target,
-    limits: options.limits,
-  };
+  const common = planOptions(options);
   const evalPlan = generatePlan(evaluation.graph, { name: 'eval', accumulate: true, ...common });
   if (options.limits) assertFits([evalPlan], options.limits, compiled.sources);
   return { ...compiled, shape, eval: evaluation, evalPlan };
