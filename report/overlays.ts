@@ -9,6 +9,7 @@ import { readSafetensorsFile } from '../runtime/checkpoint/safetensors.ts';
 import { stageExperiment } from '../compiler/index.ts';
 import { openRunData } from '../runtime/data/run-data.ts';
 import type { ReportRun } from './collect.ts';
+import { firstChannelMap } from '../runtime/train/label-png.ts';
 
 export const PREDICTIONS_FILE = 'predictions-val.safetensors';
 
@@ -119,12 +120,7 @@ async function placedInputs(
 
 /** A sample's labels as one class map: as they are, or for K masks the first positive channel + 1. */
 function classMap(labels: Uint8Array, planes: number, plane: number): Uint8Array {
-  if (planes === 1) return labels.subarray(0, plane);
-  const map = new Uint8Array(plane);
-  for (let k = planes - 1; k >= 0; k--) {
-    for (let p = 0; p < plane; p++) if (labels[k * plane + p] === 1) map[p] = k + 1;
-  }
-  return map;
+  return planes === 1 ? labels.subarray(0, plane) : firstChannelMap(labels, planes, plane, 1);
 }
 
 /** Planar [C, H, W] bytes as interleaved RGB (grey for one channel). */

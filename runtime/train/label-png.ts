@@ -72,3 +72,15 @@ export async function writeLabelPng(
 ): Promise<void> {
   await writeFileAtomic(path, encodeLabelPng(map, height, width, palette));
 }
+
+/**
+ * K multilabel planes [K, pixels] as one class map for an overlay: at each pixel the first channel whose
+ * value is `on` (1 for masks with 255 ignored, 255 for 0/255 predictions), + 1; 0 where none is.
+ */
+export function firstChannelMap(masks: Uint8Array, channels: number, pixels: number, on: number): Uint8Array {
+  const map = new Uint8Array(pixels);
+  for (let k = channels - 1; k >= 0; k--) {
+    for (let p = 0; p < pixels; p++) if (masks[k * pixels + p] === on) map[p] = k + 1;
+  }
+  return map;
+}

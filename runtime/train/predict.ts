@@ -18,7 +18,7 @@ import { DataError } from '../data/errors.ts';
 import { isImage } from '../data/readers/files.ts';
 import type { DevicePreference, OpenedDevice } from '../device.ts';
 import { executePlan, readBuffer } from '../executor.ts';
-import { encodeLabelPng, paletteOf, vocPalette } from './label-png.ts';
+import { encodeLabelPng, firstChannelMap, paletteOf, vocPalette } from './label-png.ts';
 import { openSavedModel } from './saved-model.ts';
 import { userError } from '../../diagnostics/index.ts';
 import type { MessageCode } from '../../diagnostics/index.ts';
@@ -226,7 +226,7 @@ export async function predictFolder(file: string, options: PredictOptions): Prom
         }
         if (options.overlay) {
           entry.overlay = join(options.out, `${stem}-overlay.png`);
-          const shown = multilabel ? firstChannel(masks[i], classes, h * w) : masks[i];
+          const shown = multilabel ? firstChannelMap(masks[i], classes, h * w, 255) : masks[i];
           await writeFileAtomic(entry.overlay, overlayPng(images[i], shown, compiled.eval.binary ?? false));
         }
         written.push(entry);
@@ -356,15 +356,6 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out;
-}
-
-/** Multilabel masks as one class map for the overlay: the first positive channel + 1 at a pixel, else 0. */
-function firstChannel(masks: Uint8Array, channels: number, pixels: number): Uint8Array {
-  const map = new Uint8Array(pixels);
-  for (let k = channels - 1; k >= 0; k--) {
-    for (let p = 0; p < pixels; p++) if (masks[k * pixels + p] > 0) map[p] = k + 1;
-  }
-  return map;
 }
 
 /**
