@@ -1,7 +1,8 @@
 // Photos (JPEG, PNG, TIFF, WebP) decoded by sharp (libvips) into 8-bit RGB [H, W, 3], as PIL's
 // convert('RGB') and OpenCV's imread (BGR reversed) give them: alpha dropped, grey repeated, palette
-// expanded. No EXIF rotation (PIL does not rotate either). Its JPEG decode equals PIL's bit for bit
-// (test/runtime/data/decode.test.ts).
+// expanded. No EXIF rotation (PIL does not rotate either) and no embedded ICC profile applied (PIL and
+// OpenCV apply none: sharp would convert to sRGB through it; test/runtime/data/icc-photos.test.ts). Its JPEG
+// decode equals PIL's bit for bit (test/runtime/data/readers.test.ts).
 import { readFile } from 'node:fs/promises';
 import type Sharp from 'sharp';
 import { dataError } from '../errors.ts';
@@ -46,7 +47,7 @@ export function loadSharp(): Promise<typeof Sharp> {
 export async function decodeImageBytes(bytes: Uint8Array, file: string): Promise<DecodedImage> {
   const sharp = await loadSharp();
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'truncated' })
+    const { data, info } = await sharp(bytes, { failOn: 'truncated', ignoreIcc: true })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
